@@ -1,0 +1,29 @@
+import { Command } from 'commander';
+import { registerInfraCommands } from './commands/infra.ts';
+import { registerTopicsCommands } from './commands/topics.ts';
+
+export function buildProgram(): Command {
+  const program = new Command('pulse')
+    .description(
+      [
+        'Pulse keeps a rolling behavioural profile of every customer from visit and purchase events',
+        'on Kafka, stores it in Redis, and emits "lapsed" and "ready to buy" signals.',
+        '',
+        'Start here:  eval "$(npx pulse infra up)"   # a local Kafka + Redis + schema registry',
+        '             npx pulse topics init          # create the topics',
+      ].join('\n'),
+    )
+    .showHelpAfterError('(run with --help for usage)');
+  registerInfraCommands(program);
+  registerTopicsCommands(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    process.stderr.write(`pulse: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,18 @@
+export { APICURIO_VERSION, KAFKA_VERSION, ensureKafkaClasspath } from './artifacts.ts';
+export { freePort } from './ports.ts';
+export { isAlive, stopPid } from './process.ts';
+export { startRedis, waitForRedis, type RedisServer } from './redis.ts';
+export { waitForKafka } from './kafka.ts';
+export { waitForSchemaRegistry } from './schema-registry.ts';
+export {
+  guardStack,
+  infraDown,
+  infraStatus,
+  infraUp,
+  readStackState,
+  startStack,
+  type ConnectionSettings,
+  type RunningStack,
+  type StackStatus,
+} from './stack.ts';
+export { waitUntil } from './wait.ts';

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { ensureKafkaClasspath } from './artifacts.ts';
+import { freePort } from './ports.ts';
+import { startProcess, type StartedProcess } from './process.ts';
+import { waitUntil } from './wait.ts';
+
+export interface KafkaServer {
+  brokers: string;
+  process: StartedProcess;
+}
+
+/** Heap of the broker: modest, the machines have 2 cores and the tests run beside it. */
+const BROKER_HEAP = '512m';
+
+function serverProperties(port: number, controllerPort: number, logDir: string): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'inter.broker.listener.name=PLAINTEXT',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${logDir}`,
+    'num.partitions=1',
+    // One node: every internal topic has a single replica.
+    'offsets.topic.replication.factor=1',
+    // Fewer offset partitions than the default 50 make the first consumer group start faster.
+    'offsets.topic.num.partitions=8',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'share.coordinator.state.topic.replication.factor=1',
+    'share.coordinator.state.topic.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    // Topics are created on purpose (`pulse topics init`, test factories), never by a typo.
+    'auto.create.topics.enable=false',
+    'log.flush.interval.messages=9223372036854775807',
+    '',
+  ].join('\n');
+}
+
+const LOG4J2 = [
+  'status = warn',
+  'appender.file.type = File',
+  'appender.file.name = file',
+  'appender.file.fileName = ${sys:kafka.logs.dir}/server.log',
+  'appender.file.layout.type = PatternLayout',
+  'appender.file.layout.pattern = [%d] %p %m (%c)%n',
+  'rootLogger.level = WARN',
+  'rootLogger.appenderRef.file.ref = file',
+  'logger.kafka.name = kafka.server.KafkaRaftServer',
+  'logger.kafka.level = INFO',
+  '',
+].join('\n');
+
+/** A KRaft cluster id: 16 random bytes, base64url without padding (what StorageTool prints). */
+function newClusterId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+export async function startKafka(options: {
+  workDir: string;
+  detached: boolean;
+  log: (line: string) => void;
+}): Promise<KafkaServer> {
+  const classpath = join(ensureKafkaClasspath(options.log), '*');
+  const port = await freePort();
+  const controllerPort = await freePort();
+  const dataDir = join(options.workDir, 'kafka-data');
+  const logsDir = join(options.workDir, 'kafka-logs');
+  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(logsDir, { recursive: true });
+  const propertiesFile = join(options.workDir, 'server.properties');
+  writeFileSync(propertiesFile, serverProperties(port, controllerPort, dataDir));
+  const log4jFile = join(options.workDir, 'log4j2.properties');
+  writeFileSync(log4jFile, LOG4J2);
+  const jvmFlags = [
+    `-Dlog4j2.configurationFile=${log4jFile}`,
+    `-Dkafka.logs.dir=${logsDir}`,
+    '-Djava.awt.headless=true',
+  ];
+
+  const format = spawnSync(
+    'java',
+    [
+      ...jvmFlags,
+      '-Xmx256m',
+      '-cp',
+      classpath,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      newClusterId(),
+      '-c',
+      propertiesFile,
+    ],
+    { encoding: 'utf8' },
+  );
+  if (format.status !== 0) {
+    throw new Error(`formatting KRaft storage failed:\n${format.stdout}\n${format.stderr}`);
+  }
+
+  const server = startProcess(
+    'kafka',
+    'java',
+    [
+      `-Xmx${BROKER_HEAP}`,
+      `-Xms${BROKER_HEAP}`,
+      '-XX:+UseG1GC',
+      ...jvmFlags,
+      '-cp',
+      classpath,
+      'kafka.Kafka',
+      propertiesFile,
+    ],
+    { cwd: options.workDir, logFile: join(logsDir, 'stdout.log'), detached: options.detached },
+  );
+  const brokers = `127.0.0.1:${port}`;
+  await waitForKafka(brokers, { timeoutMs: 90_000, abortIf: server.exited });
+  return { brokers, process: server };
+}
+
+/** Ready means: the broker answers metadata requests and reports its controller. */
+export async function waitForKafka(
+  brokers: string,
+  options: { timeoutMs: number; abortIf?: () => string | undefined },
+): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'pulse-local-stack',
+    brokers: brokers.split(','),
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 0 },
+    connectionTimeout: 1000,
+  });
+  await waitUntil(
+    `Kafka at ${brokers}`,
+    async () => {
+      const admin = kafka.admin();
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        return cluster.brokers.length > 0 && cluster.controller !== null;
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    },
+    { timeoutMs: options.timeoutMs, intervalMs: 500, abortIf: options.abortIf },
+  );
+}

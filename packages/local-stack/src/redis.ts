@@ -1,0 +1,78 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { freePort } from './ports.ts';
+import { startProcess, type StartedProcess } from './process.ts';
+import { waitUntil } from './wait.ts';
+
+export interface RedisServer {
+  url: string;
+  port: number;
+  process: StartedProcess;
+}
+
+/**
+ * A private redis-server on a free loopback port with its own data folder, so Pulse never
+ * touches a Redis the machine already runs. Redis is Pulse's state store: no eviction, and
+ * an append-only file so a restart keeps the data.
+ */
+export async function startRedis(options: {
+  workDir: string;
+  detached: boolean;
+  port?: number;
+  extraArgs?: string[];
+}): Promise<RedisServer> {
+  const port = options.port ?? (await freePort());
+  const dataDir = join(options.workDir, `redis-${port}`);
+  mkdirSync(dataDir, { recursive: true });
+  const server = startProcess(
+    'redis',
+    'redis-server',
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--dir',
+      dataDir,
+      '--save',
+      '',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'everysec',
+      '--maxmemory-policy',
+      'noeviction',
+      '--daemonize',
+      'no',
+      ...(options.extraArgs ?? []),
+    ],
+    { cwd: dataDir, logFile: join(dataDir, 'redis.log'), detached: options.detached },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  await waitForRedis(url, { timeoutMs: 20_000, abortIf: server.exited });
+  return { url, port, process: server };
+}
+
+export async function waitForRedis(
+  url: string,
+  options: { timeoutMs: number; abortIf?: () => string | undefined },
+): Promise<void> {
+  await waitUntil(
+    `Redis at ${url}`,
+    async () => {
+      const client = new Redis(url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
+      try {
+        await client.connect();
+        return (await client.ping()) === 'PONG';
+      } finally {
+        client.disconnect();
+      }
+    },
+    { timeoutMs: options.timeoutMs, abortIf: options.abortIf },
+  );
+}

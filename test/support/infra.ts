@@ -1,0 +1,91 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { logLevel, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
+import { afterAll, inject } from 'vitest';
+import { loadConnectionEnv, type ConnectionEnv } from '@pulse/config';
+import { createKafka } from '@pulse/stream';
+
+/** The connection settings of the stack the global setup started (or the env named). */
+export function testEnv(): ConnectionEnv {
+  return loadConnectionEnv({
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    REDIS_URL: inject('redisUrl'),
+    SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
+  });
+}
+
+/** The same settings as env variables, for child processes (the CLI, the services). */
+export function testProcessEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    KAFKA_BROKERS: inject('kafkaBrokers'),
+    REDIS_URL: inject('redisUrl'),
+    SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
+    ...extra,
+  };
+}
+
+/** A name no other test uses: suites share one broker and one Redis and run in parallel. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  while (cleanups.length > 0)
+    await cleanups
+      .pop()?.()
+      .catch(() => undefined);
+});
+
+/** Registers a cleanup that runs after the file's tests, last registered first. */
+export function onCleanup(cleanup: () => Promise<unknown>): void {
+  cleanups.push(cleanup);
+}
+
+export function testKafka(): Kafka {
+  // kafkajs logs retriable coordinator errors at ERROR level while the broker warms up: noise here.
+  return createKafka(testEnv(), { clientId: uniqueName('pulse-test'), logLevel: logLevel.NOTHING });
+}
+
+export async function connectedAdmin(kafka: Kafka = testKafka()): Promise<Admin> {
+  const admin = kafka.admin();
+  await admin.connect();
+  onCleanup(() => admin.disconnect());
+  return admin;
+}
+
+export async function connectedProducer(kafka: Kafka = testKafka()): Promise<Producer> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  onCleanup(() => producer.disconnect());
+  return producer;
+}
+
+export function testConsumer(groupId: string, kafka: Kafka = testKafka()): Consumer {
+  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1000 });
+  onCleanup(() => consumer.disconnect());
+  return consumer;
+}
+
+/** Creates topics with unique names and deletes them after the file's tests. */
+export async function createTestTopics(
+  specs: { prefix: string; partitions: number }[],
+): Promise<string[]> {
+  const admin = await connectedAdmin();
+  const topics = specs.map((spec) => ({
+    topic: uniqueName(spec.prefix),
+    numPartitions: spec.partitions,
+    replicationFactor: 1,
+  }));
+  await admin.createTopics({ topics, waitForLeaders: true });
+  onCleanup(() => admin.deleteTopics({ topics: topics.map((t) => t.topic) }));
+  return topics.map((t) => t.topic);
+}
+
+/** A Redis client for the shared test server. Tests write under a unique key prefix, never FLUSHALL. */
+export function testRedis(): Redis {
+  const client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 });
+  onCleanup(() => client.quit());
+  return client;
+}
