@@ -1,0 +1,68 @@
+--[[
+  Commits one batch atomically, compare-and-set on the partition's version and owner:
+  profiles, due index, outbox entries and the meta fields (next offsets, stream time) move
+  together or not at all. A writer that lost the partition (owner changed) or raced another
+  commit (version moved) changes nothing.
+
+  KEYS[1] meta hash        pulse:{<ns>:p<n>}:meta
+  KEYS[2] profiles hash    pulse:{<ns>:p<n>}:profiles
+  KEYS[3] due index zset   pulse:{<ns>:p<n>}:due
+  KEYS[4] outbox stream    pulse:{<ns>:p<n>}:outbox
+
+  ARGV[1] owner token the writer holds
+  ARGV[2] version the writer loaded
+  ARGV[3] number of meta field/value pairs (M)
+  ARGV[4] number of profiles (P)
+  ARGV[5] number of due entries (D)
+  ARGV[6] number of outbox entries (O)
+  then M pairs: field, value
+  then P pairs: customerId, encoded profile
+  then D pairs: customerId, due time in ms ('' removes the customer from the index)
+  then O values: outbox payloads
+
+  Returns
+   >= 1  the new version (committed)
+     -1  fenced: the partition has another owner now
+     -2  conflict: the version moved since the load
+]]
+local owner = redis.call('HGET', KEYS[1], 'owner')
+if owner ~= ARGV[1] then return -1 end
+local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
+if version ~= tonumber(ARGV[2]) then return -2 end
+
+local m = tonumber(ARGV[3])
+local p = tonumber(ARGV[4])
+local d = tonumber(ARGV[5])
+local o = tonumber(ARGV[6])
+local i = 7
+
+if m > 0 then
+  local fields = {}
+  for _ = 1, m do
+    fields[#fields + 1] = ARGV[i]
+    fields[#fields + 1] = ARGV[i + 1]
+    i = i + 2
+  end
+  redis.call('HSET', KEYS[1], unpack(fields))
+end
+
+for _ = 1, p do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  i = i + 2
+end
+
+for _ = 1, d do
+  if ARGV[i + 1] == '' then
+    redis.call('ZREM', KEYS[3], ARGV[i])
+  else
+    redis.call('ZADD', KEYS[3], ARGV[i + 1], ARGV[i])
+  end
+  i = i + 2
+end
+
+for _ = 1, o do
+  redis.call('XADD', KEYS[4], '*', 'v', ARGV[i])
+  i = i + 1
+end
+
+return redis.call('HINCRBY', KEYS[1], 'version', 1)

@@ -1,0 +1,227 @@
+import type { Redis } from 'ioredis';
+import { commitResultToError, StoreError } from './errors.ts';
+import {
+  maxEventField,
+  offsetField,
+  partitionKeys,
+  STREAM_TIME_FIELD,
+  type PartitionKeys,
+} from './keys.ts';
+import { runScript } from './scripts.ts';
+
+/** What Redis knows about a partition: the source of truth for "where am I". */
+export interface PartitionMeta {
+  version: number;
+  owner: string | null;
+  /** Next offset to read, per input topic (absent: nothing committed yet). */
+  offsets: Map<string, string>;
+  /** Newest event time seen, per input topic. */
+  maxEventMs: Map<string, number>;
+  streamTimeMs: number | null;
+}
+
+export interface LoadedBatch {
+  meta: PartitionMeta;
+  /** Stored profile bytes of the requested customers that have one. */
+  profiles: Map<string, Buffer>;
+  /** Customers due at or before the horizon, with their profile bytes (null if gone). */
+  due: { customerId: string; profile: Buffer | null }[];
+}
+
+export interface BatchCommit {
+  ownerToken: string;
+  expectedVersion: number;
+  offsets: Map<string, string>;
+  maxEventMs: Map<string, number>;
+  streamTimeMs: number | null;
+  profiles: [customerId: string, bytes: Uint8Array][];
+  /** Due time in ms, or null to take the customer out of the due index. */
+  due: [customerId: string, dueMs: number | null][];
+  outbox: string[];
+}
+
+function text(value: unknown): string {
+  return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
+}
+
+/** Pure: the meta hash (flat field/value reply) as a typed object. */
+export function parseMeta(flat: unknown[]): PartitionMeta {
+  const meta: PartitionMeta = {
+    version: 0,
+    owner: null,
+    offsets: new Map(),
+    maxEventMs: new Map(),
+    streamTimeMs: null,
+  };
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const field = text(flat[i]);
+    const value = text(flat[i + 1]);
+    if (field === 'version') meta.version = Number(value);
+    else if (field === 'owner') meta.owner = value;
+    else if (field === STREAM_TIME_FIELD) meta.streamTimeMs = Number(value);
+    else if (field.startsWith('offset:')) meta.offsets.set(field.slice('offset:'.length), value);
+    else if (field.startsWith('maxEventMs:')) {
+      meta.maxEventMs.set(field.slice('maxEventMs:'.length), Number(value));
+    }
+  }
+  return meta;
+}
+
+/** Pure: the commit script's arguments (see commitBatch-4.lua for the layout). */
+export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
+  const metaPairs: string[] = [];
+  for (const [topic, offset] of commit.offsets) metaPairs.push(offsetField(topic), offset);
+  for (const [topic, ms] of commit.maxEventMs) metaPairs.push(maxEventField(topic), String(ms));
+  if (commit.streamTimeMs !== null) metaPairs.push(STREAM_TIME_FIELD, String(commit.streamTimeMs));
+  const args: (string | Buffer)[] = [
+    commit.ownerToken,
+    String(commit.expectedVersion),
+    String(metaPairs.length / 2),
+    String(commit.profiles.length),
+    String(commit.due.length),
+    String(commit.outbox.length),
+    ...metaPairs,
+  ];
+  for (const [customerId, bytes] of commit.profiles) {
+    args.push(customerId, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+  }
+  for (const [customerId, dueMs] of commit.due)
+    args.push(customerId, dueMs === null ? '' : String(dueMs));
+  args.push(...commit.outbox);
+  return args;
+}
+
+function keyList(keys: PartitionKeys): string[] {
+  return [keys.meta, keys.profiles, keys.due, keys.outbox];
+}
+
+/**
+ * All persistence of one partition's state: one round trip to load a batch, one to commit
+ * it. Generic: it knows nothing of profiles' contents or of the rules.
+ */
+export class PartitionStore {
+  readonly keys: PartitionKeys;
+
+  constructor(
+    private readonly redis: Redis,
+    readonly namespace: string,
+    readonly partition: number,
+    prefix = 'pulse',
+  ) {
+    this.keys = partitionKeys(namespace, partition, prefix);
+  }
+
+  async claim(ownerToken: string): Promise<PartitionMeta> {
+    const flat = (await this.call('claimPartition', [this.keys.meta], [ownerToken])) as unknown[];
+    return parseMeta(flat);
+  }
+
+  async readMeta(): Promise<PartitionMeta> {
+    return parseMeta(
+      await this.wrap(() => this.redis.hgetallBuffer(this.keys.meta).then(flattenHash)),
+    );
+  }
+
+  async load(
+    customerIds: string[],
+    dueHorizonMs: number | null,
+    dueLimit: number,
+  ): Promise<LoadedBatch> {
+    const reply = (await this.call(
+      'loadBatch',
+      [this.keys.meta, this.keys.profiles, this.keys.due],
+      [
+        dueHorizonMs === null ? '-1' : String(Math.floor(dueHorizonMs)),
+        String(dueLimit),
+        ...customerIds,
+      ],
+      true,
+    )) as [unknown[], (Buffer | null)[], Buffer[], (Buffer | null)[]];
+    const [metaFlat, profileReplies, dueIds, dueProfiles] = reply;
+    const profiles = new Map<string, Buffer>();
+    customerIds.forEach((customerId, index) => {
+      const bytes = profileReplies[index];
+      if (bytes) profiles.set(customerId, bytes);
+    });
+    return {
+      meta: parseMeta(metaFlat),
+      profiles,
+      due: dueIds.map((id, index) => ({
+        customerId: id.toString('utf8'),
+        profile: dueProfiles[index] ?? null,
+      })),
+    };
+  }
+
+  /** Commits a batch; throws StoreError STORE_FENCED / STORE_VERSION_CONFLICT when the CAS fails. */
+  async commit(commit: BatchCommit): Promise<number> {
+    const result = Number(
+      await this.call('commitBatch', keyList(this.keys), buildCommitArgs(commit)),
+    );
+    const error = commitResultToError(result, {
+      namespace: this.namespace,
+      partition: this.partition,
+      expectedVersion: commit.expectedVersion,
+    });
+    if (error) throw error;
+    return result;
+  }
+
+  async readOutbox(count: number): Promise<{ id: string; payload: string }[]> {
+    const entries = await this.wrap(() =>
+      this.redis.xrange(this.keys.outbox, '-', '+', 'COUNT', count),
+    );
+    return entries.map(([id, fields]) => ({ id, payload: fields[1] ?? '' }));
+  }
+
+  async ackOutbox(ids: string[]): Promise<number> {
+    if (ids.length === 0) return 0;
+    return Number(await this.call('ackOutbox', [this.keys.outbox], ids));
+  }
+
+  async outboxLength(): Promise<number> {
+    return this.wrap(() => this.redis.xlen(this.keys.outbox));
+  }
+
+  private call(
+    script: Parameters<typeof runScript>[1],
+    keys: string[],
+    args: (string | Buffer)[],
+    buffers = false,
+  ): Promise<unknown> {
+    return this.wrap(() => runScript(this.redis, script, keys, args, buffers));
+  }
+
+  private async wrap<T>(operation: () => Promise<T>): Promise<T> {
+    try {
+      return await operation();
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError('STORE_UNAVAILABLE', `Redis call failed: ${(error as Error).message}`, {
+        cause: error,
+        namespace: this.namespace,
+        partition: this.partition,
+      });
+    }
+  }
+}
+
+function flattenHash(hash: Record<string, Buffer>): unknown[] {
+  return Object.entries(hash).flatMap(([field, value]) => [field, value]);
+}
+
+/**
+ * Redis is Pulse's state store, not a cache: a policy that may evict keys would silently lose
+ * profiles and offsets. Refuse to run with one.
+ */
+export async function assertNoEviction(redis: Redis): Promise<void> {
+  const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+  const policy = reply[1];
+  if (policy !== undefined && policy !== 'noeviction') {
+    throw new StoreError(
+      'STORE_EVICTION_POLICY',
+      `Redis maxmemory-policy is "${policy}": it may evict Pulse's state. Set maxmemory-policy to noeviction (redis.conf or CONFIG SET maxmemory-policy noeviction).`,
+      { policy },
+    );
+  }
+}

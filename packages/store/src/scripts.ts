@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import type { Redis } from 'ioredis';
+
+/**
+ * Lua scripts, one file per atomic operation, named `<operation>-<key count>.lua`. They are
+ * registered on each client under a versioned command name, so two Pulse versions can share a
+ * Redis during a rolling deploy without calling each other's scripts.
+ */
+export const SCRIPTS_VERSION = 1;
+
+const SCRIPT_FILES = {
+  claimPartition: 'claimPartition-1.lua',
+  loadBatch: 'loadBatch-3.lua',
+  commitBatch: 'commitBatch-4.lua',
+  ackOutbox: 'ackOutbox-1.lua',
+} as const;
+
+export type ScriptName = keyof typeof SCRIPT_FILES;
+
+function commandName(script: ScriptName): string {
+  return `pulse_v${SCRIPTS_VERSION}_${script}`;
+}
+
+const sources = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
+function source(script: ScriptName): { lua: string; numberOfKeys: number } {
+  let entry = sources.get(script);
+  if (!entry) {
+    const file = SCRIPT_FILES[script];
+    const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
+    entry = { lua: readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8'), numberOfKeys };
+    sources.set(script, entry);
+  }
+  return entry;
+}
+
+const defined = new WeakSet<Redis>();
+
+/** Defines every script on the client once (EVALSHA with a transparent EVAL fallback). */
+export function defineScripts(client: Redis): void {
+  if (defined.has(client)) return;
+  for (const script of Object.keys(SCRIPT_FILES) as ScriptName[]) {
+    client.defineCommand(commandName(script), source(script));
+  }
+  defined.add(client);
+}
+
+type ScriptArg = string | Buffer | number;
+
+/** Runs a script; `buffers` asks for binary replies (profiles are bytes). */
+export async function runScript(
+  client: Redis,
+  script: ScriptName,
+  keys: string[],
+  args: ScriptArg[],
+  buffers = false,
+): Promise<unknown> {
+  defineScripts(client);
+  const name = `${commandName(script)}${buffers ? 'Buffer' : ''}`;
+  const command = (client as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[
+    name
+  ];
+  if (!command) throw new Error(`script ${name} is not defined`);
+  return command.call(client, ...keys, ...args);
+}
