@@ -1,0 +1,64 @@
+// The domain form of input events, as packages/core consumes them. core declares structurally
+// identical interfaces of its own (it must not depend on the wire); these are here so the
+// mapping has a checked target. Keep the two in step: same kinds, same fields, same units.
+import { parseUtcTimestampMs } from './timestamp.ts';
+import type { PurchaseWire, VisitWire } from './wire.ts';
+
+export interface VisitEvent {
+  kind: 'visit';
+  eventId: string;
+  customerId: string;
+  occurredAtMs: number;
+}
+
+export interface PurchaseEvent {
+  kind: 'purchase';
+  eventId: string;
+  customerId: string;
+  occurredAtMs: number;
+  orderId: string;
+  amountMinor: number;
+  currency: string;
+}
+
+export type DomainEvent = VisitEvent | PurchaseEvent;
+
+function occurredAtMs(occurredAt: string): number {
+  const epochMs = parseUtcTimestampMs(occurredAt);
+  // The wire schemas only accept timestamps this parser understands; reaching here with one it
+  // rejects means the value skipped validation.
+  if (epochMs === undefined) throw new TypeError('occurredAt was not validated before mapping');
+  return epochMs;
+}
+
+export function visitToDomain(wire: VisitWire): VisitEvent {
+  return {
+    kind: 'visit',
+    eventId: wire.eventId,
+    customerId: wire.customerId,
+    occurredAtMs: occurredAtMs(wire.occurredAt),
+  };
+}
+
+export function purchaseToDomain(wire: PurchaseWire): PurchaseEvent {
+  return {
+    kind: 'purchase',
+    eventId: wire.eventId,
+    customerId: wire.customerId,
+    occurredAtMs: occurredAtMs(wire.occurredAt),
+    orderId: wire.orderId,
+    amountMinor: wire.amountMinor,
+    currency: wire.currency,
+  };
+}
+
+/**
+ * Maps a validated wire visit or purchase to its domain form. A purchase is recognised by its
+ * orderId (a validated visit never carries one: unknown fields are stripped by the wire schema).
+ */
+export function toDomainEvent(wire: VisitWire): VisitEvent;
+export function toDomainEvent(wire: PurchaseWire): PurchaseEvent;
+export function toDomainEvent(wire: VisitWire | PurchaseWire): DomainEvent;
+export function toDomainEvent(wire: VisitWire | PurchaseWire): DomainEvent {
+  return 'orderId' in wire ? purchaseToDomain(wire) : visitToDomain(wire);
+}

@@ -1,0 +1,215 @@
+import avro from 'avsc';
+import { describe, expect, it, vi } from 'vitest';
+import { currentSchema } from './catalog.ts';
+import { confluentFrame } from './confluent-frame.ts';
+import { DLQ_ERROR_KINDS } from './dead-letter.ts';
+import { encodeJson } from './encoders.ts';
+import { ContractsError } from './errors.ts';
+import { createEventDecoder, type SchemaRegistryReader } from './event-decoder.ts';
+import { MAX_EVENT_PAYLOAD_BYTES } from './limits.ts';
+import { samplePurchase, sampleVisit } from './test-fixtures.ts';
+
+const visitV1 = avro.Type.forSchema(currentSchema('visit') as unknown as avro.Schema);
+const purchaseV1 = avro.Type.forSchema(currentSchema('purchase') as unknown as avro.Schema);
+// What a newer tracker might register: v1 plus one optional field.
+const visitV2 = avro.Type.forSchema({
+  ...currentSchema('visit'),
+  fields: [
+    ...currentSchema('visit').fields,
+    { name: 'referrer', type: ['null', 'string'], default: null, doc: 'new' },
+  ],
+} as unknown as avro.Schema);
+
+const VISIT_V1_ID = 11;
+const PURCHASE_V1_ID = 12;
+const VISIT_V2_ID = 13;
+
+class HttpError extends Error {
+  constructor(readonly status: number) {
+    super(`HTTP ${status}`);
+  }
+}
+
+function fakeRegistry(
+  schemas: Record<number, avro.Type> = {
+    [VISIT_V1_ID]: visitV1,
+    [PURCHASE_V1_ID]: purchaseV1,
+    [VISIT_V2_ID]: visitV2,
+  },
+) {
+  const getSchema = vi.fn(async (id: number): Promise<unknown> => {
+    const schema = schemas[id];
+    if (schema === undefined) throw new HttpError(404);
+    return schema;
+  });
+  return { getSchema } satisfies SchemaRegistryReader;
+}
+
+const avroVisit = (visit = sampleVisit(), type = visitV1, id = VISIT_V1_ID) =>
+  confluentFrame(id, type.toBuffer(visit));
+
+const personalValues = ['customer-42', '/shoes/running', 'session-7'];
+function expectNoPersonalData(message: string) {
+  for (const value of personalValues) expect(message).not.toContain(value);
+}
+
+describe('createEventDecoder: JSON', () => {
+  const decoder = createEventDecoder();
+
+  it('decodes a JSON visit and purchase to domain events', async () => {
+    await expect(decoder.decode('visit', encodeJson(sampleVisit()))).resolves.toStrictEqual({
+      ok: true,
+      event: {
+        kind: 'visit',
+        eventId: 'evt-visit-1',
+        customerId: 'customer-42',
+        occurredAtMs: Date.UTC(2025, 2, 1, 9, 30),
+      },
+    });
+    const purchase = await decoder.decode('purchase', encodeJson(samplePurchase()));
+    expect(purchase.ok && purchase.event.kind).toBe('purchase');
+  });
+
+  it.each([
+    ['empty-payload', null],
+    ['empty-payload', Buffer.alloc(0)],
+    ['oversized', Buffer.alloc(MAX_EVENT_PAYLOAD_BYTES + 1, 0x20)],
+    ['not-json', Buffer.from('customer-42 visited /shoes/running')],
+    ['schema-violation', encodeJson([sampleVisit()])],
+    ['schema-violation', encodeJson('just a string')],
+    ['schema-violation', encodeJson({ ...sampleVisit(), page: 17 })],
+    ['missing-id', encodeJson({ ...sampleVisit(), eventId: undefined })],
+    ['missing-id', encodeJson({ ...sampleVisit(), customerId: '' })],
+    ['missing-id', encodeJson({ ...sampleVisit(), customerId: null })],
+    ['invalid-timestamp', encodeJson({ ...sampleVisit(), occurredAt: '2025-03-01 09:30' })],
+  ] as const)('rejects as %s', async (kind, value) => {
+    const result = await decoder.decode('visit', value);
+    expect(result).toMatchObject({ ok: false, kind });
+    if (!result.ok) expectNoPersonalData(result.message);
+  });
+
+  it('rejects a purchase with a bad amount and names the field, not the value', async () => {
+    const result = await decoder.decode(
+      'purchase',
+      encodeJson({ ...samplePurchase(), amountMinor: 12.5, currency: 'euro' }),
+    );
+    expect(result).toMatchObject({ ok: false, kind: 'schema-violation' });
+    if (!result.ok) {
+      expect(result.message).toContain('amountMinor');
+      expect(result.message).toContain('currency');
+      expect(result.message).not.toContain('12.5');
+      expect(result.message).not.toContain('euro');
+    }
+  });
+
+  it('treats a purchase on the visit topic as a visit (extra fields dropped)', async () => {
+    const result = await decoder.decode('visit', encodeJson(samplePurchase()));
+    expect(result.ok && result.event).toMatchObject({ kind: 'visit' });
+  });
+
+  it('only ever returns the documented error kinds', () => {
+    expect(DLQ_ERROR_KINDS).toHaveLength(9);
+  });
+});
+
+describe('createEventDecoder: Avro (Confluent wire format)', () => {
+  it('decodes a framed Avro visit and purchase with the same result as JSON', async () => {
+    const decoder = createEventDecoder({ registry: fakeRegistry() });
+    const fromAvro = await decoder.decode('visit', avroVisit());
+    const fromJson = await decoder.decode('visit', encodeJson(sampleVisit()));
+    expect(fromAvro).toStrictEqual(fromJson);
+    const purchase = await decoder.decode(
+      'purchase',
+      confluentFrame(PURCHASE_V1_ID, purchaseV1.toBuffer(samplePurchase())),
+    );
+    expect(purchase).toMatchObject({ ok: true, event: { kind: 'purchase', amountMinor: 12_550 } });
+  });
+
+  it('fetches each writer schema once, however many messages use it', async () => {
+    const registry = fakeRegistry();
+    const decoder = createEventDecoder({ registry });
+    await Promise.all(Array.from({ length: 50 }, () => decoder.decode('visit', avroVisit())));
+    await decoder.decode('visit', avroVisit());
+    expect(registry.getSchema).toHaveBeenCalledTimes(1);
+  });
+
+  it('reads a newer tracker schema (extra optional field) with the current reader', async () => {
+    const decoder = createEventDecoder({ registry: fakeRegistry() });
+    const result = await decoder.decode(
+      'visit',
+      avroVisit({ ...sampleVisit(), referrer: 'newsletter' } as never, visitV2, VISIT_V2_ID),
+    );
+    expect(result).toMatchObject({ ok: true, event: { kind: 'visit', eventId: 'evt-visit-1' } });
+  });
+
+  it('sends an unknown schema id to unknown-schema and asks again only after the retry delay', async () => {
+    let nowMs = 0;
+    const registry = fakeRegistry();
+    const decoder = createEventDecoder({
+      registry,
+      unknownSchemaRetryMs: 1000,
+      nowMs: () => nowMs,
+    });
+    const frame = confluentFrame(999, visitV1.toBuffer(sampleVisit()));
+    await expect(decoder.decode('visit', frame)).resolves.toMatchObject({
+      ok: false,
+      kind: 'unknown-schema',
+    });
+    await decoder.decode('visit', frame);
+    expect(registry.getSchema).toHaveBeenCalledTimes(1);
+    nowMs = 1001;
+    await decoder.decode('visit', frame);
+    expect(registry.getSchema).toHaveBeenCalledTimes(2);
+  });
+
+  it('rejects a purchase schema on the visit topic as unknown-schema', async () => {
+    const decoder = createEventDecoder({ registry: fakeRegistry() });
+    const frame = confluentFrame(PURCHASE_V1_ID, purchaseV1.toBuffer(samplePurchase()));
+    // Avro resolution matches record names: a Purchase writer never reads as a Visit.
+    const result = await decoder.decode('visit', frame);
+    expect(result).toMatchObject({ ok: false, kind: 'unknown-schema' });
+    if (!result.ok) expect(result.message).toContain('dev.pulse.Purchase');
+    const reverse = await decoder.decode('purchase', avroVisit());
+    expect(reverse).toMatchObject({ ok: false, kind: 'unknown-schema' });
+  });
+
+  it.each([
+    ['a truncated header', Buffer.from([0, 0, 0])],
+    ['a truncated body', avroVisit().subarray(0, 12)],
+    ['trailing garbage', Buffer.concat([avroVisit(), Buffer.from([1, 2, 3])])],
+  ])('rejects %s as avro-decode without echoing bytes', async (_label, value) => {
+    const decoder = createEventDecoder({ registry: fakeRegistry() });
+    const result = await decoder.decode('visit', value);
+    expect(result).toMatchObject({ ok: false, kind: 'avro-decode' });
+    if (!result.ok) expectNoPersonalData(result.message);
+  });
+
+  it('applies the same semantic checks to Avro as to JSON', async () => {
+    const decoder = createEventDecoder({ registry: fakeRegistry() });
+    const result = await decoder.decode(
+      'visit',
+      avroVisit(sampleVisit({ occurredAt: '2025-02-30T00:00:00Z', customerId: '' })),
+    );
+    expect(result).toMatchObject({ ok: false, kind: 'missing-id' });
+  });
+
+  it('without a registry, an Avro message is unknown-schema, never a crash', async () => {
+    const decoder = createEventDecoder();
+    await expect(decoder.decode('visit', avroVisit())).resolves.toMatchObject({
+      ok: false,
+      kind: 'unknown-schema',
+    });
+  });
+
+  it('throws a retriable error when the registry is down, instead of dead-lettering', async () => {
+    const registry: SchemaRegistryReader = {
+      getSchema: async () => {
+        throw new HttpError(503);
+      },
+    };
+    const decoder = createEventDecoder({ registry });
+    const failure = await decoder.decode('visit', avroVisit()).catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(ContractsError);
+    expect(failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true });
+  });
+});

@@ -1,0 +1,228 @@
+// The profiler's hot path: bytes from pulse.visits / pulse.purchases in, a domain event or a
+// dead-letter verdict out. Bad input never throws; only infrastructure failures do (the registry
+// is down), as a retriable ContractsError, because dead-lettering good events for an outage would
+// be worse than pausing.
+//
+// Avro path: the writer schema is fetched from the registry once per schema id, and a resolver
+// from it to the topic's current reader schema (schemas/avro) is built once and cached. Each
+// message then costs one avsc decode plus the zod checks — the same checks as JSON, so both
+// encodings accept and reject exactly the same events.
+import avro from 'avsc';
+import type { z } from 'zod';
+import { currentSchema, type ContractName } from './catalog.ts';
+import { parseConfluentFrame } from './confluent-frame.ts';
+import type { DlqErrorKind } from './dead-letter.ts';
+import { purchaseToDomain, visitToDomain, type DomainEvent } from './domain.ts';
+import { ContractsError } from './errors.ts';
+import { MAX_EVENT_PAYLOAD_BYTES } from './limits.ts';
+import { httpStatusOf } from './registry-errors.ts';
+import { describeIssues } from './validation-messages.ts';
+import { purchaseWireSchema, visitWireSchema, type EventTopicKind } from './wire.ts';
+
+export type DecodeResult =
+  { ok: true; event: DomainEvent } | { ok: false; kind: DlqErrorKind; message: string };
+
+/** The one registry call the decoder needs; @kafkajs/confluent-schema-registry's SchemaRegistry fits. */
+export interface SchemaRegistryReader {
+  getSchema(registryId: number): Promise<unknown>;
+}
+
+export interface EventDecoderOptions {
+  registry?: SchemaRegistryReader;
+  /** How long a schema id the registry did not know stays "unknown" before it is asked again. */
+  unknownSchemaRetryMs?: number;
+  /** Wall clock, injectable for tests. */
+  nowMs?: () => number;
+}
+
+export const EVENT_DECODER_DEFAULTS = {
+  unknownSchemaRetryMs: 30_000,
+} as const;
+
+export interface EventDecoder {
+  decode(topicKind: EventTopicKind, value: Buffer | null): Promise<DecodeResult>;
+}
+
+type Resolver = ReturnType<avro.Type['createResolver']>;
+
+type ReaderEntry =
+  | { readable: true; readerType: avro.Type; resolver: Resolver }
+  | { readable: false; kind: DlqErrorKind; message: string; retryAfterMs: number };
+
+interface TopicContract {
+  contract: ContractName;
+  readerType: avro.Type;
+}
+
+const ID_FIELDS = new Set(['eventId', 'customerId', 'orderId']);
+const TIMESTAMP_FIELDS = new Set(['occurredAt']);
+
+function reject(kind: DlqErrorKind, message: string): DecodeResult {
+  return { ok: false, kind, message };
+}
+
+/** missing-id and invalid-timestamp are more useful to a tracker team than a generic violation. */
+function classifyIssues(issues: readonly z.core.$ZodIssue[]): DlqErrorKind {
+  const firstField = (issue: z.core.$ZodIssue) => String(issue.path[0] ?? '');
+  const missingId = issues.some(
+    (issue) =>
+      ID_FIELDS.has(firstField(issue)) &&
+      (issue.code === 'too_small' ||
+        (issue.code === 'invalid_type' && /received (undefined|null)$/.test(issue.message))),
+  );
+  if (missingId) return 'missing-id';
+  if (issues.some((issue) => TIMESTAMP_FIELDS.has(firstField(issue)))) return 'invalid-timestamp';
+  return 'schema-violation';
+}
+
+function violation(error: z.ZodError): DecodeResult {
+  return reject(classifyIssues(error.issues), describeIssues(error.issues));
+}
+
+function toAvroType(writerSchema: unknown): avro.Type | undefined {
+  if (writerSchema instanceof avro.Type) return writerSchema;
+  // A registry client built on another copy of avsc: rebuild the type from its JSON form.
+  if (typeof writerSchema === 'object' && writerSchema !== null && 'schema' in writerSchema) {
+    const toJson = (writerSchema as { schema: unknown }).schema;
+    if (typeof toJson === 'function') {
+      return avro.Type.forSchema((toJson as () => avro.Schema).call(writerSchema));
+    }
+  }
+  return undefined;
+}
+
+export function createEventDecoder(options: EventDecoderOptions = {}): EventDecoder {
+  const registry = options.registry;
+  const unknownSchemaRetryMs =
+    options.unknownSchemaRetryMs ?? EVENT_DECODER_DEFAULTS.unknownSchemaRetryMs;
+  const nowMs = options.nowMs ?? Date.now;
+
+  const topics: Record<EventTopicKind, TopicContract> = {
+    visit: {
+      contract: 'visit',
+      readerType: avro.Type.forSchema(currentSchema('visit') as unknown as avro.Schema),
+    },
+    purchase: {
+      contract: 'purchase',
+      readerType: avro.Type.forSchema(currentSchema('purchase') as unknown as avro.Schema),
+    },
+  };
+
+  // Per topic kind, per writer schema id. Ids are immutable in a registry, so positive entries
+  // never expire; negative ones do, in case the id is registered later.
+  const readers: Record<EventTopicKind, Map<number, ReaderEntry>> = {
+    visit: new Map(),
+    purchase: new Map(),
+  };
+  const pending = new Map<string, Promise<ReaderEntry>>();
+
+  async function buildReader(topicKind: EventTopicKind, schemaId: number): Promise<ReaderEntry> {
+    const { readerType, contract } = topics[topicKind];
+    const unreadable = (message: string): ReaderEntry => ({
+      readable: false,
+      kind: 'unknown-schema',
+      message,
+      retryAfterMs: nowMs() + unknownSchemaRetryMs,
+    });
+    if (registry === undefined) {
+      return unreadable(`schema id ${schemaId}: Avro message but no schema registry is configured`);
+    }
+    let writerSchema: unknown;
+    try {
+      writerSchema = await registry.getSchema(schemaId);
+    } catch (error) {
+      const status = httpStatusOf(error);
+      if (status === 404) return unreadable(`schema id ${schemaId} is not known to the registry`);
+      if (status === undefined && error instanceof Error && /schemaType/i.test(error.message)) {
+        return unreadable(`schema id ${schemaId} is not an Avro schema`);
+      }
+      throw new ContractsError(
+        'REGISTRY_UNAVAILABLE',
+        `schema registry failed while fetching schema id ${schemaId}`,
+        { cause: error, schemaId },
+      );
+    }
+    const writerType = toAvroType(writerSchema);
+    if (writerType === undefined) return unreadable(`schema id ${schemaId} is not an Avro schema`);
+    try {
+      return { readable: true, readerType, resolver: readerType.createResolver(writerType) };
+    } catch {
+      return unreadable(
+        `schema id ${schemaId} (${writerType.name ?? 'unnamed'}) cannot be read as ${readerType.name ?? contract}`,
+      );
+    }
+  }
+
+  async function readerFor(topicKind: EventTopicKind, schemaId: number): Promise<ReaderEntry> {
+    const cached = readers[topicKind].get(schemaId);
+    if (cached !== undefined && (cached.readable || cached.retryAfterMs > nowMs())) return cached;
+    // Concurrent misses for the same id share one registry request.
+    const key = `${topicKind}:${schemaId}`;
+    let request = pending.get(key);
+    if (request === undefined) {
+      request = buildReader(topicKind, schemaId).finally(() => pending.delete(key));
+      pending.set(key, request);
+    }
+    const entry = await request;
+    readers[topicKind].set(schemaId, entry);
+    return entry;
+  }
+
+  function validate(topicKind: EventTopicKind, decoded: unknown): DecodeResult {
+    if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
+      return reject('schema-violation', `(value) must be a ${topicKind} object`);
+    }
+    if (topicKind === 'visit') {
+      const parsed = visitWireSchema.safeParse(decoded);
+      return parsed.success
+        ? { ok: true, event: visitToDomain(parsed.data) }
+        : violation(parsed.error);
+    }
+    const parsed = purchaseWireSchema.safeParse(decoded);
+    return parsed.success
+      ? { ok: true, event: purchaseToDomain(parsed.data) }
+      : violation(parsed.error);
+  }
+
+  async function decode(topicKind: EventTopicKind, value: Buffer | null): Promise<DecodeResult> {
+    if (value === null || value.length === 0)
+      return reject('empty-payload', 'message value is empty');
+    if (value.length > MAX_EVENT_PAYLOAD_BYTES) {
+      return reject(
+        'oversized',
+        `message value is ${value.length} bytes; the limit is ${MAX_EVENT_PAYLOAD_BYTES}`,
+      );
+    }
+
+    const frame = parseConfluentFrame(value);
+    if (frame.ok) {
+      const entry = await readerFor(topicKind, frame.schemaId);
+      if (!entry.readable) return reject(entry.kind, entry.message);
+      let decoded: unknown;
+      try {
+        decoded = entry.readerType.fromBuffer(frame.body, entry.resolver);
+      } catch {
+        // avsc's error text can quote the bytes it choked on: keep it out of the message.
+        return reject(
+          'avro-decode',
+          `Avro body (${frame.body.length} bytes) does not decode with schema id ${frame.schemaId}`,
+        );
+      }
+      return validate(topicKind, decoded);
+    }
+    if (frame.reason === 'truncated-header') {
+      return reject('avro-decode', `Confluent header truncated: ${value.length} bytes`);
+    }
+
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(value.toString('utf8'));
+    } catch {
+      // JSON.parse quotes the input in its error: report only the size.
+      return reject('not-json', `message value (${value.length} bytes) is neither JSON nor Avro`);
+    }
+    return validate(topicKind, decoded);
+  }
+
+  return { decode };
+}

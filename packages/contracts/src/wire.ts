@@ -1,0 +1,116 @@
+// zod schemas of the JSON wire form of every event and signal. The Avro files under schemas/avro
+// describe the same records; avro-agreement.test.ts fails when the two drift. Types are derived
+// from these schemas with z.infer and never written out a second time.
+//
+// Unknown fields are accepted and dropped (zod's default "strip"), mirroring Avro schema
+// resolution: a newer tracker may add optional fields before Pulse knows about them.
+import { z } from 'zod';
+import {
+  CURRENCY_PATTERN,
+  MAX_EVIDENCE_ENTRIES,
+  MAX_EVIDENCE_KEY_LENGTH,
+  MAX_EVIDENCE_STRING_LENGTH,
+  MAX_ID_LENGTH,
+  MAX_PAGE_LENGTH,
+  MAX_RULES_VERSION_LENGTH,
+  MAX_SIGNAL_ID_LENGTH,
+} from './limits.ts';
+import { parseUtcTimestampMs } from './timestamp.ts';
+
+function boundedString(maxLength: number) {
+  return z
+    .string()
+    .min(1, { error: 'must not be empty' })
+    .max(maxLength, { error: `must be at most ${maxLength} characters` });
+}
+
+const id = () => boundedString(MAX_ID_LENGTH);
+
+/** Optional on the wire: the field may be absent or null (Avro union null|string, default null). */
+function optionalString(maxLength: number) {
+  return z
+    .string()
+    .max(maxLength, { error: `must be at most ${maxLength} characters` })
+    .nullish();
+}
+
+export const utcTimestampSchema = z
+  .string()
+  .refine((text) => parseUtcTimestampMs(text) !== undefined, {
+    error: 'must be an ISO-8601 UTC timestamp ending in Z, e.g. 2025-03-01T09:30:00.000Z',
+  });
+
+export const visitWireSchema = z.object({
+  eventId: id(),
+  customerId: id(),
+  occurredAt: utcTimestampSchema,
+  sessionId: optionalString(MAX_ID_LENGTH),
+  page: optionalString(MAX_PAGE_LENGTH),
+  source: optionalString(MAX_ID_LENGTH),
+});
+
+export const purchaseWireSchema = z.object({
+  eventId: id(),
+  customerId: id(),
+  occurredAt: utcTimestampSchema,
+  orderId: id(),
+  amountMinor: z
+    .int({ error: 'must be an integer number of minor currency units' })
+    .min(0, { error: 'must not be negative' }),
+  currency: z
+    .string()
+    .regex(CURRENCY_PATTERN, { error: 'must be an ISO 4217 code of three upper-case letters' }),
+});
+
+export const SIGNAL_KINDS = ['lapsed', 'reactivated', 'ready_to_buy'] as const;
+export const signalKindSchema = z.enum(SIGNAL_KINDS);
+
+export const evidenceValueSchema = z.union([
+  z.null(),
+  z.number().refine(Number.isFinite, { error: 'numbers must be finite' }),
+  z.string().max(MAX_EVIDENCE_STRING_LENGTH, {
+    error: `strings must be at most ${MAX_EVIDENCE_STRING_LENGTH} characters`,
+  }),
+  z.boolean(),
+]);
+
+export const evidenceSchema = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(MAX_EVIDENCE_KEY_LENGTH, {
+        error: `keys must be at most ${MAX_EVIDENCE_KEY_LENGTH} characters`,
+      }),
+    evidenceValueSchema,
+  )
+  .refine((evidence) => Object.keys(evidence).length <= MAX_EVIDENCE_ENTRIES, {
+    error: `must have at most ${MAX_EVIDENCE_ENTRIES} entries`,
+  });
+
+export const signalWireSchema = z.object({
+  signalId: boundedString(MAX_SIGNAL_ID_LENGTH),
+  kind: signalKindSchema,
+  customerId: id(),
+  detectedAt: utcTimestampSchema,
+  emittedAt: utcTimestampSchema,
+  evidence: evidenceSchema,
+  rulesVersion: boundedString(MAX_RULES_VERSION_LENGTH),
+});
+
+/** A visit as a tracker sends it (JSON) or as it decodes from Avro, after validation. */
+export type VisitWire = z.infer<typeof visitWireSchema>;
+/** A purchase as an order system sends it, after validation. */
+export type PurchaseWire = z.infer<typeof purchaseWireSchema>;
+/** A signal as Pulse emits it. */
+export type SignalWire = z.infer<typeof signalWireSchema>;
+export type SignalKind = z.infer<typeof signalKindSchema>;
+export type EvidenceValue = z.infer<typeof evidenceValueSchema>;
+export type Evidence = z.infer<typeof evidenceSchema>;
+
+export type EventTopicKind = 'visit' | 'purchase';
+
+export const eventWireSchemas = {
+  visit: visitWireSchema,
+  purchase: purchaseWireSchema,
+} as const;
