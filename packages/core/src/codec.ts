@@ -1,0 +1,354 @@
+// Compact binary form of a profile, written by hand: it is stored once per customer, for millions
+// of customers, and read and written on every event.
+//
+// Layout (format version 1), every integer a LEB128 varint; "signed" ones zigzag-encoded:
+//   version byte (1)
+//   customerId: length + UTF-8 bytes
+//   presence bitmask of the nullable fields (NULLABLE_FIELDS order)
+//   baseMs (signed): firstSeenMs, else clockMs, else 0. Other instants are signed deltas from it,
+//   and day numbers signed deltas from dayOf(baseMs), so two years of history stay small.
+//   the nullable fields that are present, the counters, the currency table (sorted), lifetime
+//   spend, visit buckets, purchase buckets, active days, purchase days, recent events.
+//   Ascending lists store their first element from the base and then the (unsigned) steps.
+// All arithmetic is done on doubles, not 32-bit bit operations: instants need up to 53 bits.
+import { ProfileDecodeError } from './errors.ts';
+import type { Profile, RememberedEvent } from './profile.ts';
+import { dayOf } from './time.ts';
+
+const FORMAT_VERSION = 1;
+
+const NULLABLE_FIELDS = [
+  'firstSeenMs',
+  'lastVisitMs',
+  'lastPurchaseMs',
+  'clockMs',
+  'anchorDay',
+  'openEpisodeSinceMs',
+  'lapsedAnchorDay',
+  'lastReadyToBuyDay',
+] as const;
+type NullableField = (typeof NULLABLE_FIELDS)[number];
+const DAY_FIELDS = new Set<NullableField>(['anchorDay', 'lapsedAnchorDay', 'lastReadyToBuyDay']);
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+class ByteWriter {
+  private buffer = new Uint8Array(256);
+  private length = 0;
+
+  private ensure(extra: number): void {
+    if (this.length + extra <= this.buffer.length) return;
+    let size = this.buffer.length * 2;
+    while (size < this.length + extra) size *= 2;
+    const grown = new Uint8Array(size);
+    grown.set(this.buffer.subarray(0, this.length));
+    this.buffer = grown;
+  }
+
+  byte(value: number): void {
+    this.ensure(1);
+    this.buffer[this.length++] = value;
+  }
+
+  unsigned(value: number): void {
+    if (!Number.isSafeInteger(value) || value < 0) {
+      throw new RangeError(`cannot encode ${value} as an unsigned varint`);
+    }
+    this.ensure(8);
+    let rest = value;
+    while (rest >= 0x80) {
+      this.buffer[this.length++] = (rest % 0x80) | 0x80;
+      rest = Math.floor(rest / 0x80);
+    }
+    this.buffer[this.length++] = rest;
+  }
+
+  signed(value: number): void {
+    if (!Number.isSafeInteger(value) || Math.abs(value) > 2 ** 51) {
+      throw new RangeError(`cannot encode ${value} as a signed varint`);
+    }
+    this.unsigned(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  /** A 53-bit hash in 7 fixed bytes (varints would average 8). */
+  hash53(value: number): void {
+    this.ensure(7);
+    let rest = value;
+    for (let index = 6; index >= 0; index -= 1) {
+      this.buffer[this.length + index] = rest % 256;
+      rest = Math.floor(rest / 256);
+    }
+    this.length += 7;
+  }
+
+  text(value: string): void {
+    const bytes = encoder.encode(value);
+    this.unsigned(bytes.length);
+    this.ensure(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  finish(): Uint8Array {
+    return this.buffer.slice(0, this.length);
+  }
+}
+
+class ByteReader {
+  offset = 0;
+  constructor(private readonly bytes: Uint8Array) {}
+
+  fail(message: string): never {
+    throw new ProfileDecodeError(
+      'CORRUPT_PROFILE',
+      `corrupt profile bytes: ${message}`,
+      this.offset,
+    );
+  }
+
+  byte(): number {
+    if (this.offset >= this.bytes.length) this.fail('unexpected end of data');
+    return this.bytes[this.offset++]!;
+  }
+
+  unsigned(): number {
+    let value = 0;
+    let scale = 1;
+    for (let count = 0; count < 8; count += 1) {
+      const byte = this.byte();
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) {
+        if (!Number.isSafeInteger(value)) this.fail('varint out of range');
+        return value;
+      }
+      scale *= 0x80;
+    }
+    return this.fail('varint longer than 8 bytes');
+  }
+
+  signed(): number {
+    const zigzag = this.unsigned();
+    return zigzag % 2 === 0 ? zigzag / 2 : -(zigzag + 1) / 2;
+  }
+
+  hash53(): number {
+    if (this.offset + 7 > this.bytes.length) this.fail('unexpected end of data in an event hash');
+    let value = 0;
+    for (let index = 0; index < 7; index += 1) value = value * 256 + this.bytes[this.offset++]!;
+    if (value >= 2 ** 53) this.fail('event hash wider than 53 bits');
+    return value;
+  }
+
+  text(): string {
+    const length = this.count(1);
+    const slice = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    try {
+      return decoder.decode(slice);
+    } catch (cause) {
+      return this.fail(`invalid UTF-8 (${String(cause)})`);
+    }
+  }
+
+  /** A list length, checked against the bytes left so corrupt input cannot allocate gigabytes. */
+  count(minimumBytesPerItem: number): number {
+    const value = this.unsigned();
+    if (value * minimumBytesPerItem > this.bytes.length - this.offset) {
+      this.fail(`length ${value} exceeds the remaining data`);
+    }
+    return value;
+  }
+
+  done(): void {
+    if (this.offset !== this.bytes.length) this.fail('trailing bytes after the profile');
+  }
+}
+
+export function encodeProfile(profile: Profile): Uint8Array {
+  const writer = new ByteWriter();
+  writer.byte(FORMAT_VERSION);
+  writer.text(profile.customerId);
+
+  let presence = 0;
+  NULLABLE_FIELDS.forEach((field, index) => {
+    if (profile[field] !== null) presence += 2 ** index;
+  });
+  writer.unsigned(presence);
+  const baseMs = profile.firstSeenMs ?? profile.clockMs ?? 0;
+  const baseDay = dayOf(baseMs);
+  writer.signed(baseMs);
+  for (const field of NULLABLE_FIELDS) {
+    const value = profile[field];
+    if (value === null || field === 'firstSeenMs') continue;
+    writer.signed(DAY_FIELDS.has(field) ? value - baseDay : value - baseMs);
+  }
+
+  writer.unsigned(profile.lifetimeVisits);
+  writer.unsigned(profile.lifetimePurchases);
+  writer.unsigned(profile.lifetimeActiveDays);
+  writer.unsigned(profile.lateEvents);
+  writer.unsigned(profile.episodeCount);
+  writer.unsigned(profile.readyToBuyCount);
+
+  const currencies = [
+    ...new Set([
+      ...profile.lifetimeSpend.map((total) => total.currency),
+      ...profile.purchasesByDay.map((bucket) => bucket.currency),
+    ]),
+  ].sort();
+  const currencyIndex = new Map(currencies.map((currency, index) => [currency, index]));
+  writer.unsigned(currencies.length);
+  for (const currency of currencies) writer.text(currency);
+
+  writer.unsigned(profile.lifetimeSpend.length);
+  for (const total of profile.lifetimeSpend) {
+    writer.unsigned(currencyIndex.get(total.currency)!);
+    writer.unsigned(total.purchases);
+    writer.unsigned(total.spendMinor);
+  }
+
+  writer.unsigned(profile.visitsByDay.length);
+  let previousDay = baseDay;
+  profile.visitsByDay.forEach((bucket, index) => {
+    if (index === 0) writer.signed(bucket.day - baseDay);
+    else writer.unsigned(bucket.day - previousDay);
+    previousDay = bucket.day;
+    writer.unsigned(bucket.visits);
+  });
+
+  writer.unsigned(profile.purchasesByDay.length);
+  profile.purchasesByDay.forEach((bucket, index) => {
+    if (index === 0) writer.signed(bucket.day - baseDay);
+    else writer.unsigned(bucket.day - previousDay);
+    previousDay = bucket.day;
+    writer.unsigned(currencyIndex.get(bucket.currency)!);
+    writer.unsigned(bucket.purchases);
+    writer.unsigned(bucket.spendMinor);
+  });
+
+  writeAscendingDays(writer, profile.activeDays, baseDay);
+  writeAscendingDays(writer, profile.purchaseDays, baseDay);
+
+  writer.unsigned(profile.recentEvents.length);
+  let previousMs = baseMs;
+  profile.recentEvents.forEach((entry, index) => {
+    // Descending by time: the first from the base, then the (non-negative) steps back.
+    if (index === 0) writer.signed(entry.occurredAtMs - baseMs);
+    else writer.unsigned(previousMs - entry.occurredAtMs);
+    previousMs = entry.occurredAtMs;
+    writer.hash53(entry.idHash);
+  });
+  return writer.finish();
+}
+
+function writeAscendingDays(writer: ByteWriter, days: readonly number[], baseDay: number): void {
+  writer.unsigned(days.length);
+  days.forEach((day, index) => {
+    if (index === 0) writer.signed(day - baseDay);
+    else writer.unsigned(day - days[index - 1]!);
+  });
+}
+
+/** Decode bytes written by encodeProfile. Throws ProfileDecodeError on anything else. */
+export function decodeProfile(bytes: Uint8Array): Profile {
+  const reader = new ByteReader(bytes);
+  const version = reader.byte();
+  if (version !== FORMAT_VERSION) {
+    throw new ProfileDecodeError(
+      'UNSUPPORTED_PROFILE_VERSION',
+      `profile format version ${version} is not supported (expected ${FORMAT_VERSION})`,
+      0,
+      { version },
+    );
+  }
+  const customerId = reader.text();
+  const presence = reader.unsigned();
+  if (presence >= 2 ** NULLABLE_FIELDS.length) reader.fail('unknown presence bits');
+  const baseMs = reader.signed();
+  const baseDay = dayOf(baseMs);
+  const nullable = {} as Record<NullableField, number | null>;
+  NULLABLE_FIELDS.forEach((field, index) => {
+    const present = Math.floor(presence / 2 ** index) % 2 === 1;
+    if (!present) nullable[field] = null;
+    else if (field === 'firstSeenMs') nullable[field] = baseMs;
+    else nullable[field] = reader.signed() + (DAY_FIELDS.has(field) ? baseDay : baseMs);
+  });
+
+  const lifetimeVisits = reader.unsigned();
+  const lifetimePurchases = reader.unsigned();
+  const lifetimeActiveDays = reader.unsigned();
+  const lateEvents = reader.unsigned();
+  const episodeCount = reader.unsigned();
+  const readyToBuyCount = reader.unsigned();
+
+  const currencies: string[] = [];
+  const currencyCount = reader.count(1);
+  for (let index = 0; index < currencyCount; index += 1) currencies.push(reader.text());
+  const currencyAt = (index: number): string =>
+    currencies[index] ?? reader.fail(`currency index ${index} out of range`);
+
+  const lifetimeSpend = Array.from({ length: reader.count(3) }, () => ({
+    currency: currencyAt(reader.unsigned()),
+    purchases: reader.unsigned(),
+    spendMinor: reader.unsigned(),
+  }));
+
+  let previousDay = baseDay;
+  const nextDay = (index: number) => {
+    previousDay = index === 0 ? baseDay + reader.signed() : previousDay + reader.unsigned();
+    return previousDay;
+  };
+  const visitsByDay = Array.from({ length: reader.count(2) }, (_, index) => ({
+    day: nextDay(index),
+    visits: reader.unsigned(),
+  }));
+  const purchasesByDay = Array.from({ length: reader.count(4) }, (_, index) => ({
+    day: nextDay(index),
+    currency: currencyAt(reader.unsigned()),
+    purchases: reader.unsigned(),
+    spendMinor: reader.unsigned(),
+  }));
+  const activeDays = readAscendingDays(reader, baseDay);
+  const purchaseDays = readAscendingDays(reader, baseDay);
+
+  let previousMs = baseMs;
+  const recentEvents: RememberedEvent[] = Array.from({ length: reader.count(8) }, (_, index) => {
+    previousMs = index === 0 ? baseMs + reader.signed() : previousMs - reader.unsigned();
+    return { occurredAtMs: previousMs, idHash: reader.hash53() };
+  });
+  reader.done();
+
+  return {
+    customerId,
+    firstSeenMs: nullable.firstSeenMs,
+    lastVisitMs: nullable.lastVisitMs,
+    lastPurchaseMs: nullable.lastPurchaseMs,
+    lifetimeVisits,
+    lifetimePurchases,
+    lifetimeActiveDays,
+    lifetimeSpend,
+    lateEvents,
+    visitsByDay,
+    purchasesByDay,
+    activeDays,
+    purchaseDays,
+    recentEvents,
+    clockMs: nullable.clockMs,
+    anchorDay: nullable.anchorDay,
+    episodeCount,
+    openEpisodeSinceMs: nullable.openEpisodeSinceMs,
+    lapsedAnchorDay: nullable.lapsedAnchorDay,
+    readyToBuyCount,
+    lastReadyToBuyDay: nullable.lastReadyToBuyDay,
+  };
+}
+
+function readAscendingDays(reader: ByteReader, baseDay: number): number[] {
+  const days: number[] = [];
+  const length = reader.count(1);
+  for (let index = 0; index < length; index += 1) {
+    days.push(index === 0 ? baseDay + reader.signed() : days[index - 1]! + reader.unsigned());
+  }
+  return days;
+}

@@ -1,0 +1,124 @@
+// Every tunable number of the rules, in one zod schema with its default and the reason for it.
+// The README repeats the table; keep the two in step. Units are in the names.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { RulesConfigError } from './errors.ts';
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 86_400_000;
+
+const positive = () => z.number().finite().positive();
+
+export const rulesConfigSchema = z
+  .object({
+    /** Events up to this much older than the partition's newest event still count as on time. */
+    allowedLatenessMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(30 * DAY_MS)
+      .default(2 * DAY_MS),
+    /** Events stamped further than this ahead of the reference wall clock are rejected. */
+    futureToleranceMs: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * DAY_MS)
+      .default(HOUR_MS),
+    /** How many of the newest event ids a profile remembers to drop tracker retries. */
+    dedupMemorySize: z.number().int().min(1).max(1024).default(32),
+    /** Gaps between active days the activity latency rests on (the newest K+1 active days). */
+    activityGapsKept: z.number().int().min(2).max(64).default(16),
+    /** Gaps between purchase days the purchase latency rests on. */
+    purchaseGapsKept: z.number().int().min(2).max(64).default(8),
+    /** A customer needs this many active days before they have a rhythm that can lapse. */
+    minActiveDaysForRhythm: z.number().int().min(3).max(65).default(5),
+    /** Hurdle = max(centre + k × spread, m × centre): this is k. */
+    hurdleSpreadMultiplier: z.number().finite().min(0).max(20).default(3),
+    /** Hurdle = max(centre + k × spread, m × centre): this is m. */
+    hurdleCentreMultiplier: z.number().finite().min(1).max(20).default(2.5),
+    /** No customer lapses after fewer silent days than this (a long weekend off is not a lapse). */
+    minHurdleDays: positive().max(365).default(4),
+    /** Every customer with a rhythm lapses after this many silent days at most. */
+    maxHurdleDays: positive().max(730).default(90),
+    /** 'all': every ready-to-buy reason must hold; 'any': one is enough. */
+    readyToBuyRequires: z.enum(['all', 'any']).default('all'),
+    /** Days after a ready-to-buy signal during which no other one fires for the customer. */
+    readyToBuyCooldownDays: z.number().int().min(0).max(365).default(14),
+    /** Acceleration: median of the last 3 gaps at most this fraction of the usual gap. */
+    accelerationGapRatio: z.number().finite().gt(0).lt(1).default(0.5),
+    /** Acceleration: active days in the last 7 at least this multiple of the usual weekly rate. */
+    accelerationRateRatio: z.number().finite().gt(1).max(10).default(1.8),
+    /** Acceleration by rate also needs at least this many active days in the last 7. */
+    accelerationMinRecentActiveDays: z.number().int().min(1).max(7).default(3),
+    /** The weekly baseline needs this many days of history before the last 7 days. */
+    accelerationMinBaselineDays: z.number().int().min(7).max(83).default(28),
+    /** The repurchase window needs at least this many gaps between purchase days. */
+    minPurchaseGaps: z.number().int().min(1).max(64).default(3),
+    /** The repurchase window opens at this fraction of the usual purchase gap. */
+    repurchaseWindowStartFraction: z.number().finite().gt(0).max(5).default(0.8),
+    /** ...and closes at this fraction (beyond it the customer is overdue, not about to buy). */
+    repurchaseWindowEndFraction: z.number().finite().gt(0).max(10).default(2),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    const problem = (path: string, message: string) =>
+      context.addIssue({ code: 'custom', path: [path], message });
+    if (config.minHurdleDays > config.maxHurdleDays) {
+      problem('minHurdleDays', 'minHurdleDays must not exceed maxHurdleDays');
+    }
+    if (config.repurchaseWindowStartFraction >= config.repurchaseWindowEndFraction) {
+      problem(
+        'repurchaseWindowStartFraction',
+        'repurchaseWindowStartFraction must be below repurchaseWindowEndFraction',
+      );
+    }
+    if (config.minActiveDaysForRhythm > config.activityGapsKept + 1) {
+      problem(
+        'minActiveDaysForRhythm',
+        'minActiveDaysForRhythm must not exceed activityGapsKept + 1 (the days a profile keeps)',
+      );
+    }
+    if (config.minPurchaseGaps > config.purchaseGapsKept) {
+      problem('minPurchaseGaps', 'minPurchaseGaps must not exceed purchaseGapsKept');
+    }
+  });
+
+export type RulesConfig = z.infer<typeof rulesConfigSchema>;
+
+export const defaultRulesConfig: RulesConfig = Object.freeze(rulesConfigSchema.parse({}));
+
+/** Validate a (partial) configuration, filling defaults. Throws RulesConfigError naming the setting. */
+export function parseRulesConfig(input: unknown): RulesConfig {
+  const result = rulesConfigSchema.safeParse(input ?? {});
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const setting = issue && issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
+  const detail = issue?.message ?? 'invalid';
+  const unknownKeys =
+    issue?.code === 'unrecognized_keys' ? ` (${issue.keys.join(', ')} is not a setting)` : '';
+  throw new RulesConfigError(setting, `invalid rules setting ${setting}: ${detail}${unknownKeys}`, {
+    issues: result.error.issues.map((each) => ({
+      path: each.path.join('.'),
+      message: each.message,
+    })),
+  });
+}
+
+/**
+ * A short id of the configuration that made a decision, carried by every signal. Same settings →
+ * same id on every machine (keys sorted, numbers in their JSON form).
+ */
+const versionCache = new WeakMap<RulesConfig, string>();
+
+export function rulesVersion(config: RulesConfig): string {
+  const cached = versionCache.get(config);
+  if (cached !== undefined) return cached;
+  const canonical = Object.keys(config)
+    .sort()
+    .map((key) => `${key}=${JSON.stringify(config[key as keyof RulesConfig])}`)
+    .join(';');
+  const version = `r${createHash('sha256').update(canonical).digest('hex').slice(0, 12)}`;
+  versionCache.set(config, version);
+  return version;
+}

@@ -1,0 +1,38 @@
+// @pulse/core: the behavioural profile and the lapse / ready-to-buy rules as pure functions.
+// No I/O, no clock reads, no env: every input, "now" included, is an argument.
+export type { CustomerEvent, PurchaseEvent, Signal, SignalKind, VisitEvent } from './events.ts';
+export {
+  defaultRulesConfig,
+  parseRulesConfig,
+  rulesConfigSchema,
+  rulesVersion,
+  type RulesConfig,
+} from './config.ts';
+export {
+  CORE_ERROR_CODES,
+  isPulseCoreError,
+  ProfileDecodeError,
+  PulseCoreError,
+  RulesConfigError,
+  type CoreErrorCode,
+} from './errors.ts';
+export {
+  newProfile,
+  type CurrencyTotal,
+  type DayPurchases,
+  type DayVisits,
+  type Profile,
+  type RememberedEvent,
+} from './profile.ts';
+export {
+  advance,
+  applyEvent,
+  dueTimeMs,
+  type AdvanceResult,
+  type ApplyOutcome,
+  type ApplyResult,
+} from './timeline.ts';
+export { checkEventTime, dayOf, DAY_MS, streamTimeFor, type EventTimeCheck } from './time.ts';
+export { deriveView, type LatencyView, type ProfileView } from './view.ts';
+export type { Rfm, WindowCounts } from './windows.ts';
+export { decodeProfile, encodeProfile } from './codec.ts';

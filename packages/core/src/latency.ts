@@ -1,0 +1,56 @@
+// The customer's usual latency: the typical gap, in days, between consecutive active days (or
+// purchase days). Median and scaled MAD rather than mean and standard deviation, so one odd gap
+// (a holiday) moves neither the centre nor the spread much.
+
+/** 1.4826 × MAD estimates the standard deviation of normally distributed gaps. */
+const MAD_TO_SIGMA = 1.4826;
+
+export interface Latency {
+  /** Median gap in days. */
+  centreDays: number;
+  /** Scaled median absolute deviation of the gaps, in days. */
+  spreadDays: number;
+  /** How many gaps the estimate rests on. */
+  gaps: number;
+}
+
+export function median(sortedOrNot: readonly number[]): number {
+  const values = [...sortedOrNot].sort((a, b) => a - b);
+  const middle = values.length >> 1;
+  if (values.length === 0) return Number.NaN;
+  return values.length % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
+}
+
+/** Gaps between consecutive days of an ascending list of distinct day numbers. */
+export function gapsBetween(ascendingDays: readonly number[]): number[] {
+  const gaps: number[] = [];
+  for (let index = 1; index < ascendingDays.length; index += 1) {
+    gaps.push(ascendingDays[index]! - ascendingDays[index - 1]!);
+  }
+  return gaps;
+}
+
+/**
+ * Latency from the newest `maxGaps + 1` of the given ascending days that are <= asOfDay.
+ * null when there is not a single gap.
+ */
+export function latencyOf(
+  ascendingDays: readonly number[],
+  asOfDay: number,
+  maxGaps: number,
+): Latency | null {
+  const eligible = daysUpTo(ascendingDays, asOfDay);
+  const used = eligible.slice(Math.max(0, eligible.length - (maxGaps + 1)));
+  const gaps = gapsBetween(used);
+  if (gaps.length === 0) return null;
+  const centreDays = median(gaps);
+  const spreadDays = MAD_TO_SIGMA * median(gaps.map((gap) => Math.abs(gap - centreDays)));
+  return { centreDays, spreadDays, gaps: gaps.length };
+}
+
+/** The prefix of an ascending list holding the values <= limit. */
+export function daysUpTo(ascendingDays: readonly number[], limit: number): readonly number[] {
+  let end = ascendingDays.length;
+  while (end > 0 && ascendingDays[end - 1]! > limit) end -= 1;
+  return end === ascendingDays.length ? ascendingDays : ascendingDays.slice(0, end);
+}

@@ -1,0 +1,292 @@
+// The behavioural profile of one customer and the order-independent part of its update.
+//
+// Everything here except the decision state is a set function of the on-time events applied:
+// counters are sums, first/last seen are min/max, windows are sparse per-day buckets evicted
+// relative to the customer's newest day, and the bounded lists keep "the newest N of a set".
+// That is what makes out-of-order delivery within the allowed lateness give the same profile.
+import type { RulesConfig } from './config.ts';
+import type { CustomerEvent, PurchaseEvent } from './events.ts';
+import { DAY_MS, dayOf } from './time.ts';
+
+/** Visit windows are 7 / 30 / 90 days; purchase windows 30 / 90 / 365 days. */
+export const VISIT_WINDOW_DAYS = [7, 30, 90] as const;
+export const PURCHASE_WINDOW_DAYS = [30, 90, 365] as const;
+const LONGEST_VISIT_WINDOW_DAYS = 90;
+const LONGEST_PURCHASE_WINDOW_DAYS = 365;
+
+export interface DayVisits {
+  day: number;
+  visits: number;
+}
+
+export interface DayPurchases {
+  day: number;
+  currency: string;
+  purchases: number;
+  spendMinor: number;
+}
+
+export interface CurrencyTotal {
+  currency: string;
+  purchases: number;
+  spendMinor: number;
+}
+
+export interface RememberedEvent {
+  occurredAtMs: number;
+  /** 53-bit hash of the event id (see hashing.ts). */
+  idHash: number;
+}
+
+/** Plain data only, so two profiles compare with toEqual and encode to bytes field by field. */
+export interface Profile {
+  customerId: string;
+
+  // Lifetime facts. Counters include late events; the instants only on-time ones.
+  firstSeenMs: number | null;
+  lastVisitMs: number | null;
+  lastPurchaseMs: number | null;
+  lifetimeVisits: number;
+  lifetimePurchases: number;
+  lifetimeActiveDays: number;
+  /** Sorted by currency; one entry for almost every customer. */
+  lifetimeSpend: CurrencyTotal[];
+  lateEvents: number;
+
+  // Rolling windows on event time: sparse, ascending by day.
+  visitsByDay: DayVisits[];
+  /** Ascending by (day, currency). */
+  purchasesByDay: DayPurchases[];
+
+  // Rhythm: the newest distinct days, ascending.
+  activeDays: number[];
+  purchaseDays: number[];
+
+  /** Dedup memory: the newest (occurredAtMs, idHash) pairs, descending. */
+  recentEvents: RememberedEvent[];
+
+  // Decision state: the only part that depends on when timers ran (and only through stream time).
+  /** Newest stream time the profile was advanced to. */
+  clockMs: number | null;
+  /** Last active day consumed into the decision timeline (sealed, evaluated). */
+  anchorDay: number | null;
+  /** Lapse episodes opened so far; the open one, if any, is number `episodeCount`. */
+  episodeCount: number;
+  /** When the open episode was detected; null when none is open. */
+  openEpisodeSinceMs: number | null;
+  /** The anchor day the latest lapse was measured from: one lapse per silence. */
+  lapsedAnchorDay: number | null;
+  readyToBuyCount: number;
+  lastReadyToBuyDay: number | null;
+}
+
+export function newProfile(customerId: string): Profile {
+  return {
+    customerId,
+    firstSeenMs: null,
+    lastVisitMs: null,
+    lastPurchaseMs: null,
+    lifetimeVisits: 0,
+    lifetimePurchases: 0,
+    lifetimeActiveDays: 0,
+    lifetimeSpend: [],
+    lateEvents: 0,
+    visitsByDay: [],
+    purchasesByDay: [],
+    activeDays: [],
+    purchaseDays: [],
+    recentEvents: [],
+    clockMs: null,
+    anchorDay: null,
+    episodeCount: 0,
+    openEpisodeSinceMs: null,
+    lapsedAnchorDay: null,
+    readyToBuyCount: 0,
+    lastReadyToBuyDay: null,
+  };
+}
+
+/**
+ * Extra days every bounded structure keeps beyond what the rules read. Decisions for a sealed day
+ * d are taken while events up to about d + lateness may already be recorded; without this margin
+ * those newer days would push out data the decision for d needs, and the outcome would depend on
+ * arrival order.
+ */
+export function retentionMarginDays(config: RulesConfig): number {
+  return Math.ceil(config.allowedLatenessMs / DAY_MS) + 2;
+}
+
+export function visitRetentionDays(config: RulesConfig): number {
+  return LONGEST_VISIT_WINDOW_DAYS + retentionMarginDays(config);
+}
+
+export function purchaseRetentionDays(config: RulesConfig): number {
+  return LONGEST_PURCHASE_WINDOW_DAYS + retentionMarginDays(config);
+}
+
+export function activeDaysKept(config: RulesConfig): number {
+  return config.activityGapsKept + 1 + retentionMarginDays(config);
+}
+
+export function purchaseDaysKept(config: RulesConfig): number {
+  return config.purchaseGapsKept + 1 + retentionMarginDays(config);
+}
+
+export function isRemembered(profile: Profile, idHash: number): boolean {
+  return profile.recentEvents.some((entry) => entry.idHash === idHash);
+}
+
+/** Remember an event id: keep the newest N by (occurredAtMs, idHash), whatever the arrival order. */
+export function rememberEvent(
+  recentEvents: readonly RememberedEvent[],
+  entry: RememberedEvent,
+  capacity: number,
+): RememberedEvent[] {
+  const isNewer = (a: RememberedEvent, b: RememberedEvent) =>
+    a.occurredAtMs > b.occurredAtMs || (a.occurredAtMs === b.occurredAtMs && a.idHash > b.idHash);
+  let position = 0;
+  while (position < recentEvents.length && isNewer(recentEvents[position]!, entry)) position += 1;
+  if (position >= capacity) return [...recentEvents];
+  const next = [...recentEvents.slice(0, position), entry, ...recentEvents.slice(position)];
+  return next.length > capacity ? next.slice(0, capacity) : next;
+}
+
+/** Late events: lifetime counters only (and the late counter). */
+export function recordLateEvent(profile: Profile, event: CustomerEvent): Profile {
+  const next: Profile = { ...profile, lateEvents: profile.lateEvents + 1 };
+  if (event.kind === 'visit') {
+    next.lifetimeVisits += 1;
+  } else {
+    next.lifetimePurchases += 1;
+    next.lifetimeSpend = addToLifetimeSpend(profile.lifetimeSpend, event);
+  }
+  return next;
+}
+
+/** On-time events: every commutative part of the profile. */
+export function recordOnTimeEvent(
+  profile: Profile,
+  event: CustomerEvent,
+  config: RulesConfig,
+): Profile {
+  const day = dayOf(event.occurredAtMs);
+  const next: Profile = {
+    ...profile,
+    firstSeenMs: minOrSelf(profile.firstSeenMs, event.occurredAtMs),
+  };
+
+  const activeDayLimit = activeDaysKept(config);
+  const isNewActiveDay =
+    !profile.activeDays.includes(day) &&
+    (profile.activeDays.length < activeDayLimit || day > profile.activeDays[0]!);
+  if (isNewActiveDay) {
+    next.lifetimeActiveDays += 1;
+    next.activeDays = insertNewestDays(profile.activeDays, day, activeDayLimit);
+  }
+
+  if (event.kind === 'visit') {
+    next.lifetimeVisits += 1;
+    next.lastVisitMs = maxOrSelf(profile.lastVisitMs, event.occurredAtMs);
+    next.visitsByDay = addVisit(profile.visitsByDay, day);
+  } else {
+    next.lifetimePurchases += 1;
+    next.lastPurchaseMs = maxOrSelf(profile.lastPurchaseMs, event.occurredAtMs);
+    next.lifetimeSpend = addToLifetimeSpend(profile.lifetimeSpend, event);
+    next.purchasesByDay = addPurchase(profile.purchasesByDay, day, event);
+    if (!profile.purchaseDays.includes(day)) {
+      next.purchaseDays = insertNewestDays(profile.purchaseDays, day, purchaseDaysKept(config));
+    }
+  }
+
+  // Evict window buckets relative to the customer's newest day (a set function: see header).
+  const newestDay = next.activeDays[next.activeDays.length - 1]!;
+  const oldestVisitDay = newestDay - visitRetentionDays(config) + 1;
+  if (next.visitsByDay.length > 0 && next.visitsByDay[0]!.day < oldestVisitDay) {
+    next.visitsByDay = next.visitsByDay.filter((bucket) => bucket.day >= oldestVisitDay);
+  }
+  const oldestPurchaseDay = newestDay - purchaseRetentionDays(config) + 1;
+  if (next.purchasesByDay.length > 0 && next.purchasesByDay[0]!.day < oldestPurchaseDay) {
+    next.purchasesByDay = next.purchasesByDay.filter((bucket) => bucket.day >= oldestPurchaseDay);
+  }
+  return next;
+}
+
+function minOrSelf(current: number | null, candidate: number): number {
+  return current === null ? candidate : Math.min(current, candidate);
+}
+
+function maxOrSelf(current: number | null, candidate: number): number {
+  return current === null ? candidate : Math.max(current, candidate);
+}
+
+/** Insert a day into an ascending list of distinct days, keeping only the newest `limit`. */
+function insertNewestDays(days: readonly number[], day: number, limit: number): number[] {
+  const next = [...days, day].sort((a, b) => a - b);
+  return next.length > limit ? next.slice(next.length - limit) : next;
+}
+
+function addVisit(buckets: readonly DayVisits[], day: number): DayVisits[] {
+  const index = buckets.findIndex((bucket) => bucket.day >= day);
+  if (index >= 0 && buckets[index]!.day === day) {
+    const next = [...buckets];
+    next[index] = { day, visits: buckets[index]!.visits + 1 };
+    return next;
+  }
+  const at = index < 0 ? buckets.length : index;
+  return [...buckets.slice(0, at), { day, visits: 1 }, ...buckets.slice(at)];
+}
+
+function addPurchase(
+  buckets: readonly DayPurchases[],
+  day: number,
+  event: PurchaseEvent,
+): DayPurchases[] {
+  const comesAfter = (bucket: DayPurchases) =>
+    bucket.day > day || (bucket.day === day && bucket.currency >= event.currency);
+  const index = buckets.findIndex(comesAfter);
+  const existing = index >= 0 ? buckets[index]! : undefined;
+  if (existing && existing.day === day && existing.currency === event.currency) {
+    const next = [...buckets];
+    next[index] = {
+      ...existing,
+      purchases: existing.purchases + 1,
+      spendMinor: existing.spendMinor + event.amountMinor,
+    };
+    return next;
+  }
+  const at = index < 0 ? buckets.length : index;
+  const bucket = { day, currency: event.currency, purchases: 1, spendMinor: event.amountMinor };
+  return [...buckets.slice(0, at), bucket, ...buckets.slice(at)];
+}
+
+function addToLifetimeSpend(
+  totals: readonly CurrencyTotal[],
+  event: PurchaseEvent,
+): CurrencyTotal[] {
+  const existing = totals.find((total) => total.currency === event.currency);
+  if (existing) {
+    return totals.map((total) =>
+      total === existing
+        ? {
+            ...total,
+            purchases: total.purchases + 1,
+            spendMinor: total.spendMinor + event.amountMinor,
+          }
+        : total,
+    );
+  }
+  const next = [
+    ...totals,
+    { currency: event.currency, purchases: 1, spendMinor: event.amountMinor },
+  ];
+  return next.sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
+}
+
+/** The currency the customer buys in most (ties: alphabetical); null before any purchase. */
+export function primaryCurrency(profile: Profile): string | null {
+  let best: CurrencyTotal | null = null;
+  for (const total of profile.lifetimeSpend) {
+    if (best === null || total.purchases > best.purchases) best = total;
+  }
+  return best?.currency ?? null;
+}

@@ -1,0 +1,214 @@
+// Property tests of the invariants replays and the due index rely on (fast-check).
+import { customerEventList, mulberry32, type RhythmSegment } from '@pulse/test-kit';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeProfile, encodeProfile } from './codec.ts';
+import { defaultRulesConfig as config } from './config.ts';
+import type { CustomerEvent } from './events.ts';
+import type { Profile } from './profile.ts';
+import { replay } from './replay.test-support.ts';
+import { DAY_MS, dayOf, streamTimeFor } from './time.ts';
+import { advance, applyEvent, dueTimeMs } from './timeline.ts';
+import { deriveView } from './view.ts';
+
+const START_MS = Date.UTC(2024, 2, 1);
+const RUNS = { numRuns: 100 };
+
+const segmentArbitrary: fc.Arbitrary<RhythmSegment> = fc.record({
+  days: fc.integer({ min: 1, max: 70 }),
+  visitEveryDays: fc.option(fc.integer({ min: 1, max: 12 }), { nil: null }),
+  visitJitterDays: fc.integer({ min: 0, max: 3 }),
+  maxVisitsPerActiveDay: fc.integer({ min: 1, max: 3 }),
+  purchaseEveryDays: fc.option(fc.integer({ min: 3, max: 40 }), { nil: null }),
+  purchaseJitterDays: fc.integer({ min: 0, max: 3 }),
+});
+
+/** One customer's history, in time order. */
+const historyArbitrary = fc
+  .record({
+    seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+    segments: fc.array(segmentArbitrary, { minLength: 1, maxLength: 4 }),
+  })
+  .map(({ seed, segments }) =>
+    customerEventList({ customerId: 'prop', startMs: START_MS, seed, segments }),
+  )
+  .filter((events) => events.length > 0);
+
+/** Apply events on one partition clock, no timer pops in between (applyEvent advances). */
+function applyAll(events: readonly CustomerEvent[]): { profile: Profile; streamTimeMs: number } {
+  const state = replay(events, config);
+  return { profile: state.profiles.get('prop')!, streamTimeMs: state.streamTimeMs };
+}
+
+/** Deliver out of order: hold each event back by a delay < allowed lateness (see test-kit). */
+function jitter(events: readonly CustomerEvent[], seed: number): CustomerEvent[] {
+  const random = mulberry32(seed);
+  return events
+    .map((event, index) => ({
+      event,
+      index,
+      releaseMs: event.occurredAtMs + Math.floor(random() * config.allowedLatenessMs),
+    }))
+    .sort((a, b) => a.releaseMs - b.releaseMs || a.index - b.index)
+    .map((entry) => entry.event);
+}
+
+const lastEventMs = (events: readonly CustomerEvent[]) =>
+  Math.max(...events.map((event) => event.occurredAtMs));
+
+describe('properties', () => {
+  it('permutations within the allowed lateness give equal profiles', () => {
+    // Invariant: the commutative part is a set function of the on-time events, and decisions
+    // only read sealed days, so arrival order within the lateness bound cannot show.
+    fc.assert(
+      fc.property(
+        historyArbitrary,
+        fc.integer(),
+        fc.integer({ min: 0, max: 60 }),
+        (events, seed, extraDays) => {
+          const shuffled = jitter(events, seed);
+          const finalMs = streamTimeFor(lastEventMs(events), config) + extraDays * DAY_MS;
+          const inOrder = advance(applyAll(events).profile, finalMs, config).profile;
+          const outOfOrder = advance(applyAll(shuffled).profile, finalMs, config).profile;
+          expect(outOfOrder).toEqual(inOrder);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('re-applying an event is a no-op', () => {
+    // Invariant: a remembered event id changes nothing, not even the timers.
+    fc.assert(
+      fc.property(historyArbitrary, fc.nat(), (events, pick) => {
+        const { profile, streamTimeMs } = applyAll(events);
+        // The newest events by time are the ones the dedup memory guarantees.
+        const newest = [...events]
+          .sort((a, b) => b.occurredAtMs - a.occurredAtMs)
+          .slice(0, config.dedupMemorySize);
+        const again = applyEvent(profile, newest[pick % newest.length]!, streamTimeMs, config);
+        expect(again.outcome).toBe('duplicate');
+        expect(again.profile).toBe(profile);
+        expect(again.signals).toEqual([]);
+      }),
+      RUNS,
+    );
+  });
+
+  it('an event delivered twice in a row counts once', () => {
+    fc.assert(
+      fc.property(historyArbitrary, fc.nat(), (events, pick) => {
+        const index = pick % events.length;
+        const doubled = [...events.slice(0, index + 1), events[index]!, ...events.slice(index + 1)];
+        const state = replay(doubled, config);
+        expect(state.outcomes.duplicate).toBe(1);
+        expect(state.profiles.get('prop')).toEqual(applyAll(events).profile);
+      }),
+      RUNS,
+    );
+  });
+
+  it('window counts equal a brute-force recount of the raw events', () => {
+    fc.assert(
+      fc.property(historyArbitrary, fc.integer({ min: 0, max: 120 }), (events, daysAfter) => {
+        const { profile } = applyAll(events);
+        const asOfMs = lastEventMs(events) + daysAfter * DAY_MS;
+        const asOfDay = dayOf(asOfMs);
+        const within = (days: number) =>
+          events.filter((event) => {
+            const day = dayOf(event.occurredAtMs);
+            return day > asOfDay - days && day <= asOfDay;
+          });
+        const activeDays = (days: number) =>
+          new Set(within(days).map((event) => dayOf(event.occurredAtMs))).size;
+        const visits = (days: number) => within(days).filter((e) => e.kind === 'visit').length;
+        const purchases = (days: number) =>
+          within(days).filter(
+            (e): e is Extract<CustomerEvent, { kind: 'purchase' }> => e.kind === 'purchase',
+          );
+        const spend = (days: number) => purchases(days).reduce((sum, e) => sum + e.amountMinor, 0);
+
+        const view = deriveView(profile, asOfMs, config);
+        expect(view.windows).toMatchObject({
+          visits7d: visits(7),
+          visits30d: visits(30),
+          visits90d: visits(90),
+          activeDays7d: activeDays(7),
+          activeDays30d: activeDays(30),
+          activeDays90d: activeDays(90),
+          purchases30d: purchases(30).length,
+          purchases90d: purchases(90).length,
+          purchases365d: purchases(365).length,
+          spend30dMinor: spend(30),
+          spend90dMinor: spend(90),
+          spend365dMinor: spend(365),
+        });
+        expect(view.lifetime.visits).toBe(events.filter((e) => e.kind === 'visit').length);
+        expect(view.lifetime.activeDays).toBe(
+          new Set(events.map((event) => dayOf(event.occurredAtMs))).size,
+        );
+      }),
+      RUNS,
+    );
+  });
+
+  it('the due time never precedes the last activity and always lies after the clock', () => {
+    // Invariant: a due-index pop always makes progress (due > stream time advanced to), and no
+    // timer is set in the customer's past.
+    fc.assert(
+      fc.property(historyArbitrary, fc.integer({ min: 0, max: 200 }), (events, hoursAfter) => {
+        const state = replay(events, config);
+        let profile = state.profiles.get('prop')!;
+        let clockMs = state.streamTimeMs;
+        for (let step = 0; step < 50; step += 1) {
+          const due = dueTimeMs(profile, config);
+          if (due === null) break;
+          const lastActivityMs = Math.max(
+            profile.lastVisitMs ?? -Infinity,
+            profile.lastPurchaseMs ?? -Infinity,
+          );
+          expect(due).toBeGreaterThanOrEqual(lastActivityMs);
+          expect(due).toBeGreaterThan(clockMs);
+          clockMs = due + hoursAfter * 3_600_000;
+          profile = advance(profile, clockMs, config).profile;
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('advance is composable: advance(advance(p, t1), t2) equals advance(p, t2)', () => {
+    // Invariant: batch boundaries do not matter; the same signals come out, split differently.
+    fc.assert(
+      fc.property(
+        historyArbitrary,
+        fc.integer({ min: 0, max: 90 * 24 }),
+        fc.integer({ min: 0, max: 90 * 24 }),
+        (events, hours1, hours2) => {
+          const { profile, streamTimeMs } = applyAll(events);
+          const t1 = streamTimeMs + Math.min(hours1, hours2) * 3_600_000;
+          const t2 = streamTimeMs + Math.max(hours1, hours2) * 3_600_000;
+          const direct = advance(profile, t2, config);
+          const first = advance(profile, t1, config);
+          const second = advance(first.profile, t2, config);
+          expect(second.profile).toEqual(direct.profile);
+          expect([...first.signals, ...second.signals]).toEqual(direct.signals);
+          expect(advance(direct.profile, t2, config).signals).toEqual([]);
+        },
+      ),
+      RUNS,
+    );
+  });
+
+  it('encode / decode round-trips', () => {
+    fc.assert(
+      fc.property(historyArbitrary, fc.integer({ min: 0, max: 100 }), (events, daysAfter) => {
+        const { profile, streamTimeMs } = applyAll(events);
+        const advanced = advance(profile, streamTimeMs + daysAfter * DAY_MS, config).profile;
+        expect(decodeProfile(encodeProfile(advanced))).toEqual(advanced);
+        expect(decodeProfile(encodeProfile(profile))).toEqual(profile);
+      }),
+      RUNS,
+    );
+  });
+});

@@ -1,0 +1,263 @@
+// The decision timeline: when events are recorded, when sealed days are consumed, when a lapse
+// opens and closes, when ready-to-buy fires.
+//
+// Decisions are taken only on SEALED days: day d is sealed once stream time >= end of d, because
+// an on-time event can no longer land on it. A decision therefore depends only on the set of
+// on-time events, never on their arrival order or on when a timer happened to run, and every
+// signal's detectedAtMs is a pure function of that set (the due instant, not the stream time at
+// which the timer popped). That is what makes replays with other batch boundaries identical.
+import { rulesVersion, type RulesConfig } from './config.ts';
+import { PulseCoreError } from './errors.ts';
+import type { CustomerEvent, Signal, SignalKind } from './events.ts';
+import { eventIdHash, signalIdFor } from './hashing.ts';
+import {
+  isRemembered,
+  newProfile,
+  recordLateEvent,
+  recordOnTimeEvent,
+  rememberEvent,
+  type Profile,
+} from './profile.ts';
+import {
+  assessReadyToBuy,
+  contextEvidence,
+  lapseDueDay,
+  latencyEvidence,
+  rhythmAsOf,
+  type Evidence,
+} from './rules.ts';
+import { DAY_MS, dayOf } from './time.ts';
+
+export type ApplyOutcome = 'applied' | 'duplicate' | 'late';
+
+export interface ApplyResult {
+  profile: Profile;
+  outcome: ApplyOutcome;
+  signals: Signal[];
+}
+
+export interface AdvanceResult {
+  profile: Profile;
+  signals: Signal[];
+}
+
+/**
+ * Apply one event at the partition's current stream time (newest event time seen on the
+ * partition, this event included, minus allowed lateness). Timers are first advanced to
+ * streamTimeMs, then the event is recorded: on time → every part of the profile (and it closes
+ * an open lapse episode); late (occurredAtMs < stream time) → lifetime counters only.
+ * A remembered event id → 'duplicate' and nothing changes at all.
+ */
+export function applyEvent(
+  profile: Profile | undefined,
+  event: CustomerEvent,
+  streamTimeMs: number,
+  config: RulesConfig,
+): ApplyResult {
+  assertUsableEvent(event);
+  const current = profile ?? newProfile(event.customerId);
+  if (current.customerId !== event.customerId) {
+    throw new PulseCoreError(
+      'CUSTOMER_MISMATCH',
+      `event ${event.eventId} of customer ${event.customerId} applied to the profile of ${current.customerId}`,
+      {
+        eventId: event.eventId,
+        customerId: event.customerId,
+        profileCustomerId: current.customerId,
+      },
+    );
+  }
+  const idHash = eventIdHash(event.eventId);
+  if (isRemembered(current, idHash)) return { profile: current, outcome: 'duplicate', signals: [] };
+
+  const advanced = advance(current, streamTimeMs, config);
+  const signals = [...advanced.signals];
+  let next: Profile = {
+    ...advanced.profile,
+    recentEvents: rememberEvent(
+      advanced.profile.recentEvents,
+      { occurredAtMs: event.occurredAtMs, idHash },
+      config.dedupMemorySize,
+    ),
+  };
+  const clockMs = next.clockMs ?? streamTimeMs;
+  if (event.occurredAtMs < clockMs) {
+    return { profile: recordLateEvent(next, event), outcome: 'late', signals };
+  }
+
+  if (next.openEpisodeSinceMs !== null && next.anchorDay !== null) {
+    const returnDay = dayOf(event.occurredAtMs);
+    signals.push(reactivatedSignal(next, returnDay, event.occurredAtMs, config));
+    next = { ...next, openEpisodeSinceMs: null };
+  }
+  next = recordOnTimeEvent(next, event, config);
+  return { profile: next, outcome: 'applied', signals };
+}
+
+/**
+ * Bring the profile's decisions up to stream time: consume sealed active days (evaluating
+ * ready-to-buy at the end of each) and open lapse episodes whose due time has passed. Pure,
+ * idempotent, composable: advance(advance(p, t1), t2) equals advance(p, t2) for t1 <= t2.
+ */
+export function advance(
+  profile: Profile,
+  streamTimeMs: number,
+  config: RulesConfig,
+): AdvanceResult {
+  if (profile.clockMs !== null && streamTimeMs <= profile.clockMs) return { profile, signals: [] };
+  let current: Profile = { ...profile, clockMs: streamTimeMs };
+  const signals: Signal[] = [];
+
+  for (;;) {
+    const nextDay = nextUnconsumedDay(current);
+    const lapse = pendingLapse(current, nextDay, config);
+    if (lapse !== null && lapse.dueDay * DAY_MS <= streamTimeMs) {
+      const anchorDay = current.anchorDay!;
+      const dueMs = lapse.dueDay * DAY_MS;
+      const episode = current.episodeCount + 1;
+      signals.push(
+        makeSignal(current.customerId, 'lapsed', episode, dueMs, config, {
+          episode,
+          ...latencyEvidence(lapse.rhythm),
+          daysSilent: lapse.dueDay - anchorDay - 1,
+          lastActiveDay: new Date(anchorDay * DAY_MS).toISOString().slice(0, 10),
+          ...contextEvidence(current, lapse.dueDay - 1, anchorDay, dueMs),
+        }),
+      );
+      current = {
+        ...current,
+        episodeCount: episode,
+        openEpisodeSinceMs: dueMs,
+        lapsedAnchorDay: anchorDay,
+      };
+      // The return is already known (recorded before the lapse became due): close at once.
+      if (nextDay !== null) {
+        signals.push(reactivatedSignal(current, nextDay, nextDay * DAY_MS, config));
+        current = { ...current, openEpisodeSinceMs: null };
+      }
+      continue;
+    }
+
+    if (nextDay !== null && (nextDay + 1) * DAY_MS <= streamTimeMs) {
+      current = { ...current, anchorDay: nextDay };
+      const signal = readyToBuyAtEndOf(current, nextDay, config);
+      if (signal !== null) {
+        signals.push(signal.signal);
+        current = signal.profile;
+      }
+      continue;
+    }
+    return { profile: current, signals };
+  }
+}
+
+/**
+ * When the owner must call advance() again if no event arrives for this customer; null = never.
+ * Never earlier than the customer's last activity, and always later than the stream time the
+ * profile was advanced to (so a due-index pop always makes progress).
+ */
+export function dueTimeMs(profile: Profile, config: RulesConfig): number | null {
+  const nextDay = nextUnconsumedDay(profile);
+  const candidates: number[] = [];
+  if (nextDay !== null) candidates.push((nextDay + 1) * DAY_MS);
+  const lapse = pendingLapse(profile, nextDay, config);
+  if (lapse !== null) candidates.push(lapse.dueDay * DAY_MS);
+  if (candidates.length === 0) return null;
+  const lastActivityMs = Math.max(
+    profile.lastVisitMs ?? -Infinity,
+    profile.lastPurchaseMs ?? -Infinity,
+  );
+  return Math.max(Math.min(...candidates), lastActivityMs);
+}
+
+/** The oldest recorded active day not yet consumed into the decision timeline. */
+function nextUnconsumedDay(profile: Profile): number | null {
+  for (const day of profile.activeDays) {
+    if (profile.anchorDay === null || day > profile.anchorDay) return day;
+  }
+  return null;
+}
+
+/** The lapse that will open if no activity lands before its due day; null if none can. */
+function pendingLapse(profile: Profile, nextDay: number | null, config: RulesConfig) {
+  const anchorDay = profile.anchorDay;
+  if (anchorDay === null || profile.openEpisodeSinceMs !== null) return null;
+  if (profile.lapsedAnchorDay === anchorDay) return null;
+  const rhythm = rhythmAsOf(profile, anchorDay, config);
+  if (rhythm === null) return null;
+  const dueDay = lapseDueDay(anchorDay, rhythm.hurdleDays);
+  // Activity before the due day (all such days are sealed by then) means no lapse from this anchor.
+  if (nextDay !== null && nextDay < dueDay) return null;
+  return { dueDay, rhythm };
+}
+
+function readyToBuyAtEndOf(profile: Profile, day: number, config: RulesConfig) {
+  const last = profile.lastReadyToBuyDay;
+  if (last !== null && day - last < config.readyToBuyCooldownDays) return null;
+  const assessment = assessReadyToBuy(profile, day, config);
+  if (!assessment.fires) return null;
+  const sequence = profile.readyToBuyCount + 1;
+  const detectedAtMs = (day + 1) * DAY_MS;
+  const signal = makeSignal(profile.customerId, 'ready_to_buy', sequence, detectedAtMs, config, {
+    sequence,
+    ...assessment.evidence,
+    cooldownDays: config.readyToBuyCooldownDays,
+    ...contextEvidence(profile, day, day, detectedAtMs),
+  });
+  return {
+    signal,
+    profile: { ...profile, readyToBuyCount: sequence, lastReadyToBuyDay: day },
+  };
+}
+
+function reactivatedSignal(
+  profile: Profile,
+  returnDay: number,
+  detectedAtMs: number,
+  config: RulesConfig,
+): Signal {
+  const anchorDay = profile.anchorDay!;
+  const rhythm = rhythmAsOf(profile, anchorDay, config);
+  return makeSignal(profile.customerId, 'reactivated', profile.episodeCount, detectedAtMs, config, {
+    episode: profile.episodeCount,
+    lapsedAtMs: profile.openEpisodeSinceMs,
+    daysSilent: returnDay - anchorDay - 1,
+    usualLatencyDays: rhythm === null ? null : latencyEvidence(rhythm).usualLatencyDays!,
+    hurdleDays: rhythm === null ? null : latencyEvidence(rhythm).hurdleDays!,
+  });
+}
+
+function makeSignal(
+  customerId: string,
+  kind: SignalKind,
+  sequence: number,
+  detectedAtMs: number,
+  config: RulesConfig,
+  evidence: Evidence,
+): Signal {
+  return {
+    signalId: signalIdFor(customerId, kind, sequence),
+    kind,
+    customerId,
+    detectedAtMs,
+    evidence,
+    rulesVersion: rulesVersion(config),
+  };
+}
+
+function assertUsableEvent(event: CustomerEvent): void {
+  const problem = (message: string): never => {
+    throw new PulseCoreError('INVALID_EVENT', message, {
+      eventId: event.eventId,
+      customerId: event.customerId,
+    });
+  };
+  if (!Number.isSafeInteger(event.occurredAtMs)) problem('occurredAtMs must be a safe integer');
+  if (event.kind === 'purchase') {
+    if (!Number.isSafeInteger(event.amountMinor) || event.amountMinor < 0) {
+      problem('amountMinor must be a non-negative safe integer');
+    }
+  } else if (event.kind !== 'visit') {
+    problem(`unknown event kind ${String((event as { kind: unknown }).kind)}`);
+  }
+}

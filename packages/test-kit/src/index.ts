@@ -1,0 +1,18 @@
+// @pulse/test-kit: deterministic synthetic customers for unit tests, integration tests, the
+// benchmark and the demo.
+export { mulberry32, deriveSeed, randomInt, type Random } from './random.ts';
+export { MinHeap } from './min-heap.ts';
+export {
+  customerEventList,
+  customerEvents,
+  type CustomerScript,
+  type RhythmSegment,
+} from './customer-script.ts';
+export {
+  ARCHETYPES,
+  generatePopulation,
+  type Archetype,
+  type CustomerTruth,
+  type Population,
+  type PopulationOptions,
+} from './population.ts';
