@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerInfraCommands } from './commands/infra.ts';
+import { registerRunCommands } from './commands/run.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)');
   registerInfraCommands(program);
   registerTopicsCommands(program);
+  registerRunCommands(program);
   return program;
 }
 

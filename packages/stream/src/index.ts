@@ -1,4 +1,20 @@
+export {
+  assignCoPartitioned,
+  CO_PARTITIONED_ASSIGNER_NAME,
+  CoPartitionedAssigner,
+} from './assigner.ts';
 export { createKafka } from './client.ts';
+export {
+  fetchEndOffsets,
+  PartitionedConsumer,
+  type Assignment,
+  type BatchControl,
+  type InputBatch,
+  type InputMessage,
+  type PartitionedConsumerHandlers,
+  type PartitionedConsumerOptions,
+} from './consumer.ts';
+export { ReliableProducer, type OutputRecord } from './producer.ts';
 export {
   TOPICS,
   defaultTopicLayout,

@@ -1,0 +1,154 @@
+import type { Consumer, Kafka } from 'kafkajs';
+import { CoPartitionedAssigner } from './assigner.ts';
+
+/** One record as Pulse sees it; nothing kafkajs-specific leaks past this module. */
+export interface InputMessage {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  timestampMs: number;
+}
+
+export interface InputBatch {
+  topic: string;
+  partition: number;
+  messages: InputMessage[];
+  /** Offset after the newest record the broker has for this partition (log end). */
+  highWatermark: string;
+}
+
+export interface BatchControl {
+  heartbeat(): Promise<void>;
+  /** False once the consumer is stopping or the batch's partition was reassigned. */
+  shouldContinue(): boolean;
+}
+
+/** The partitions this member owns: partition number → its topics. */
+export type Assignment = Map<number, string[]>;
+
+export interface PartitionedConsumerOptions {
+  groupId: string;
+  topics: string[];
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxBytesPerPartition: number;
+  partitionsConsumedConcurrently: number;
+  /** Where a partition with no committed position starts. Redis positions override it. */
+  fromBeginning: boolean;
+}
+
+export interface PartitionedConsumerHandlers {
+  /** The member's full assignment after each rebalance (generation counts joins). */
+  onAssignment(assignment: Assignment, generation: number, memberId: string): void;
+  onBatch(batch: InputBatch, control: BatchControl): Promise<void>;
+  /** The client gave up (after its own retries); the runner decides what happens next. */
+  onCrash(error: Error, willRestart: boolean): void;
+}
+
+/**
+ * A consumer group member with co-partitioned assignment, batch delivery, and positions that
+ * the caller owns: it never commits on its own, and `seek` moves a partition to where the
+ * caller's state says it is.
+ */
+export class PartitionedConsumer {
+  private readonly consumer: Consumer;
+  private generation = 0;
+
+  constructor(
+    kafka: Kafka,
+    private readonly options: PartitionedConsumerOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      partitionAssigners: [CoPartitionedAssigner],
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: options.heartbeatIntervalMs,
+      maxBytesPerPartition: options.maxBytesPerPartition,
+      retry: { retries: 10 },
+    });
+  }
+
+  async start(handlers: PartitionedConsumerHandlers): Promise<void> {
+    const { events } = this.consumer;
+    this.consumer.on(events.GROUP_JOIN, (event) => {
+      this.generation += 1;
+      const assignment: Assignment = new Map();
+      for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
+        for (const partition of partitions) {
+          assignment.set(partition, [...(assignment.get(partition) ?? []), topic]);
+        }
+      }
+      handlers.onAssignment(assignment, this.generation, event.payload.memberId);
+    });
+    this.consumer.on(events.CRASH, (event) => {
+      handlers.onCrash(event.payload.error, event.payload.restart);
+    });
+    await this.consumer.connect();
+    await this.consumer.subscribe({
+      topics: this.options.topics,
+      fromBeginning: this.options.fromBeginning,
+    });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: true,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachBatch: async ({ batch, heartbeat, isRunning, isStale }) => {
+        await handlers.onBatch(
+          {
+            topic: batch.topic,
+            partition: batch.partition,
+            highWatermark: batch.highWatermark,
+            messages: batch.messages.map((message) => ({
+              offset: message.offset,
+              key: message.key,
+              value: message.value,
+              timestampMs: Number(message.timestamp),
+            })),
+          },
+          { heartbeat, shouldContinue: () => isRunning() && !isStale() },
+        );
+      },
+    });
+  }
+
+  /** Moves a partition's next fetch to `offset` (the position stored with the state). */
+  seek(topic: string, partition: number, offset: string): void {
+    this.consumer.seek({ topic, partition, offset });
+  }
+
+  /**
+   * Commits positions to Kafka as a hint for lag tools. Redis holds the truth; a failed hint
+   * (for instance during a rebalance) is harmless.
+   */
+  async commitHint(
+    positions: { topic: string; partition: number; offset: string }[],
+  ): Promise<void> {
+    if (positions.length === 0) return;
+    await this.consumer.commitOffsets(positions).catch(() => undefined);
+  }
+
+  pause(topic: string, partitions: number[]): void {
+    this.consumer.pause([{ topic, partitions }]);
+  }
+
+  resume(topic: string, partitions: number[]): void {
+    this.consumer.resume([{ topic, partitions }]);
+  }
+
+  /** Leaves the group after the batch in hand is done. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+  }
+}
+
+/** Log end offsets (high watermarks) of a topic, by partition. */
+export async function fetchEndOffsets(kafka: Kafka, topic: string): Promise<Map<number, string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((entry) => [entry.partition, entry.high]));
+  } finally {
+    await admin.disconnect();
+  }
+}

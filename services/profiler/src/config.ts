@@ -1,0 +1,158 @@
+import { z } from 'zod';
+
+/**
+ * The profiler's own settings (connections come from @pulse/config, rules from @pulse/core).
+ * Units are in the names. Parsed once at start-up; a bad value stops the process naming it.
+ */
+export const profilerDefaults = {
+  groupId: 'pulse-profiler',
+  namespace: 'v1',
+  keyPrefix: 'pulse',
+  visitsTopic: 'pulse.visits',
+  purchasesTopic: 'pulse.purchases',
+  lapseTopic: 'pulse.signals.lapse',
+  readyToBuyTopic: 'pulse.signals.ready-to-buy',
+  deadLetterTopic: 'pulse.dlq',
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3_000,
+  maxBytesPerPartition: 1_048_576,
+  partitionsConsumedConcurrently: 4,
+  /** Most events applied per Redis load/commit pair; bounds one script call's size. */
+  maxEventsPerCommit: 2_000,
+  /** Most due customers swept per commit. */
+  maxDuePerSweep: 2_000,
+  /** How often idle partitions sweep their due index and the relay drains outboxes. */
+  tickIntervalMs: 1_000,
+  relayBatchSize: 500,
+  /** Upper bound of one Redis call; a frozen Redis fails calls instead of hanging batches. */
+  redisCommandTimeoutMs: 5_000,
+  /** First and longest back-off while Redis or Kafka is unavailable. */
+  retryInitialMs: 200,
+  retryMaxMs: 5_000,
+  /** SIGTERM: time allowed to finish the batch in hand and leave the group. */
+  shutdownTimeoutMs: 20_000,
+  metricsPort: 9464,
+  metricsHost: '127.0.0.1',
+  /** Where signals go: the outbox (live), nowhere (replay, counted) or another topic. */
+  signalMode: 'outbox' as 'outbox' | 'suppress' | 'redirect',
+  redirectTopic: undefined as string | undefined,
+  /** Input with no committed position starts here. */
+  fromBeginning: true,
+};
+
+const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name');
+
+export const profilerConfigSchema = z
+  .object({
+    groupId: z.string().min(1),
+    namespace: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'use lower-case letters, digits, - or _'),
+    keyPrefix: z.string().regex(/^[a-z0-9_-]{1,32}$/),
+    visitsTopic: topicName,
+    purchasesTopic: topicName,
+    lapseTopic: topicName,
+    readyToBuyTopic: topicName,
+    deadLetterTopic: topicName,
+    sessionTimeoutMs: z.number().int().min(6_000).max(300_000),
+    heartbeatIntervalMs: z.number().int().min(100),
+    maxBytesPerPartition: z.number().int().min(1024),
+    partitionsConsumedConcurrently: z.number().int().min(1).max(64),
+    maxEventsPerCommit: z.number().int().min(1).max(50_000),
+    maxDuePerSweep: z.number().int().min(1).max(50_000),
+    tickIntervalMs: z.number().int().min(10),
+    relayBatchSize: z.number().int().min(1).max(10_000),
+    redisCommandTimeoutMs: z.number().int().min(100),
+    retryInitialMs: z.number().int().min(1),
+    retryMaxMs: z.number().int().min(1),
+    shutdownTimeoutMs: z.number().int().min(1_000),
+    metricsPort: z.number().int().min(0).max(65_535),
+    metricsHost: z.string().min(1),
+    metricsToken: z.string().min(16).optional(),
+    signalMode: z.enum(['outbox', 'suppress', 'redirect']),
+    redirectTopic: topicName.optional(),
+    fromBeginning: z.boolean(),
+  })
+  .superRefine((config, context) => {
+    if (config.heartbeatIntervalMs * 3 > config.sessionTimeoutMs) {
+      context.addIssue({
+        code: 'custom',
+        path: ['heartbeatIntervalMs'],
+        message: 'must be at most a third of sessionTimeoutMs',
+      });
+    }
+    if (config.retryInitialMs > config.retryMaxMs) {
+      context.addIssue({
+        code: 'custom',
+        path: ['retryInitialMs'],
+        message: 'must not exceed retryMaxMs',
+      });
+    }
+    if (config.signalMode === 'redirect' && !config.redirectTopic) {
+      context.addIssue({
+        code: 'custom',
+        path: ['redirectTopic'],
+        message: 'signalMode redirect needs redirectTopic',
+      });
+    }
+    const live = [config.lapseTopic, config.readyToBuyTopic];
+    if (config.redirectTopic && live.includes(config.redirectTopic)) {
+      context.addIssue({
+        code: 'custom',
+        path: ['redirectTopic'],
+        message: 'must not be a live signal topic',
+      });
+    }
+  });
+
+export type ProfilerConfig = z.infer<typeof profilerConfigSchema>;
+
+export function parseProfilerConfig(input: Partial<ProfilerConfig>): ProfilerConfig {
+  const parsed = profilerConfigSchema.safeParse({ ...profilerDefaults, ...input });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new Error(`invalid profiler setting: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+/** Settings the environment may override (PULSE_* variables), as strings to be coerced. */
+const envNames: Record<string, keyof ProfilerConfig> = {
+  PULSE_GROUP_ID: 'groupId',
+  PULSE_NAMESPACE: 'namespace',
+  PULSE_KEY_PREFIX: 'keyPrefix',
+  PULSE_VISITS_TOPIC: 'visitsTopic',
+  PULSE_PURCHASES_TOPIC: 'purchasesTopic',
+  PULSE_LAPSE_TOPIC: 'lapseTopic',
+  PULSE_READY_TO_BUY_TOPIC: 'readyToBuyTopic',
+  PULSE_DLQ_TOPIC: 'deadLetterTopic',
+  PULSE_PARTITIONS_CONCURRENTLY: 'partitionsConsumedConcurrently',
+  PULSE_MAX_EVENTS_PER_COMMIT: 'maxEventsPerCommit',
+  PULSE_TICK_INTERVAL_MS: 'tickIntervalMs',
+  PULSE_SESSION_TIMEOUT_MS: 'sessionTimeoutMs',
+  PULSE_HEARTBEAT_INTERVAL_MS: 'heartbeatIntervalMs',
+  PULSE_METRICS_PORT: 'metricsPort',
+  PULSE_METRICS_HOST: 'metricsHost',
+  PULSE_METRICS_TOKEN: 'metricsToken',
+  PULSE_SIGNAL_MODE: 'signalMode',
+  PULSE_REDIRECT_TOPIC: 'redirectTopic',
+  PULSE_REDIS_COMMAND_TIMEOUT_MS: 'redisCommandTimeoutMs',
+};
+
+export function profilerConfigFromEnv(
+  env: NodeJS.ProcessEnv,
+  overrides: Partial<ProfilerConfig> = {},
+): ProfilerConfig {
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(envNames)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    fromEnv[key] =
+      typeof profilerDefaults[key as keyof typeof profilerDefaults] === 'number'
+        ? Number(value)
+        : value;
+  }
+  return parseProfilerConfig({ ...(fromEnv as Partial<ProfilerConfig>), ...overrides });
+}

@@ -1,0 +1,10 @@
+export {
+  parseProfilerConfig,
+  profilerConfigFromEnv,
+  profilerDefaults,
+  type ProfilerConfig,
+} from './config.ts';
+export { runProfiler } from './main.ts';
+export { ProfilerMetrics } from './metrics.ts';
+export { startProfiler, type Profiler, type ProfilerOptions } from './profiler.ts';
+export { streamTimeOf, type ClockInput } from './stream-clock.ts';

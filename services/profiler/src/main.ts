@@ -1,0 +1,47 @@
+import { readFileSync } from 'node:fs';
+import pino from 'pino';
+import { loadConnectionEnv } from '@pulse/config';
+import { defaultRulesConfig, parseRulesConfig } from '@pulse/core';
+import { profilerConfigFromEnv, type ProfilerConfig } from './config.ts';
+import { startProfiler } from './profiler.ts';
+
+/**
+ * `pulse run profiler`: runs until SIGTERM/SIGINT, then finishes the batch in hand, commits,
+ * leaves the group and exits 0 within the shutdown timeout.
+ */
+export async function runProfiler(
+  overrides: Partial<ProfilerConfig> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const logger = pino({ name: 'pulse-profiler', level: env.PULSE_LOG_LEVEL ?? 'info' });
+  const connection = loadConnectionEnv(env);
+  const config = profilerConfigFromEnv(env, overrides);
+  const rules = env.PULSE_RULES_FILE
+    ? parseRulesConfig(JSON.parse(readFileSync(env.PULSE_RULES_FILE, 'utf8')))
+    : defaultRulesConfig;
+  const profiler = await startProfiler({ connection, config, rules, logger });
+  logger.info(
+    {
+      namespace: config.namespace,
+      groupId: config.groupId,
+      opsPort: profiler.opsPort,
+      signalMode: config.signalMode,
+    },
+    'profiler started',
+  );
+
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      logger.info({ signal }, 'stopping');
+      const timer = setTimeout(() => {
+        logger.error('shutdown timed out; exiting');
+        process.exit(1);
+      }, config.shutdownTimeoutMs);
+      timer.unref();
+      void profiler.stop().then(resolve);
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  logger.info('stopped');
+}

@@ -1,0 +1,84 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Every number the profiler exports; one registry per service instance (tests run several). */
+export class ProfilerMetrics {
+  readonly registry = new Registry();
+  readonly eventsApplied = new Counter({
+    name: 'pulse_events_applied_total',
+    help: 'Events applied to profiles',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsLate = new Counter({
+    name: 'pulse_events_late_total',
+    help: 'Events older than stream time: lifetime totals only',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsDuplicate = new Counter({
+    name: 'pulse_events_duplicate_total',
+    help: 'Events whose eventId was already applied (tracker retries)',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsDeadLettered = new Counter({
+    name: 'pulse_events_dead_lettered_total',
+    help: 'Events sent to the dead-letter topic, by reason',
+    labelNames: ['topic', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly batchDuration = new Histogram({
+    name: 'pulse_batch_duration_seconds',
+    help: 'Time to decode, apply and commit one batch',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly casConflicts = new Counter({
+    name: 'pulse_cas_conflicts_total',
+    help: 'Commits refused because the partition state moved (retried)',
+    registers: [this.registry],
+  });
+  readonly fenced = new Counter({
+    name: 'pulse_fenced_total',
+    help: 'Batches dropped because another member owns the partition now',
+    registers: [this.registry],
+  });
+  readonly retries = new Counter({
+    name: 'pulse_store_retries_total',
+    help: 'Batches retried because Redis or Kafka was unavailable',
+    registers: [this.registry],
+  });
+  readonly signalsEmitted = new Counter({
+    name: 'pulse_signals_total',
+    help: 'Signals decided, by kind and by what happened to them (outbox, suppressed, redirected)',
+    labelNames: ['kind', 'mode'] as const,
+    registers: [this.registry],
+  });
+  readonly signalsRelayed = new Counter({
+    name: 'pulse_signals_relayed_total',
+    help: 'Outbox entries produced to Kafka',
+    registers: [this.registry],
+  });
+  readonly lag = new Gauge({
+    name: 'pulse_partition_lag',
+    help: 'Records between the committed position and the log end',
+    labelNames: ['topic', 'partition'] as const,
+    registers: [this.registry],
+  });
+  readonly streamTime = new Gauge({
+    name: 'pulse_partition_stream_time_ms',
+    help: 'Stream time of a partition (event time, ms since epoch)',
+    labelNames: ['partition'] as const,
+    registers: [this.registry],
+  });
+  readonly ready = new Gauge({
+    name: 'pulse_ready',
+    help: '1 when the profiler can reach Kafka and Redis and owns its partitions',
+    registers: [this.registry],
+  });
+
+  constructor(collectDefaults = true) {
+    if (collectDefaults)
+      collectDefaultMetrics({ register: this.registry, prefix: 'pulse_profiler_' });
+  }
+}

@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
+import { redisClientOptions, type ConnectionEnv } from '@pulse/config';
+import { createEventDecoder } from '@pulse/contracts';
+import type { RulesConfig } from '@pulse/core';
+import { assertNoEviction, PartitionStore } from '@pulse/store';
+import { createKafka, PartitionedConsumer, ReliableProducer, type Assignment } from '@pulse/stream';
+import type { ProfilerConfig } from './config.ts';
+import { startOpsServer, type OpsServer } from './http.ts';
+import { ProfilerMetrics } from './metrics.ts';
+import { PartitionTask } from './partition-task.ts';
+import { OutboxRelay } from './relay.ts';
+
+export interface ProfilerOptions {
+  connection: ConnectionEnv;
+  config: ProfilerConfig;
+  rules: RulesConfig;
+  logger: Logger;
+  /** Wall clock; only used to reject far-future timestamps and stamp emittedAt. */
+  nowMs?: () => number;
+}
+
+export interface Profiler {
+  readonly metrics: ProfilerMetrics;
+  readonly opsPort: number;
+  isReady(): boolean;
+  /** Finish the batch in hand, commit, leave the group. */
+  stop(): Promise<void>;
+}
+
+interface OwnedPartition {
+  task: PartitionTask;
+  relay: OutboxRelay;
+}
+
+/**
+ * Wires Kafka, Redis and the registry around the partition tasks. The service decides
+ * assignment, retries and shutdown; the tasks (and the core under them) decide everything else.
+ */
+export async function startProfiler(options: ProfilerOptions): Promise<Profiler> {
+  const { connection, config, rules, logger } = options;
+  const nowMs = options.nowMs ?? Date.now;
+  const metrics = new ProfilerMetrics();
+
+  const redis = new Redis(connection.REDIS_URL, {
+    ...redisClientOptions(connection),
+    commandTimeout: config.redisCommandTimeoutMs,
+    maxRetriesPerRequest: 1,
+    retryStrategy: (attempt) => Math.min(config.retryMaxMs, config.retryInitialMs * attempt),
+  });
+  let redisUp = false;
+  redis.on('ready', () => {
+    redisUp = true;
+  });
+  redis.on('close', () => {
+    redisUp = false;
+  });
+  redis.on('error', () => {
+    // ioredis reconnects by itself; readiness shows the outage, the tasks retry their batches.
+  });
+  await assertNoEviction(redis).catch((error: unknown) => {
+    redis.disconnect();
+    throw error;
+  });
+
+  const kafka = createKafka(connection);
+  const admin = kafka.admin();
+  await admin.connect();
+  const producer = new ReliableProducer(kafka);
+  await producer.connect();
+  const registry = connection.SCHEMA_REGISTRY_URL
+    ? new SchemaRegistry({ host: connection.SCHEMA_REGISTRY_URL })
+    : undefined;
+  const decoder = createEventDecoder(registry ? { registry } : {});
+
+  const consumer = new PartitionedConsumer(kafka, {
+    groupId: config.groupId,
+    topics: [config.visitsTopic, config.purchasesTopic],
+    sessionTimeoutMs: config.sessionTimeoutMs,
+    heartbeatIntervalMs: config.heartbeatIntervalMs,
+    maxBytesPerPartition: config.maxBytesPerPartition,
+    partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+    fromBeginning: config.fromBeginning,
+  });
+
+  const owned = new Map<number, OwnedPartition>();
+  let assignment: Assignment = new Map();
+  let claimGeneration = '';
+  let kafkaUp = false;
+  let stopping = false;
+
+  const endOffsets = async (partition: number) => {
+    const result = new Map<string, { low: string; high: string }>();
+    for (const topic of [config.visitsTopic, config.purchasesTopic]) {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      const entry = offsets.find((offset) => offset.partition === partition);
+      if (entry) result.set(topic, { low: entry.low, high: entry.high });
+    }
+    return result;
+  };
+
+  const claim = (partition: number, entry: OwnedPartition): void => {
+    const token = `${claimGeneration}:${partition}:${randomBytes(4).toString('hex')}`;
+    entry.task.claim(token).catch((error: unknown) => {
+      logger.error({ partition, err: (error as Error).message }, 'could not claim partition');
+    });
+  };
+
+  const open = (partition: number): OwnedPartition => {
+    const store = new PartitionStore(redis, config.namespace, partition, config.keyPrefix);
+    const relay = new OutboxRelay(
+      store,
+      producer,
+      { batchSize: config.relayBatchSize, nowMs },
+      metrics,
+      logger,
+    );
+    const task = new PartitionTask({
+      partition,
+      store,
+      decoder,
+      rules,
+      config,
+      metrics,
+      logger,
+      nowMs,
+      seek: (topic, offset) => consumer.seek(topic, partition, offset),
+      pause: (topic) => consumer.pause(topic, [partition]),
+      resume: (topic) => consumer.resume(topic, [partition]),
+      commitHint: (positions) =>
+        consumer.commitHint(positions.map((position) => ({ ...position, partition }))),
+      fetchEndOffsets: () => endOffsets(partition),
+      onOutbox: () => relay.kick(),
+    });
+    return { task, relay };
+  };
+
+  await consumer.start({
+    onAssignment(next, generation, memberId) {
+      kafkaUp = true;
+      claimGeneration = `${memberId}:${generation}`;
+      for (const [partition, entry] of owned) {
+        if (!next.has(partition)) {
+          entry.task.close();
+          owned.delete(partition);
+        }
+      }
+      for (const partition of next.keys()) {
+        if (owned.has(partition)) continue;
+        const entry = open(partition);
+        owned.set(partition, entry);
+        claim(partition, entry);
+      }
+      assignment = next;
+      logger.info({ partitions: [...next.keys()].sort((a, b) => a - b), generation }, 'assignment');
+    },
+    async onBatch(batch, control) {
+      const entry = owned.get(batch.partition);
+      if (!entry) return;
+      await entry.task.handleBatch(batch, control);
+      if (
+        !entry.task.isActive() &&
+        !stopping &&
+        assignment.has(batch.partition) &&
+        owned.get(batch.partition) === entry
+      ) {
+        // Fenced while Kafka still says the partition is ours: take it back from Redis's position.
+        claim(batch.partition, entry);
+      }
+    },
+    onCrash(error, willRestart) {
+      kafkaUp = willRestart;
+      logger.error({ err: error.message, willRestart }, 'consumer crashed');
+    },
+  });
+
+  const ticker = setInterval(() => {
+    for (const { task, relay } of owned.values()) {
+      if (!task.isActive()) continue;
+      task.tick().catch((error: unknown) => {
+        logger.warn({ partition: task.partition, err: (error as Error).message }, 'tick failed');
+      });
+      relay.kick();
+    }
+    metrics.ready.set(isReady() ? 1 : 0);
+  }, config.tickIntervalMs);
+
+  function isReady(): boolean {
+    return (
+      !stopping && redisUp && kafkaUp && [...owned.values()].every(({ task }) => task.isActive())
+    );
+  }
+
+  let ops: OpsServer | undefined;
+  try {
+    ops = await startOpsServer({
+      host: config.metricsHost,
+      port: config.metricsPort,
+      token: config.metricsToken,
+      metrics,
+      isReady,
+    });
+  } catch (error) {
+    clearInterval(ticker);
+    await consumer.stop().catch(() => undefined);
+    throw error;
+  }
+
+  return {
+    metrics,
+    opsPort: ops.port,
+    isReady,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      clearInterval(ticker);
+      await consumer.stop().catch((error: unknown) => {
+        logger.warn({ err: (error as Error).message }, 'leaving the group failed');
+      });
+      for (const { task } of owned.values()) task.close();
+      await producer.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+      await ops?.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/*
+ * Events produced to the real topics become, in Redis, exactly the profiles the core predicts
+ * (the oracle recomputes them from the events alone). Guards the whole path: JSON decode,
+ * co-partitioned assignment, per-batch load/apply/CAS commit, positions kept in Redis.
+ */
+import { describe, expect, it } from 'vitest';
+import { generatePopulation } from '@pulse/test-kit';
+import type { CustomerEvent } from '@pulse/core';
+import { connectedProducer } from '../support/infra.ts';
+import { toMessages } from '../support/events.ts';
+import {
+  committedTotal,
+  createProfilerTopics,
+  expectedProfiles,
+  readStoredState,
+  settled,
+  startTestProfiler,
+  testProfilerConfig,
+} from '../support/profiler.ts';
+import { waitFor } from '../support/wait.ts';
+
+const PARTITIONS = 4;
+
+describe('profiler end to end', () => {
+  it('turns produced events into the profiles the core predicts', async () => {
+    const topics = await createProfilerTopics(PARTITIONS);
+    const population = generatePopulation({
+      customers: 150,
+      startMs: Date.UTC(2026, 0, 1),
+      durationDays: 120,
+      seed: 11,
+      shuffleWithinMs: 6 * 3_600_000,
+    });
+    const events: CustomerEvent[] = [...population.events()];
+    const producer = await connectedProducer();
+    for (const batch of toMessages(events, topics)) {
+      for (let i = 0; i < batch.messages.length; i += 2_000) {
+        await producer.send({
+          topic: batch.topic,
+          acks: -1,
+          messages: batch.messages.slice(i, i + 2_000),
+        });
+      }
+    }
+
+    const config = testProfilerConfig(topics);
+    const profiler = await startTestProfiler(config);
+    await waitFor(
+      `all ${events.length} events committed`,
+      async () => {
+        const state = await readStoredState(config, PARTITIONS);
+        return committedTotal(state) === BigInt(events.length) ? state : undefined;
+      },
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    const state = await readStoredState(config, PARTITIONS);
+    const partitionOf = new Map<string, number>();
+    for (const [partition, stored] of state) {
+      for (const customerId of stored.profiles.keys()) {
+        expect(partitionOf.has(customerId), `${customerId} stored in two partitions`).toBe(false);
+        partitionOf.set(customerId, partition);
+      }
+    }
+    const streamTimeOf = (customerId: string): number =>
+      state.get(partitionOf.get(customerId) ?? -1)?.streamTimeMs ?? 0;
+    const expected = expectedProfiles(
+      events,
+      (customerId) => partitionOf.get(customerId) ?? -1,
+      (partition) => state.get(partition)?.streamTimeMs ?? 0,
+    );
+
+    expect(new Set(partitionOf.keys())).toEqual(new Set(expected.keys()));
+    for (const [customerId, profile] of expected) {
+      const stored = state.get(partitionOf.get(customerId) as number)?.profiles.get(customerId);
+      expect(stored, customerId).toBeDefined();
+      expect(settled(stored!, streamTimeOf(customerId)), customerId).toEqual(profile);
+    }
+    expect(profiler.metrics).toBeDefined();
+  });
+});
