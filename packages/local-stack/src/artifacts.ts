@@ -63,6 +63,8 @@ export function ensureSchemaRegistryDistribution(log: (line: string) => void): s
       'dependency:unpack',
       `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:zip:all`,
       `-DoutputDirectory=${dir}`,
+      // Without a pom the plugin would write its markers under ./${project.basedir}/target.
+      `-DmarkersDirectory=${join(dir, '.markers')}`,
     ],
     'resolving the schema registry',
   );

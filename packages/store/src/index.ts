@@ -5,6 +5,8 @@ export {
   maxEventField,
   offsetField,
   partitionKeys,
+  LAST_EVENT_WALL_FIELD,
+  SILENT_WINDOWS_FIELD,
   STREAM_TIME_FIELD,
   type PartitionKeys,
 } from './keys.ts';

@@ -8,6 +8,7 @@ export interface PartitionKeys {
   profiles: string;
   due: string;
   outbox: string;
+  held: string;
 }
 
 const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
@@ -34,6 +35,7 @@ export function partitionKeys(
     profiles: `${tag}:profiles`,
     due: `${tag}:due`,
     outbox: `${tag}:outbox`,
+    held: `${tag}:held`,
   };
 }
 
@@ -53,3 +55,7 @@ export function maxEventField(topic: string): string {
 }
 
 export const STREAM_TIME_FIELD = 'streamTimeMs';
+/** Wall-clock time of the last commit that applied input events (idle detection). */
+export const LAST_EVENT_WALL_FIELD = 'lastEventWallMs';
+/** Event-time windows in which the partition's input was silent as a whole (JSON). */
+export const SILENT_WINDOWS_FIELD = 'silentWindows';

@@ -30,9 +30,10 @@ describe('commit arguments', () => {
         ['c2', null],
       ],
       outbox: ['{"signalId":"s"}'],
+      held: [['c3', null]],
     });
-    expect(args.slice(0, 6)).toEqual(['owner-1', '7', '3', '1', '2', '1']);
-    expect(args.slice(6, 12)).toEqual([
+    expect(args.slice(0, 7)).toEqual(['owner-1', '7', '3', '1', '2', '1', '1']);
+    expect(args.slice(7, 13)).toEqual([
       'offset:pulse.visits',
       '42',
       'maxEventMs:pulse.visits',
@@ -40,9 +41,9 @@ describe('commit arguments', () => {
       'streamTimeMs',
       '500',
     ]);
-    expect(args[12]).toBe('c1');
-    expect(args[13]).toEqual(Buffer.from([1, 2]));
-    expect(args.slice(14)).toEqual(['c1', '9000', 'c2', '', '{"signalId":"s"}']);
+    expect(args[13]).toBe('c1');
+    expect(args[14]).toEqual(Buffer.from([1, 2]));
+    expect(args.slice(15)).toEqual(['c1', '9000', 'c2', '', '{"signalId":"s"}', 'c3', '']);
   });
 
   it('parse the meta hash back', () => {
@@ -57,6 +58,8 @@ describe('commit arguments', () => {
       '99',
       'streamTimeMs',
       '77',
+      'silentWindows',
+      '[[1,2]]',
     ]);
     expect(meta).toEqual({
       version: 3,
@@ -64,6 +67,8 @@ describe('commit arguments', () => {
       offsets: new Map([['pulse.visits', '10']]),
       maxEventMs: new Map([['pulse.visits', 99]]),
       streamTimeMs: 77,
+      lastEventWallMs: null,
+      silentWindows: [[1, 2]],
     });
   });
 });

@@ -1,9 +1,11 @@
 import type { Redis } from 'ioredis';
 import { commitResultToError, StoreError } from './errors.ts';
 import {
+  LAST_EVENT_WALL_FIELD,
   maxEventField,
   offsetField,
   partitionKeys,
+  SILENT_WINDOWS_FIELD,
   STREAM_TIME_FIELD,
   type PartitionKeys,
 } from './keys.ts';
@@ -18,6 +20,9 @@ export interface PartitionMeta {
   /** Newest event time seen, per input topic. */
   maxEventMs: Map<string, number>;
   streamTimeMs: number | null;
+  lastEventWallMs: number | null;
+  /** Event-time windows where the input was silent as a whole: [startMs, endMs]. */
+  silentWindows: [number, number][];
 }
 
 export interface LoadedBatch {
@@ -26,6 +31,10 @@ export interface LoadedBatch {
   profiles: Map<string, Buffer>;
   /** Customers due at or before the horizon, with their profile bytes (null if gone). */
   due: { customerId: string; profile: Buffer | null }[];
+  /** Held signals of the batch's and the due customers. */
+  held: Map<string, string>;
+  /** Customers with a timer: the base the storm guard measures a sweep against. */
+  timedCustomers: number;
 }
 
 export interface BatchCommit {
@@ -34,10 +43,14 @@ export interface BatchCommit {
   offsets: Map<string, string>;
   maxEventMs: Map<string, number>;
   streamTimeMs: number | null;
+  /** Extra meta fields (lastEventWallMs, silentWindows, …). */
+  metaFields?: Map<string, string>;
   profiles: [customerId: string, bytes: Uint8Array][];
   /** Due time in ms, or null to take the customer out of the due index. */
   due: [customerId: string, dueMs: number | null][];
   outbox: string[];
+  /** Held signal payload, or null to release/discard it. */
+  held?: [customerId: string, payload: string | null][];
 }
 
 function text(value: unknown): string {
@@ -52,6 +65,8 @@ export function parseMeta(flat: unknown[]): PartitionMeta {
     offsets: new Map(),
     maxEventMs: new Map(),
     streamTimeMs: null,
+    lastEventWallMs: null,
+    silentWindows: [],
   };
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const field = text(flat[i]);
@@ -59,6 +74,9 @@ export function parseMeta(flat: unknown[]): PartitionMeta {
     if (field === 'version') meta.version = Number(value);
     else if (field === 'owner') meta.owner = value;
     else if (field === STREAM_TIME_FIELD) meta.streamTimeMs = Number(value);
+    else if (field === LAST_EVENT_WALL_FIELD) meta.lastEventWallMs = Number(value);
+    else if (field === SILENT_WINDOWS_FIELD)
+      meta.silentWindows = JSON.parse(value) as [number, number][];
     else if (field.startsWith('offset:')) meta.offsets.set(field.slice('offset:'.length), value);
     else if (field.startsWith('maxEventMs:')) {
       meta.maxEventMs.set(field.slice('maxEventMs:'.length), Number(value));
@@ -73,6 +91,8 @@ export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
   for (const [topic, offset] of commit.offsets) metaPairs.push(offsetField(topic), offset);
   for (const [topic, ms] of commit.maxEventMs) metaPairs.push(maxEventField(topic), String(ms));
   if (commit.streamTimeMs !== null) metaPairs.push(STREAM_TIME_FIELD, String(commit.streamTimeMs));
+  for (const [field, value] of commit.metaFields ?? []) metaPairs.push(field, value);
+  const held = commit.held ?? [];
   const args: (string | Buffer)[] = [
     commit.ownerToken,
     String(commit.expectedVersion),
@@ -80,6 +100,7 @@ export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
     String(commit.profiles.length),
     String(commit.due.length),
     String(commit.outbox.length),
+    String(held.length),
     ...metaPairs,
   ];
   for (const [customerId, bytes] of commit.profiles) {
@@ -88,11 +109,12 @@ export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
   for (const [customerId, dueMs] of commit.due)
     args.push(customerId, dueMs === null ? '' : String(dueMs));
   args.push(...commit.outbox);
+  for (const [customerId, payload] of held) args.push(customerId, payload ?? '');
   return args;
 }
 
 function keyList(keys: PartitionKeys): string[] {
-  return [keys.meta, keys.profiles, keys.due, keys.outbox];
+  return [keys.meta, keys.profiles, keys.due, keys.outbox, keys.held];
 }
 
 /**
@@ -129,15 +151,40 @@ export class PartitionStore {
   ): Promise<LoadedBatch> {
     const reply = (await this.call(
       'loadBatch',
-      [this.keys.meta, this.keys.profiles, this.keys.due],
+      [this.keys.meta, this.keys.profiles, this.keys.due, this.keys.held],
       [
         dueHorizonMs === null ? '-1' : String(Math.floor(dueHorizonMs)),
         String(dueLimit),
         ...customerIds,
       ],
       true,
-    )) as [unknown[], (Buffer | null)[], Buffer[], (Buffer | null)[]];
-    const [metaFlat, profileReplies, dueIds, dueProfiles] = reply;
+    )) as [
+      unknown[],
+      (Buffer | null)[],
+      Buffer[],
+      (Buffer | null)[],
+      (Buffer | null)[],
+      (Buffer | null)[],
+      number,
+    ];
+    const [
+      metaFlat,
+      profileReplies,
+      dueIds,
+      dueProfiles,
+      heldReplies,
+      heldDueReplies,
+      timedCustomers,
+    ] = reply;
+    const held = new Map<string, string>();
+    customerIds.forEach((customerId, index) => {
+      const entry = heldReplies[index];
+      if (entry) held.set(customerId, entry.toString('utf8'));
+    });
+    dueIds.forEach((id, index) => {
+      const entry = heldDueReplies[index];
+      if (entry) held.set(id.toString('utf8'), entry.toString('utf8'));
+    });
     const profiles = new Map<string, Buffer>();
     customerIds.forEach((customerId, index) => {
       const bytes = profileReplies[index];
@@ -150,6 +197,8 @@ export class PartitionStore {
         customerId: id.toString('utf8'),
         profile: dueProfiles[index] ?? null,
       })),
+      held,
+      timedCustomers: Number(timedCustomers),
     };
   }
 
@@ -177,6 +226,16 @@ export class PartitionStore {
   async ackOutbox(ids: string[]): Promise<number> {
     if (ids.length === 0) return 0;
     return Number(await this.call('ackOutbox', [this.keys.outbox], ids));
+  }
+
+  async heldCount(): Promise<number> {
+    return this.wrap(() => this.redis.hlen(this.keys.held));
+  }
+
+  /** Every held signal of the partition (the hold is rare and bounded by the guard). */
+  async readHeld(): Promise<Map<string, string>> {
+    const entries = await this.wrap(() => this.redis.hgetall(this.keys.held));
+    return new Map(Object.entries(entries));
   }
 
   async outboxLength(): Promise<number> {

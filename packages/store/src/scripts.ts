@@ -10,8 +10,8 @@ export const SCRIPTS_VERSION = 1;
 
 const SCRIPT_FILES = {
   claimPartition: 'claimPartition-1.lua',
-  loadBatch: 'loadBatch-3.lua',
-  commitBatch: 'commitBatch-4.lua',
+  loadBatch: 'loadBatch-4.lua',
+  commitBatch: 'commitBatch-5.lua',
   ackOutbox: 'ackOutbox-1.lua',
 } as const;
 

@@ -38,6 +38,23 @@ export const profilerDefaults = {
   redirectTopic: undefined as string | undefined,
   /** Input with no committed position starts here. */
   fromBeginning: true,
+  /** A caught-up partition with no input for this long (wall clock) is idle and follows the
+   * group's low watermark, so its timers fire late by a bounded delay, never never. */
+  idleAfterMs: 30_000,
+  /** When every partition is idle, stream time may follow the wall clock minus this much
+   * (unset: it waits for traffic; the outage guard then holds what the resumed clock finds). */
+  idleWallClockLagMs: undefined as number | undefined,
+  /** A gap this long between consecutive events of a partition means its input was silent as
+   * a whole (a tracker outage), not its customers. */
+  outageGapMs: 2 * 3_600_000,
+  /** Lapses due up to this long after a silent window are held too. */
+  outageGraceMs: 86_400_000,
+  /** Stream time a held lapse waits before it is released (still lapsed) or discarded (came back). */
+  holdConfirmMs: 2 * 86_400_000,
+  /** A sweep lapsing more than this share of the customers with a rhythm is held as a storm ... */
+  stormMaxLapseShare: 0.05,
+  /** ... if it lapses at least this many. */
+  stormMinLapses: 20,
 };
 
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name');
@@ -72,6 +89,13 @@ export const profilerConfigSchema = z
     signalMode: z.enum(['outbox', 'suppress', 'redirect']),
     redirectTopic: topicName.optional(),
     fromBeginning: z.boolean(),
+    idleAfterMs: z.number().int().min(0),
+    idleWallClockLagMs: z.number().int().min(0).optional(),
+    outageGapMs: z.number().int().min(60_000),
+    outageGraceMs: z.number().int().min(0),
+    holdConfirmMs: z.number().int().min(0),
+    stormMaxLapseShare: z.number().gt(0).max(1),
+    stormMinLapses: z.number().int().min(1),
   })
   .superRefine((config, context) => {
     if (config.heartbeatIntervalMs * 3 > config.sessionTimeoutMs) {
@@ -139,6 +163,13 @@ const envNames: Record<string, keyof ProfilerConfig> = {
   PULSE_SIGNAL_MODE: 'signalMode',
   PULSE_REDIRECT_TOPIC: 'redirectTopic',
   PULSE_REDIS_COMMAND_TIMEOUT_MS: 'redisCommandTimeoutMs',
+  PULSE_IDLE_AFTER_MS: 'idleAfterMs',
+  PULSE_IDLE_WALL_CLOCK_LAG_MS: 'idleWallClockLagMs',
+  PULSE_OUTAGE_GAP_MS: 'outageGapMs',
+  PULSE_OUTAGE_GRACE_MS: 'outageGraceMs',
+  PULSE_HOLD_CONFIRM_MS: 'holdConfirmMs',
+  PULSE_STORM_MAX_LAPSE_SHARE: 'stormMaxLapseShare',
+  PULSE_STORM_MIN_LAPSES: 'stormMinLapses',
 };
 
 export function profilerConfigFromEnv(
@@ -149,10 +180,10 @@ export function profilerConfigFromEnv(
   for (const [name, key] of Object.entries(envNames)) {
     const value = env[name];
     if (value === undefined || value === '') continue;
-    fromEnv[key] =
-      typeof profilerDefaults[key as keyof typeof profilerDefaults] === 'number'
-        ? Number(value)
-        : value;
+    const numeric =
+      typeof profilerDefaults[key as keyof typeof profilerDefaults] === 'number' ||
+      key === 'idleWallClockLagMs';
+    fromEnv[key] = numeric ? Number(value) : value;
   }
   return parseProfilerConfig({ ...(fromEnv as Partial<ProfilerConfig>), ...overrides });
 }

@@ -59,6 +59,22 @@ export class ProfilerMetrics {
     help: 'Outbox entries produced to Kafka',
     registers: [this.registry],
   });
+  readonly signalsHeld = new Counter({
+    name: 'pulse_signals_held_total',
+    help: 'Lapses held by the outage guard, by reason (input-silence, storm)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  readonly signalsHeldReleased = new Counter({
+    name: 'pulse_signals_held_released_total',
+    help: 'Held lapses sent after the confirmation time (customer still lapsed)',
+    registers: [this.registry],
+  });
+  readonly signalsHeldDiscarded = new Counter({
+    name: 'pulse_signals_held_discarded_total',
+    help: 'Held lapses never sent (customer came back), with their reactivation',
+    registers: [this.registry],
+  });
   readonly lag = new Gauge({
     name: 'pulse_partition_lag',
     help: 'Records between the committed position and the log end',

@@ -12,10 +12,23 @@ import {
   type Signal,
 } from '@pulse/core';
 import { deadLetterHeaders, type DlqErrorKind, type EventDecoder } from '@pulse/contracts';
-import { StoreError, type PartitionMeta, type PartitionStore } from '@pulse/store';
+import {
+  LAST_EVENT_WALL_FIELD,
+  SILENT_WINDOWS_FIELD,
+  StoreError,
+  type PartitionMeta,
+  type PartitionStore,
+} from '@pulse/store';
 import type { BatchControl, InputBatch, InputMessage } from '@pulse/stream';
 import type { ProfilerConfig } from './config.ts';
 import type { ProfilerMetrics } from './metrics.ts';
+import {
+  decodeHeld,
+  encodeHeld,
+  inSilentWindow,
+  MAX_SILENT_WINDOWS,
+  type HoldReason,
+} from './hold.ts';
 import { encodeOutboxEntry, type OutboxEntry } from './outbox.ts';
 import { streamTimeOf } from './stream-clock.ts';
 
@@ -42,6 +55,20 @@ export interface PartitionTaskDeps {
 }
 
 type TaskState = 'claiming' | 'active' | 'fenced' | 'closed';
+
+interface SweepOptions {
+  /** Stream time an idle partition may move up to (the group's low watermark). */
+  idleStreamTimeMs?: number;
+  /** Customers whose held lapse has waited long enough to be released or discarded. */
+  ripeHeld: Set<string>;
+}
+
+function maxOf(values: Map<string, number>): number | undefined {
+  let newest: number | undefined;
+  for (const value of values.values())
+    newest = newest === undefined ? value : Math.max(newest, value);
+  return newest;
+}
 
 /**
  * One Kafka partition's unit of work and state (DESIGN.md decision 3): partition p of the
@@ -127,8 +154,12 @@ export class PartitionTask {
     });
   }
 
-  /** Idle tick: sweep customers whose due time the stream time has passed. */
-  tick(): Promise<void> {
+  /**
+   * Tick: sweep customers whose due time the stream time has passed, release or discard held
+   * lapses whose confirmation time has come, and — when the partition is idle — move its stream
+   * time up to `idleStreamTimeMs` (the low watermark of the group's active partitions).
+   */
+  tick(idleStreamTimeMs?: number): Promise<void> {
     return this.serialize(async () => {
       await this.ready;
       if (this.state !== 'active') return;
@@ -142,8 +173,25 @@ export class PartitionTask {
           this.deps.resume(topic);
         }
       }
-      await this.processChunk(undefined, [], true, undefined);
+      const streamTimeMs = this.meta?.streamTimeMs ?? null;
+      const ripeHeld = new Set<string>();
+      if ((await this.deps.store.heldCount()) > 0) {
+        const now = Math.max(streamTimeMs ?? 0, idleStreamTimeMs ?? 0);
+        for (const [customerId, payload] of await this.deps.store.readHeld()) {
+          if (now >= decodeHeld(payload).heldAtStreamMs + this.deps.config.holdConfirmMs)
+            ripeHeld.add(customerId);
+        }
+      }
+      await this.processChunk(undefined, [], true, undefined, { idleStreamTimeMs, ripeHeld });
     });
+  }
+
+  /** True when neither input has records to read and none arrived for `idleAfterMs`. */
+  isIdle(nowMs: number): boolean {
+    if (this.state !== 'active' || this.paused.size > 0) return false;
+    if (this.inputTopics().some((topic) => this.lagging.get(topic))) return false;
+    const last = this.meta?.lastEventWallMs ?? null;
+    return last === null || nowMs - last >= this.deps.config.idleAfterMs;
   }
 
   private inputTopics(): string[] {
@@ -165,6 +213,7 @@ export class PartitionTask {
     messages: InputMessage[],
     lastOfBatch: boolean,
     control: BatchControl | undefined,
+    sweep: SweepOptions = { ripeHeld: new Set() },
   ): Promise<boolean> {
     const { deps } = this;
     const topic = batch?.topic;
@@ -187,7 +236,7 @@ export class PartitionTask {
     for (let attempt = 0; ; attempt += 1) {
       if (this.state !== 'active') return false;
       try {
-        const outcome = await this.applyAndCommit(batch, decoded, lastOfBatch, nowMs);
+        const outcome = await this.applyAndCommit(batch, decoded, lastOfBatch, nowMs, sweep);
         if (outcome === 'repositioned' || outcome === 'paused') return false;
         deps.metrics.batchDuration.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
         return true;
@@ -250,7 +299,9 @@ export class PartitionTask {
     decoded: { message: InputMessage; result: Awaited<ReturnType<EventDecoder['decode']>> }[],
     lastOfBatch: boolean,
     nowMs: number,
+    sweep: SweepOptions,
   ): Promise<'committed' | 'repositioned' | 'paused'> {
+    const { ripeHeld } = sweep;
     const { deps } = this;
     const { rules, config } = deps;
     const topic = batch?.topic;
@@ -262,10 +313,17 @@ export class PartitionTask {
         : [],
     );
     const customerIds = [
-      ...new Set(decoded.flatMap(({ result }) => (result.ok ? [result.event.customerId] : []))),
+      ...new Set([
+        ...decoded.flatMap(({ result }) => (result.ok ? [result.event.customerId] : [])),
+        ...ripeHeld,
+      ]),
     ];
     const metaBefore = this.meta;
-    const horizon = this.clock(metaBefore, topic, acceptedTimes, batch, lastOfBatch);
+    const clockHorizon = this.clock(metaBefore, topic, acceptedTimes, batch, lastOfBatch);
+    const horizon =
+      sweep.idleStreamTimeMs === undefined
+        ? clockHorizon
+        : Math.max(clockHorizon ?? sweep.idleStreamTimeMs, sweep.idleStreamTimeMs);
 
     const loaded = await deps.store.load(customerIds, horizon, config.maxDuePerSweep);
     const meta = loaded.meta;
@@ -324,17 +382,48 @@ export class PartitionTask {
         }),
       });
     };
-    const emit = (signals: Signal[]): void => {
+    const publish = (signal: Signal): void => {
+      deps.metrics.signalsEmitted.inc({ kind: signal.kind, mode: config.signalMode });
+      if (config.signalMode === 'suppress') return;
+      const target =
+        config.signalMode === 'redirect'
+          ? (config.redirectTopic as string)
+          : signal.kind === 'ready_to_buy'
+            ? config.readyToBuyTopic
+            : config.lapseTopic;
+      outbox.push({ type: 'signal', topic: target, signal });
+    };
+    // The outage guard (see hold.ts): lapses that silence of the input could explain are
+    // held, not sent; a customer who comes back while held is never alerted.
+    const held = new Map(loaded.held);
+    const heldUpdates = new Map<string, string | null>();
+    const silentWindows = [...meta.silentWindows];
+    const hold = (signal: Signal, reason: HoldReason): void => {
+      const entry = encodeHeld({
+        signal,
+        reason,
+        heldAtStreamMs: streamTimeMs ?? signal.detectedAtMs,
+      });
+      held.set(signal.customerId, entry);
+      heldUpdates.set(signal.customerId, entry);
+      deps.metrics.signalsHeld.inc({ reason });
+    };
+    const sweepLapses: Signal[] = [];
+    const emit = (signals: Signal[], fromSweep: boolean): void => {
       for (const signal of signals) {
-        deps.metrics.signalsEmitted.inc({ kind: signal.kind, mode: config.signalMode });
-        if (config.signalMode === 'suppress') continue;
-        const target =
-          config.signalMode === 'redirect'
-            ? (config.redirectTopic as string)
-            : signal.kind === 'ready_to_buy'
-              ? config.readyToBuyTopic
-              : config.lapseTopic;
-        outbox.push({ type: 'signal', topic: target, signal });
+        if (signal.kind === 'lapsed') {
+          if (inSilentWindow(signal.detectedAtMs, silentWindows, config.outageGraceMs))
+            hold(signal, 'input-silence');
+          else if (fromSweep) sweepLapses.push(signal);
+          else publish(signal);
+        } else if (signal.kind === 'reactivated' && held.has(signal.customerId)) {
+          // The lapse was never sent: neither is its end.
+          held.delete(signal.customerId);
+          heldUpdates.set(signal.customerId, null);
+          deps.metrics.signalsHeldDiscarded.inc();
+        } else {
+          publish(signal);
+        }
       }
     };
 
@@ -361,6 +450,15 @@ export class PartitionTask {
         deadLetter(message, timeCheck.reason, timeCheck.message);
         continue;
       }
+      const newestBefore = maxOf(maxEventMs);
+      if (newestBefore !== undefined && event.occurredAtMs - newestBefore >= config.outageGapMs) {
+        silentWindows.push([newestBefore, event.occurredAtMs]);
+        if (silentWindows.length > MAX_SILENT_WINDOWS) silentWindows.shift();
+        deps.logger.warn(
+          { partition: this.partition, silentFromMs: newestBefore, silentToMs: event.occurredAtMs },
+          'input was silent as a whole; lapses due in the gap will be held',
+        );
+      }
       if (topic !== undefined) {
         maxEventMs.set(
           topic,
@@ -373,7 +471,14 @@ export class PartitionTask {
       profiles.set(event.customerId, applied.profile);
       touched.add(event.customerId);
       counts[applied.outcome] += 1;
-      emit(applied.signals);
+      emit(applied.signals, false);
+    }
+    // An idle partition follows the group's low watermark (bounded delay for its timers).
+    if (
+      sweep.idleStreamTimeMs !== undefined &&
+      (streamTimeMs === null || sweep.idleStreamTimeMs > streamTimeMs)
+    ) {
+      streamTimeMs = sweep.idleStreamTimeMs;
     }
     // The chunk is done: the clock may move further once the batch's lag is known.
     if (topic !== undefined) {
@@ -389,7 +494,46 @@ export class PartitionTask {
         if (!profile) continue;
         const advanced = advance(profile, streamTimeMs, rules);
         profiles.set(due.customerId, advanced.profile);
-        emit(advanced.signals);
+        emit(advanced.signals, true);
+      }
+      // Storm guard: one sweep that would lapse an abnormal share of the customers with a
+      // rhythm is held as a whole.
+      const storm =
+        sweepLapses.length >= config.stormMinLapses &&
+        sweepLapses.length > config.stormMaxLapseShare * Math.max(1, loaded.timedCustomers);
+      if (storm) {
+        deps.logger.warn(
+          {
+            partition: this.partition,
+            lapses: sweepLapses.length,
+            timedCustomers: loaded.timedCustomers,
+          },
+          "lapse storm: holding this sweep's lapses",
+        );
+      }
+      for (const signal of sweepLapses) {
+        if (storm) hold(signal, 'storm');
+        else publish(signal);
+      }
+      // Release rule: once a hold has lasted holdConfirmMs of stream time, a customer still in
+      // the same lapse episode is alerted; one who came back (or was forgotten) is not.
+      for (const [customerId, payload] of [...held]) {
+        const entry = decodeHeld(payload);
+        if (streamTimeMs < entry.heldAtStreamMs + config.holdConfirmMs) continue;
+        if (!ripeHeld.has(customerId) && !loaded.held.has(customerId)) continue;
+        const profile =
+          profiles.get(customerId) ??
+          (loaded.profiles.get(customerId)
+            ? decodeProfile(loaded.profiles.get(customerId) as Buffer)
+            : undefined);
+        held.delete(customerId);
+        heldUpdates.set(customerId, null);
+        if (profile && profile.openEpisodeSinceMs === entry.signal.detectedAtMs) {
+          deps.metrics.signalsHeldReleased.inc();
+          publish(entry.signal);
+        } else {
+          deps.metrics.signalsHeldDiscarded.inc();
+        }
       }
     }
 
@@ -404,12 +548,18 @@ export class PartitionTask {
       profiles.size === 0 &&
       touched.size === 0 &&
       outbox.length === 0 &&
+      heldUpdates.size === 0 &&
       streamTimeMs === meta.streamTimeMs
     ) {
       this.meta = meta;
       return 'committed';
     }
 
+    const metaFields = new Map<string, string>();
+    if (fresh.length > 0) metaFields.set(LAST_EVENT_WALL_FIELD, String(nowMs));
+    if (silentWindows.length !== meta.silentWindows.length) {
+      metaFields.set(SILENT_WINDOWS_FIELD, JSON.stringify(silentWindows));
+    }
     const version = await deps.store.commit({
       ownerToken: this.ownerToken,
       expectedVersion: meta.version,
@@ -422,6 +572,8 @@ export class PartitionTask {
         return [customerId, profile ? dueTimeMs(profile, rules) : null];
       }),
       outbox: outbox.map(encodeOutboxEntry),
+      held: [...heldUpdates],
+      metaFields,
     });
 
     this.meta = {
@@ -430,6 +582,8 @@ export class PartitionTask {
       offsets: new Map([...meta.offsets, ...offsets]),
       maxEventMs,
       streamTimeMs,
+      silentWindows,
+      lastEventWallMs: fresh.length > 0 ? nowMs : meta.lastEventWallMs,
     };
     if (topic !== undefined) {
       deps.metrics.eventsApplied.inc({ topic }, counts.applied);

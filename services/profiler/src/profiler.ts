@@ -1,11 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { redisClientOptions, type ConnectionEnv } from '@pulse/config';
 import { createEventDecoder } from '@pulse/contracts';
 import type { RulesConfig } from '@pulse/core';
-import { assertNoEviction, PartitionStore } from '@pulse/store';
+import {
+  assertNoEviction,
+  LAST_EVENT_WALL_FIELD,
+  PartitionStore,
+  partitionKeys,
+  STREAM_TIME_FIELD,
+} from '@pulse/store';
 import { createKafka, PartitionedConsumer, ReliableProducer, type Assignment } from '@pulse/stream';
 import type { ProfilerConfig } from './config.ts';
 import { startOpsServer, type OpsServer } from './http.ts';
@@ -28,6 +35,11 @@ export interface Profiler {
   isReady(): boolean;
   /** Finish the batch in hand, commit, leave the group. */
   stop(): Promise<void>;
+}
+
+async function partitionCount(admin: Admin, topic: string): Promise<number> {
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  return metadata.topics[0]?.partitions.length ?? 0;
 }
 
 interface OwnedPartition {
@@ -176,16 +188,63 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     },
   });
 
+  const inputPartitions = await partitionCount(admin, config.visitsTopic);
+  let ticking = false;
   const ticker = setInterval(() => {
-    for (const { task, relay } of owned.values()) {
-      if (!task.isActive()) continue;
-      task.tick().catch((error: unknown) => {
-        logger.warn({ partition: task.partition, err: (error as Error).message }, 'tick failed');
-      });
-      relay.kick();
-    }
     metrics.ready.set(isReady() ? 1 : 0);
+    if (ticking) return;
+    ticking = true;
+    void (async () => {
+      const now = nowMs();
+      const anyIdle = [...owned.values()].some(({ task }) => task.isIdle(now));
+      const idleTarget = anyIdle ? await groupLowWatermark(now).catch(() => undefined) : undefined;
+      await Promise.all(
+        [...owned.values()].map(async ({ task, relay }) => {
+          if (!task.isActive()) return;
+          relay.kick();
+          await task.tick(task.isIdle(now) ? idleTarget : undefined).catch((error: unknown) => {
+            logger.warn(
+              { partition: task.partition, err: (error as Error).message },
+              'tick failed',
+            );
+          });
+        }),
+      );
+    })().finally(() => {
+      ticking = false;
+    });
   }, config.tickIntervalMs);
+
+  /**
+   * Where an idle partition's stream time may go: the lowest stream time of the group's
+   * active partitions (all members' partitions, read from Redis), or — when every partition
+   * is idle and a wall-clock bound is configured — the wall clock minus that bound.
+   */
+  async function groupLowWatermark(now: number): Promise<number | undefined> {
+    const pipeline = redis.pipeline();
+    for (let partition = 0; partition < inputPartitions; partition += 1) {
+      pipeline.hmget(
+        partitionKeys(config.namespace, partition, config.keyPrefix).meta,
+        STREAM_TIME_FIELD,
+        LAST_EVENT_WALL_FIELD,
+      );
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    let low: number | undefined;
+    for (const [error, value] of replies) {
+      if (error) throw error;
+      const [streamTime, lastEventWall] = (value as (string | null)[]).map((field) =>
+        field === null ? undefined : Number(field),
+      );
+      if (streamTime === undefined || lastEventWall === undefined) continue;
+      if (now - lastEventWall >= config.idleAfterMs) continue;
+      low = low === undefined ? streamTime : Math.min(low, streamTime);
+    }
+    if (low === undefined && config.idleWallClockLagMs !== undefined) {
+      return now - config.idleWallClockLagMs;
+    }
+    return low;
+  }
 
   function isReady(): boolean {
     return (

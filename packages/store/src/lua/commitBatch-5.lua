@@ -1,13 +1,14 @@
 --[[
   Commits one batch atomically, compare-and-set on the partition's version and owner:
-  profiles, due index, outbox entries and the meta fields (next offsets, stream time) move
-  together or not at all. A writer that lost the partition (owner changed) or raced another
-  commit (version moved) changes nothing.
+  profiles, due index, outbox entries, held signals and the meta fields (next offsets, stream
+  time) move together or not at all. A writer that lost the partition (owner changed) or
+  raced another commit (version moved) changes nothing.
 
   KEYS[1] meta hash        pulse:{<ns>:p<n>}:meta
   KEYS[2] profiles hash    pulse:{<ns>:p<n>}:profiles
   KEYS[3] due index zset   pulse:{<ns>:p<n>}:due
   KEYS[4] outbox stream    pulse:{<ns>:p<n>}:outbox
+  KEYS[5] held hash        pulse:{<ns>:p<n>}:held
 
   ARGV[1] owner token the writer holds
   ARGV[2] version the writer loaded
@@ -15,10 +16,12 @@
   ARGV[4] number of profiles (P)
   ARGV[5] number of due entries (D)
   ARGV[6] number of outbox entries (O)
+  ARGV[7] number of held entries (H)
   then M pairs: field, value
   then P pairs: customerId, encoded profile
   then D pairs: customerId, due time in ms ('' removes the customer from the index)
   then O values: outbox payloads
+  then H pairs: customerId, held signal ('' removes it)
 
   Returns
    >= 1  the new version (committed)
@@ -34,7 +37,8 @@ local m = tonumber(ARGV[3])
 local p = tonumber(ARGV[4])
 local d = tonumber(ARGV[5])
 local o = tonumber(ARGV[6])
-local i = 7
+local h = tonumber(ARGV[7])
+local i = 8
 
 if m > 0 then
   local fields = {}
@@ -63,6 +67,15 @@ end
 for _ = 1, o do
   redis.call('XADD', KEYS[4], '*', 'v', ARGV[i])
   i = i + 1
+end
+
+for _ = 1, h do
+  if ARGV[i + 1] == '' then
+    redis.call('HDEL', KEYS[5], ARGV[i])
+  else
+    redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1])
+  end
+  i = i + 2
 end
 
 return redis.call('HINCRBY', KEYS[1], 'version', 1)
