@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerInfraCommands } from './commands/infra.ts';
 import { registerRunCommands } from './commands/run.ts';
+import { registerSchemasCommands } from './commands/schemas.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
 
 export function buildProgram(): Command {
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerInfraCommands(program);
   registerTopicsCommands(program);
   registerRunCommands(program);
+  registerSchemasCommands(program);
   return program;
 }
 

@@ -16,7 +16,8 @@ export const MAX_SIGNAL_ID_LENGTH = 256;
 
 export const MAX_RULES_VERSION_LENGTH = 64;
 
-export const MAX_EVIDENCE_ENTRIES = 32;
+// A ready-to-buy signal carries ~35 numbers (windows, RFM, both latencies, its reasons): room to grow.
+export const MAX_EVIDENCE_ENTRIES = 64;
 export const MAX_EVIDENCE_KEY_LENGTH = 64;
 export const MAX_EVIDENCE_STRING_LENGTH = 256;
 

@@ -75,6 +75,11 @@ export class ProfilerMetrics {
     help: 'Held lapses never sent (customer came back), with their reactivation',
     registers: [this.registry],
   });
+  readonly outboxPoison = new Counter({
+    name: 'pulse_outbox_poison_total',
+    help: 'Outbox entries that broke their contract and went to the dead-letter topic (a Pulse bug)',
+    registers: [this.registry],
+  });
   readonly lag = new Gauge({
     name: 'pulse_partition_lag',
     help: 'Records between the committed position and the log end',

@@ -125,7 +125,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     const relay = new OutboxRelay(
       store,
       producer,
-      { batchSize: config.relayBatchSize, nowMs },
+      { batchSize: config.relayBatchSize, nowMs, deadLetterTopic: config.deadLetterTopic },
       metrics,
       logger,
     );

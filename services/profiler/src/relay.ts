@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { PartitionStore } from '@pulse/store';
-import type { ReliableProducer } from '@pulse/stream';
+import { deadLetterHeaders } from '@pulse/contracts';
+import type { OutputRecord, ReliableProducer } from '@pulse/stream';
 import type { ProfilerMetrics } from './metrics.ts';
 import { decodeOutboxEntry, toOutputRecord } from './outbox.ts';
 
@@ -16,7 +17,7 @@ export class OutboxRelay {
   constructor(
     private readonly store: PartitionStore,
     private readonly producer: ReliableProducer,
-    private readonly options: { batchSize: number; nowMs: () => number },
+    private readonly options: { batchSize: number; nowMs: () => number; deadLetterTopic: string },
     private readonly metrics: ProfilerMetrics,
     private readonly logger: Logger,
   ) {}
@@ -37,15 +38,44 @@ export class OutboxRelay {
     });
   }
 
+  /**
+   * An entry that cannot be encoded (a signal breaking its own contract: a bug in Pulse) must
+   * not block the partition's outbox forever: it goes to the dead-letter topic with the reason,
+   * counted and logged (without its payload), and the outbox moves on.
+   */
+  private toRecord(entry: { id: string; payload: string }, emittedAtMs: number): OutputRecord {
+    const decoded = decodeOutboxEntry(entry.payload);
+    try {
+      return toOutputRecord(decoded, emittedAtMs);
+    } catch (error) {
+      const message = (error as Error).message;
+      this.metrics.outboxPoison.inc();
+      this.logger.error(
+        { partition: this.store.partition, outboxId: entry.id, topic: decoded.topic, err: message },
+        'outbox entry breaks its contract; sent to the dead-letter topic',
+      );
+      return {
+        topic: this.options.deadLetterTopic,
+        key: decoded.type === 'signal' ? decoded.signal.customerId : (decoded.key ?? ''),
+        value: entry.payload,
+        headers: deadLetterHeaders({
+          kind: 'schema-violation',
+          message,
+          sourceTopic: decoded.topic,
+          sourcePartition: this.store.partition,
+          sourceOffset: entry.id,
+        }),
+      };
+    }
+  }
+
   private async drain(): Promise<void> {
     try {
       for (;;) {
         const entries = await this.store.readOutbox(this.options.batchSize);
         if (entries.length === 0) return;
         const emittedAtMs = this.options.nowMs();
-        await this.producer.send(
-          entries.map((entry) => toOutputRecord(decodeOutboxEntry(entry.payload), emittedAtMs)),
-        );
+        await this.producer.send(entries.map((entry) => this.toRecord(entry, emittedAtMs)));
         await this.store.ackOutbox(entries.map((entry) => entry.id));
         this.metrics.signalsRelayed.inc(entries.length);
       }
