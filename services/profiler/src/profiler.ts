@@ -216,9 +216,11 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   }, config.tickIntervalMs);
 
   /**
-   * Where an idle partition's stream time may go: the lowest stream time of the group's
-   * active partitions (all members' partitions, read from Redis), or — when every partition
-   * is idle and a wall-clock bound is configured — the wall clock minus that bound.
+   * Where an idle (caught-up, quiet) partition's stream time may go: the lowest stream time of
+   * the group's active partitions (all members', read from Redis). When no partition is
+   * active, the group's frontier (the highest stream time): the quiet partition has nothing
+   * left to read, and in a true outage of the whole input every partition stops at the same
+   * point, so the frontier does not move. A configured wall-clock bound lifts it further.
    */
   async function groupLowWatermark(now: number): Promise<number | undefined> {
     const pipeline = redis.pipeline();
@@ -230,20 +232,23 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       );
     }
     const replies = (await pipeline.exec()) ?? [];
-    let low: number | undefined;
+    let lowestActive: number | undefined;
+    let frontier: number | undefined;
     for (const [error, value] of replies) {
       if (error) throw error;
       const [streamTime, lastEventWall] = (value as (string | null)[]).map((field) =>
         field === null ? undefined : Number(field),
       );
-      if (streamTime === undefined || lastEventWall === undefined) continue;
-      if (now - lastEventWall >= config.idleAfterMs) continue;
-      low = low === undefined ? streamTime : Math.min(low, streamTime);
+      if (streamTime === undefined) continue;
+      frontier = frontier === undefined ? streamTime : Math.max(frontier, streamTime);
+      if (lastEventWall === undefined || now - lastEventWall >= config.idleAfterMs) continue;
+      lowestActive = lowestActive === undefined ? streamTime : Math.min(lowestActive, streamTime);
     }
-    if (low === undefined && config.idleWallClockLagMs !== undefined) {
-      return now - config.idleWallClockLagMs;
+    if (lowestActive !== undefined) return lowestActive;
+    if (config.idleWallClockLagMs !== undefined) {
+      return Math.max(frontier ?? Number.NEGATIVE_INFINITY, now - config.idleWallClockLagMs);
     }
-    return low;
+    return frontier;
   }
 
   function isReady(): boolean {
