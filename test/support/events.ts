@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Producer } from 'kafkajs';
 import type { CustomerEvent } from '@pulse/core';
 
 /** The JSON wire form of a domain event (schemas/README.md), as a tracker would send it. */
@@ -36,4 +38,27 @@ export function toMessages(
     { topic: topics.visits, messages: visits },
     { topic: topics.purchases, messages: purchases },
   ];
+}
+
+/**
+ * Produces events in the order given (delivery order), a chunk at a time, both topics of a
+ * chunk in one request, pausing between chunks: a live stream rather than a preloaded log.
+ * Chunks must stay well inside the allowed lateness in event time, or the profiler (which
+ * may see one topic's chunk before the other's) would rightly call some events late.
+ */
+export async function produceStream(
+  producer: Producer,
+  events: readonly CustomerEvent[],
+  topics: InputTopics,
+  options: { chunkEvents: number; pauseMs: number; onChunk?: (sent: number) => void },
+): Promise<void> {
+  for (let start = 0; start < events.length; start += options.chunkEvents) {
+    const chunk = events.slice(start, start + options.chunkEvents);
+    await producer.sendBatch({
+      acks: -1,
+      topicMessages: toMessages(chunk, topics).filter((batch) => batch.messages.length > 0),
+    });
+    options.onChunk?.(start + chunk.length);
+    if (options.pauseMs > 0) await sleep(options.pauseMs);
+  }
 }

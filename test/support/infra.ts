@@ -4,6 +4,7 @@ import { logLevel, type Admin, type Consumer, type Kafka, type Producer } from '
 import { afterAll, inject } from 'vitest';
 import { loadConnectionEnv, type ConnectionEnv } from '@pulse/config';
 import { createKafka } from '@pulse/stream';
+import { waitFor } from './wait.ts';
 
 /** The connection settings of the stack the global setup started (or the env named). */
 export function testEnv(): ConnectionEnv {
@@ -78,7 +79,25 @@ export async function createTestTopics(
     numPartitions: spec.partitions,
     replicationFactor: 1,
   }));
-  await admin.createTopics({ topics, waitForLeaders: true });
+  // kafkajs's own leader wait fails on a busy broker with "does not host this topic-partition"
+  // while the topic is still being created; poll the metadata instead.
+  await admin.createTopics({ topics, waitForLeaders: false });
+  await waitFor(
+    'leaders for the new test topics',
+    async () => {
+      const metadata = await admin.fetchTopicMetadata({ topics: topics.map((t) => t.topic) });
+      const wanted = new Map(topics.map((t) => [t.topic, t.numPartitions]));
+      const ready =
+        metadata.topics.length === topics.length &&
+        metadata.topics.every(
+          (topic) =>
+            topic.partitions.length === wanted.get(topic.name) &&
+            topic.partitions.every((partition) => partition.leader >= 0),
+        );
+      return ready ? true : undefined;
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
   onCleanup(() => admin.deleteTopics({ topics: topics.map((t) => t.topic) }));
   return topics.map((t) => t.topic);
 }
@@ -86,6 +105,8 @@ export async function createTestTopics(
 /** A Redis client for the shared test server. Tests write under a unique key prefix, never FLUSHALL. */
 export function testRedis(): Redis {
   const client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 });
+  // Errors surface on the commands that fail; without a listener ioredis also prints them.
+  client.on('error', () => undefined);
   onCleanup(() => client.quit());
   return client;
 }

@@ -1,6 +1,8 @@
+import { isDeepStrictEqual } from 'node:util';
 import pino from 'pino';
 import { Redis } from 'ioredis';
-import { inject } from 'vitest';
+import type { Admin } from 'kafkajs';
+import { expect, inject } from 'vitest';
 import {
   advance,
   applyEvent,
@@ -18,6 +20,7 @@ import {
 } from '@pulse/profiler';
 import { partitionKeys, parseMeta } from '@pulse/store';
 import { createTestTopics, onCleanup, testEnv, uniqueName } from './infra.ts';
+import { waitFor } from './wait.ts';
 
 export interface ProfilerTopics {
   visits: string;
@@ -90,12 +93,14 @@ export interface StoredPartition {
   profiles: Map<string, Profile>;
 }
 
-/** Reads every stored profile of a namespace straight from Redis. */
+/** Reads every stored profile of a namespace straight from Redis (the shared one by default). */
 export async function readStoredState(
   config: ProfilerConfig,
   partitions: number,
+  redisUrl: string = inject('redisUrl'),
 ): Promise<Map<number, StoredPartition>> {
-  const redis = new Redis(inject('redisUrl'));
+  const redis = new Redis(redisUrl);
+  redis.on('error', () => undefined);
   try {
     const result = new Map<number, StoredPartition>();
     for (let partition = 0; partition < partitions; partition += 1) {
@@ -170,4 +175,222 @@ export function settled(
   rules: RulesConfig = defaultRulesConfig,
 ): Profile {
   return advance(profile, streamTimeMs, rules).profile;
+}
+
+/** Next offsets Redis holds per partition and input topic (meta only: cheap to poll). */
+export async function readCommittedOffsets(
+  config: ProfilerConfig,
+  partitions: number,
+  redisUrl: string = inject('redisUrl'),
+): Promise<Map<number, Map<string, string>>> {
+  const redis = new Redis(redisUrl, {
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 5_000,
+    commandTimeout: 5_000,
+  });
+  // Redis may be down on purpose (the outage tests): the failed call says so, not an event.
+  redis.on('error', () => undefined);
+  try {
+    const pipeline = redis.pipeline();
+    for (let partition = 0; partition < partitions; partition += 1)
+      pipeline.hgetall(partitionKeys(config.namespace, partition, config.keyPrefix).meta);
+    const replies = (await pipeline.exec()) ?? [];
+    const result = new Map<number, Map<string, string>>();
+    replies.forEach(([error, hash], partition) => {
+      if (error) throw error;
+      result.set(
+        partition,
+        parseMeta(Object.entries(hash as Record<string, string>).flat()).offsets,
+      );
+    });
+    return result;
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Sum of the committed positions, for progress and throughput. */
+export function offsetsTotal(offsets: Map<number, Map<string, string>>): number {
+  let total = 0;
+  for (const byTopic of offsets.values())
+    for (const offset of byTopic.values()) total += Number(offset);
+  return total;
+}
+
+/** Log end offsets of the input topics: partition → topic → end. */
+export async function inputEndOffsets(
+  admin: Admin,
+  config: ProfilerConfig,
+): Promise<Map<number, Map<string, string>>> {
+  const result = new Map<number, Map<string, string>>();
+  for (const topic of [config.visitsTopic, config.purchasesTopic]) {
+    for (const entry of await admin.fetchTopicOffsets(topic)) {
+      const byTopic = result.get(entry.partition) ?? new Map<string, string>();
+      // An empty topic-partition has nothing to commit: Redis may never name it.
+      if (entry.high !== '0') byTopic.set(topic, entry.high);
+      result.set(entry.partition, byTopic);
+    }
+  }
+  return result;
+}
+
+function positionsText(positions: Map<number, Map<string, string>>): string {
+  return JSON.stringify(
+    [...positions]
+      .sort(([a], [b]) => a - b)
+      .map(([partition, byTopic]) => [partition, [...byTopic].sort()]),
+  );
+}
+
+/**
+ * Waits until Redis's committed position equals the log end of every input topic-partition
+ * (every produced record consumed and committed), while `failFast` watches the processes.
+ */
+export async function waitForDrained(
+  admin: Admin,
+  config: ProfilerConfig,
+  partitions: number,
+  options: {
+    redisUrl?: string;
+    timeoutMs?: number;
+    failFast?: () => Error | undefined;
+    onSample?: (committedTotal: number) => void;
+  } = {},
+): Promise<void> {
+  const ends = await inputEndOffsets(admin, config);
+  const wanted = positionsText(ends);
+  let last = '';
+  await waitFor(
+    'committed offsets in Redis to reach the log ends',
+    async () => {
+      const committed = await readCommittedOffsets(config, partitions, options.redisUrl);
+      options.onSample?.(offsetsTotal(committed));
+      last = positionsText(committed);
+      return last === wanted ? true : undefined;
+    },
+    {
+      timeoutMs: options.timeoutMs ?? 90_000,
+      intervalMs: 250,
+      ...(options.failFast ? { failFast: options.failFast } : {}),
+    },
+  ).catch((error: unknown) => {
+    throw new Error(`${(error as Error).message}; wanted ${wanted}, last ${last}`);
+  });
+}
+
+/**
+ * The whole check of an exactly-once run: every customer stored in exactly one partition, the
+ * same customers as the events name, and each stored profile (settled to its partition's
+ * stream time) equal to the oracle's one clean pass. A lost event or one applied twice
+ * changes the counters, windows or rhythm of its customer's profile.
+ */
+export function expectProfilesMatchOracle(
+  events: readonly CustomerEvent[],
+  state: Map<number, StoredPartition>,
+  rules: RulesConfig = defaultRulesConfig,
+): void {
+  const partitionOf = new Map<string, number>();
+  for (const [partition, stored] of state) {
+    for (const customerId of stored.profiles.keys()) {
+      expect(partitionOf.has(customerId), `${customerId} stored in two partitions`).toBe(false);
+      partitionOf.set(customerId, partition);
+    }
+  }
+  const streamTimeOfPartition = (partition: number): number =>
+    state.get(partition)?.streamTimeMs ?? 0;
+  const expected = expectedProfiles(
+    events,
+    (customerId) => partitionOf.get(customerId) ?? -1,
+    streamTimeOfPartition,
+    rules,
+  );
+  expect(new Set(partitionOf.keys())).toEqual(new Set(expected.keys()));
+  const mismatched: string[] = [];
+  for (const [customerId, profile] of expected) {
+    const partition = partitionOf.get(customerId) as number;
+    const stored = state.get(partition)?.profiles.get(customerId);
+    if (
+      !stored ||
+      !isDeepStrictEqual(settled(stored, streamTimeOfPartition(partition), rules), profile)
+    )
+      mismatched.push(customerId);
+  }
+  const first = mismatched[0];
+  if (first !== undefined) {
+    const partition = partitionOf.get(first) as number;
+    const stored = state.get(partition)?.profiles.get(first);
+    // The first difference in full, then the count: one diff is readable, thousands are not.
+    expect(
+      stored && settled(stored, streamTimeOfPartition(partition), rules),
+      `${first} (one of ${mismatched.length} profiles that differ from the oracle)`,
+    ).toEqual(expected.get(first));
+  }
+  expect(mismatched).toEqual([]);
+}
+
+export interface ProgressSample {
+  atMs: number;
+  committed: number;
+}
+
+/**
+ * Polls the committed total in Redis in the background, for throughput figures (events/s) and
+ * "when did a restarted process first make progress". Stopped after the test file.
+ */
+export class ProgressSampler {
+  readonly samples: ProgressSample[] = [];
+  private stopped = false;
+  private readonly loop: Promise<void>;
+
+  constructor(
+    private readonly config: ProfilerConfig,
+    private readonly partitions: number,
+    private readonly redisUrl: string = inject('redisUrl'),
+    private readonly intervalMs = 200,
+  ) {
+    this.loop = this.run();
+    onCleanup(() => this.stop());
+  }
+
+  latest(): number {
+    return this.samples.at(-1)?.committed ?? 0;
+  }
+
+  /** Highest rate over any window of at least `windowMs`, in records per second. */
+  peakRate(windowMs = 2_000): number {
+    let best = 0;
+    let from = 0;
+    for (let to = 0; to < this.samples.length; to += 1) {
+      const end = this.samples[to] as ProgressSample;
+      while (
+        from + 1 < to &&
+        end.atMs - (this.samples[from + 1] as ProgressSample).atMs >= windowMs
+      )
+        from += 1;
+      const start = this.samples[from] as ProgressSample;
+      if (end.atMs - start.atMs >= windowMs)
+        best = Math.max(best, ((end.committed - start.committed) * 1000) / (end.atMs - start.atMs));
+    }
+    return best;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.loop;
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        const committed = offsetsTotal(
+          await readCommittedOffsets(this.config, this.partitions, this.redisUrl),
+        );
+        this.samples.push({ atMs: Date.now(), committed });
+      } catch {
+        // Redis may be down on purpose (the outage tests): no sample this round.
+      }
+      await new Promise((resolveSleep) => setTimeout(resolveSleep, this.intervalMs));
+    }
+  }
 }

@@ -1,5 +1,8 @@
 import { Command } from 'commander';
 import { registerInfraCommands } from './commands/infra.ts';
+import { registerNamespaceCommands } from './commands/namespaces.ts';
+import { registerProfileCommand } from './commands/profile.ts';
+import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerSchemasCommands } from './commands/schemas.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
@@ -20,6 +23,9 @@ export function buildProgram(): Command {
   registerTopicsCommands(program);
   registerRunCommands(program);
   registerSchemasCommands(program);
+  registerProfileCommand(program);
+  registerReplayCommand(program);
+  registerNamespaceCommands(program);
   return program;
 }
 

@@ -55,8 +55,8 @@ export function contextEvidence(
     rfmRecencyDays: rfm.recencyDays,
     rfmFrequency90d: rfm.frequency90d,
     rfmMonetary365dMinor: rfm.monetary365dMinor,
-    lifetimeVisits: profile.lifetimeVisits,
-    lifetimePurchases: profile.lifetimePurchases,
+    // No lifetime totals here: they count every event applied so far, including events of
+    // days after `asOfDay`, so they would make the evidence depend on batch boundaries.
   };
 }
 

@@ -87,7 +87,9 @@ export function applyEvent(
 
   if (next.openEpisodeSinceMs !== null && next.anchorDay !== null) {
     const returnDay = dayOf(event.occurredAtMs);
-    signals.push(reactivatedSignal(next, returnDay, event.occurredAtMs, config));
+    // Stamped with the start of the return day, like a return found by a timer sweep: the
+    // signal is then the same whichever way the return was noticed (replays, batch sizes).
+    signals.push(reactivatedSignal(next, returnDay, returnDay * DAY_MS, config));
     next = { ...next, openEpisodeSinceMs: null };
   }
   next = recordOnTimeEvent(next, event, config);

@@ -4,7 +4,10 @@ export type StoreErrorCode =
   | 'STORE_VERSION_CONFLICT'
   | 'STORE_UNAVAILABLE'
   | 'STORE_EVICTION_POLICY'
-  | 'STORE_CORRUPT';
+  | 'STORE_CORRUPT'
+  | 'STORE_NAMESPACE_LIVE'
+  | 'STORE_NAMESPACE_NOT_EMPTY'
+  | 'STORE_NAMESPACE_EMPTY';
 
 const RETRIABLE: Record<StoreErrorCode, boolean> = {
   // Another owner has the partition: this writer must drop its work, not retry it.
@@ -14,6 +17,10 @@ const RETRIABLE: Record<StoreErrorCode, boolean> = {
   STORE_UNAVAILABLE: true,
   STORE_EVICTION_POLICY: false,
   STORE_CORRUPT: false,
+  // Refusals of namespace operations (issue 7): the caller chose the wrong namespace.
+  STORE_NAMESPACE_LIVE: false,
+  STORE_NAMESPACE_NOT_EMPTY: false,
+  STORE_NAMESPACE_EMPTY: false,
 };
 
 export class StoreError extends Error {

@@ -1,6 +1,7 @@
 export { commitResultToError, StoreError, type StoreErrorCode } from './errors.ts';
 export {
   assertNamespace,
+  FORGOTTEN_GENERATION_FIELD,
   liveNamespaceKey,
   maxEventField,
   offsetField,
@@ -19,4 +20,25 @@ export {
   type LoadedBatch,
   type PartitionMeta,
 } from './partition-store.ts';
+export {
+  DEFAULT_LIVE_NAMESPACE,
+  dropNamespace,
+  forgetCustomer,
+  forgottenGenerationKey,
+  forgottenKey,
+  hashCustomerId,
+  listNamespaces,
+  namespaceIsEmpty,
+  namespaceKeyPattern,
+  namespaceOutboxLength,
+  parseMetaKey,
+  promoteNamespace,
+  readForgotten,
+  readLiveNamespace,
+  readNamespacePositions,
+  readStoredProfile,
+  seedPartitionPositions,
+  type ForgetResult,
+  type ForgottenSet,
+} from './namespaces.ts';
 export { defineScripts, SCRIPTS_VERSION } from './scripts.ts';

@@ -57,5 +57,7 @@ export function maxEventField(topic: string): string {
 export const STREAM_TIME_FIELD = 'streamTimeMs';
 /** Wall-clock time of the last commit that applied input events (idle detection). */
 export const LAST_EVENT_WALL_FIELD = 'lastEventWallMs';
-/** Event-time windows in which the partition's input was silent as a whole (JSON). */
+/** Per input topic, event-time gaps between its consecutive events (JSON). */
 export const SILENT_WINDOWS_FIELD = 'silentWindows';
+/** Meta hash field: generation of the forgotten-customers set the partition last saw deleted. */
+export const FORGOTTEN_GENERATION_FIELD = 'forgottenGeneration';

@@ -59,7 +59,9 @@ describe('commit arguments', () => {
       'streamTimeMs',
       '77',
       'silentWindows',
-      '[[1,2]]',
+      '{"visits":[[1,2]]}',
+      'forgottenGeneration',
+      '4',
     ]);
     expect(meta).toEqual({
       version: 3,
@@ -68,7 +70,8 @@ describe('commit arguments', () => {
       maxEventMs: new Map([['pulse.visits', 99]]),
       streamTimeMs: 77,
       lastEventWallMs: null,
-      silentWindows: [[1, 2]],
+      silentWindows: { visits: [[1, 2]] },
+      forgottenGeneration: 4,
     });
   });
 });

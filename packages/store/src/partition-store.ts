@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { commitResultToError, StoreError } from './errors.ts';
 import {
+  FORGOTTEN_GENERATION_FIELD,
   LAST_EVENT_WALL_FIELD,
   maxEventField,
   offsetField,
@@ -21,8 +22,10 @@ export interface PartitionMeta {
   maxEventMs: Map<string, number>;
   streamTimeMs: number | null;
   lastEventWallMs: number | null;
-  /** Event-time windows where the input was silent as a whole: [startMs, endMs]. */
-  silentWindows: [number, number][];
+  /** Per input topic, the event-time gaps between its consecutive events: [startMs, endMs]. */
+  silentWindows: Record<string, [number, number][]>;
+  /** Generation of the forgotten-customers set last stamped by `forgetCustomer` (0: none). */
+  forgottenGeneration: number;
 }
 
 export interface LoadedBatch {
@@ -66,7 +69,8 @@ export function parseMeta(flat: unknown[]): PartitionMeta {
     maxEventMs: new Map(),
     streamTimeMs: null,
     lastEventWallMs: null,
-    silentWindows: [],
+    silentWindows: {},
+    forgottenGeneration: 0,
   };
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const field = text(flat[i]);
@@ -75,8 +79,9 @@ export function parseMeta(flat: unknown[]): PartitionMeta {
     else if (field === 'owner') meta.owner = value;
     else if (field === STREAM_TIME_FIELD) meta.streamTimeMs = Number(value);
     else if (field === LAST_EVENT_WALL_FIELD) meta.lastEventWallMs = Number(value);
+    else if (field === FORGOTTEN_GENERATION_FIELD) meta.forgottenGeneration = Number(value);
     else if (field === SILENT_WINDOWS_FIELD)
-      meta.silentWindows = JSON.parse(value) as [number, number][];
+      meta.silentWindows = JSON.parse(value) as Record<string, [number, number][]>;
     else if (field.startsWith('offset:')) meta.offsets.set(field.slice('offset:'.length), value);
     else if (field.startsWith('maxEventMs:')) {
       meta.maxEventMs.set(field.slice('maxEventMs:'.length), Number(value));

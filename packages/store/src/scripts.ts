@@ -13,6 +13,8 @@ const SCRIPT_FILES = {
   loadBatch: 'loadBatch-4.lua',
   commitBatch: 'commitBatch-5.lua',
   ackOutbox: 'ackOutbox-1.lua',
+  seedPositions: 'seedPositions-1.lua',
+  forgetCustomer: 'forgetCustomer-5.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

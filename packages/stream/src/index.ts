@@ -24,3 +24,4 @@ export {
   type TopicLayout,
   type TopicPlan,
 } from './topics.ts';
+export { murmur2, partitionForKey, topicPartitionCount } from './partitioner.ts';

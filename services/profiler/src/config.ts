@@ -7,6 +7,9 @@ import { z } from 'zod';
 export const profilerDefaults = {
   groupId: 'pulse-profiler',
   namespace: 'v1',
+  /** Read the namespace from `<prefix>:live-namespace` at start and follow `pulse promote`
+   * (issue 7). Set when no namespace is configured explicitly (profilerConfigFromEnv). */
+  followLiveNamespace: false,
   keyPrefix: 'pulse',
   visitsTopic: 'pulse.visits',
   purchasesTopic: 'pulse.purchases',
@@ -65,6 +68,7 @@ export const profilerConfigSchema = z
     namespace: z
       .string()
       .regex(/^[a-z0-9][a-z0-9_-]{0,31}$/, 'use lower-case letters, digits, - or _'),
+    followLiveNamespace: z.boolean(),
     keyPrefix: z.string().regex(/^[a-z0-9_-]{1,32}$/),
     visitsTopic: topicName,
     purchasesTopic: topicName,
@@ -185,5 +189,13 @@ export function profilerConfigFromEnv(
       key === 'idleWallClockLagMs';
     fromEnv[key] = numeric ? Number(value) : value;
   }
-  return parseProfilerConfig({ ...(fromEnv as Partial<ProfilerConfig>), ...overrides });
+  // No namespace named anywhere: follow the live one (`pulse promote`, issue 7).
+  const followLiveNamespace =
+    overrides.followLiveNamespace ??
+    (fromEnv.namespace === undefined && overrides.namespace === undefined);
+  return parseProfilerConfig({
+    ...(fromEnv as Partial<ProfilerConfig>),
+    ...overrides,
+    followLiveNamespace,
+  });
 }

@@ -8,3 +8,12 @@ export { runProfiler } from './main.ts';
 export { ProfilerMetrics } from './metrics.ts';
 export { startProfiler, type Profiler, type ProfilerOptions } from './profiler.ts';
 export { streamTimeOf, type ClockInput } from './stream-clock.ts';
+export {
+  replayProgress,
+  runReplay,
+  type PartitionProgress,
+  type ReplayFrom,
+  type ReplayOptions,
+  type ReplayProgress,
+  type ReplayResult,
+} from './replay.ts';

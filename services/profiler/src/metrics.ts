@@ -27,6 +27,12 @@ export class ProfilerMetrics {
     labelNames: ['topic', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly eventsForgotten = new Counter({
+    name: 'pulse_events_forgotten_total',
+    help: 'Events of forgotten customers (pulse forget), consumed and not applied',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
   readonly batchDuration = new Histogram({
     name: 'pulse_batch_duration_seconds',
     help: 'Time to decode, apply and commit one batch',

@@ -25,6 +25,7 @@ import type { ProfilerMetrics } from './metrics.ts';
 import {
   decodeHeld,
   encodeHeld,
+  holdDeadlineMs,
   inSilentWindow,
   MAX_SILENT_WINDOWS,
   type HoldReason,
@@ -52,6 +53,8 @@ export interface PartitionTaskDeps {
   /** Called after a commit that wrote outbox entries. */
   onOutbox(): void;
   nowMs(): number;
+  /** Customers forgotten by `pulse forget`: their events are consumed, never applied (issue 7). */
+  forgotten?: { syncTo(generation: number): Promise<void>; has(customerId: string): boolean };
 }
 
 type TaskState = 'claiming' | 'active' | 'fenced' | 'closed';
@@ -61,13 +64,6 @@ interface SweepOptions {
   idleStreamTimeMs?: number;
   /** Customers whose held lapse has waited long enough to be released or discarded. */
   ripeHeld: Set<string>;
-}
-
-function maxOf(values: Map<string, number>): number | undefined {
-  let newest: number | undefined;
-  for (const value of values.values())
-    newest = newest === undefined ? value : Math.max(newest, value);
-  return newest;
 }
 
 /**
@@ -178,7 +174,7 @@ export class PartitionTask {
       if ((await this.deps.store.heldCount()) > 0) {
         const now = Math.max(streamTimeMs ?? 0, idleStreamTimeMs ?? 0);
         for (const [customerId, payload] of await this.deps.store.readHeld()) {
-          if (now >= decodeHeld(payload).heldAtStreamMs + this.deps.config.holdConfirmMs)
+          if (now >= holdDeadlineMs(decodeHeld(payload), this.deps.config.holdConfirmMs))
             ripeHeld.add(customerId);
         }
       }
@@ -232,6 +228,7 @@ export class PartitionTask {
         })),
       ),
     );
+    await this.recheckOtherInputsLag(topic, decoded, nowMs);
 
     for (let attempt = 0; ; attempt += 1) {
       if (this.state !== 'active') return false;
@@ -270,6 +267,56 @@ export class PartitionTask {
       }
     }
   }
+
+  // ── Fresh lag of the other input before a chunk runs ahead of it ──────────────────────
+  // `lagging` of an input is learnt at claim time and from that input's own batches, so it
+  // goes stale when the input was caught up (or empty) and records arrived since: a backlog
+  // on visits (after a Redis outage, or a stream that starts after the profiler) would then
+  // move the clock past purchases still waiting in Kafka and make them late. Found by
+  // test/profiler/poison.test.ts. Before a chunk runs more than the allowed lateness ahead of
+  // an input believed caught up, ask Kafka; once Kafka confirmed it caught up, ask again only
+  // after the chunks moved a quarter of the lateness further in event time (a quiet purchases
+  // partition costs one lookup per 12 h of event time, not one per batch).
+  private readonly lagRecheckedAtEventMs = new Map<string, number>();
+
+  private async recheckOtherInputsLag(
+    topic: string | undefined,
+    decoded: { result: Awaited<ReturnType<EventDecoder['decode']>> }[],
+    nowMs: number,
+  ): Promise<void> {
+    if (topic === undefined) return;
+    const { rules } = this.deps;
+    let newestMs = Number.NEGATIVE_INFINITY;
+    for (const { result } of decoded) {
+      if (result.ok && checkEventTime(result.event.occurredAtMs, nowMs, rules).ok)
+        newestMs = Math.max(newestMs, result.event.occurredAtMs);
+    }
+    const lateness = rules.allowedLatenessMs;
+    const checkedAtMs = this.lagRecheckedAtEventMs.get(topic) ?? Number.NEGATIVE_INFINITY;
+    if (newestMs < checkedAtMs + lateness / 4) return;
+    const suspect = this.inputTopics().filter(
+      (other) =>
+        other !== topic &&
+        !this.lagging.get(other) &&
+        !this.paused.has(other) &&
+        (this.meta?.maxEventMs.get(other) ?? Number.NEGATIVE_INFINITY) + lateness < newestMs,
+    );
+    if (suspect.length === 0) return;
+    const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
+    let allCaughtUp = true;
+    for (const other of suspect) {
+      const end = ends.get(other);
+      const position = this.meta?.offsets.get(other) ?? end?.low ?? '0';
+      if (end !== undefined && BigInt(end.high) > BigInt(position)) {
+        this.lagging.set(other, true);
+        allCaughtUp = false;
+      }
+    }
+    // Once the other input says "caught up" again (from its own batch, whose high watermark
+    // may be stale), ask at once rather than after the step.
+    if (allCaughtUp) this.lagRecheckedAtEventMs.set(topic, newestMs);
+  }
+  // ── end of the lag recheck ─────────────────────────────────────────────────────────────
 
   private backoffMs(attempt: number): number {
     const { retryInitialMs, retryMaxMs } = this.deps.config;
@@ -332,6 +379,8 @@ export class PartitionTask {
         partition: this.partition,
       });
     }
+    await deps.forgotten?.syncTo(meta.forgottenGeneration);
+    let forgottenEvents = 0;
 
     // Redis is the truth for positions: skip what it already has, reposition on a gap.
     let fresh = decoded;
@@ -397,7 +446,10 @@ export class PartitionTask {
     // held, not sent; a customer who comes back while held is never alerted.
     const held = new Map(loaded.held);
     const heldUpdates = new Map<string, string | null>();
-    const silentWindows = [...meta.silentWindows];
+    const silentWindows: Record<string, [number, number][]> = Object.fromEntries(
+      Object.entries(meta.silentWindows).map(([name, windows]) => [name, [...windows]]),
+    );
+    let silentWindowsChanged = false;
     const hold = (signal: Signal, reason: HoldReason): void => {
       const entry = encodeHeld({
         signal,
@@ -412,15 +464,25 @@ export class PartitionTask {
     const emit = (signals: Signal[], fromSweep: boolean): void => {
       for (const signal of signals) {
         if (signal.kind === 'lapsed') {
-          if (inSilentWindow(signal.detectedAtMs, silentWindows, config.outageGraceMs))
+          if (
+            inSilentWindow(signal.detectedAtMs, silentWindows, maxEventMs, config.outageGraceMs)
+          ) {
             hold(signal, 'input-silence');
-          else if (fromSweep) sweepLapses.push(signal);
+          } else if (fromSweep) sweepLapses.push(signal);
           else publish(signal);
         } else if (signal.kind === 'reactivated' && held.has(signal.customerId)) {
-          // The lapse was never sent: neither is its end.
+          const entry = decodeHeld(held.get(signal.customerId) as string);
           held.delete(signal.customerId);
           heldUpdates.set(signal.customerId, null);
-          deps.metrics.signalsHeldDiscarded.inc();
+          if (signal.detectedAtMs < holdDeadlineMs(entry, config.holdConfirmMs)) {
+            // Back before the hold was judged: the lapse was never sent, neither is its end.
+            deps.metrics.signalsHeldDiscarded.inc();
+          } else {
+            // Back after it: the lapse stands, then its end.
+            deps.metrics.signalsHeldReleased.inc();
+            publish(entry.signal);
+            publish(signal);
+          }
         } else {
           publish(signal);
         }
@@ -435,7 +497,14 @@ export class PartitionTask {
     let cutAt: string | undefined;
     let cutEventMs = 0;
     for (const { message, result } of fresh) {
-      if (result.ok && result.event.occurredAtMs > aheadBoundMs) {
+      // Only an event the time check accepts may pause its topic: a far-future one (dead-
+      // lettered below) would otherwise hold the topic until the other input caught up, while
+      // the clock ran on and the events behind it became late (test/profiler/poison.test.ts).
+      if (
+        result.ok &&
+        result.event.occurredAtMs > aheadBoundMs &&
+        checkEventTime(result.event.occurredAtMs, nowMs, rules).ok
+      ) {
         cutAt = message.offset;
         cutEventMs = result.event.occurredAtMs;
         break;
@@ -445,19 +514,28 @@ export class PartitionTask {
         continue;
       }
       const event = result.event;
+      // A forgotten customer's event still moves the clock (others' timers fire as in a run
+      // that had it), but is never applied nor dead-lettered with its payload.
+      const forgotten = deps.forgotten?.has(event.customerId) ?? false;
+      if (forgotten && !checkEventTime(event.occurredAtMs, nowMs, rules).ok) {
+        forgottenEvents += 1;
+        continue;
+      }
       const timeCheck = checkEventTime(event.occurredAtMs, nowMs, rules);
       if (!timeCheck.ok) {
         deadLetter(message, timeCheck.reason, timeCheck.message);
         continue;
       }
-      const newestBefore = maxOf(maxEventMs);
-      if (newestBefore !== undefined && event.occurredAtMs - newestBefore >= config.outageGapMs) {
-        silentWindows.push([newestBefore, event.occurredAtMs]);
-        if (silentWindows.length > MAX_SILENT_WINDOWS) silentWindows.shift();
-        deps.logger.warn(
-          { partition: this.partition, silentFromMs: newestBefore, silentToMs: event.occurredAtMs },
-          'input was silent as a whole; lapses due in the gap will be held',
-        );
+      const newestBefore = topic === undefined ? undefined : maxEventMs.get(topic);
+      if (
+        topic !== undefined &&
+        newestBefore !== undefined &&
+        event.occurredAtMs - newestBefore >= config.outageGapMs
+      ) {
+        const windows = (silentWindows[topic] ??= []);
+        windows.push([newestBefore, event.occurredAtMs]);
+        if (windows.length > MAX_SILENT_WINDOWS) windows.shift();
+        silentWindowsChanged = true;
       }
       if (topic !== undefined) {
         maxEventMs.set(
@@ -465,6 +543,10 @@ export class PartitionTask {
           Math.max(maxEventMs.get(topic) ?? event.occurredAtMs, event.occurredAtMs),
         );
         streamTimeMs = this.streamTime(maxEventMs, streamTimeMs, topic, batch, lastOfBatch, false);
+      }
+      if (forgotten) {
+        forgottenEvents += 1;
+        continue;
       }
       // No clock yet (a lagging topic has delivered nothing): nothing can be late or decided.
       const applied = applyEvent(profileOf(event.customerId), event, streamTimeMs ?? 0, rules);
@@ -498,7 +580,12 @@ export class PartitionTask {
       }
       // Storm guard: one sweep that would lapse an abnormal share of the customers with a
       // rhythm is held as a whole.
+      // Judged only while the partition is caught up: a catch-up (restart, replay) sweeps
+      // history, where many lapses at once are expected and batch sizes would decide.
+      const caughtUp =
+        this.paused.size === 0 && this.inputTopics().every((name) => !this.lagging.get(name));
       const storm =
+        caughtUp &&
         sweepLapses.length >= config.stormMinLapses &&
         sweepLapses.length > config.stormMaxLapseShare * Math.max(1, loaded.timedCustomers);
       if (storm) {
@@ -515,11 +602,11 @@ export class PartitionTask {
         if (storm) hold(signal, 'storm');
         else publish(signal);
       }
-      // Release rule: once a hold has lasted holdConfirmMs of stream time, a customer still in
-      // the same lapse episode is alerted; one who came back (or was forgotten) is not.
+      // Release rule: once the stream time passes a hold's deadline (see hold.ts), a customer
+      // still in the same lapse episode is alerted; one who came back (or was forgotten) is not.
       for (const [customerId, payload] of [...held]) {
         const entry = decodeHeld(payload);
-        if (streamTimeMs < entry.heldAtStreamMs + config.holdConfirmMs) continue;
+        if (streamTimeMs < holdDeadlineMs(entry, config.holdConfirmMs)) continue;
         if (!ripeHeld.has(customerId) && !loaded.held.has(customerId)) continue;
         const profile =
           profiles.get(customerId) ??
@@ -557,9 +644,7 @@ export class PartitionTask {
 
     const metaFields = new Map<string, string>();
     if (fresh.length > 0) metaFields.set(LAST_EVENT_WALL_FIELD, String(nowMs));
-    if (silentWindows.length !== meta.silentWindows.length) {
-      metaFields.set(SILENT_WINDOWS_FIELD, JSON.stringify(silentWindows));
-    }
+    if (silentWindowsChanged) metaFields.set(SILENT_WINDOWS_FIELD, JSON.stringify(silentWindows));
     const version = await deps.store.commit({
       ownerToken: this.ownerToken,
       expectedVersion: meta.version,
@@ -589,6 +674,7 @@ export class PartitionTask {
       deps.metrics.eventsApplied.inc({ topic }, counts.applied);
       deps.metrics.eventsLate.inc({ topic }, counts.late);
       deps.metrics.eventsDuplicate.inc({ topic }, counts.duplicate);
+      deps.metrics.eventsForgotten.inc({ topic }, forgottenEvents);
       for (const [reason, count] of deadLetters)
         deps.metrics.eventsDeadLettered.inc({ topic, reason }, count);
       const next = offsets.get(topic);
@@ -617,13 +703,16 @@ export class PartitionTask {
   }
 
   /**
-   * Newest event time the given topic may apply now: the other input's frontier plus the
+   * Newest event time the given topic may apply now: the other input's frontier plus half the
    * allowed lateness while that input still has records to read; unbounded once it caught up.
    * The two inputs take turns, so neither waits for the other forever.
    */
   private aheadBound(topic: string | undefined, maxEventMs: Map<string, number>): number {
     if (topic === undefined) return Number.POSITIVE_INFINITY;
-    const lateness = this.deps.rules.allowedLatenessMs;
+    // Half the lateness of slack: the events applied stay within the core's retention margin
+    // of the clock (which follows the slower input's frontier), while the two inputs still
+    // take turns in steps of half a lateness, not one step per record.
+    const lateness = this.deps.rules.allowedLatenessMs / 2;
     let bound = Number.POSITIVE_INFINITY;
     for (const other of this.inputTopics()) {
       if (other === topic) continue;
@@ -651,6 +740,19 @@ export class PartitionTask {
     }
   }
 
+  /**
+   * How far an input has got in event time: its newest applied event, or — when paused — the
+   * record it stopped at, since nothing it still holds is older than that (within the lateness).
+   * Using the paused input's own newest applied time instead would hold the clock far behind
+   * the other input's events when one of them is sparse (purchases).
+   */
+  private frontierOf(topic: string, maxEventMs: Map<string, number>): number | undefined {
+    const applied = maxEventMs.get(topic);
+    const pausedAtMs = this.paused.get(topic);
+    if (pausedAtMs === undefined) return applied;
+    return applied === undefined ? pausedAtMs : Math.max(applied, pausedAtMs);
+  }
+
   /** Stream time after this chunk, given what is known of each topic's lag. */
   private streamTime(
     maxEventMs: Map<string, number>,
@@ -673,7 +775,7 @@ export class PartitionTask {
     return streamTimeOf(
       this.inputTopics().map((name) => ({
         topic: name,
-        maxEventMs: maxEventMs.get(name),
+        maxEventMs: this.frontierOf(name, maxEventMs),
         lagging: lagging.get(name) ?? false,
       })),
       previous,
@@ -707,7 +809,7 @@ export class PartitionTask {
     return streamTimeOf(
       this.inputTopics().map((name) => ({
         topic: name,
-        maxEventMs: maxEventMs.get(name),
+        maxEventMs: this.frontierOf(name, maxEventMs),
         lagging: lagging.get(name) ?? false,
       })),
       meta?.streamTimeMs ?? null,

@@ -11,10 +11,12 @@ import {
   LAST_EVENT_WALL_FIELD,
   PartitionStore,
   partitionKeys,
+  readLiveNamespace,
   STREAM_TIME_FIELD,
 } from '@pulse/store';
 import { createKafka, PartitionedConsumer, ReliableProducer, type Assignment } from '@pulse/stream';
 import type { ProfilerConfig } from './config.ts';
+import { ForgottenCustomers } from './forgotten.ts';
 import { startOpsServer, type OpsServer } from './http.ts';
 import { ProfilerMetrics } from './metrics.ts';
 import { PartitionTask } from './partition-task.ts';
@@ -72,10 +74,40 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   redis.on('error', () => {
     // ioredis reconnects by itself; readiness shows the outage, the tasks retry their batches.
   });
+  // A frozen Redis (SIGSTOP, a host stalled) keeps its connections open, so 'close' never
+  // fires and readiness would stay true: probe it on every tick. A PING that fails or runs
+  // into commandTimeout marks Redis unavailable until one answers again
+  // (test/profiler/redis-outage.test.ts).
+  let redisAnswering = true;
+  let probingRedis = false;
+  const probeRedis = (): void => {
+    if (probingRedis) return;
+    probingRedis = true;
+    redis
+      .ping()
+      .then(
+        () => {
+          redisAnswering = true;
+        },
+        () => {
+          redisAnswering = false;
+        },
+      )
+      .finally(() => {
+        probingRedis = false;
+      });
+  };
   await assertNoEviction(redis).catch((error: unknown) => {
     redis.disconnect();
     throw error;
   });
+  // Issue 7: the namespace is the live one unless configured; `pulse promote` moves it (see
+  // followLiveNamespace below). Forgotten customers are skipped in every namespace.
+  let namespace = config.followLiveNamespace
+    ? await readLiveNamespace(redis, config.keyPrefix)
+    : config.namespace;
+  const forgotten = new ForgottenCustomers(redis, config.keyPrefix);
+  await forgotten.syncTo(0);
 
   const kafka = createKafka(connection);
   const admin = kafka.admin();
@@ -121,7 +153,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   };
 
   const open = (partition: number): OwnedPartition => {
-    const store = new PartitionStore(redis, config.namespace, partition, config.keyPrefix);
+    const store = new PartitionStore(redis, namespace, partition, config.keyPrefix);
     const relay = new OutboxRelay(
       store,
       producer,
@@ -145,6 +177,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
         consumer.commitHint(positions.map((position) => ({ ...position, partition }))),
       fetchEndOffsets: () => endOffsets(partition),
       onOutbox: () => relay.kick(),
+      forgotten,
     });
     return { task, relay };
   };
@@ -191,10 +224,16 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   const inputPartitions = await partitionCount(admin, config.visitsTopic);
   let ticking = false;
   const ticker = setInterval(() => {
+    probeRedis();
     metrics.ready.set(isReady() ? 1 : 0);
     if (ticking) return;
     ticking = true;
     void (async () => {
+      if (config.followLiveNamespace) {
+        await followLiveNamespace().catch((error: unknown) => {
+          logger.warn({ err: (error as Error).message }, 'live namespace check failed');
+        });
+      }
       const now = nowMs();
       const anyIdle = [...owned.values()].some(({ task }) => task.isIdle(now));
       const idleTarget = anyIdle ? await groupLowWatermark(now).catch(() => undefined) : undefined;
@@ -226,7 +265,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     const pipeline = redis.pipeline();
     for (let partition = 0; partition < inputPartitions; partition += 1) {
       pipeline.hmget(
-        partitionKeys(config.namespace, partition, config.keyPrefix).meta,
+        partitionKeys(namespace, partition, config.keyPrefix).meta,
         STREAM_TIME_FIELD,
         LAST_EVENT_WALL_FIELD,
       );
@@ -251,9 +290,42 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     return frontier;
   }
 
+  // ── Following `pulse promote` (issue 7) ──────────────────────────────────────────────
+  // On a change of the live namespace key, every owned partition's task is dropped and a new
+  // one opened in the new namespace: its claim fences the replay's writers there, and it seeks
+  // to the positions that namespace stored, so nothing is skipped or applied twice in it. The
+  // old namespace's relays keep draining what its last commits left in their outboxes.
+  const retiredRelays: { relay: OutboxRelay; store: PartitionStore; untilMs: number }[] = [];
+  async function followLiveNamespace(): Promise<void> {
+    for (const retired of [...retiredRelays]) {
+      retired.relay.kick();
+      if (nowMs() >= retired.untilMs && (await retired.store.outboxLength()) === 0)
+        retiredRelays.splice(retiredRelays.indexOf(retired), 1);
+    }
+    const live = await readLiveNamespace(redis, config.keyPrefix);
+    if (live === namespace || stopping) return;
+    logger.info({ from: namespace, to: live }, 'live namespace changed; re-opening partitions');
+    namespace = live;
+    for (const [partition, entry] of [...owned]) {
+      entry.task.close();
+      retiredRelays.push({
+        relay: entry.relay,
+        store: entry.relay.partitionStore,
+        untilMs: nowMs() + 10 * config.tickIntervalMs,
+      });
+      const next = open(partition);
+      owned.set(partition, next);
+      claim(partition, next);
+    }
+  }
+
   function isReady(): boolean {
     return (
-      !stopping && redisUp && kafkaUp && [...owned.values()].every(({ task }) => task.isActive())
+      !stopping &&
+      redisUp &&
+      redisAnswering &&
+      kafkaUp &&
+      [...owned.values()].every(({ task }) => task.isActive())
     );
   }
 

@@ -22,6 +22,11 @@ export class OutboxRelay {
     private readonly logger: Logger,
   ) {}
 
+  /** The partition state this relay drains (its namespace and partition). */
+  get partitionStore(): PartitionStore {
+    return this.store;
+  }
+
   /** Asks for a drain; concurrent asks fold into one more pass. */
   kick(): void {
     if (this.running) {

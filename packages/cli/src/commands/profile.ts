@@ -1,0 +1,66 @@
+import type { Command } from 'commander';
+import { decodeProfile, deriveView } from '@pulse/core';
+import { readLiveNamespace, readStoredProfile } from '@pulse/store';
+import { createKafka, partitionForKey, topicPartitionCount } from '@pulse/stream';
+import { formatProfileView } from '../profile-format.ts';
+import { loadRules, stateSettings, withRedis } from './state-access.ts';
+
+export function registerProfileCommand(program: Command): void {
+  program
+    .command('profile')
+    .summary("print a customer's profile and its derived values")
+    .description(
+      "Print a customer's profile with its derived values (usual latency, days silent, hurdle, " +
+        "due time, status) at their partition's stream time. Exits 1 for an unknown customer.",
+    )
+    .argument('<customerId>', 'the customer id (the key of their events)')
+    .option('--namespace <name>', 'profile namespace (default: the live one)')
+    .option(
+      '--rules <file>',
+      'JSON rule parameters the view is derived with (default: PULSE_RULES_FILE)',
+    )
+    .option('--json', 'print one JSON object, for scripts')
+    .action(
+      async (
+        customerId: string,
+        options: { namespace?: string; rules?: string; json?: boolean },
+      ) => {
+        const rules = loadRules(options.rules);
+        const { connection, keyPrefix, visitsTopic } = await stateSettings();
+        const admin = createKafka(connection).admin();
+        await admin.connect();
+        let partitionCount: number;
+        try {
+          partitionCount = await topicPartitionCount(admin, visitsTopic);
+        } finally {
+          await admin.disconnect();
+        }
+        // The producers' partitioner, so this is where the customer's events (and state) are.
+        const partition = partitionForKey(customerId, partitionCount);
+        await withRedis(connection, async (redis) => {
+          const namespace = options.namespace ?? (await readLiveNamespace(redis, keyPrefix));
+          const stored = await readStoredProfile(
+            redis,
+            namespace,
+            partition,
+            customerId,
+            keyPrefix,
+          );
+          if (!stored.profile) {
+            throw new Error(
+              `no profile for customer ${customerId} in namespace ${namespace} (partition ${partition} of ${visitsTopic})`,
+            );
+          }
+          const profile = decodeProfile(stored.profile);
+          const asOfMs = stored.streamTimeMs ?? profile.clockMs ?? profile.lastVisitMs ?? 0;
+          const view = deriveView(profile, asOfMs, rules);
+          const where = { namespace, partition, streamTimeMs: stored.streamTimeMs };
+          process.stdout.write(
+            options.json
+              ? `${JSON.stringify({ ...where, ...view })}\n`
+              : formatProfileView(view, where),
+          );
+        });
+      },
+    );
+}

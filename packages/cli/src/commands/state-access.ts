@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { redisClientOptions, type ConnectionEnv } from '@pulse/config';
+import { defaultRulesConfig, parseRulesConfig, type RulesConfig } from '@pulse/core';
+import { resolveConnectionEnv } from '../connections.ts';
+
+/**
+ * What the state commands (profile, replay, promote, namespace, forget) share: connection
+ * settings (environment, then the local stack), the key prefix and topic names from the same
+ * PULSE_* variables the profiler reads, a Redis client closed after the command.
+ */
+export async function stateSettings(): Promise<{
+  connection: ConnectionEnv;
+  keyPrefix: string;
+  visitsTopic: string;
+}> {
+  const { profilerConfigFromEnv } = await import('@pulse/profiler');
+  const config = profilerConfigFromEnv(process.env);
+  return {
+    connection: resolveConnectionEnv(),
+    keyPrefix: config.keyPrefix,
+    visitsTopic: config.visitsTopic,
+  };
+}
+
+export async function withRedis<T>(
+  connection: ConnectionEnv,
+  work: (redis: Redis) => Promise<T>,
+): Promise<T> {
+  const redis = new Redis(connection.REDIS_URL, {
+    ...redisClientOptions(connection),
+    maxRetriesPerRequest: 2,
+  });
+  try {
+    return await work(redis);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Rules from `--rules <file>` (or PULSE_RULES_FILE), else the defaults. */
+export function loadRules(file: string | undefined = process.env.PULSE_RULES_FILE): RulesConfig {
+  if (!file) return defaultRulesConfig;
+  return parseRulesConfig(JSON.parse(readFileSync(file, 'utf8')));
+}

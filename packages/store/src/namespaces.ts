@@ -1,0 +1,275 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { StoreError } from './errors.ts';
+import {
+  assertNamespace,
+  liveNamespaceKey,
+  offsetField,
+  partitionKeys,
+  STREAM_TIME_FIELD,
+} from './keys.ts';
+import { runScript } from './scripts.ts';
+
+/**
+ * Namespaces (issue 7): a replay builds `v2` beside the live `v1`, `promote` switches the one
+ * key readers follow, `drop` deletes a namespace that is no longer live. Plus the
+ * right-to-be-forgotten record, which spans every namespace.
+ */
+
+/** The live namespace when `pulse:live-namespace` was never set. */
+export const DEFAULT_LIVE_NAMESPACE = 'v1';
+
+export async function readLiveNamespace(redis: Redis, prefix = 'pulse'): Promise<string> {
+  return (await redis.get(liveNamespaceKey(prefix))) ?? DEFAULT_LIVE_NAMESPACE;
+}
+
+/** Pure: the SCAN pattern of every key of a namespace (all partitions). */
+export function namespaceKeyPattern(namespace: string, prefix = 'pulse'): string {
+  assertNamespace(namespace);
+  return `${prefix}:{${namespace}:p*}:*`;
+}
+
+const META_KEY =
+  /^(?<prefix>[^:]+):\{(?<namespace>[a-z0-9][a-z0-9_-]{0,31}):p(?<partition>\d+)\}:meta$/;
+
+/** Pure: namespace and partition of a meta key, or undefined for any other key. */
+export function parseMetaKey(
+  key: string,
+  prefix = 'pulse',
+): { namespace: string; partition: number } | undefined {
+  const match = META_KEY.exec(key);
+  if (!match?.groups || match.groups.prefix !== prefix) return undefined;
+  return {
+    namespace: match.groups.namespace as string,
+    partition: Number(match.groups.partition),
+  };
+}
+
+async function scanKeys(redis: Redis, pattern: string, each: (keys: string[]) => Promise<void>) {
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) await each(keys);
+  } while (cursor !== '0');
+}
+
+/** Every namespace with state, and the partitions it has state for. */
+export async function listNamespaces(
+  redis: Redis,
+  prefix = 'pulse',
+): Promise<Map<string, number[]>> {
+  const namespaces = new Map<string, number[]>();
+  await scanKeys(redis, `${prefix}:{*:p*}:meta`, async (keys) => {
+    for (const key of keys) {
+      const parsed = parseMetaKey(key, prefix);
+      if (!parsed) continue;
+      namespaces.set(parsed.namespace, [
+        ...(namespaces.get(parsed.namespace) ?? []),
+        parsed.partition,
+      ]);
+    }
+  });
+  for (const partitions of namespaces.values()) partitions.sort((a, b) => a - b);
+  return namespaces;
+}
+
+/**
+ * Makes `namespace` the live one in one SET (atomic: a reader sees the old or the new name,
+ * never a mix). Refuses a namespace with no state: promoting a typo would start the live
+ * profiler from nothing. Returns the namespace that was live before.
+ */
+export async function promoteNamespace(
+  redis: Redis,
+  namespace: string,
+  prefix = 'pulse',
+): Promise<string> {
+  assertNamespace(namespace);
+  if (!(await listNamespaces(redis, prefix)).has(namespace)) {
+    throw new StoreError(
+      'STORE_NAMESPACE_EMPTY',
+      `namespace ${namespace} has no state under prefix ${prefix}: replay into it first`,
+      { namespace },
+    );
+  }
+  const previous = (await redis.call('SET', liveNamespaceKey(prefix), namespace, 'GET')) as
+    string | null;
+  return previous ?? DEFAULT_LIVE_NAMESPACE;
+}
+
+/** Deletes every key of a namespace (SCAN + UNLINK). Refuses the live namespace. */
+export async function dropNamespace(
+  redis: Redis,
+  namespace: string,
+  prefix = 'pulse',
+): Promise<number> {
+  assertNamespace(namespace);
+  if ((await readLiveNamespace(redis, prefix)) === namespace) {
+    throw new StoreError(
+      'STORE_NAMESPACE_LIVE',
+      `namespace ${namespace} is live: promote another one before dropping it`,
+      { namespace },
+    );
+  }
+  let deleted = 0;
+  await scanKeys(redis, namespaceKeyPattern(namespace, prefix), async (keys) => {
+    deleted += await redis.unlink(...keys);
+  });
+  return deleted;
+}
+
+/** True when no key of the namespace exists. */
+export async function namespaceIsEmpty(
+  redis: Redis,
+  namespace: string,
+  prefix = 'pulse',
+): Promise<boolean> {
+  let empty = true;
+  await scanKeys(redis, namespaceKeyPattern(namespace, prefix), async () => {
+    empty = false;
+  });
+  return empty;
+}
+
+/**
+ * Writes a partition's starting positions in a namespace that has no state for it (a replay
+ * from a point in time: Redis positions win over the consumer group's). Atomic per partition;
+ * returns false, changing nothing, when the partition already has state there.
+ */
+export async function seedPartitionPositions(
+  redis: Redis,
+  namespace: string,
+  partition: number,
+  positions: Map<string, string>,
+  prefix = 'pulse',
+): Promise<boolean> {
+  const args = [...positions].flatMap(([topic, offset]) => [offsetField(topic), offset]);
+  const meta = partitionKeys(namespace, partition, prefix).meta;
+  return Number(await runScript(redis, 'seedPositions', [meta], args)) === 1;
+}
+
+/** The set of forgotten customers (hashed ids: the record must not itself keep the id). */
+export function forgottenKey(prefix = 'pulse'): string {
+  return `${prefix}:forgotten`;
+}
+
+/** Counter bumped by every forget: owners refresh their copy of the set when it moves. */
+export function forgottenGenerationKey(prefix = 'pulse'): string {
+  return `${prefix}:forgotten-generation`;
+}
+
+/** Pure: how a customer id is recorded in the forgotten set. */
+export function hashCustomerId(customerId: string): string {
+  return createHash('sha256').update(`pulse-forget:${customerId}`).digest('hex');
+}
+
+export interface ForgottenSet {
+  generation: number;
+  hashes: Set<string>;
+}
+
+/** The forgotten set and its generation (generation read first: the set is never older). */
+export async function readForgotten(redis: Redis, prefix = 'pulse'): Promise<ForgottenSet> {
+  const generation = Number((await redis.get(forgottenGenerationKey(prefix))) ?? '0');
+  const hashes = new Set(await redis.smembers(forgottenKey(prefix)));
+  return { generation, hashes };
+}
+
+export interface ForgetResult {
+  /** Namespace → partitions visited. */
+  namespaces: Map<string, number[]>;
+  profiles: number;
+  timers: number;
+  held: number;
+  outboxEntries: number;
+}
+
+/**
+ * Forgets a customer everywhere: records the hashed id first (so no writer that reads the
+ * set afterwards can bring them back, and a later replay skips their events), then deletes
+ * their state in every partition of every namespace, one atomic script per partition.
+ * Entries the relay already produced to Kafka cannot be recalled.
+ */
+export async function forgetCustomer(
+  redis: Redis,
+  customerId: string,
+  prefix = 'pulse',
+): Promise<ForgetResult> {
+  if (customerId.length === 0) throw new Error('customer id must not be empty');
+  await redis.sadd(forgottenKey(prefix), hashCustomerId(customerId));
+  const generation = await redis.incr(forgottenGenerationKey(prefix));
+  const namespaces = await listNamespaces(redis, prefix);
+  const result: ForgetResult = { namespaces, profiles: 0, timers: 0, held: 0, outboxEntries: 0 };
+  for (const [namespace, partitions] of namespaces) {
+    for (const partition of partitions) {
+      const keys = partitionKeys(namespace, partition, prefix);
+      const [profiles, timers, held, outboxEntries] = (await runScript(
+        redis,
+        'forgetCustomer',
+        [keys.meta, keys.profiles, keys.due, keys.held, keys.outbox],
+        [customerId, String(generation)],
+      )) as number[];
+      result.profiles += profiles ?? 0;
+      result.timers += timers ?? 0;
+      result.held += held ?? 0;
+      result.outboxEntries += outboxEntries ?? 0;
+    }
+  }
+  return result;
+}
+
+/** One customer's stored profile bytes and their partition's stream time (for `pulse profile`). */
+export async function readStoredProfile(
+  redis: Redis,
+  namespace: string,
+  partition: number,
+  customerId: string,
+  prefix = 'pulse',
+): Promise<{ profile: Buffer | null; streamTimeMs: number | null }> {
+  const keys = partitionKeys(namespace, partition, prefix);
+  const [profile, streamTime] = await Promise.all([
+    redis.hgetBuffer(keys.profiles, customerId),
+    redis.hget(keys.meta, STREAM_TIME_FIELD),
+  ]);
+  return { profile, streamTimeMs: streamTime === null ? null : Number(streamTime) };
+}
+
+/** Next offsets stored per partition of a namespace (partitions 0..count-1; absent: none). */
+export async function readNamespacePositions(
+  redis: Redis,
+  namespace: string,
+  partitionCount: number,
+  prefix = 'pulse',
+): Promise<Map<number, Map<string, string>>> {
+  const pipeline = redis.pipeline();
+  for (let partition = 0; partition < partitionCount; partition += 1)
+    pipeline.hgetall(partitionKeys(namespace, partition, prefix).meta);
+  const replies = (await pipeline.exec()) ?? [];
+  const result = new Map<number, Map<string, string>>();
+  replies.forEach(([error, hash], partition) => {
+    if (error) throw error;
+    const offsets = new Map<string, string>();
+    for (const [field, value] of Object.entries(hash as Record<string, string>))
+      if (field.startsWith('offset:')) offsets.set(field.slice('offset:'.length), value);
+    result.set(partition, offsets);
+  });
+  return result;
+}
+
+/** Entries waiting in the outboxes of a namespace's partitions 0..count-1. */
+export async function namespaceOutboxLength(
+  redis: Redis,
+  namespace: string,
+  partitionCount: number,
+  prefix = 'pulse',
+): Promise<number> {
+  const pipeline = redis.pipeline();
+  for (let partition = 0; partition < partitionCount; partition += 1)
+    pipeline.xlen(partitionKeys(namespace, partition, prefix).outbox);
+  let total = 0;
+  for (const [error, length] of (await pipeline.exec()) ?? []) {
+    if (error) throw error;
+    total += Number(length);
+  }
+  return total;
+}
