@@ -32,4 +32,32 @@ export function registerRunCommands(program: Command): void {
         withLocalStackEnv(),
       );
     });
+  run
+    .command('collector')
+    .description(
+      'HTTP collector for trackers: POST /v1/events → pulse.visits / pulse.purchases. ' +
+        'Settings: PULSE_COLLECTOR_WRITE_KEYS=source:key,… and PULSE_COLLECTOR_* (see services/collector/README.md).',
+    )
+    .option('--port <port>', 'HTTP port (default: 8080; 0 = any free port)')
+    .action(async (options: { port?: string }) => {
+      const { runCollector } = await import('@pulse/collector');
+      await runCollector(
+        options.port === undefined ? {} : { port: Number(options.port) },
+        withLocalStackEnv(),
+      );
+    });
+  run
+    .command('profile-api')
+    .description(
+      'HTTP API: GET /v1/profiles/:customerId from the live namespace. ' +
+        'Settings: PULSE_PROFILE_API_READ_KEYS=name:key,… and PULSE_PROFILE_API_* (see services/profile-api/README.md).',
+    )
+    .option('--port <port>', 'HTTP port (default: 8081; 0 = any free port)')
+    .action(async (options: { port?: string }) => {
+      const { runProfileApi } = await import('@pulse/profile-api');
+      await runProfileApi(
+        options.port === undefined ? {} : { port: Number(options.port) },
+        withLocalStackEnv(),
+      );
+    });
 }

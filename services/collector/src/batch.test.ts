@@ -1,0 +1,97 @@
+import { describe, expect, it } from 'vitest';
+import { checkBatchShape, validateEvent } from './batch.ts';
+
+const visit = {
+  type: 'visit',
+  eventId: 'e1',
+  customerId: 'c1',
+  occurredAt: '2025-03-01T09:30:00.000Z',
+};
+const purchase = {
+  type: 'purchase',
+  eventId: 'e2',
+  customerId: 'c1',
+  occurredAt: '2025-03-01T09:31:00.000Z',
+  orderId: 'o1',
+  amountMinor: 1299,
+  currency: 'EUR',
+};
+
+describe('checkBatchShape', () => {
+  it.each([
+    [undefined, 400, 'empty_body'],
+    ['', 400, 'empty_body'],
+    [[visit], 400, 'invalid_body'],
+    [{ events: 'x' }, 400, 'invalid_body'],
+    [{ events: [] }, 400, 'empty_batch'],
+    [{ events: [visit, visit, visit] }, 413, 'batch_too_large'],
+  ])('refuses %j with %i %s', (body, status, error) => {
+    expect(checkBatchShape(body, 2)).toMatchObject({ ok: false, status, error });
+  });
+
+  it('passes a batch and the body write key through', () => {
+    expect(checkBatchShape({ events: [visit], writeKey: 'k' }, 2)).toEqual({
+      ok: true,
+      events: [visit],
+      writeKey: 'k',
+    });
+  });
+});
+
+describe('validateEvent', () => {
+  it('accepts a visit, drops type and unknown fields, and defaults source to the key source', () => {
+    expect(validateEvent({ ...visit, extra: 1 }, 'shop')).toEqual({
+      ok: true,
+      event: {
+        type: 'visit',
+        wire: { eventId: 'e1', customerId: 'c1', occurredAt: visit.occurredAt, source: 'shop' },
+      },
+    });
+  });
+
+  it('keeps a source the tracker set', () => {
+    const result = validateEvent({ ...visit, source: 'app' }, 'shop');
+    expect(result.ok && result.event.wire).toMatchObject({ source: 'app' });
+  });
+
+  it('accepts a purchase unchanged', () => {
+    const { type: _type, ...wire } = purchase;
+    expect(validateEvent(purchase, 'shop')).toEqual({
+      ok: true,
+      event: { type: 'purchase', wire },
+    });
+  });
+
+  it('names every broken field with a reason and never echoes values', () => {
+    const result = validateEvent(
+      {
+        ...purchase,
+        customerId: '',
+        occurredAt: '01/03/2025 secret',
+        amountMinor: 1.5,
+        currency: undefined,
+      },
+      'shop',
+    );
+    expect(result.ok).toBe(false);
+    const errors = result.ok ? [] : result.errors;
+    expect(errors.map((error) => error.field).sort()).toEqual([
+      'amountMinor',
+      'currency',
+      'customerId',
+      'occurredAt',
+    ]);
+    expect(errors.find((error) => error.field === 'currency')?.reason).toMatch(/is required/);
+    expect(JSON.stringify(errors)).not.toContain('secret');
+  });
+
+  it.each([
+    [null, '(event)'],
+    [['x'], '(event)'],
+    [{ ...visit, type: undefined }, 'type'],
+    [{ ...visit, type: 'click' }, 'type'],
+  ])('rejects %j at %s', (raw, field) => {
+    const result = validateEvent(raw, 'shop');
+    expect(result.ok ? [] : result.errors.map((error) => error.field)).toEqual([field]);
+  });
+});

@@ -1,0 +1,177 @@
+// The collector's request and response contract, and the per-event check. Pure: no I/O.
+//
+// Each event is the JSON wire form of schemas/ (visit or purchase) plus a `type` field saying
+// which of the two it is; `type` is dropped before the event goes to Kafka, so the topic carries
+// exactly the contract's record. Validation is the contracts package's zod schemas, one event at
+// a time, so one bad event is rejected with its field and reason while the others go through.
+import { z } from 'zod';
+import {
+  purchaseWireSchema,
+  visitWireSchema,
+  type PurchaseWire,
+  type VisitWire,
+} from '@pulse/contracts';
+
+export const EVENT_TYPES = ['visit', 'purchase'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const collectorVisitSchema = visitWireSchema
+  .extend({ type: z.literal('visit') })
+  .meta({ description: 'A visit (schemas/avro/visit.v1.avsc) plus type: "visit".' });
+
+export const collectorPurchaseSchema = purchaseWireSchema
+  .extend({ type: z.literal('purchase') })
+  .meta({
+    description: 'A purchase (schemas/avro/purchase.v1.avsc) plus type: "purchase".',
+  });
+
+export const collectorEventSchema = z.discriminatedUnion('type', [
+  collectorVisitSchema,
+  collectorPurchaseSchema,
+]);
+
+/** Documentation of the body (the check itself is checkBatchShape + validateEvent). */
+export function batchRequestSchema(maxEventsPerBatch: number) {
+  return z.object({
+    writeKey: z
+      .string()
+      .optional()
+      .meta({
+        description:
+          'The write key, for senders that cannot set headers (navigator.sendBeacon). ' +
+          'Otherwise send Authorization: Bearer <write key>.',
+      }),
+    events: z.array(collectorEventSchema).min(1).max(maxEventsPerBatch),
+  });
+}
+
+export const fieldErrorSchema = z.object({
+  field: z
+    .string()
+    .meta({ description: 'Path of the field in the event, "(event)" for the whole' }),
+  reason: z.string(),
+});
+
+export const eventResultSchema = z.object({
+  index: z.int().min(0),
+  eventId: z.string().optional(),
+  status: z.enum(['accepted', 'rejected']),
+  errors: z.array(fieldErrorSchema).optional(),
+});
+
+export const batchResponseSchema = z.object({
+  accepted: z.int().min(0),
+  rejected: z.int().min(0),
+  results: z.array(eventResultSchema),
+});
+
+export const errorResponseSchema = z.object({ error: z.string(), message: z.string() });
+
+export type FieldError = z.infer<typeof fieldErrorSchema>;
+export type EventResult = z.infer<typeof eventResultSchema>;
+export type BatchResponse = z.infer<typeof batchResponseSchema>;
+
+export type BatchShape =
+  | { ok: true; events: unknown[]; writeKey: string | undefined }
+  | { ok: false; status: 400 | 413; error: string; message: string };
+
+/** Whole-request checks, before any event is looked at. */
+export function checkBatchShape(body: unknown, maxEventsPerBatch: number): BatchShape {
+  if (body === undefined || body === null || body === '') {
+    return {
+      ok: false,
+      status: 400,
+      error: 'empty_body',
+      message: 'body is empty: send {"events": [...]}',
+    };
+  }
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    return {
+      ok: false,
+      status: 400,
+      error: 'invalid_body',
+      message: 'body must be a JSON object {"events": [...]}',
+    };
+  }
+  const { events, writeKey } = body as { events?: unknown; writeKey?: unknown };
+  if (!Array.isArray(events)) {
+    return { ok: false, status: 400, error: 'invalid_body', message: 'events must be an array' };
+  }
+  if (events.length === 0) {
+    return { ok: false, status: 400, error: 'empty_batch', message: 'events is empty' };
+  }
+  if (events.length > maxEventsPerBatch) {
+    return {
+      ok: false,
+      status: 413,
+      error: 'batch_too_large',
+      message: `the batch has ${events.length} events; at most ${maxEventsPerBatch} are accepted per request`,
+    };
+  }
+  return { ok: true, events, writeKey: typeof writeKey === 'string' ? writeKey : undefined };
+}
+
+export type ValidEvent =
+  { type: 'visit'; wire: VisitWire } | { type: 'purchase'; wire: PurchaseWire };
+
+function reasonOf(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type') {
+    // zod's text ends with the received type, never the value (values may be personal data).
+    return /received undefined$/.test(issue.message)
+      ? `is required (${issue.expected})`
+      : `must be ${issue.expected}`;
+  }
+  return issue.message;
+}
+
+/**
+ * One event: accepted as a valid contract record (with `type` removed and `source` defaulting
+ * to the write key's source for visits), or rejected with every broken field and why.
+ */
+export function validateEvent(
+  raw: unknown,
+  source: string,
+): { ok: true; event: ValidEvent } | { ok: false; errors: FieldError[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, errors: [{ field: '(event)', reason: 'must be a JSON object' }] };
+  }
+  const { type, ...fields } = raw as Record<string, unknown>;
+  if (type !== 'visit' && type !== 'purchase') {
+    return {
+      ok: false,
+      errors: [
+        {
+          field: 'type',
+          reason:
+            type === undefined
+              ? 'is required: "visit" or "purchase"'
+              : 'must be "visit" or "purchase"',
+        },
+      ],
+    };
+  }
+  const parsed = (type === 'visit' ? visitWireSchema : purchaseWireSchema).safeParse(fields);
+  if (!parsed.success) {
+    return {
+      ok: false,
+      errors: parsed.error.issues.map((issue) => ({
+        field: issue.path.length === 0 ? '(event)' : issue.path.map(String).join('.'),
+        reason: reasonOf(issue),
+      })),
+    };
+  }
+  if (type === 'visit') {
+    const wire = parsed.data as VisitWire;
+    return { ok: true, event: { type, wire: { ...wire, source: wire.source ?? source } } };
+  }
+  return { ok: true, event: { type, wire: parsed.data as PurchaseWire } };
+}
+
+/** The event id to echo in a result, when the event has a usable one. */
+export function eventIdOf(raw: unknown): string | undefined {
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const eventId = (raw as { eventId?: unknown }).eventId;
+  return typeof eventId === 'string' && eventId.length > 0 && eventId.length <= 128
+    ? eventId
+    : undefined;
+}

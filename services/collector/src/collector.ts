@@ -1,0 +1,55 @@
+import { logLevel } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { ConnectionEnv } from '@pulse/config';
+import { createKafka } from '@pulse/stream';
+import type { CollectorConfig } from './config.ts';
+import { CollectorMetrics } from './metrics.ts';
+import { buildCollectorServer } from './server.ts';
+import { KafkaEventSink } from './sink.ts';
+
+export interface Collector {
+  port: number;
+  url: string;
+  metrics: CollectorMetrics;
+  stop(): Promise<void>;
+}
+
+export interface CollectorOptions {
+  connection: ConnectionEnv;
+  config: CollectorConfig;
+  logger: Logger;
+  collectDefaultMetrics?: boolean;
+}
+
+/**
+ * Starts listening at once and connects to Kafka in the background: while Kafka is
+ * unreachable the collector is alive (/healthz), not ready (/readyz 503), and answers event
+ * batches with 503 + Retry-After.
+ */
+export async function startCollector(options: CollectorOptions): Promise<Collector> {
+  const { config, logger } = options;
+  const kafka = createKafka(options.connection, {
+    // Fail a connection attempt in seconds, not the client's default half a minute: the
+    // tracker is waiting, and it retries on 503 anyway.
+    connectionTimeout: 3_000,
+    retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
+    logLevel: logLevel.NOTHING,
+  });
+  const sink = new KafkaEventSink(kafka, { produceTimeoutMs: config.produceTimeoutMs, logger });
+  const metrics = new CollectorMetrics(options.collectDefaultMetrics ?? true);
+  const app = buildCollectorServer({ config, sink, metrics, logger });
+  void sink.start();
+  await app.listen({ host: config.host, port: config.port });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const host = config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  return {
+    port,
+    url: `http://${host}:${port}`,
+    metrics,
+    async stop() {
+      await app.close();
+      await sink.close();
+    },
+  };
+}

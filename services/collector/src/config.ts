@@ -1,0 +1,160 @@
+import { z } from 'zod';
+
+/**
+ * The collector's own settings (connections come from @pulse/config). Units are in the names.
+ * Parsed once at start-up; a bad value stops the process naming the setting.
+ */
+export const collectorDefaults = {
+  host: '0.0.0.0',
+  port: 8080,
+  visitsTopic: 'pulse.visits',
+  purchasesTopic: 'pulse.purchases',
+  /** Segment's batch endpoint takes 500 KB; Snowplow's collector about 1 MB. */
+  maxEventsPerBatch: 500,
+  maxBodyBytes: 512 * 1024,
+  /** Browser origins allowed to post (CORS). Empty: no browser may; ['*']: any may. */
+  corsOrigins: [] as string[],
+  /** Token bucket per write key: sustained requests per second and the burst on top. */
+  rateLimitPerSecond: 20,
+  rateLimitBurst: 40,
+  /** Longest wait for the broker's acknowledgement before answering 503. */
+  produceTimeoutMs: 10_000,
+  /** Retry-After sent with 503 (Kafka unavailable). */
+  unavailableRetryAfterSeconds: 5,
+  metricsToken: undefined as string | undefined,
+};
+
+const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name');
+
+/** `source1:key1,source2:key2`: which source a write key belongs to (keys at least 16 chars). */
+export const writeKeysSchema = z
+  .string()
+  .min(1, 'set at least one source:key pair')
+  .transform((text) =>
+    text
+      .split(',')
+      .map((pair) => pair.trim())
+      .filter(Boolean)
+      .map((pair) => {
+        const separator = pair.indexOf(':');
+        return separator < 0
+          ? { source: '', key: pair }
+          : { source: pair.slice(0, separator), key: pair.slice(separator + 1) };
+      }),
+  )
+  .pipe(
+    z
+      .array(
+        z.object({
+          source: z
+            .string()
+            .regex(/^[a-zA-Z0-9._-]{1,64}$/, 'each entry is source:key, source of [a-zA-Z0-9._-]'),
+          key: z.string().min(16, 'write keys must be at least 16 characters'),
+        }),
+      )
+      .min(1, 'set at least one source:key pair'),
+  )
+  .refine((keys) => new Set(keys.map((entry) => entry.key)).size === keys.length, {
+    error: 'the same key is listed twice',
+  })
+  .refine((keys) => new Set(keys.map((entry) => entry.source)).size === keys.length, {
+    error: 'the same source is listed twice',
+  });
+
+export type WriteKey = z.output<typeof writeKeysSchema>[number];
+
+export const collectorConfigSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(0).max(65_535),
+    visitsTopic: topicName,
+    purchasesTopic: topicName,
+    writeKeys: z.array(z.object({ source: z.string(), key: z.string().min(16) })).min(1),
+    maxEventsPerBatch: z.number().int().min(1).max(10_000),
+    maxBodyBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024),
+    corsOrigins: z.array(z.union([z.literal('*'), z.url()])),
+    rateLimitPerSecond: z.number().positive(),
+    rateLimitBurst: z.number().int().min(1),
+    produceTimeoutMs: z.number().int().min(100),
+    unavailableRetryAfterSeconds: z.number().int().min(1),
+    metricsToken: z.string().min(16).optional(),
+  })
+  .superRefine((config, context) => {
+    if (config.visitsTopic === config.purchasesTopic) {
+      context.addIssue({
+        code: 'custom',
+        path: ['purchasesTopic'],
+        message: 'must differ from visitsTopic',
+      });
+    }
+  });
+
+export type CollectorConfig = z.infer<typeof collectorConfigSchema>;
+
+export function parseCollectorConfig(
+  input: Partial<CollectorConfig> & Pick<CollectorConfig, 'writeKeys'>,
+): CollectorConfig {
+  const parsed = collectorConfigSchema.safeParse({ ...collectorDefaults, ...input });
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.')}: ${issue.message}`,
+    );
+    throw new Error(`invalid collector setting: ${problems.join('; ')}`);
+  }
+  return parsed.data;
+}
+
+const numericEnv: Record<string, keyof CollectorConfig> = {
+  PULSE_COLLECTOR_PORT: 'port',
+  PULSE_COLLECTOR_MAX_EVENTS_PER_BATCH: 'maxEventsPerBatch',
+  PULSE_COLLECTOR_MAX_BODY_BYTES: 'maxBodyBytes',
+  PULSE_COLLECTOR_RATE_LIMIT_PER_SECOND: 'rateLimitPerSecond',
+  PULSE_COLLECTOR_RATE_LIMIT_BURST: 'rateLimitBurst',
+  PULSE_COLLECTOR_PRODUCE_TIMEOUT_MS: 'produceTimeoutMs',
+  PULSE_COLLECTOR_RETRY_AFTER_SECONDS: 'unavailableRetryAfterSeconds',
+};
+
+const textEnv: Record<string, keyof CollectorConfig> = {
+  PULSE_COLLECTOR_HOST: 'host',
+  PULSE_VISITS_TOPIC: 'visitsTopic',
+  PULSE_PURCHASES_TOPIC: 'purchasesTopic',
+  PULSE_COLLECTOR_METRICS_TOKEN: 'metricsToken',
+};
+
+/** Settings from PULSE_COLLECTOR_* (and the shared PULSE_*_TOPIC) variables, then overrides. */
+export function collectorConfigFromEnv(
+  env: NodeJS.ProcessEnv,
+  overrides: Partial<CollectorConfig> = {},
+): CollectorConfig {
+  const fromEnv: Record<string, unknown> = {};
+  for (const [name, key] of Object.entries(numericEnv)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') fromEnv[key] = Number(value);
+  }
+  for (const [name, key] of Object.entries(textEnv)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') fromEnv[key] = value;
+  }
+  const origins = env.PULSE_COLLECTOR_CORS_ORIGINS;
+  if (origins)
+    fromEnv.corsOrigins = origins
+      .split(',')
+      .map((origin) => origin.trim())
+      .filter(Boolean);
+  if (overrides.writeKeys === undefined) {
+    const keys = writeKeysSchema.safeParse(env.PULSE_COLLECTOR_WRITE_KEYS ?? '');
+    if (!keys.success) {
+      const problems = keys.error.issues.map((issue) => issue.message).join('; ');
+      throw new Error(`invalid collector setting: PULSE_COLLECTOR_WRITE_KEYS: ${problems}`);
+    }
+    fromEnv.writeKeys = keys.data;
+  }
+  return parseCollectorConfig({
+    ...(fromEnv as Partial<CollectorConfig>),
+    ...overrides,
+  } as Partial<CollectorConfig> & Pick<CollectorConfig, 'writeKeys'>);
+}

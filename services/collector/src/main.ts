@@ -1,0 +1,34 @@
+import pino from 'pino';
+import { loadConnectionEnv } from '@pulse/config';
+import { startCollector } from './collector.ts';
+import { collectorConfigFromEnv, type CollectorConfig } from './config.ts';
+
+/** `pulse run collector`: serves until SIGTERM/SIGINT, then stops taking requests and exits. */
+export async function runCollector(
+  overrides: Partial<CollectorConfig> = {},
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<void> {
+  const logger = pino({ name: 'pulse-collector', level: env.PULSE_LOG_LEVEL ?? 'info' });
+  const connection = loadConnectionEnv(env);
+  const config = collectorConfigFromEnv(env, overrides);
+  const collector = await startCollector({ connection, config, logger });
+  logger.info(
+    {
+      url: collector.url,
+      sources: config.writeKeys.map((entry) => entry.source),
+      corsOrigins: config.corsOrigins,
+      visitsTopic: config.visitsTopic,
+      purchasesTopic: config.purchasesTopic,
+    },
+    'collector started',
+  );
+  await new Promise<void>((resolve) => {
+    const shutdown = (signal: string): void => {
+      logger.info({ signal }, 'stopping');
+      void collector.stop().then(resolve);
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+  logger.info('stopped');
+}

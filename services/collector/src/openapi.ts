@@ -1,0 +1,113 @@
+import { z } from 'zod';
+import {
+  batchRequestSchema,
+  batchResponseSchema,
+  collectorPurchaseSchema,
+  collectorVisitSchema,
+  errorResponseSchema,
+} from './batch.ts';
+import type { CollectorConfig } from './config.ts';
+
+function component(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
+  // Refinements (the UTC timestamp check) are not representable; the descriptions say them.
+  // Schemas are inlined (no ids), so every component stands alone without $defs.
+  const { $schema: _ignored, ...json } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io,
+    unrepresentable: 'any',
+    reused: 'inline',
+  }) as Record<string, unknown>;
+  return json;
+}
+
+const errorBody = (description: string, headers?: Record<string, unknown>) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+const retryAfter = {
+  'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
+};
+
+/** The OpenAPI 3.1 document of the collector, generated from the zod schemas it validates with. */
+export function collectorOpenApi(
+  config: Pick<CollectorConfig, 'maxEventsPerBatch' | 'maxBodyBytes'>,
+) {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Pulse collector',
+      version: '1',
+      description:
+        'Takes batches of visit and purchase events (the JSON contract of schemas/, plus a ' +
+        '`type` field) and produces the valid ones to Kafka, keyed by customerId. A 202 lists ' +
+        'every event as accepted (acknowledged by all in-sync replicas) or rejected (field and ' +
+        'reason). Retry 503 and 429 after Retry-After with the same eventIds: duplicates count once.',
+    },
+    components: {
+      securitySchemes: { writeKey: { type: 'http', scheme: 'bearer', description: 'A write key' } },
+      schemas: {
+        EventBatch: component(batchRequestSchema(config.maxEventsPerBatch), 'input'),
+        VisitEvent: component(collectorVisitSchema, 'input'),
+        PurchaseEvent: component(collectorPurchaseSchema, 'input'),
+        BatchResult: component(batchResponseSchema, 'output'),
+        Error: component(errorResponseSchema, 'output'),
+      },
+    },
+    security: [{ writeKey: [] }],
+    paths: {
+      '/v1/events': {
+        post: {
+          summary: 'Send a batch of events',
+          requestBody: {
+            required: true,
+            description: `At most ${config.maxEventsPerBatch} events and ${config.maxBodyBytes} bytes. application/json, or text/plain holding JSON (navigator.sendBeacon).`,
+            content: {
+              'application/json': { schema: { $ref: '#/components/schemas/EventBatch' } },
+              'text/plain': { schema: { $ref: '#/components/schemas/EventBatch' } },
+            },
+          },
+          responses: {
+            '202': {
+              description: 'Every event accepted or rejected, one result per event, in order',
+              content: {
+                'application/json': { schema: { $ref: '#/components/schemas/BatchResult' } },
+              },
+            },
+            '400': errorBody('Empty body, not JSON, or not {"events": [...]}'),
+            '401': errorBody('Missing or unknown write key'),
+            '413': errorBody('Too many events or too many bytes'),
+            '415': errorBody('Neither application/json nor text/plain'),
+            '429': errorBody('Rate limit of the write key', retryAfter),
+            '503': errorBody(
+              'Kafka did not acknowledge: nothing of this batch is accepted',
+              retryAfter,
+            ),
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'The process is alive',
+          security: [],
+          responses: { '200': { description: 'alive' } },
+        },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Connected to Kafka',
+          security: [],
+          responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          security: [],
+          responses: { '200': { description: 'metrics' } },
+        },
+      },
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { errorResponseSchema, profileResponseSchema } from './view.ts';
+
+function component(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _ignored, ...json } = z.toJSONSchema(schema, {
+    target: 'draft-2020-12',
+    io: 'output',
+    unrepresentable: 'any',
+    reused: 'inline',
+  }) as Record<string, unknown>;
+  return json;
+}
+
+const errorBody = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+/** The OpenAPI 3.1 document of the profile API, generated from its zod schemas. */
+export function profileApiOpenApi() {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Pulse profile API',
+      version: '1',
+      description:
+        "Reads a customer's behavioural profile from the live namespace, with the values " +
+        'derived from it (usual latency, days silent, hurdle, status) as of the stream time of ' +
+        "the customer's partition.",
+    },
+    components: {
+      securitySchemes: { readKey: { type: 'http', scheme: 'bearer', description: 'A read key' } },
+      schemas: { Profile: component(profileResponseSchema), Error: component(errorResponseSchema) },
+    },
+    security: [{ readKey: [] }],
+    paths: {
+      '/v1/profiles/{customerId}': {
+        get: {
+          summary: "One customer's profile with derived values",
+          parameters: [
+            {
+              name: 'customerId',
+              in: 'path',
+              required: true,
+              schema: { type: 'string', minLength: 1, maxLength: 128 },
+            },
+            {
+              name: 'asOf',
+              in: 'query',
+              required: false,
+              description:
+                'Derive the values at this ISO-8601 UTC instant instead of the stream time',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'The profile',
+              content: { 'application/json': { schema: { $ref: '#/components/schemas/Profile' } } },
+            },
+            '400': errorBody('Bad customer id or asOf'),
+            '401': errorBody('Missing or unknown read key'),
+            '404': errorBody('Pulse has no profile for this customer in the live namespace'),
+            '503': errorBody('Redis or the Kafka metadata is unavailable'),
+          },
+        },
+      },
+      '/healthz': {
+        get: {
+          summary: 'The process is alive',
+          security: [],
+          responses: { '200': { description: 'alive' } },
+        },
+      },
+      '/readyz': {
+        get: {
+          summary: 'Redis answers and the partition count is known',
+          security: [],
+          responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
+        },
+      },
+      '/metrics': {
+        get: {
+          summary: 'Prometheus metrics',
+          security: [],
+          responses: { '200': { description: 'metrics' } },
+        },
+      },
+    },
+  };
+}

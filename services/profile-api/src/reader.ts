@@ -1,0 +1,81 @@
+import type { Redis } from 'ioredis';
+import { DAY_MS, decodeProfile, deriveView, type RulesConfig } from '@pulse/core';
+import { STREAM_TIME_FIELD, liveNamespaceKey, partitionKeys } from '@pulse/store';
+import { partitionForKey } from '@pulse/stream';
+import type { PartitionCount } from './partition-count.ts';
+import type { ProfileResponse } from './view.ts';
+
+export interface ReaderSettings {
+  keyPrefix: string;
+  defaultNamespace: string;
+}
+
+/**
+ * Finds a customer's profile where the profiler keeps it: live namespace, the partition the
+ * producers' partitioner gives the customer id, the partition's profiles hash.
+ */
+export class ProfileReader {
+  constructor(
+    private readonly redis: Redis,
+    private readonly partitions: PartitionCount,
+    private readonly settings: ReaderSettings,
+    private readonly rules: RulesConfig,
+  ) {}
+
+  async liveNamespace(): Promise<string> {
+    return (
+      (await this.redis.get(liveNamespaceKey(this.settings.keyPrefix))) ??
+      this.settings.defaultNamespace
+    );
+  }
+
+  /** The profile with its derived values, or undefined for a customer Pulse has never seen. */
+  async read(customerId: string, asOfMs?: number): Promise<ProfileResponse | undefined> {
+    const namespace = await this.liveNamespace();
+    const partition = partitionForKey(customerId, await this.partitions.count());
+    const keys = partitionKeys(namespace, partition, this.settings.keyPrefix);
+    const [profileReply, streamTimeReply] = (await this.redis
+      .pipeline()
+      .hgetBuffer(keys.profiles, customerId)
+      .hget(keys.meta, STREAM_TIME_FIELD)
+      .exec()) ?? [
+      [null, null],
+      [null, null],
+    ];
+    if (profileReply?.[0]) throw profileReply[0];
+    if (streamTimeReply?.[0]) throw streamTimeReply[0];
+    const bytes = profileReply?.[1] as Buffer | null;
+    if (!bytes) return undefined;
+    const profile = decodeProfile(bytes);
+    const streamTimeMs = streamTimeReply?.[1] == null ? null : Number(streamTimeReply[1]);
+    const basis = asOfMs === undefined ? 'stream-time' : 'requested';
+    const at =
+      asOfMs ?? streamTimeMs ?? profile.clockMs ?? profile.lastVisitMs ?? profile.firstSeenMs ?? 0;
+    const view = deriveView(profile, at, this.rules);
+    const lapseOpen = profile.openEpisodeSinceMs !== null;
+    return {
+      ...view,
+      namespace,
+      partition,
+      asOf: new Date(at).toISOString(),
+      asOfBasis: basis,
+      lastSignals: {
+        lapse:
+          profile.episodeCount === 0
+            ? null
+            : {
+                kind: lapseOpen ? 'lapsed' : 'reactivated',
+                episode: profile.episodeCount,
+                sinceMs: profile.openEpisodeSinceMs,
+              },
+        readyToBuy:
+          profile.readyToBuyCount === 0 || profile.lastReadyToBuyDay === null
+            ? null
+            : {
+                count: profile.readyToBuyCount,
+                lastDay: new Date(profile.lastReadyToBuyDay * DAY_MS).toISOString().slice(0, 10),
+              },
+      },
+    };
+  }
+}

@@ -1,0 +1,126 @@
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Logger } from 'pino';
+import { MAX_ID_LENGTH, parseUtcTimestampMs } from '@pulse/contracts';
+import type { ProfileApiConfig } from './config.ts';
+import { ReadKeyRing } from './config.ts';
+import type { ProfileApiMetrics } from './metrics.ts';
+import { profileApiOpenApi } from './openapi.ts';
+import type { ProfileReader } from './reader.ts';
+
+export interface ProfileApiServerOptions {
+  config: ProfileApiConfig;
+  reader: ProfileReader;
+  metrics: ProfileApiMetrics;
+  logger: Logger;
+  isReady: () => Promise<boolean>;
+}
+
+function sendError(reply: FastifyReply, status: number, error: string, message: string) {
+  return reply.code(status).send({ error, message });
+}
+
+/**
+ * GET /v1/profiles/:customerId behind read keys, plus /healthz, /readyz, /metrics and
+ * /openapi.json. Request logs: method, route template, status, time, the caller's key name and
+ * the customer id (the only personal datum it handles); never a response body.
+ */
+export function buildProfileApiServer(options: ProfileApiServerOptions): FastifyInstance {
+  const { config, reader, metrics, logger } = options;
+  const readKeys = new ReadKeyRing(config.readKeys);
+  const metricsKeys = config.metricsToken
+    ? new ReadKeyRing([{ name: 'metrics', key: config.metricsToken }])
+    : undefined;
+  const openApi = profileApiOpenApi();
+  const app = Fastify({ logger: false });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    metrics.requests.inc({ route, status: String(reply.statusCode) });
+    const params = request.params as { customerId?: string } | undefined;
+    logger.info(
+      {
+        method: request.method,
+        route,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        customerId: params?.customerId,
+      },
+      'request',
+    );
+  });
+  app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'not_found', 'no such route'));
+  app.setErrorHandler((error: { statusCode?: number; message: string }, request, reply) => {
+    if (error.statusCode !== undefined && error.statusCode < 500)
+      return sendError(reply, error.statusCode, 'bad_request', error.message);
+    logger.error({ err: error.message, route: request.routeOptions.url }, 'request failed');
+    return sendError(reply, 500, 'internal', 'internal error');
+  });
+
+  app.get<{ Params: { customerId: string }; Querystring: { asOf?: string } }>(
+    '/v1/profiles/:customerId',
+    {
+      onRequest: async (request, reply) => {
+        if (readKeys.nameOf(request.headers.authorization) === undefined)
+          return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <read key>');
+      },
+    },
+    async (request, reply) => {
+      const { customerId } = request.params;
+      if (customerId.length === 0 || customerId.length > MAX_ID_LENGTH)
+        return sendError(
+          reply,
+          400,
+          'invalid_customer_id',
+          `customer ids have 1-${MAX_ID_LENGTH} characters`,
+        );
+      let asOfMs: number | undefined;
+      if (request.query.asOf !== undefined) {
+        asOfMs = parseUtcTimestampMs(request.query.asOf);
+        if (asOfMs === undefined)
+          return sendError(
+            reply,
+            400,
+            'invalid_as_of',
+            'asOf must be an ISO-8601 UTC timestamp ending in Z',
+          );
+      }
+      const stopTimer = metrics.lookupDuration.startTimer();
+      let profile;
+      try {
+        profile = await reader.read(customerId, asOfMs);
+      } catch (error) {
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'lookup failed',
+        );
+        return reply
+          .header('retry-after', '5')
+          .code(503)
+          .send({ error: 'unavailable', message: 'profiles cannot be read right now' });
+      } finally {
+        stopTimer();
+      }
+      if (!profile)
+        return sendError(
+          reply,
+          404,
+          'unknown_customer',
+          'no profile for this customer in the live namespace',
+        );
+      return profile;
+    },
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = await options.isReady().catch(() => false);
+    return reply.code(ready ? 200 : 503).send({ ready });
+  });
+  app.get('/metrics', async (request, reply) => {
+    if (metricsKeys && metricsKeys.nameOf(request.headers.authorization) === undefined)
+      return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <metrics token>');
+    return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+  app.get('/openapi.json', async () => openApi);
+  return app;
+}

@@ -1,0 +1,317 @@
+// The collector against the real broker: what a tracker sends either lands on its topic, keyed
+// by customer and on the partition the profiler expects, or comes back with a reason. Every
+// refusal path is checked to leave the topics untouched (a refused request that still produced
+// would be a silent double: the sender retries what it was told failed).
+import type { Admin } from 'kafkajs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { BatchResponse, Collector } from '@pulse/collector';
+import { partitionForKey } from '@pulse/stream';
+import { connectedAdmin, createTestTopics } from '../support/infra.ts';
+import {
+  bearer,
+  capturingLogger,
+  consumeRecords,
+  get,
+  post,
+  recordCount,
+  startTestCollector,
+  testKey,
+} from '../support/http.ts';
+import { waitFor } from '../support/wait.ts';
+
+const PARTITIONS = 3;
+const ORIGIN = 'https://shop.example';
+const shopKey = testKey('shop');
+const ordersKey = testKey('orders');
+
+let admin: Admin;
+
+async function collectorWithTopics(
+  settings: Parameters<typeof startTestCollector>[0] extends infer S
+    ? Partial<S & object>
+    : never = {},
+  logger?: ReturnType<typeof capturingLogger>['logger'],
+): Promise<{ collector: Collector; visits: string; purchases: string; url: string }> {
+  const [visits, purchases] = (await createTestTopics([
+    { prefix: 'http-visits', partitions: PARTITIONS },
+    { prefix: 'http-purchases', partitions: PARTITIONS },
+  ])) as [string, string];
+  const collector = await startTestCollector(
+    {
+      visitsTopic: visits,
+      purchasesTopic: purchases,
+      writeKeys: [
+        { source: 'shop', key: shopKey },
+        { source: 'orders', key: ordersKey },
+      ],
+      corsOrigins: [ORIGIN],
+      ...settings,
+    },
+    logger ? { logger } : {},
+  );
+  return { collector, visits, purchases, url: `${collector.url}/v1/events` };
+}
+
+const visit = (n: number, customerId = `customer-${n}`) => ({
+  type: 'visit',
+  eventId: `visit-${n}`,
+  customerId,
+  occurredAt: new Date(Date.UTC(2025, 2, 1, 9, n)).toISOString(),
+  page: `/secret-page-${n}`,
+});
+
+const purchase = (n: number, customerId = `customer-${n}`) => ({
+  type: 'purchase',
+  eventId: `purchase-${n}`,
+  customerId,
+  occurredAt: new Date(Date.UTC(2025, 2, 1, 10, n)).toISOString(),
+  orderId: `order-${n}`,
+  amountMinor: 1000 + n,
+  currency: 'EUR',
+});
+
+beforeAll(async () => {
+  admin = await connectedAdmin();
+});
+
+describe('POST /v1/events', () => {
+  it('produces valid events to their topics, keyed and partitioned by customer, and rejects the rest with field and reason', async () => {
+    const { logger, lines } = capturingLogger();
+    const { url, visits, purchases, collector } = await collectorWithTopics({}, logger);
+    const batch = {
+      events: [
+        visit(1),
+        visit(2),
+        purchase(3),
+        { ...visit(4), occurredAt: '2025-03-01 09:00' }, // not UTC ISO-8601
+        { ...purchase(5), amountMinor: -5, currency: 'euro' },
+        { ...visit(6), type: undefined },
+        visit(7, 'customer-1'),
+        purchase(8, 'customer-2'),
+      ],
+    };
+    const answer = await post<BatchResponse>(url, batch, bearer(shopKey));
+    expect(answer.status).toBe(202);
+    expect(answer.body.accepted).toBe(5);
+    expect(answer.body.rejected).toBe(3);
+    expect(answer.body.results.map((result) => result.status)).toEqual([
+      'accepted',
+      'accepted',
+      'accepted',
+      'rejected',
+      'rejected',
+      'rejected',
+      'accepted',
+      'accepted',
+    ]);
+    expect(answer.body.results[3]).toMatchObject({
+      index: 3,
+      eventId: 'visit-4',
+      errors: [{ field: 'occurredAt', reason: expect.stringMatching(/ISO-8601 UTC/) }],
+    });
+    expect(answer.body.results[4]?.errors?.map((error) => error.field).sort()).toEqual([
+      'amountMinor',
+      'currency',
+    ]);
+    expect(answer.body.results[5]?.errors).toEqual([
+      { field: 'type', reason: 'is required: "visit" or "purchase"' },
+    ]);
+
+    const records = await consumeRecords([visits, purchases], 5);
+    expect(records).toHaveLength(5);
+    for (const record of records) {
+      expect(record.key).toBe(record.value.customerId);
+      // The profile API finds a customer by this function: it must be the producer's partitioner.
+      expect(record.partition).toBe(partitionForKey(record.key, PARTITIONS));
+      expect(record.value).not.toHaveProperty('type');
+    }
+    const byTopic = (topic: string) =>
+      records
+        .filter((record) => record.topic === topic)
+        .map((record) => record.value.eventId)
+        .sort();
+    expect(byTopic(visits)).toEqual(['visit-1', 'visit-2', 'visit-7']);
+    expect(byTopic(purchases)).toEqual(['purchase-3', 'purchase-8']);
+    expect(records.find((record) => record.value.eventId === 'visit-1')?.value).toEqual({
+      eventId: 'visit-1',
+      customerId: 'customer-1',
+      occurredAt: visit(1).occurredAt,
+      page: '/secret-page-1',
+      source: 'shop', // defaulted to the write key's source
+    });
+    expect(records.find((record) => record.value.eventId === 'purchase-3')?.value).toEqual(
+      (({ type: _type, ...wire }) => wire)(purchase(3)),
+    );
+    expect(await recordCount(admin, visits)).toBe(3);
+    expect(await recordCount(admin, purchases)).toBe(2);
+
+    // Request logs: one line per request, without the payload's personal data.
+    const requestLines = lines.filter((line) => line.includes('"msg":"request"'));
+    expect(requestLines).toHaveLength(1);
+    expect(JSON.parse(requestLines[0]!)).toMatchObject({
+      method: 'POST',
+      route: '/v1/events',
+      status: 202,
+      source: 'shop',
+    });
+    expect(lines.join('\n')).not.toMatch(/customer-|secret-page|visit-1|order-3/);
+
+    const metrics = await get<string>(`${collector.url}/metrics`);
+    expect(metrics.body).toMatch(
+      /pulse_collector_events_total\{type="visit",outcome="accepted"\} 3/,
+    );
+    expect(metrics.body).toMatch(
+      /pulse_collector_events_total\{type="purchase",outcome="rejected"\} 1/,
+    );
+  });
+
+  it('answers 401 for a missing or unknown write key, in the header or the body, and produces nothing', async () => {
+    const { url, visits } = await collectorWithTopics();
+    const batch = { events: [visit(1)] };
+    const answers = [
+      await post(url, batch),
+      await post(url, batch, bearer('not-a-key-0123456789')),
+      await post(url, batch, bearer(shopKey.slice(0, -1))),
+      await post(url, batch, {
+        authorization: `Basic ${Buffer.from(`${shopKey}:`).toString('base64')}`,
+      }),
+      await post(url, { ...batch, writeKey: 'not-a-key-0123456789' }),
+      // A wrong header key is not rescued by a right body key.
+      await post(url, { ...batch, writeKey: shopKey }, bearer('not-a-key-0123456789')),
+    ];
+    for (const answer of answers) {
+      expect(answer.status).toBe(401);
+      expect(answer.body).toMatchObject({
+        error: 'unauthorized',
+        message: expect.stringMatching(/write key/),
+      });
+    }
+    expect(await recordCount(admin, visits)).toBe(0);
+  });
+
+  it('answers 400 with a clear message for empty, non-JSON or malformed bodies, and produces nothing', async () => {
+    const { url, visits } = await collectorWithTopics();
+    const cases: [unknown, string, RegExp][] = [
+      ['', 'empty_body', /empty/],
+      ['{"events": [', 'invalid_json', /not valid JSON/],
+      ['[1,2]', 'invalid_body', /JSON object/],
+      [{}, 'invalid_body', /events must be an array/],
+      [{ events: [] }, 'empty_batch', /empty/],
+    ];
+    for (const [body, error, message] of cases) {
+      const answer = await post(url, body, bearer(shopKey));
+      expect(answer.status, JSON.stringify(body)).toBe(400);
+      expect(answer.body).toMatchObject({ error, message: expect.stringMatching(message) });
+    }
+    const plain = await fetch(url, {
+      method: 'POST',
+      headers: { ...bearer(shopKey), 'content-type': 'application/xml' },
+      body: '<a/>',
+    });
+    expect(plain.status).toBe(415);
+    expect(await recordCount(admin, visits)).toBe(0);
+  });
+
+  it('answers 413 for too many bytes or too many events, and produces nothing', async () => {
+    const { url, visits } = await collectorWithTopics({ maxBodyBytes: 4096, maxEventsPerBatch: 3 });
+    const tooManyBytes = { events: [{ ...visit(1), page: 'x'.repeat(5000) }] };
+    const bytesAnswer = await post(url, tooManyBytes, bearer(shopKey));
+    expect(bytesAnswer.status).toBe(413);
+    expect(bytesAnswer.body).toMatchObject({
+      error: 'body_too_large',
+      message: expect.stringMatching(/4096 bytes/),
+    });
+    const countAnswer = await post(
+      url,
+      { events: [visit(1), visit(2), visit(3), visit(4)] },
+      bearer(shopKey),
+    );
+    expect(countAnswer.status).toBe(413);
+    expect(countAnswer.body).toMatchObject({
+      error: 'batch_too_large',
+      message: expect.stringMatching(/at most 3/),
+    });
+    expect(await recordCount(admin, visits)).toBe(0);
+    // The limit is the limit, not a lower one: exactly 3 events pass.
+    expect(
+      (await post(url, { events: [visit(1), visit(2), visit(3)] }, bearer(shopKey))).status,
+    ).toBe(202);
+  });
+
+  it('answers 429 with Retry-After once a write key spent its burst, without slowing other keys', async () => {
+    const { url, visits } = await collectorWithTopics({
+      rateLimitPerSecond: 0.2,
+      rateLimitBurst: 2,
+    });
+    const statuses: number[] = [];
+    let limited: Awaited<ReturnType<typeof post>> | undefined;
+    for (let request = 0; request < 3; request += 1) {
+      const answer = await post(url, { events: [visit(request)] }, bearer(shopKey));
+      statuses.push(answer.status);
+      if (answer.status === 429) limited = answer;
+    }
+    expect(statuses).toEqual([202, 202, 429]);
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(limited?.body).toMatchObject({ error: 'rate_limited' });
+    expect((await post(url, { events: [visit(9)] }, bearer(ordersKey))).status).toBe(202);
+    // The limited request produced nothing: two from shop, one from orders.
+    expect(await recordCount(admin, visits)).toBe(3);
+  });
+
+  it('serves browser trackers: CORS for configured origins, text/plain beacons with the key in the body', async () => {
+    const { url, visits } = await collectorWithTopics();
+    const preflight = await fetch(url, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/authorization/);
+    const foreign = await fetch(url, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+
+    const beacon = await fetch(url, {
+      method: 'POST',
+      headers: { origin: ORIGIN, 'content-type': 'text/plain;charset=UTF-8' },
+      body: JSON.stringify({ writeKey: shopKey, events: [visit(1)] }),
+    });
+    expect(beacon.status).toBe(202);
+    expect(beacon.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(beacon.headers.get('access-control-expose-headers')).toMatch(/retry-after/i);
+    expect(await recordCount(admin, visits)).toBe(1);
+  });
+
+  it('serves /healthz, /readyz and an OpenAPI document generated from the schemas', async () => {
+    const { collector } = await collectorWithTopics();
+    expect((await get(`${collector.url}/healthz`)).status).toBe(200);
+    // Ready once the producer has connected (it connects in the background after listen).
+    await waitFor('the collector to be ready', async () =>
+      (await get(`${collector.url}/readyz`)).status === 200 ? true : undefined,
+    );
+    const openApi = await get<{
+      paths: Record<string, unknown>;
+      components: {
+        schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
+      };
+    }>(`${collector.url}/openapi.json`);
+    expect(openApi.status).toBe(200);
+    expect(Object.keys(openApi.body.paths)).toContain('/v1/events');
+    const purchaseSchema = openApi.body.components.schemas.PurchaseEvent;
+    expect(purchaseSchema?.required).toEqual(
+      expect.arrayContaining([
+        'type',
+        'eventId',
+        'customerId',
+        'occurredAt',
+        'orderId',
+        'amountMinor',
+        'currency',
+      ]),
+    );
+    expect(purchaseSchema?.properties?.currency).toMatchObject({ pattern: '^[A-Z]{3}$' });
+  });
+});
