@@ -75,7 +75,7 @@ describe('signals through Kafka', () => {
         });
       }
     }
-    await startTestProfiler(config);
+    const profiler = await startTestProfiler(config);
     const state = await waitFor(
       'all events committed',
       async () => {
@@ -115,6 +115,12 @@ describe('signals through Kafka', () => {
         expect(signal.evidence).toEqual(oracle.evidence);
       }
     }
+
+    // Measured, not asserted: stream time passing a due time → signal acknowledged on its topic.
+    const delay = (await profiler.metrics.registry.getMetricsAsJSON()).find(
+      (metric) => metric.name === 'pulse_signal_delay_seconds',
+    );
+    console.log('signal delay histogram (s):', JSON.stringify(delay?.values));
 
     // The scenarios, by hand.
     const kindsOf = (customerId: string) =>

@@ -60,6 +60,12 @@ export class ProfilerMetrics {
     labelNames: ['kind', 'mode'] as const,
     registers: [this.registry],
   });
+  readonly signalDelay = new Histogram({
+    name: 'pulse_signal_delay_seconds',
+    help: 'From the commit that decided a signal (stream time passed its due time) to its acknowledgement on the signal topic',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
   readonly signalsRelayed = new Counter({
     name: 'pulse_signals_relayed_total',
     help: 'Outbox entries produced to Kafka',

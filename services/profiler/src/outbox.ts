@@ -9,7 +9,13 @@ import { encodeSignalJson } from '@pulse/contracts';
  * repeat a send, never lose one.
  */
 export type OutboxEntry =
-  | { type: 'signal'; topic: string; signal: Signal }
+  | {
+      type: 'signal';
+      topic: string;
+      signal: Signal;
+      /** Wall clock of the commit that decided it: the start of the signal-delay measure. */
+      decidedAtWallMs?: number;
+    }
   | {
       type: 'dead-letter';
       topic: string;

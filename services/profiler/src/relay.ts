@@ -81,6 +81,15 @@ export class OutboxRelay {
         if (entries.length === 0) return;
         const emittedAtMs = this.options.nowMs();
         await this.producer.send(entries.map((entry) => this.toRecord(entry, emittedAtMs)));
+        const acknowledgedAtMs = this.options.nowMs();
+        for (const entry of entries) {
+          const decided = decodeOutboxEntry(entry.payload);
+          if (decided.type === 'signal' && decided.decidedAtWallMs !== undefined) {
+            this.metrics.signalDelay.observe(
+              Math.max(0, acknowledgedAtMs - decided.decidedAtWallMs) / 1000,
+            );
+          }
+        }
         await this.store.ackOutbox(entries.map((entry) => entry.id));
         this.metrics.signalsRelayed.inc(entries.length);
       }
