@@ -34,6 +34,7 @@ export function replayInProcess(
     follow?: boolean;
     rules?: RulesConfig;
     signal?: AbortSignal;
+    progressIntervalMs?: number;
   } = {},
 ): Promise<ReplayResult> {
   return runReplay({
@@ -43,7 +44,7 @@ export function replayInProcess(
     logger: pino({ level: 'silent' }),
     from: options.from ?? { kind: 'earliest' },
     follow: options.follow ?? false,
-    progressIntervalMs: 200,
+    progressIntervalMs: options.progressIntervalMs ?? 200,
     ...(options.signal ? { signal: options.signal } : {}),
   });
 }

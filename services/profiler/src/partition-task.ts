@@ -91,6 +91,11 @@ export class PartitionTask {
     return this.state === 'active';
   }
 
+  /** Another writer took the partition's state (a replay's task after `pulse promote`, …). */
+  isFenced(): boolean {
+    return this.state === 'fenced';
+  }
+
   streamTimeMs(): number | null {
     return this.meta?.streamTimeMs ?? null;
   }
@@ -133,8 +138,11 @@ export class PartitionTask {
   }
 
   handleBatch(batch: InputBatch, control: BatchControl): Promise<void> {
+    // The claim queued before this work, not one queued after it: awaiting a later claim from
+    // inside the queue would wait for itself (a re-claim while a batch is queued deadlocked).
+    const claimed = this.ready;
     return this.serialize(async () => {
-      await this.ready;
+      await claimed;
       for (
         let start = 0;
         start < batch.messages.length;
@@ -156,8 +164,9 @@ export class PartitionTask {
    * time up to `idleStreamTimeMs` (the low watermark of the group's active partitions).
    */
   tick(idleStreamTimeMs?: number): Promise<void> {
+    const claimed = this.ready;
     return this.serialize(async () => {
-      await this.ready;
+      await claimed;
       if (this.state !== 'active') return;
       // A paused topic waits only for a topic that still has records to deliver.
       for (const topic of [...this.paused.keys()]) {
@@ -440,7 +449,7 @@ export class PartitionTask {
           : signal.kind === 'ready_to_buy'
             ? config.readyToBuyTopic
             : config.lapseTopic;
-      outbox.push({ type: 'signal', topic: target, signal });
+      outbox.push({ type: 'signal', topic: target, signal, decidedAtWallMs: nowMs });
     };
     // The outage guard (see hold.ts): lapses that silence of the input could explain are
     // held, not sent; a customer who comes back while held is never alerted.

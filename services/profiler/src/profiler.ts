@@ -153,6 +153,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   };
 
   const open = (partition: number): OwnedPartition => {
+    const openedIn = namespace;
     const store = new PartitionStore(redis, namespace, partition, config.keyPrefix);
     const relay = new OutboxRelay(
       store,
@@ -170,8 +171,13 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       metrics,
       logger,
       nowMs,
-      seek: (topic, offset) => consumer.seek(topic, partition, offset),
-      pause: (topic) => consumer.pause(topic, [partition]),
+      // A task of a namespace no longer live (issue 7) must not move or pause the consumer.
+      seek: (topic, offset) => {
+        if (openedIn === namespace) consumer.seek(topic, partition, offset);
+      },
+      pause: (topic) => {
+        if (openedIn === namespace) consumer.pause(topic, [partition]);
+      },
       resume: (topic) => consumer.resume(topic, [partition]),
       commitHint: (positions) =>
         consumer.commitHint(positions.map((position) => ({ ...position, partition }))),
@@ -302,6 +308,12 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       if (nowMs() >= retired.untilMs && (await retired.store.outboxLength()) === 0)
         retiredRelays.splice(retiredRelays.indexOf(retired), 1);
     }
+    // Right after a switch a replay still running in the namespace may fence our claims
+    // once more before it sees the promotion and stops; a fenced task might then get no batch
+    // to re-claim on (its input paused, the other caught up), so the tick takes it back.
+    for (const [partition, entry] of owned) {
+      if (entry.task.isFenced() && assignment.has(partition) && !stopping) claim(partition, entry);
+    }
     const live = await readLiveNamespace(redis, config.keyPrefix);
     if (live === namespace || stopping) return;
     logger.info({ from: namespace, to: live }, 'live namespace changed; re-opening partitions');
@@ -313,6 +325,9 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
         store: entry.relay.partitionStore,
         untilMs: nowMs() + 10 * config.tickIntervalMs,
       });
+      // The old task may have paused an input that ran ahead; the new one starts unpaused.
+      for (const topic of [config.visitsTopic, config.purchasesTopic])
+        consumer.resume(topic, [partition]);
       const next = open(partition);
       owned.set(partition, next);
       claim(partition, next);

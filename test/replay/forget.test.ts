@@ -1,0 +1,103 @@
+/*
+ * Issue 7: `pulse forget <customerId>` deletes the customer's state in every namespace and
+ * records the (hashed) id, so neither the live profiler (their events keep coming) nor a later
+ * replay of the whole log (their past events are still in Kafka) brings them back. Everyone
+ * else is untouched: the replay still equals the live namespace for every other customer.
+ */
+import { Redis } from 'ioredis';
+import { describe, expect, inject, it } from 'vitest';
+import type { CustomerEvent } from '@pulse/core';
+import { forgottenKey, hashCustomerId } from '@pulse/store';
+import { generatePopulation } from '@pulse/test-kit';
+import { runPulse } from '../support/cli.ts';
+import { connectedAdmin, connectedProducer, uniqueName } from '../support/infra.ts';
+import {
+  createProfilerTopics,
+  readStoredState,
+  startTestProfiler,
+  testProfilerConfig,
+} from '../support/profiler.ts';
+import {
+  cliEnv,
+  expectTwinNamespaces,
+  inNamespace,
+  produceLog,
+  replayInProcess,
+  waitForNamespaceDone,
+} from '../support/replay.ts';
+
+const PARTITIONS = 2;
+const HOUR_MS = 3_600_000;
+
+describe('pulse forget', () => {
+  it('removes a customer everywhere; neither new events nor a replay resurrect them', async () => {
+    const topics = await createProfilerTopics(PARTITIONS);
+    const events: CustomerEvent[] = [
+      ...generatePopulation({
+        customers: 60,
+        startMs: Date.UTC(2026, 0, 1),
+        durationDays: 60,
+        seed: 17,
+        shuffleWithinMs: 6 * HOUR_MS,
+      }).events(),
+    ];
+    const producer = await connectedProducer();
+    await produceLog(producer, events, topics);
+    const admin = await connectedAdmin();
+    const live = testProfilerConfig(topics, { idleAfterMs: 600_000, outageGapMs: 96 * HOUR_MS });
+    const profiler = await startTestProfiler(live);
+    await waitForNamespaceDone(admin, live, PARTITIONS);
+
+    const forgotten = events[0]!.customerId;
+    const env = cliEnv(live);
+    expect((await runPulse(['profile', forgotten, '--json'], env)).code).toBe(0);
+    const result = await runPulse(['forget', forgotten], env);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(
+      new RegExp(`forgot ${forgotten} in 1 namespace\\(s\\): 1 profile`),
+    );
+    const gone = await runPulse(['profile', forgotten], env);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/no profile for customer/);
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      // The record holds a hash, not the id.
+      const members = await redis.smembers(forgottenKey(live.keyPrefix));
+      expect(members).toEqual([hashCustomerId(forgotten)]);
+    } finally {
+      redis.disconnect();
+    }
+
+    // Their events keep arriving: the live profiler consumes them and applies none.
+    const later = events
+      .filter((event) => event.customerId === forgotten)
+      .slice(-5)
+      .map((event, index) => ({ ...event, eventId: `${event.eventId}-again-${index}` }));
+    await produceLog(producer, later, topics);
+    await waitForNamespaceDone(admin, live, PARTITIONS);
+    const forgottenCount = async () =>
+      (
+        await profiler.metrics.registry.getSingleMetric('pulse_events_forgotten_total')?.get()
+      )?.values.reduce((sum, sample) => sum + sample.value, 0) ?? 0;
+    expect(await forgottenCount()).toBe(later.length);
+
+    const replayed = await replayInProcess(
+      inNamespace(live, 'v2', { groupId: uniqueName('replay'), signalMode: 'suppress' }),
+    );
+    expect(replayed.stoppedBecause).toBe('caught-up');
+    const skipped = await replayed.metrics.registry
+      .getSingleMetric('pulse_events_forgotten_total')
+      ?.get();
+    expect(skipped?.values.reduce((sum, sample) => sum + sample.value, 0)).toBe(
+      events.filter((event) => event.customerId === forgotten).length + later.length,
+    );
+
+    const v1 = await readStoredState(live, PARTITIONS);
+    const v2 = await readStoredState(inNamespace(live, 'v2'), PARTITIONS);
+    for (const state of [v1, v2])
+      for (const partition of state.values()) expect(partition.profiles.has(forgotten)).toBe(false);
+    const others = new Set(events.map((event) => event.customerId));
+    others.delete(forgotten);
+    expect(expectTwinNamespaces(v1, v2)).toBe(others.size);
+  });
+});
