@@ -126,6 +126,22 @@ export function committedTotal(state: Map<number, StoredPartition>): bigint {
   return total;
 }
 
+/** Each partition's events in event-time order: the input of a clean single pass. */
+export function eventsByPartition(
+  events: Iterable<CustomerEvent>,
+  partitionOf: (customerId: string) => number,
+): Map<number, CustomerEvent[]> {
+  const byPartition = new Map<number, CustomerEvent[]>();
+  for (const event of events) {
+    const partition = partitionOf(event.customerId);
+    const list = byPartition.get(partition) ?? [];
+    list.push(event);
+    byPartition.set(partition, list);
+  }
+  for (const list of byPartition.values()) list.sort((a, b) => a.occurredAtMs - b.occurredAtMs);
+  return byPartition;
+}
+
 /**
  * The oracle (the way Kafka's exactly-once system test recomputes expected results from the
  * input log): one clean pass of the core alone over each partition's events in event-time
@@ -138,16 +154,9 @@ export function expectedProfiles(
   finalStreamTimeOf: (partition: number) => number,
   rules: RulesConfig = defaultRulesConfig,
 ): Map<string, Profile> {
-  const byPartition = new Map<number, CustomerEvent[]>();
-  for (const event of events) {
-    const partition = partitionOf(event.customerId);
-    const list = byPartition.get(partition) ?? [];
-    list.push(event);
-    byPartition.set(partition, list);
-  }
+  const byPartition = eventsByPartition(events, partitionOf);
   const expected = new Map<string, Profile>();
   for (const [partition, list] of byPartition) {
-    list.sort((a, b) => a.occurredAtMs - b.occurredAtMs);
     let newestMs = Number.NEGATIVE_INFINITY;
     for (const event of list) {
       newestMs = Math.max(newestMs, event.occurredAtMs);

@@ -9,6 +9,7 @@ import {
   type Signal,
 } from '@pulse/core';
 import { uniqueName, testConsumer } from './infra.ts';
+import { eventsByPartition } from './profiler.ts';
 
 export interface ReceivedSignal {
   topic: string;
@@ -50,19 +51,12 @@ export function expectedSignals(
   finalStreamTimeOf: (partition: number) => number,
   rules: RulesConfig = defaultRulesConfig,
 ): Map<string, Signal> {
-  const byPartition = new Map<number, CustomerEvent[]>();
-  for (const event of events) {
-    const partition = partitionOf(event.customerId);
-    const list = byPartition.get(partition) ?? [];
-    list.push(event);
-    byPartition.set(partition, list);
-  }
+  const byPartition = eventsByPartition(events, partitionOf);
   const signals = new Map<string, Signal>();
   const record = (list: readonly Signal[]): void => {
     for (const signal of list) signals.set(signal.signalId, signal);
   };
   for (const [partition, list] of byPartition) {
-    list.sort((a, b) => a.occurredAtMs - b.occurredAtMs);
     const profiles = new Map<string, Profile>();
     const fireDue = (streamTimeMs: number): void => {
       for (const [customerId, profile] of profiles) {

@@ -6,3 +6,4 @@ export {
   type ConnectionEnv,
 } from './connections.ts';
 export { ConfigError, type ConfigErrorCode } from './errors.ts';
+export { accessKeyListSchema, AccessKeyRing, bearerToken, type AccessKey } from './access-keys.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { accessKeyListSchema } from '@pulse/config';
 
 /**
  * The collector's own settings (connections come from @pulse/config). Units are in the names.
@@ -27,39 +28,11 @@ export const collectorDefaults = {
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name');
 
 /** `source1:key1,source2:key2`: which source a write key belongs to (keys at least 16 chars). */
-export const writeKeysSchema = z
-  .string()
-  .min(1, 'set at least one source:key pair')
-  .transform((text) =>
-    text
-      .split(',')
-      .map((pair) => pair.trim())
-      .filter(Boolean)
-      .map((pair) => {
-        const separator = pair.indexOf(':');
-        return separator < 0
-          ? { source: '', key: pair }
-          : { source: pair.slice(0, separator), key: pair.slice(separator + 1) };
-      }),
-  )
-  .pipe(
-    z
-      .array(
-        z.object({
-          source: z
-            .string()
-            .regex(/^[a-zA-Z0-9._-]{1,64}$/, 'each entry is source:key, source of [a-zA-Z0-9._-]'),
-          key: z.string().min(16, 'write keys must be at least 16 characters'),
-        }),
-      )
-      .min(1, 'set at least one source:key pair'),
-  )
-  .refine((keys) => new Set(keys.map((entry) => entry.key)).size === keys.length, {
-    error: 'the same key is listed twice',
-  })
-  .refine((keys) => new Set(keys.map((entry) => entry.source)).size === keys.length, {
-    error: 'the same source is listed twice',
-  });
+export const writeKeysSchema = accessKeyListSchema({
+  keyWord: 'write',
+  ownerWord: 'source',
+  uniqueOwners: true,
+}).transform((keys) => keys.map(({ owner, key }) => ({ source: owner, key })));
 
 export type WriteKey = z.output<typeof writeKeysSchema>[number];
 

@@ -1,36 +1,17 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { AccessKeyRing } from '@pulse/config';
 import type { WriteKey } from './config.ts';
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
+export { bearerToken } from '@pulse/config';
 
-/**
- * Which source a presented write key belongs to, or undefined. Both sides are hashed to a
- * fixed length and every configured key is compared, so the time taken says nothing about how
- * much of a key matched, nor which entry did.
- */
+/** Which source a presented write key belongs to, or undefined (constant-time, see AccessKeyRing). */
 export class WriteKeyRing {
-  private readonly entries: { source: string; digest: Buffer }[];
+  private readonly ring: AccessKeyRing;
 
   constructor(keys: readonly WriteKey[]) {
-    this.entries = keys.map((entry) => ({ source: entry.source, digest: digest(entry.key) }));
+    this.ring = new AccessKeyRing(keys.map(({ source, key }) => ({ owner: source, key })));
   }
 
   sourceOf(presented: string | undefined): string | undefined {
-    if (presented === undefined || presented === '') return undefined;
-    const given = digest(presented);
-    let match: string | undefined;
-    for (const entry of this.entries) {
-      if (timingSafeEqual(given, entry.digest)) match = entry.source;
-    }
-    return match;
+    return this.ring.ownerOf(presented);
   }
-}
-
-/** The key of `Authorization: Bearer <key>`; undefined when the header is absent or another scheme. */
-export function bearerToken(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
 }

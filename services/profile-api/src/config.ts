@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
+import { accessKeyListSchema, AccessKeyRing, bearerToken } from '@pulse/config';
 
 /**
  * The profile API's settings (connections come from @pulse/config). Units in the names; parsed
@@ -20,34 +20,11 @@ export const profileApiDefaults = {
 };
 
 /** `name1:key1,name2:key2`: who a read key belongs to (keys at least 16 characters). */
-export const readKeysSchema = z
-  .string()
-  .min(1, 'set at least one name:key pair')
-  .transform((text) =>
-    text
-      .split(',')
-      .map((pair) => pair.trim())
-      .filter(Boolean)
-      .map((pair) => {
-        const separator = pair.indexOf(':');
-        return separator < 0
-          ? { name: '', key: pair }
-          : { name: pair.slice(0, separator), key: pair.slice(separator + 1) };
-      }),
-  )
-  .pipe(
-    z
-      .array(
-        z.object({
-          name: z.string().regex(/^[a-zA-Z0-9._-]{1,64}$/, 'each entry is name:key'),
-          key: z.string().min(16, 'read keys must be at least 16 characters'),
-        }),
-      )
-      .min(1, 'set at least one name:key pair'),
-  )
-  .refine((keys) => new Set(keys.map((entry) => entry.key)).size === keys.length, {
-    error: 'the same key is listed twice',
-  });
+export const readKeysSchema = accessKeyListSchema({
+  keyWord: 'read',
+  ownerWord: 'name',
+  uniqueOwners: false,
+}).transform((keys) => keys.map(({ owner, key }) => ({ name: owner, key })));
 
 export type ReadKey = z.output<typeof readKeysSchema>[number];
 
@@ -112,24 +89,15 @@ export function profileApiConfigFromEnv(
   } as Partial<ProfileApiConfig> & Pick<ProfileApiConfig, 'readKeys'>);
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
-/** Who a presented read key belongs to; every key compared in constant time (hashed first). */
+/** Who a presented read key (`Authorization: Bearer`) belongs to; constant-time, see AccessKeyRing. */
 export class ReadKeyRing {
-  private readonly entries: { name: string; digest: Buffer }[];
+  private readonly ring: AccessKeyRing;
 
   constructor(keys: readonly ReadKey[]) {
-    this.entries = keys.map((entry) => ({ name: entry.name, digest: digest(entry.key) }));
+    this.ring = new AccessKeyRing(keys.map(({ name, key }) => ({ owner: name, key })));
   }
 
   nameOf(authorization: string | undefined): string | undefined {
-    const presented = authorization ? /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1] : undefined;
-    if (!presented) return undefined;
-    const given = digest(presented);
-    let match: string | undefined;
-    for (const entry of this.entries) if (timingSafeEqual(given, entry.digest)) match = entry.name;
-    return match;
+    return this.ring.ownerOf(bearerToken(authorization));
   }
 }

@@ -1,16 +1,10 @@
-import { timingSafeEqual } from 'node:crypto';
 import Fastify from 'fastify';
+import { AccessKeyRing, bearerToken } from '@pulse/config';
 import type { ProfilerMetrics } from './metrics.ts';
 
 export interface OpsServer {
   port: number;
   close(): Promise<void>;
-}
-
-function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 /**
@@ -26,16 +20,20 @@ export async function startOpsServer(options: {
   isReady: () => boolean;
 }): Promise<OpsServer> {
   const app = Fastify({ logger: false });
+  const metricsKeys = options.token
+    ? new AccessKeyRing([{ owner: 'metrics', key: options.token }])
+    : undefined;
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
     const ready = options.isReady();
     return reply.code(ready ? 200 : 503).send({ ready });
   });
   app.get('/metrics', async (request, reply) => {
-    if (options.token) {
-      const header = request.headers.authorization ?? '';
-      const given = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : '';
-      if (!sameToken(given, options.token)) return reply.code(401).send({ error: 'unauthorized' });
+    if (
+      metricsKeys &&
+      metricsKeys.ownerOf(bearerToken(request.headers.authorization)) === undefined
+    ) {
+      return reply.code(401).send({ error: 'unauthorized' });
     }
     return reply
       .type(options.metrics.registry.contentType)
