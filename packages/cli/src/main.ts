@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerDemoCommand } from './commands/demo.ts';
 import { registerInfraCommands } from './commands/infra.ts';
 import { registerNamespaceCommands } from './commands/namespaces.ts';
 import { registerProfileCommand } from './commands/profile.ts';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
         'Pulse keeps a rolling behavioural profile of every customer from visit and purchase events',
         'on Kafka, stores it in Redis, and emits "lapsed" and "ready to buy" signals.',
         '',
+        'See it work: npx pulse demo                 # the whole system, a synthetic population',
         'Start here:  eval "$(npx pulse infra up)"   # a local Kafka + Redis + schema registry',
         '             npx pulse topics init          # create the topics',
       ].join('\n'),
@@ -26,6 +28,7 @@ export function buildProgram(): Command {
   registerProfileCommand(program);
   registerReplayCommand(program);
   registerNamespaceCommands(program);
+  registerDemoCommand(program);
   return program;
 }
 

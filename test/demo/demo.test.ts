@@ -1,0 +1,171 @@
+/*
+ * `pulse demo` end to end, small: a few hundred customers over two months of event time against
+ * the shared test stack (KAFKA_BROKERS / REDIS_URL / SCHEMA_REGISTRY_URL in its environment, so
+ * it starts no stack and names its topics and keys after a run id). Run twice with the same
+ * seed: the same signals and the same report. The report is opened in headless Chromium.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { buildScenario, FOUNDING_EXAMPLE_ID, type DemoSummary } from '@pulse/demo';
+import { launchChromium, renderReport } from '../../packages/demo/src/chromium.ts';
+import { connectedAdmin, testProcessEnv } from '../support/infra.ts';
+
+const REPO_ROOT = resolve(import.meta.dirname, '../..');
+const SEED = 11;
+const CUSTOMERS = 250;
+const MONTHS = 2;
+const PARTITIONS = 6;
+
+interface DemoJson {
+  summary: DemoSummary;
+  signals: {
+    signalId: string;
+    kind: string;
+    customerId: string;
+    detectedAt: string;
+    evidence: Record<string, unknown>;
+  }[];
+  names: { visits: string; keyPrefix: string };
+  origin: string;
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'pulse-demo-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function runDemo(name: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const args = [
+    join(REPO_ROOT, 'bin/pulse.mjs'),
+    'demo',
+    '--seed',
+    String(SEED),
+    '--customers',
+    String(CUSTOMERS),
+    '--months',
+    String(MONTHS),
+    '--partitions',
+    String(PARTITIONS),
+    '--report',
+    join(dir, `${name}.html`),
+    '--json',
+    join(dir, `${name}.json`),
+  ];
+  return new Promise((resolveRun) => {
+    execFile(
+      process.execPath,
+      args,
+      { cwd: dir, env: testProcessEnv(), timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
+        resolveRun({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+describe('pulse demo', () => {
+  it('flags the founding example, sums up, cleans up, and gives the same signals for the same seed', async () => {
+    const first = await runDemo('first');
+    expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
+    const second = await runDemo('second');
+    expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
+    const [a, b] = ['first', 'second'].map(
+      (name) => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as DemoJson,
+    ) as [DemoJson, DemoJson];
+
+    // It used the stack of the environment, under names of its own.
+    expect(a.origin).toBe('env');
+    expect(a.names.keyPrefix).not.toBe(b.names.keyPrefix);
+
+    // The founding example: a daily visitor gone silent, flagged within two weeks.
+    const lapse = a.signals.find(
+      (signal) => signal.customerId === FOUNDING_EXAMPLE_ID && signal.kind === 'lapsed',
+    );
+    expect(lapse, 'the founding example lapsed').toBeDefined();
+    expect(lapse!.evidence.usualLatencyDays).toBe(1);
+    expect(lapse!.evidence.daysSilent).toBeGreaterThanOrEqual(lapse!.evidence.hurdleDays as number);
+    expect(lapse!.evidence.daysSilent).toBeLessThan(14);
+    expect(a.summary.foundingExample).toEqual({
+      flagged: true,
+      daysSilent: lapse!.evidence.daysSilent,
+      detectedAt: lapse!.detectedAt,
+    });
+    expect(first.stdout).toContain('the founding example: a daily visitor gone silent');
+
+    // The summary: statuses of every customer with events, signals by kind, the dead letters.
+    const scenario = buildScenario({
+      seed: SEED,
+      customers: CUSTOMERS,
+      days: Math.round(MONTHS * 30.5),
+      collectorShare: 0.3,
+      partitions: PARTITIONS,
+    });
+    const withEvents = scenario.customers.filter((c) => c.firstSeenMs !== null).length;
+    const { statuses, signals } = a.summary;
+    expect(statuses.active + statuses.lapsed + statuses.unknown).toBe(withEvents);
+    expect(statuses.cameBack).toBeLessThanOrEqual(statuses.active);
+    const counted = { lapsed: 0, reactivated: 0, ready_to_buy: 0 } as Record<string, number>;
+    for (const signal of a.signals) counted[signal.kind]! += 1;
+    expect(signals).toEqual(counted);
+    expect(signals.lapsed).toBeGreaterThan(0);
+    expect(signals.reactivated).toBeGreaterThan(0);
+    // Every open episode is a lapsed profile, and every lapsed profile has its alert.
+    expect(statuses.lapsed).toBe(signals.lapsed - signals.reactivated);
+    expect(a.summary.deadLetters).toEqual({
+      total: 4,
+      byKind: { 'future-timestamp': 1, 'missing-id': 1, 'not-json': 1, 'schema-violation': 1 },
+    });
+    expect(a.summary.collectorRejected).toBe(1);
+    expect(a.summary.events.viaCollector).toBeGreaterThan(0);
+    expect(a.summary.events.direct).toBeGreaterThan(0);
+    expect(first.stdout).toContain('customers by status');
+    expect(first.stdout).toContain('signals by kind');
+
+    // Same seed, same signals (ids, kinds, customers, detectedAt, evidence) and the same report.
+    expect(b.signals).toEqual(a.signals);
+    expect(b.summary).toEqual(a.summary);
+    expect(readFileSync(join(dir, 'second.html'), 'utf8')).toBe(
+      readFileSync(join(dir, 'first.html'), 'utf8'),
+    );
+
+    // Nothing left behind on the shared stack: no topic, no key of either run.
+    const admin = await connectedAdmin();
+    const topics = await admin.listTopics();
+    const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 });
+    try {
+      for (const run of [a, b]) {
+        expect(topics.filter((topic) => topic.startsWith(run.names.visits.split('.')[0]!))).toEqual(
+          [],
+        );
+        const keys: string[] = [];
+        let cursor = '0';
+        do {
+          const [next, page] = await redis.scan(cursor, 'MATCH', `${run.names.keyPrefix}:*`);
+          keys.push(...page);
+          cursor = next;
+        } while (cursor !== '0');
+        expect(keys).toEqual([]);
+      }
+    } finally {
+      redis.disconnect();
+    }
+
+    // The report as a browser draws it.
+    const browser = await launchChromium();
+    try {
+      const rendered = await renderReport(browser, join(dir, 'first.html'));
+      expect(rendered.errors).toEqual([]);
+      expect(rendered.externalRequests).toEqual([]);
+      expect(rendered.timelineAreas).toBeGreaterThanOrEqual(2);
+      expect(rendered.episodeLines).toBe(2);
+      expect(rendered.activityBars).toBeGreaterThan(20);
+      expect(rendered.alertMarkers).toBe(1);
+      expect(rendered.hurdleBands).toBe(1);
+    } finally {
+      await browser.close();
+    }
+  }, 480_000);
+});
