@@ -10,8 +10,8 @@ export const APICURIO_VERSION = '3.0.9';
 
 const COMPLETE_MARKER = '.complete';
 
-function runMaven(args: string[], what: string): void {
-  const result = spawnSync('mvn', ['-B', '-q', ...args], { cwd: repoRoot(), encoding: 'utf8' });
+function runMaven(args: string[], what: string, cwd: string = repoRoot()): void {
+  const result = spawnSync('mvn', ['-B', '-q', ...args], { cwd, encoding: 'utf8' });
   if (result.error)
     throw new Error(`${what}: cannot run mvn (${result.error.message}); is Maven installed?`);
   if (result.status !== 0) {
@@ -63,10 +63,11 @@ export function ensureSchemaRegistryDistribution(log: (line: string) => void): s
       'dependency:unpack',
       `-Dartifact=io.apicurio:apicurio-registry-app:${APICURIO_VERSION}:zip:all`,
       `-DoutputDirectory=${dir}`,
-      // Without a pom the plugin would write its markers under ./${project.basedir}/target.
-      `-DmarkersDirectory=${join(dir, '.markers')}`,
     ],
     'resolving the schema registry',
+    // Without a pom the plugin writes its markers under ./${project.basedir}/target whatever
+    // -DmarkersDirectory says: run it in the cache folder so the repository stays clean.
+    dir,
   );
   if (!existsSync(jar))
     throw new Error(`resolving the schema registry: ${jar} missing after unpack`);

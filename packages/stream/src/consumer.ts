@@ -35,6 +35,8 @@ export interface PartitionedConsumerOptions {
   partitionsConsumedConcurrently: number;
   /** Where a partition with no committed position starts. Redis positions override it. */
   fromBeginning: boolean;
+  /** How often coalesced position hints go to Kafka (default 1000 ms). */
+  hintIntervalMs?: number;
 }
 
 export interface PartitionedConsumerHandlers {
@@ -116,15 +118,35 @@ export class PartitionedConsumer {
     this.consumer.seek({ topic, partition, offset });
   }
 
+  /** Positions waiting to be sent as a hint, by "topic/partition". */
+  private readonly pendingHints = new Map<
+    string,
+    { topic: string; partition: number; offset: string }
+  >();
+  private hintTimer: NodeJS.Timeout | undefined;
+
   /**
-   * Commits positions to Kafka as a hint for lag tools. Redis holds the truth; a failed hint
-   * (for instance during a rebalance) is harmless.
+   * Commits positions to Kafka as a hint for lag tools. Redis holds the truth, so the hint is
+   * neither awaited nor sent per batch: positions are coalesced and sent at most once per
+   * `hintIntervalMs` (an OffsetCommit round trip per batch cost the batch path its latency).
+   * A failed hint (for instance during a rebalance) is harmless.
    */
-  async commitHint(
-    positions: { topic: string; partition: number; offset: string }[],
-  ): Promise<void> {
-    if (positions.length === 0) return;
-    await this.consumer.commitOffsets(positions).catch(() => undefined);
+  commitHint(positions: { topic: string; partition: number; offset: string }[]): void {
+    for (const position of positions) {
+      this.pendingHints.set(`${position.topic}/${position.partition}`, position);
+    }
+    if (this.hintTimer !== undefined || this.pendingHints.size === 0) return;
+    this.hintTimer = setTimeout(() => {
+      this.hintTimer = undefined;
+      void this.flushHints();
+    }, this.options.hintIntervalMs ?? 1_000);
+    this.hintTimer.unref();
+  }
+
+  private async flushHints(): Promise<void> {
+    const positions = [...this.pendingHints.values()];
+    this.pendingHints.clear();
+    if (positions.length > 0) await this.consumer.commitOffsets(positions).catch(() => undefined);
   }
 
   pause(topic: string, partitions: number[]): void {
@@ -135,8 +157,11 @@ export class PartitionedConsumer {
     this.consumer.resume([{ topic, partitions }]);
   }
 
-  /** Leaves the group after the batch in hand is done. */
+  /** Leaves the group after the batch in hand is done (sending the last position hints first). */
   async stop(): Promise<void> {
+    clearTimeout(this.hintTimer);
+    this.hintTimer = undefined;
+    await this.flushHints();
     await this.consumer.disconnect();
   }
 }

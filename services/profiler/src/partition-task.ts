@@ -47,7 +47,7 @@ export interface PartitionTaskDeps {
   /** Stops / restarts fetching (topic, this partition). */
   pause(topic: string): void;
   resume(topic: string): void;
-  commitHint(positions: { topic: string; offset: string }[]): Promise<void>;
+  commitHint(positions: { topic: string; offset: string }[]): void;
   /** Log end offsets of the input topics for this partition. */
   fetchEndOffsets(): Promise<Map<string, { low: string; high: string }>>;
   /** Called after a commit that wrote outbox entries. */
@@ -692,7 +692,7 @@ export class PartitionTask {
           { topic, partition: String(this.partition) },
           Number(BigInt(batch.highWatermark) - BigInt(next)),
         );
-        await deps.commitHint([{ topic, offset: next }]);
+        deps.commitHint([{ topic, offset: next }]);
       }
     }
     if (streamTimeMs !== null)

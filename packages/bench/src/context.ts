@@ -1,0 +1,122 @@
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Redis } from 'ioredis';
+import { logLevel, type Admin, type Kafka } from 'kafkajs';
+import { loadConnectionEnv, redisClientOptions, type ConnectionEnv } from '@pulse/config';
+import { ensureKafkaClasspath, guardStack, startStack } from '@pulse/local-stack';
+import { createKafka, defaultTopicLayout, planTopics, type TOPICS } from '@pulse/stream';
+
+export const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+export const PULSE_BIN = resolve(REPO_ROOT, 'bin/pulse.mjs');
+
+export type TopicNames = { -readonly [K in keyof typeof TOPICS]: string };
+
+/** Connections the benchmark works with: the env's servers, or a stack of its own. */
+export interface BenchContext {
+  connection: ConnectionEnv;
+  /** The raw env settings handed to child processes. */
+  settings: Record<string, string>;
+  kafka: Kafka;
+  admin: Admin;
+  redis: Redis;
+  /** Unique per bench run: topics, groups and key prefixes carry it. */
+  runId: string;
+  startedStack: boolean;
+  log: (line: string) => void;
+  close(): Promise<void>;
+}
+
+export async function openContext(log: (line: string) => void): Promise<BenchContext> {
+  let settings: Record<string, string>;
+  let stopStack: (() => Promise<void>) | undefined;
+  if (process.env.KAFKA_BROKERS && process.env.REDIS_URL && process.env.SCHEMA_REGISTRY_URL) {
+    settings = {
+      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
+      REDIS_URL: process.env.REDIS_URL,
+      SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL,
+    };
+    log('using the Kafka, Redis and schema registry given in the environment');
+  } else {
+    log('starting a local Kafka, Redis and schema registry for the benchmark…');
+    const stack = await startStack({ detached: false, log });
+    guardStack(stack);
+    settings = { ...stack.settings };
+    stopStack = () => stack.stop();
+  }
+  // Only the connection variables: the bench's own stack wins over unrelated env.
+  const connection = loadConnectionEnv({ ...process.env, ...settings });
+  // The bench reports its own failures; kafkajs's retried, transient ones are noise here.
+  const kafka = createKafka(connection, { logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const redis = new Redis(connection.REDIS_URL, redisClientOptions(connection));
+  return {
+    connection,
+    settings,
+    kafka,
+    admin,
+    redis,
+    runId: `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`,
+    startedStack: stopStack !== undefined,
+    log,
+    async close() {
+      await admin.disconnect().catch(() => undefined);
+      redis.disconnect();
+      await stopStack?.();
+    },
+  };
+}
+
+/** The Kafka jars the stack runs from (also holds kafka-tools' perf test classes). */
+export function kafkaLibsDir(log: (line: string) => void): string {
+  return ensureKafkaClasspath(log);
+}
+
+export function topicNames(context: BenchContext, label: string): TopicNames {
+  const base = `bench.${context.runId}.${label}`;
+  return {
+    visits: `${base}.visits`,
+    purchases: `${base}.purchases`,
+    lapseSignals: `${base}.signals.lapse`,
+    readyToBuySignals: `${base}.signals.ready-to-buy`,
+    deadLetter: `${base}.dlq`,
+  };
+}
+
+export async function createTopics(
+  context: BenchContext,
+  names: TopicNames,
+  inputPartitions = defaultTopicLayout.inputPartitions,
+): Promise<void> {
+  // Not initTopics: kafkajs's own wait for leaders fails spuriously on a busy broker.
+  const plan = planTopics({ ...defaultTopicLayout, inputPartitions }, names as typeof TOPICS);
+  await context.admin.createTopics({ topics: plan, waitForLeaders: false });
+  // Wait until every partition has a leader: kafkajs's own wait is not reliable on a fresh broker.
+  const all = Object.values(names);
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const metadata = await context.admin.fetchTopicMetadata({ topics: all }).catch(() => undefined);
+    if (metadata?.topics.every((topic) => topic.partitions.every((p) => p.leader >= 0))) return;
+    await new Promise((done) => setTimeout(done, 100));
+  }
+  throw new Error(`topics ${all.join(', ')} have no leaders`);
+}
+
+const deleted = new Set<string>();
+
+export async function deleteTopics(context: BenchContext, names: TopicNames): Promise<void> {
+  const topics = Object.values(names).filter((topic) => !deleted.has(topic));
+  topics.forEach((topic) => deleted.add(topic));
+  if (topics.length > 0) await context.admin.deleteTopics({ topics }).catch(() => undefined);
+}
+
+/** Removes every Redis key under a prefix (the bench's namespaces), without blocking Redis. */
+export async function dropKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = '0';
+  let dropped = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    if (keys.length > 0) dropped += await redis.unlink(...keys);
+  } while (cursor !== '0');
+  return dropped;
+}

@@ -1,0 +1,206 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Redis } from 'ioredis';
+import { maxEventField, offsetField, partitionKeys } from '@pulse/store';
+import { PULSE_BIN, REPO_ROOT, type BenchContext, type TopicNames } from './context.ts';
+
+/** Next offset to read, per input partition and topic. */
+export type Offsets = Map<number, Map<string, number>>;
+
+export async function endOffsets(context: BenchContext, topics: TopicNames): Promise<Offsets> {
+  const ends: Offsets = new Map();
+  for (const topic of [topics.visits, topics.purchases]) {
+    for (const { partition, high } of await context.admin.fetchTopicOffsets(topic)) {
+      const byTopic = ends.get(partition) ?? new Map<string, number>();
+      byTopic.set(topic, Number(high));
+      ends.set(partition, byTopic);
+    }
+  }
+  return ends;
+}
+
+export function totalOf(offsets: Offsets): number {
+  let total = 0;
+  for (const byTopic of offsets.values()) for (const offset of byTopic.values()) total += offset;
+  return total;
+}
+
+/** The positions the profiler committed to Redis (with its profiles, in the same script). */
+export async function committedOffsets(
+  redis: Redis,
+  keyPrefix: string,
+  namespace: string,
+  topics: TopicNames,
+  partitions: number,
+): Promise<{ offsets: Offsets; streamTimeMs: Map<number, number> }> {
+  const pipeline = redis.pipeline();
+  for (let partition = 0; partition < partitions; partition += 1) {
+    pipeline.hmget(
+      partitionKeys(namespace, partition, keyPrefix).meta,
+      offsetField(topics.visits),
+      offsetField(topics.purchases),
+      'streamTimeMs',
+      maxEventField(topics.visits),
+    );
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  const offsets: Offsets = new Map();
+  const streamTimeMs = new Map<number, number>();
+  replies.forEach(([error, reply], partition) => {
+    if (error) throw error;
+    const [visits, purchases, stream] = reply as (string | null)[];
+    offsets.set(
+      partition,
+      new Map([
+        [topics.visits, Number(visits ?? 0)],
+        [topics.purchases, Number(purchases ?? 0)],
+      ]),
+    );
+    if (stream !== null && stream !== undefined) streamTimeMs.set(partition, Number(stream));
+  });
+  return { offsets, streamTimeMs };
+}
+
+export function reached(committed: Offsets, wanted: Offsets): boolean {
+  for (const [partition, byTopic] of wanted) {
+    for (const [topic, offset] of byTopic) {
+      if ((committed.get(partition)?.get(topic) ?? 0) < offset) return false;
+    }
+  }
+  return true;
+}
+
+export interface ProfilerSettings {
+  namespace: string;
+  keyPrefix: string;
+  groupId: string;
+  topics: TopicNames;
+  /** Extra PULSE_* settings. */
+  env?: Record<string, string>;
+  /** Extra node flags (e.g. --cpu-prof). */
+  nodeArgs?: string[];
+}
+
+/** `pulse run profiler` as production runs it: a child process configured by env. */
+export function spawnProfiler(context: BenchContext, settings: ProfilerSettings): ChildProcess {
+  const child = spawn(
+    process.execPath,
+    [...(settings.nodeArgs ?? []), PULSE_BIN, 'run', 'profiler'],
+    {
+      cwd: REPO_ROOT,
+      env: {
+        ...process.env,
+        ...context.settings,
+        PULSE_NAMESPACE: settings.namespace,
+        PULSE_KEY_PREFIX: settings.keyPrefix,
+        PULSE_GROUP_ID: settings.groupId,
+        PULSE_VISITS_TOPIC: settings.topics.visits,
+        PULSE_PURCHASES_TOPIC: settings.topics.purchases,
+        PULSE_LAPSE_TOPIC: settings.topics.lapseSignals,
+        PULSE_READY_TO_BUY_TOPIC: settings.topics.readyToBuySignals,
+        PULSE_DLQ_TOPIC: settings.topics.deadLetter,
+        PULSE_METRICS_PORT: '0',
+        PULSE_LOG_LEVEL: 'warn',
+        ...settings.env,
+      },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
+  let tail = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-4_000);
+  });
+  child.once('exit', (code, signal) => {
+    if (code !== 0 && code !== null && signal === null)
+      context.log(
+        `a profiler exited with code ${code}: ${tail.trim().split('\n').slice(-3).join(' | ')}`,
+      );
+  });
+  return child;
+}
+
+export async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+export async function usedMemory(redis: Redis): Promise<number> {
+  const info = await redis.info('memory');
+  const match = /used_memory:(\d+)/.exec(info);
+  if (!match) throw new Error('INFO memory has no used_memory');
+  return Number(match[1]);
+}
+
+export interface DrainOptions {
+  instances: number;
+  settings: ProfilerSettings;
+  partitions: number;
+  onProgress?: (committed: number, wanted: number) => void;
+}
+
+export interface DrainResult {
+  events: number;
+  /** From spawning the profilers to the last committed offset. */
+  seconds: number;
+  eventsPerSecond: number;
+  /** From the first commit to the last one (start-up and group join left out). */
+  steadySeconds: number;
+  steadyEventsPerSecond: number;
+}
+
+/**
+ * Starts `instances` profilers on a pre-produced log and clocks them until Redis holds the
+ * positions of every record (the profiles of a batch commit in the same script as its
+ * positions, so this is "drained to the last committed offset"). The profilers are stopped
+ * (SIGTERM) before returning; their state stays in Redis.
+ */
+export async function drain(context: BenchContext, options: DrainOptions): Promise<DrainResult> {
+  const { settings } = options;
+  const wanted = await endOffsets(context, settings.topics);
+  const events = totalOf(wanted);
+  const startedAt = performance.now();
+  const children = Array.from({ length: options.instances }, () =>
+    spawnProfiler(context, settings),
+  );
+  let firstCommitAt: number | undefined;
+  let firstCommitted = 0;
+  try {
+    for (;;) {
+      const dead = children.find((child) => child.exitCode !== null || child.signalCode !== null);
+      if (dead) throw new Error('a profiler stopped before the log was drained');
+      const { offsets } = await committedOffsets(
+        context.redis,
+        settings.keyPrefix,
+        settings.namespace,
+        settings.topics,
+        options.partitions,
+      );
+      const committed = totalOf(offsets);
+      if (committed > 0 && firstCommitAt === undefined) {
+        firstCommitAt = performance.now();
+        firstCommitted = committed;
+      }
+      options.onProgress?.(committed, events);
+      if (reached(offsets, wanted)) break;
+      await new Promise((done) => setTimeout(done, 50));
+    }
+    const endedAt = performance.now();
+    const seconds = (endedAt - startedAt) / 1000;
+    const steadySeconds = Math.max(0.001, (endedAt - (firstCommitAt ?? startedAt)) / 1000);
+    return {
+      events,
+      seconds,
+      eventsPerSecond: events / seconds,
+      steadySeconds,
+      steadyEventsPerSecond: (events - firstCommitted) / steadySeconds,
+    };
+  } finally {
+    await Promise.all(children.map((child) => stopChild(child)));
+  }
+}

@@ -1,0 +1,379 @@
+// @pulse/bench: `pulse bench` — throughput, latency, memory, replay and signal delay of Pulse on
+// this machine, side by side with a naive baseline, raw Kafka clients and the servers' own
+// perf tools. A benchmark, not a test: nothing here asserts a timing.
+import { cpus, totalmem } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { partitionKeys } from '@pulse/store';
+import { generatePopulation } from '@pulse/test-kit';
+import { kafkaCeilings, redisCeilings, type Ceilings } from './ceilings.ts';
+import {
+  createTopics,
+  deleteTopics,
+  dropKeys,
+  kafkaLibsDir,
+  openContext,
+  topicNames,
+  type BenchContext,
+} from './context.ts';
+import { drain, usedMemory } from './drain.ts';
+import { measureLatency } from './latency.ts';
+import { runNaive } from './naive.ts';
+import { preproduce } from './produce.ts';
+import { rawConsume, type KafkaClientName } from './raw-consume.ts';
+import { runReplayPhase } from './replay-phase.ts';
+import { renderMarkdown, type BenchReport } from './report.ts';
+import { measureSignalDelay } from './signal-delay.ts';
+import { spread } from './stats.ts';
+import { buildWorkload, DAY_MS, DEFAULT_START_MS, wireJson, type WireRecord } from './workload.ts';
+
+export { renderMarkdown, type BenchReport } from './report.ts';
+export { latencySummary, percentile, spread, type Spread } from './stats.ts';
+
+export const PHASES = [
+  'throughput',
+  'replay',
+  'naive',
+  'raw',
+  'latency',
+  'signals',
+  'ceilings',
+] as const;
+export type Phase = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  customers: number;
+  events: number;
+  runs: number;
+  seed: number;
+  /** Profiler instance counts to drain the log with. */
+  instances: number[];
+  latencyRates: number[];
+  latencySeconds: number;
+  naiveSeconds: number;
+  signalCustomers: number;
+  signalRate: number;
+  phases: Phase[];
+  outDir: string;
+  log: (line: string) => void;
+  progress?: (line: string) => void;
+}
+
+export const benchDefaults: Omit<BenchOptions, 'log'> = {
+  customers: 1_000_000,
+  events: 5_000_000,
+  runs: 3,
+  seed: 7,
+  instances: [1, 2],
+  latencyRates: [5_000, 10_000, 20_000],
+  latencySeconds: 20,
+  naiveSeconds: 30,
+  signalCustomers: 5_000,
+  signalRate: 5_000,
+  phases: [...PHASES],
+  outDir: 'bench/results',
+};
+
+const PARTITIONS = 12;
+
+export interface BenchOutcome {
+  report: BenchReport;
+  jsonPath: string;
+  markdownPath: string;
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
+  const { log } = options;
+  const progress = options.progress ?? (() => undefined);
+  const wants = (phase: Phase) => options.phases.includes(phase);
+  const startedAt = new Date();
+  const context = await openContext(log);
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    const main = topicNames(context, 'main');
+    await createTopics(context, main, PARTITIONS);
+    cleanups.push(() => deleteTopics(context, main));
+
+    log(`building the workload: ${options.customers} customers, ${options.events} events…`);
+    const workload = buildWorkload({
+      customers: options.customers,
+      events: options.events,
+      seed: options.seed,
+    });
+    log(`pre-producing ${options.events} events (${workload.durationDays} days of event time)…`);
+    const produced = await preproduce(context, main, workload.records(), (events) =>
+      progress(`pre-producing: ${events} / ${options.events} events`),
+    );
+    const customersSeen = options.customers; // every customer has events within the cut (see README)
+    const report: BenchReport = {
+      startedAt: startedAt.toISOString(),
+      finishedAt: '',
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model.trim() ?? 'unknown',
+        memoryGiB: Math.round(totalmem() / 2 ** 30),
+        node: process.versions.node,
+        platform: `${process.platform} ${process.arch}`,
+      },
+      workload: {
+        customers: options.customers,
+        events: produced.events,
+        seed: options.seed,
+        durationDays: workload.durationDays,
+        meanEventBytes: produced.bytes / produced.events,
+        partitions: PARTITIONS,
+        runs: options.runs,
+        preproduceEventsPerSecond: produced.events / produced.seconds,
+      },
+      throughput: {},
+      rawConsume: {},
+      latency: [],
+      notes: [],
+    };
+    const runs = Array.from({ length: options.runs }, (_, index) => index + 1);
+    const prefix = (label: string) => `bench-${context.runId}-${label}`;
+
+    if (wants('throughput')) {
+      const perCustomer: number[] = [];
+      let breakdown: Record<string, number> = {};
+      for (const instances of options.instances) {
+        const rates: number[] = [];
+        const steady: number[] = [];
+        for (const run of runs) {
+          const keyPrefix = prefix(`t${instances}r${run}`);
+          const before = await usedMemory(context.redis);
+          log(`throughput: ${instances} profiler(s), run ${run}/${options.runs}…`);
+          const result = await drain(context, {
+            instances,
+            partitions: PARTITIONS,
+            settings: { namespace: 'v1', keyPrefix, groupId: keyPrefix, topics: main },
+            onProgress: (done, wanted) => progress(`draining: ${done} / ${wanted} events`),
+          });
+          rates.push(result.eventsPerSecond);
+          steady.push(result.steadyEventsPerSecond);
+          if (instances === options.instances[0]) {
+            perCustomer.push(((await usedMemory(context.redis)) - before) / customersSeen);
+            if (run === 1) breakdown = await memoryBreakdown(context, keyPrefix, customersSeen);
+          }
+          await dropKeys(context.redis, keyPrefix);
+          log(`  ${Math.round(result.eventsPerSecond)} events/s (${result.seconds.toFixed(1)} s)`);
+        }
+        report.throughput[String(instances)] = {
+          eventsPerSecond: spread(rates),
+          steadyEventsPerSecond: spread(steady),
+        };
+      }
+      report.memory = {
+        bytesPerCustomer: spread(perCustomer),
+        breakdownBytesPerCustomer: breakdown,
+      };
+    }
+
+    if (wants('replay')) {
+      const rates: number[] = [];
+      for (const run of runs) {
+        const keyPrefix = prefix(`replay${run}`);
+        log(`replay: run ${run}/${options.runs}…`);
+        const result = await runReplayPhase(context, {
+          topics: main,
+          keyPrefix,
+          namespace: 'v2',
+          events: produced.events,
+        });
+        rates.push(result.eventsPerSecond);
+        await dropKeys(context.redis, keyPrefix);
+        log(`  ${Math.round(result.eventsPerSecond)} events/s`);
+      }
+      report.replay = { eventsPerSecond: spread(rates) };
+    }
+
+    if (wants('naive')) {
+      const rates: number[] = [];
+      const counts: number[] = [];
+      for (const run of runs) {
+        const keyPrefix = prefix(`naive${run}`);
+        log(`naive baseline: run ${run}/${options.runs} (at most ${options.naiveSeconds} s)…`);
+        const result = await runNaive(context, {
+          topics: main,
+          keyPrefix,
+          maxSeconds: options.naiveSeconds,
+          events: produced.events,
+        });
+        rates.push(result.eventsPerSecond);
+        counts.push(result.events);
+        await dropKeys(context.redis, keyPrefix);
+        log(`  ${Math.round(result.eventsPerSecond)} events/s`);
+      }
+      report.naive = { eventsPerSecond: spread(rates), eventsPerRun: counts };
+    }
+
+    if (wants('raw')) {
+      for (const client of ['kafkajs', 'platformatic'] as KafkaClientName[]) {
+        const rates: number[] = [];
+        for (const run of runs) {
+          log(`raw consume with ${client}: run ${run}/${options.runs}…`);
+          rates.push((await rawConsume(context, client, main, produced.events)).eventsPerSecond);
+          log(`  ${Math.round(rates[rates.length - 1]!)} events/s`);
+        }
+        report.rawConsume[client] = spread(rates);
+      }
+    }
+
+    if (wants('latency')) {
+      for (const rate of options.latencyRates) {
+        const achieved: number[] = [];
+        const p50: number[] = [];
+        const p99: number[] = [];
+        const max: number[] = [];
+        for (const run of runs) {
+          const topics = topicNames(context, `lat${rate}r${run}`);
+          await createTopics(context, topics, PARTITIONS);
+          cleanups.push(() => deleteTopics(context, topics));
+          const keyPrefix = prefix(`lat${rate}r${run}`);
+          log(
+            `latency at ${rate} events/s: run ${run}/${options.runs} (${options.latencySeconds} s)…`,
+          );
+          const result = await measureLatency(context, {
+            rate,
+            seconds: options.latencySeconds,
+            partitions: PARTITIONS,
+            settings: {
+              namespace: 'v1',
+              keyPrefix,
+              groupId: keyPrefix,
+              topics,
+              ...(process.env.PULSE_BENCH_CPU_PROF
+                ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.PULSE_BENCH_CPU_PROF}`] }
+                : {}),
+            },
+            customers: 100_000,
+            seed: options.seed + run,
+          });
+          achieved.push(result.achievedRate);
+          p50.push(result.p50Ms);
+          p99.push(result.p99Ms);
+          max.push(result.maxMs);
+          await dropKeys(context.redis, keyPrefix);
+          log(
+            `  ack p50 ${result.produceAck.p50Ms.toFixed(1)} p99 ${result.produceAck.p99Ms.toFixed(1)}; p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, max ${result.maxMs.toFixed(1)} ms`,
+          );
+        }
+        report.latency.push({
+          offeredRate: rate,
+          achievedRate: spread(achieved),
+          p50Ms: spread(p50),
+          p99Ms: spread(p99),
+          maxMs: spread(max),
+        });
+      }
+    }
+
+    if (wants('signals')) {
+      const counts: number[] = [];
+      const p50: number[] = [];
+      const p99: number[] = [];
+      const max: number[] = [];
+      for (const run of runs) {
+        const topics = topicNames(context, `sig${run}`);
+        await createTopics(context, topics, PARTITIONS);
+        cleanups.push(() => deleteTopics(context, topics));
+        const keyPrefix = prefix(`sig${run}`);
+        log(`signal delay: run ${run}/${options.runs}…`);
+        const population = generatePopulation({
+          customers: options.signalCustomers,
+          startMs: DEFAULT_START_MS,
+          durationDays: 150,
+          seed: options.seed + run,
+          lapseShare: 0.3,
+        });
+        const records = (function* (): Generator<WireRecord> {
+          for (const event of population.events()) {
+            yield {
+              kind: event.kind,
+              key: event.customerId,
+              value: wireJson(event),
+              occurredAtMs: event.occurredAtMs,
+            };
+          }
+        })();
+        const result = await measureSignalDelay(context, {
+          settings: { namespace: 'v1', keyPrefix, groupId: keyPrefix, topics },
+          partitions: PARTITIONS,
+          liveFromMs: DEFAULT_START_MS + 120 * DAY_MS,
+          records,
+          rate: options.signalRate,
+        });
+        await dropKeys(context.redis, keyPrefix);
+        if (result.p99Ms === undefined) {
+          report.notes.push(`signal delay run ${run}: no signal was decided by the live part`);
+          continue;
+        }
+        counts.push(result.signals);
+        p50.push(result.p50Ms!);
+        p99.push(result.p99Ms);
+        max.push(result.maxMs!);
+        log(
+          `  ${result.signals} signals: p50 ${result.p50Ms!.toFixed(0)} ms, p99 ${result.p99Ms.toFixed(0)} ms`,
+        );
+      }
+      if (p99.length > 0) {
+        report.signalDelay = {
+          signals: counts,
+          p50Ms: spread(p50),
+          p99Ms: spread(p99),
+          maxMs: spread(max),
+          rate: options.signalRate,
+        };
+      }
+    }
+
+    if (wants('ceilings')) {
+      const ceilings: Partial<Ceilings> = {};
+      log('ceilings: kafka-producer-perf-test and kafka-consumer-perf-test…');
+      Object.assign(
+        ceilings,
+        await kafkaCeilings(
+          context,
+          kafkaLibsDir(log),
+          Math.min(produced.events, 2_000_000),
+          Math.round(report.workload.meanEventBytes),
+        ),
+      );
+      log('ceilings: redis-benchmark…');
+      ceilings.redis = await redisCeilings(
+        context,
+        Math.min(200_000, Math.max(10_000, produced.events)),
+      );
+      report.ceilings = ceilings;
+    }
+
+    report.finishedAt = new Date().toISOString();
+    mkdirSync(options.outDir, { recursive: true });
+    const stamp = startedAt.toISOString().slice(0, 10);
+    const jsonPath = join(options.outDir, `${stamp}.json`);
+    const markdownPath = join(options.outDir, `${stamp}.md`);
+    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(markdownPath, renderMarkdown(report));
+    return { report, jsonPath, markdownPath };
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
+    await context.close();
+  }
+}
+
+/** Redis bytes per customer by key type (MEMORY USAGE of every key of the namespace). */
+async function memoryBreakdown(
+  context: BenchContext,
+  keyPrefix: string,
+  customers: number,
+): Promise<Record<string, number>> {
+  const totals: Record<string, number> = {};
+  for (let partition = 0; partition < PARTITIONS; partition += 1) {
+    const keys = partitionKeys('v1', partition, keyPrefix);
+    for (const [name, key] of Object.entries(keys)) {
+      const bytes = Number((await context.redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
+      totals[name] = (totals[name] ?? 0) + bytes / customers;
+    }
+  }
+  return totals;
+}

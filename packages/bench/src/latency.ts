@@ -1,0 +1,235 @@
+import { Partitioners } from 'kafkajs';
+import { partitionForKey } from '@pulse/stream';
+import { committedOffsets, spawnProfiler, stopChild, type ProfilerSettings } from './drain.ts';
+import type { BenchContext } from './context.ts';
+import { latencySummary, type LatencySummary } from './stats.ts';
+import type { CustomerEvent } from '@pulse/core';
+import { mulberry32, randomInt } from '@pulse/test-kit';
+import { DEFAULT_START_MS, wireJson, type WireRecord } from './workload.ts';
+
+function liveEvent(
+  customerId: string,
+  eventId: string,
+  occurredAtMs: number,
+  purchase: boolean,
+): CustomerEvent {
+  return purchase
+    ? {
+        kind: 'purchase',
+        eventId,
+        customerId,
+        occurredAtMs,
+        orderId: `o-${eventId}`,
+        amountMinor: 2_500 + (occurredAtMs % 7_500),
+        currency: 'EUR',
+      }
+    : { kind: 'visit', eventId, customerId, occurredAtMs };
+}
+
+export interface LatencyOptions {
+  /** Offered rate, events per second. */
+  rate: number;
+  seconds: number;
+  partitions: number;
+  settings: ProfilerSettings;
+  /** Live traffic: events of this many customers, event time moving with the wall clock. */
+  customers: number;
+  seed: number;
+}
+
+export interface LatencyResult extends LatencySummary {
+  /** Send → broker acknowledgement (acks=all), part of the produce → committed latency. */
+  produceAck: LatencySummary;
+  offeredRate: number;
+  /** Events the producer managed to send per second (below the offered rate if it fell behind). */
+  achievedRate: number;
+}
+
+interface Pending {
+  offset: number;
+  sentAt: number;
+}
+
+/**
+ * Produce → committed latency at a fixed offered rate: a profiler runs caught up on fresh
+ * topics; the producer sends what the rate allows every 10 ms (acks=all) and notes each
+ * record's send time and, from the broker's answer, its offset; a reader polls the positions
+ * the profiler commits to Redis (together with the profiles) every 5 ms and stamps each record
+ * when its partition's position passes it.
+ */
+export async function measureLatency(
+  context: BenchContext,
+  options: LatencyOptions,
+): Promise<LatencyResult> {
+  const { settings, partitions } = options;
+  const topicOf = (record: WireRecord) =>
+    record.kind === 'visit' ? settings.topics.visits : settings.topics.purchases;
+  const pending = new Map<string, Pending[]>();
+  const latencies: number[] = [];
+  const ackLatencies: number[] = [];
+  const producer = context.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  const profiler = spawnProfiler(context, settings);
+
+  const send = async (batch: WireRecord[], track: boolean): Promise<void> => {
+    const sentAt = performance.now();
+    const grouped = new Map<string, WireRecord[]>();
+    for (const record of batch) {
+      const topic = topicOf(record);
+      grouped.set(topic, [...(grouped.get(topic) ?? []), record]);
+    }
+    const replies = await producer.sendBatch({
+      acks: -1,
+      topicMessages: [...grouped].map(([topic, records]) => ({
+        topic,
+        messages: records.map((record) => ({
+          key: record.key,
+          value: record.value,
+          partition: partitionForKey(record.key, partitions),
+        })),
+      })),
+    });
+    if (!track) return;
+    ackLatencies.push(performance.now() - sentAt);
+    // Records of one partition in one request get consecutive offsets from its base offset.
+    for (const [topic, records] of grouped) {
+      const counts = new Map<number, number>();
+      for (const record of records) {
+        const partition = partitionForKey(record.key, partitions);
+        counts.set(partition, (counts.get(partition) ?? 0) + 1);
+      }
+      for (const [partition, count] of counts) {
+        const reply = replies.find((r) => r.topicName === topic && r.partition === partition);
+        if (!reply?.baseOffset) throw new Error(`no offset for ${topic}/${partition}`);
+        const list = pending.get(`${topic}/${partition}`) ?? [];
+        for (let index = 0; index < count; index += 1) {
+          list.push({ offset: Number(reply.baseOffset) + index, sentAt });
+        }
+        pending.set(`${topic}/${partition}`, list);
+      }
+    }
+  };
+
+  const random = mulberry32(options.seed);
+  const clockStartedAt = performance.now();
+  let serial = 0;
+  const take = (count: number): WireRecord[] => {
+    // Live traffic as it comes from trackers: event time is now (the wall clock since the
+    // start, from the workload's first day), customers at random, one event in 12 a purchase.
+    const occurredAtMs = DEFAULT_START_MS + Math.round(performance.now() - clockStartedAt);
+    return Array.from({ length: count }, () => {
+      serial += 1;
+      const event: CustomerEvent = liveEvent(
+        `l${options.seed}-${randomInt(random, 0, options.customers - 1)}`,
+        `live-${options.seed}-${serial}`,
+        occurredAtMs,
+        random() < 1 / 12,
+      );
+      return { kind: event.kind, key: event.customerId, value: wireJson(event), occurredAtMs };
+    });
+  };
+
+  let reading = true;
+  const reader = (async () => {
+    while (reading || [...pending.values()].some((list) => list.length > 0)) {
+      const { offsets } = await committedOffsets(
+        context.redis,
+        settings.keyPrefix,
+        settings.namespace,
+        settings.topics,
+        partitions,
+      );
+      const now = performance.now();
+      for (const [partition, byTopic] of offsets) {
+        for (const [topic, committed] of byTopic) {
+          const list = pending.get(`${topic}/${partition}`);
+          if (!list) continue;
+          let done = 0;
+          while (done < list.length && list[done]!.offset < committed) {
+            latencies.push(now - list[done]!.sentAt);
+            done += 1;
+          }
+          if (done > 0) list.splice(0, done);
+        }
+      }
+      if (profiler.exitCode !== null)
+        throw new Error('the profiler stopped during the latency run');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  })();
+  let readerError: unknown;
+  reader.catch((error: unknown) => {
+    readerError = error;
+  });
+
+  let sent = 0;
+  let elapsedSeconds = 0;
+  try {
+    // Warm-up: the profiler joins its group and claims its partitions on a first trickle.
+    await send(take(Math.max(200, Math.ceil(options.rate / 10))), false);
+    await waitCaughtUp(context, settings, partitions);
+
+    const startedAt = performance.now();
+    const inFlight = new Set<Promise<void>>();
+    for (;;) {
+      if (readerError) throw readerError;
+      elapsedSeconds = (performance.now() - startedAt) / 1000;
+      if (elapsedSeconds >= options.seconds) break;
+      const due = Math.floor(options.rate * elapsedSeconds) - sent;
+      if (due > 0) {
+        const batch = take(due);
+        if (batch.length === 0) break;
+        sent += batch.length;
+        const request = send(batch, true);
+        inFlight.add(request);
+        void request.finally(() => inFlight.delete(request)).catch(() => undefined);
+        if (inFlight.size >= 8) await Promise.race(inFlight);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    await Promise.all(inFlight);
+    reading = false;
+    await reader;
+  } finally {
+    reading = false;
+    await reader.catch(() => undefined);
+    await producer.disconnect();
+    await stopChild(profiler);
+  }
+  return {
+    produceAck: latencySummary(ackLatencies),
+    offeredRate: options.rate,
+    achievedRate: sent / Math.max(elapsedSeconds, 0.001),
+    ...latencySummary(latencies),
+  };
+}
+
+async function waitCaughtUp(
+  context: BenchContext,
+  settings: ProfilerSettings,
+  partitions: number,
+): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const ends = new Map<string, number>();
+    for (const topic of [settings.topics.visits, settings.topics.purchases]) {
+      for (const { partition, high } of await context.admin.fetchTopicOffsets(topic)) {
+        ends.set(`${topic}/${partition}`, Number(high));
+      }
+    }
+    const { offsets } = await committedOffsets(
+      context.redis,
+      settings.keyPrefix,
+      settings.namespace,
+      settings.topics,
+      partitions,
+    );
+    let behind = false;
+    for (const [partition, byTopic] of offsets)
+      for (const [topic, committed] of byTopic)
+        if (committed < (ends.get(`${topic}/${partition}`) ?? 0)) behind = true;
+    if (!behind) return;
+    if (Date.now() > deadline) throw new Error('the profiler did not catch up with the warm-up');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -1,0 +1,121 @@
+import type { Ceilings } from './ceilings.ts';
+import type { RawConsumeResult } from './raw-consume.ts';
+import type { Spread } from './stats.ts';
+
+/** Everything one `pulse bench` run measured; written as bench/results/<date>.json. */
+export interface BenchReport {
+  startedAt: string;
+  finishedAt: string;
+  machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+  workload: {
+    customers: number;
+    events: number;
+    seed: number;
+    durationDays: number;
+    meanEventBytes: number;
+    partitions: number;
+    runs: number;
+    preproduceEventsPerSecond: number;
+  };
+  throughput: Record<string, { eventsPerSecond: Spread; steadyEventsPerSecond: Spread }>;
+  memory?: { bytesPerCustomer: Spread; breakdownBytesPerCustomer: Record<string, number> };
+  replay?: { eventsPerSecond: Spread };
+  naive?: { eventsPerSecond: Spread; eventsPerRun: number[] };
+  rawConsume: Partial<Record<RawConsumeResult['client'], Spread>>;
+  latency: {
+    offeredRate: number;
+    achievedRate: Spread;
+    p50Ms: Spread;
+    p99Ms: Spread;
+    maxMs: Spread;
+  }[];
+  signalDelay?: { signals: number[]; p50Ms: Spread; p99Ms: Spread; maxMs: Spread; rate: number };
+  ceilings?: Partial<Ceilings>;
+  notes: string[];
+}
+
+const int = (value: number) => Math.round(value).toLocaleString('en-US');
+const ms = (value: number) => (value < 10 ? value.toFixed(1) : int(value));
+const cell = (s: Spread, format: (v: number) => string) =>
+  `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '—');
+
+/** The short markdown table of a report: medians with (min–max) of the runs. */
+export function renderMarkdown(report: BenchReport): string {
+  const w = report.workload;
+  const lines: string[] = [
+    `# Pulse benchmark — ${report.startedAt.slice(0, 10)}`,
+    '',
+    `${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}; ` +
+      `broker, Redis and profilers on the same machine.`,
+    `Workload: ${int(w.customers)} customers, ${int(w.events)} events over ${w.durationDays} days of event time ` +
+      `(seed ${w.seed}), ${int(w.meanEventBytes)} B per event on average, ${w.partitions} partitions; ` +
+      `median of ${w.runs} runs (min–max).`,
+    '',
+    '| figure | value |',
+    '| --- | --- |',
+  ];
+  const pulse1 = report.throughput['1']?.eventsPerSecond.median ?? 0;
+  for (const [instances, figure] of Object.entries(report.throughput)) {
+    lines.push(
+      `| throughput, ${instances} profiler${instances === '1' ? '' : 's'} (events/s, start to drained) | ${cell(figure.eventsPerSecond, int)} |`,
+      `| throughput, ${instances} profiler${instances === '1' ? '' : 's'} (events/s, first to last commit) | ${cell(figure.steadyEventsPerSecond, int)} |`,
+    );
+  }
+  for (const figure of report.latency) {
+    lines.push(
+      `| produce → committed at ${int(figure.offeredRate)} events/s offered (achieved ${int(figure.achievedRate.median)}): p50 / p99 / max ms | ${ms(figure.p50Ms.median)} / ${ms(figure.p99Ms.median)} / ${ms(figure.maxMs.median)} (p99 ${ms(figure.p99Ms.min)}–${ms(figure.p99Ms.max)}) |`,
+    );
+  }
+  if (report.memory) {
+    const parts = Object.entries(report.memory.breakdownBytesPerCustomer)
+      .map(([name, bytes]) => `${name} ${int(bytes)}`)
+      .join(', ');
+    lines.push(
+      `| Redis bytes per customer (INFO used_memory delta) | ${cell(report.memory.bytesPerCustomer, int)}; by key type: ${parts} |`,
+    );
+  }
+  if (report.replay)
+    lines.push(
+      `| \`pulse replay\` (events/s, start to exit) | ${cell(report.replay.eventsPerSecond, int)} |`,
+    );
+  if (report.signalDelay) {
+    const d = report.signalDelay;
+    lines.push(
+      `| signal delay, stream time crossing the due time → signal on its topic (${int(d.signals[0] ?? 0)} signals, live at ${int(d.rate)} events/s): p50 / p99 / max ms | ${ms(d.p50Ms.median)} / ${ms(d.p99Ms.median)} / ${ms(d.maxMs.median)} (p99 ${ms(d.p99Ms.min)}–${ms(d.p99Ms.max)}) |`,
+    );
+  }
+  lines.push(
+    '',
+    '## Side by side',
+    '',
+    '| compared with | events/s | Pulse (1 profiler) as a share |',
+    '| --- | --- | --- |',
+  );
+  if (report.naive) {
+    lines.push(
+      `| naive baseline (eachMessage, GET+SET per event) | ${cell(report.naive.eventsPerSecond, int)} | ${ratio(pulse1, report.naive.eventsPerSecond.median)} |`,
+    );
+  }
+  for (const [client, figure] of Object.entries(report.rawConsume)) {
+    lines.push(
+      `| raw consume, ${client === 'platformatic' ? '@platformatic/kafka' : client}, no processing | ${cell(figure, int)} | ${ratio(pulse1, figure.median)} |`,
+    );
+  }
+  const c = report.ceilings;
+  if (c?.kafkaProducerRecordsPerSecond)
+    lines.push(
+      `| kafka-producer-perf-test (acks=1) | ${int(c.kafkaProducerRecordsPerSecond)} | ${ratio(pulse1, c.kafkaProducerRecordsPerSecond)} |`,
+    );
+  if (c?.kafkaConsumerRecordsPerSecond)
+    lines.push(
+      `| kafka-consumer-perf-test | ${int(c.kafkaConsumerRecordsPerSecond)} | ${ratio(pulse1, c.kafkaConsumerRecordsPerSecond)} |`,
+    );
+  for (const [command, rps] of Object.entries(c?.redis ?? {})) {
+    lines.push(
+      `| redis-benchmark ${command} (requests/s, 50 clients) | ${int(rps)} | ${ratio(pulse1, rps)} |`,
+    );
+  }
+  if (report.notes.length > 0) lines.push('', ...report.notes.map((note) => `- ${note}`));
+  return `${lines.join('\n')}\n`;
+}
