@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerBenchCommand } from './commands/bench.ts';
 import { registerInfraCommands } from './commands/infra.ts';
 import { registerNamespaceCommands } from './commands/namespaces.ts';
 import { registerProfileCommand } from './commands/profile.ts';
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerNamespaceCommands(program);
   registerDemoCommand(program);
+  registerBenchCommand(program);
   return program;
 }
 
