@@ -42,15 +42,13 @@ export function registerDemoCommand(program: Command): void {
     .command('demo')
     .summary('run the whole system on real components with a synthetic population')
     .description(
-      [
-        'Starts Kafka, Redis and the schema registry (or uses KAFKA_BROKERS / REDIS_URL /',
-        'SCHEMA_REGISTRY_URL, or the stack `pulse infra up` started), creates the topics, runs the',
-        'profiler and the collector as child processes and plays a seeded synthetic population',
-        "over months of event time, fast-forwarded: part through the collector's HTTP API, the",
-        'rest straight to Kafka. Prints signals as they arrive, then a summary, and writes an HTML',
-        'report. Stops and removes everything it started on exit and on Ctrl-C (unless --keep).',
+      'Starts Kafka, Redis and the schema registry (or uses KAFKA_BROKERS / REDIS_URL / ' +
+        'SCHEMA_REGISTRY_URL, or the stack `pulse infra up` started), creates the topics, runs the ' +
+        'profiler and the collector as child processes and plays a seeded synthetic population over ' +
+        "months of event time, fast-forwarded: part through the collector's HTTP API, the rest " +
+        'straight to Kafka. Prints signals as they arrive, then a summary, and writes an HTML report. ' +
+        'Stops and removes everything it started on exit and on Ctrl-C (unless --keep). ' +
         'Same --seed, same signals.',
-      ].join('\n'),
     )
     .option('--seed <n>', 'seed of the synthetic population', wholeNumber, 42)
     .option('--customers <n>', 'customers in the population', positiveInteger, 3_000)
