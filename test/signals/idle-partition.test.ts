@@ -5,7 +5,9 @@
  * quiet), so the lonely customer still lapses — late by a bounded delay, never never.
  * Without the idle rule this test fails: partition 1's clock would stay at its last event.
  */
-import { describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { describe, expect, inject, it } from 'vitest';
+import { LAST_EVENT_WALL_FIELD, partitionKeys } from '@pulse/store';
 import { customerEventList } from '@pulse/test-kit';
 import type { CustomerEvent } from '@pulse/core';
 import { connectedProducer } from '../support/infra.ts';
@@ -78,5 +80,76 @@ describe('idle partitions', () => {
     expect(quiet).toBeGreaterThan(lonely.at(-1)!.occurredAtMs);
     expect(quiet).toBeLessThanOrEqual(busyClock);
     expect(received.filter((signal) => signal.customerId.startsWith('busy-'))).toEqual([]);
+  });
+
+  it('leave a partition that has applied nothing where it is, so its first events are on time', async () => {
+    // A live stream that reaches one partition later than the others (found by the demo): the
+    // empty partition holds no customer and no timer, so it has no reason to follow the group;
+    // had its clock followed, the newcomer's first days would all be applied late.
+    const topics = await createProfilerTopics(2);
+    const busy = Array.from({ length: 5 }, (_, index) =>
+      customerEventList({
+        customerId: `busy-${index}`,
+        startMs: START_MS,
+        seed: 70 + index,
+        segments: [{ days: 40, visitEveryDays: 1 }],
+      }),
+    ).flat();
+    const newcomer = customerEventList({
+      customerId: 'newcomer',
+      startMs: START_MS + 20 * DAY_MS,
+      seed: 9,
+      segments: [{ days: 5, visitEveryDays: 1 }],
+    });
+    const producer = await connectedProducer();
+    const send = async (events: CustomerEvent[], partition: number) => {
+      await producer.send({
+        topic: topics.visits,
+        acks: -1,
+        messages: events.map((event) => ({
+          key: event.customerId,
+          partition,
+          value: JSON.stringify(toWire(event)),
+        })),
+      });
+    };
+    await send(busy, 0);
+    const idleAfterMs = 500;
+    const config = testProfilerConfig(topics, { idleAfterMs, outageGapMs: 20 * 3_600_000 });
+    await startTestProfiler(config);
+
+    // Partition 0 drained and quiet for longer than idleAfterMs plus a few ticks: every tick
+    // since start-up has asked whether partition 1 is idle.
+    const redis = new Redis(inject('redisUrl'));
+    try {
+      const meta0 = partitionKeys(config.namespace, 0, config.keyPrefix).meta;
+      await waitFor(
+        'partition 0 drained and quiet',
+        async () => {
+          const state = await readStoredState(config, 2);
+          if (state.get(0)?.offsets.get(topics.visits) !== String(busy.length)) return undefined;
+          const lastWall = Number(await redis.hget(meta0, LAST_EVENT_WALL_FIELD));
+          return Date.now() - lastWall > idleAfterMs + 5 * config.tickIntervalMs ? true : undefined;
+        },
+        { timeoutMs: 60_000 },
+      );
+    } finally {
+      redis.disconnect();
+    }
+    expect((await readStoredState(config, 2)).get(1)?.streamTimeMs ?? null).toBeNull();
+
+    await send(newcomer, 1);
+    const profile = await waitFor(
+      "the newcomer's events applied",
+      async () => {
+        const state = await readStoredState(config, 2);
+        return state.get(1)?.offsets.get(topics.visits) === String(newcomer.length)
+          ? state.get(1)?.profiles.get('newcomer')
+          : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    expect(profile.lateEvents).toBe(0);
+    expect(profile.lastVisitMs).toBe(newcomer.at(-1)!.occurredAtMs);
   });
 });

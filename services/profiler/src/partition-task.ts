@@ -191,12 +191,17 @@ export class PartitionTask {
     });
   }
 
-  /** True when neither input has records to read and none arrived for `idleAfterMs`. */
+  /**
+   * True when neither input has records to read and none arrived for `idleAfterMs`. A partition
+   * that has never applied an event is not idle: it holds no customer and no timer, so moving
+   * its clock up to the group's would only turn its first events late (found by the demo on a
+   * live stream that reaches one partition later than the others).
+   */
   isIdle(nowMs: number): boolean {
     if (this.state !== 'active' || this.paused.size > 0) return false;
     if (this.inputTopics().some((topic) => this.lagging.get(topic))) return false;
     const last = this.meta?.lastEventWallMs ?? null;
-    return last === null || nowMs - last >= this.deps.config.idleAfterMs;
+    return last !== null && nowMs - last >= this.deps.config.idleAfterMs;
   }
 
   private inputTopics(): string[] {
