@@ -68,6 +68,11 @@ describe('pulse bench (smoke, tiny size)', () => {
     expect(report.memory!.bytesPerCustomer.median).toBeGreaterThan(0);
     expect(report.memory!.breakdownBytesPerCustomer.profiles).toBeGreaterThan(0);
     expect(report.replay!.eventsPerSecond.median).toBeGreaterThan(0);
+    const shares = Object.values(report.cpuProfile!.share);
+    expect(shares.reduce((sum, share) => sum + share, 0)).toBeCloseTo(1);
+    expect(
+      report.cpuProfile!.share['core (profile update, rules, codec, hashing)'],
+    ).toBeGreaterThan(0);
     expect(report.naive!.eventsPerRun[0]).toBeGreaterThan(0);
     expect(report.rawConsume.kafkajs!.median).toBeGreaterThan(0);
     expect(report.rawConsume.platformatic!.median).toBeGreaterThan(0);
@@ -81,6 +86,7 @@ describe('pulse bench (smoke, tiny size)', () => {
     const markdown = readFileSync(join(out, files[1]!), 'utf8');
     expect(markdown).toContain('naive baseline');
     expect(markdown).toContain('@platformatic/kafka');
+    expect(markdown).toContain("Where one profiler's time goes");
     expect(result.stdout).toContain(markdown.split('\n')[0]!);
   }, 600_000);
 });

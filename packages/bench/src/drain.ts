@@ -137,6 +137,36 @@ export async function usedMemory(redis: Redis): Promise<number> {
   return Number(match[1]);
 }
 
+/**
+ * Waits until the profiler has committed (to Redis, with its profiles) every record the input
+ * topics hold now; fails when the profiler process stops or the time is up.
+ */
+export async function waitForCommitted(
+  context: BenchContext,
+  settings: ProfilerSettings,
+  partitions: number,
+  options: { profiler: ChildProcess; timeoutMs: number; what: string },
+): Promise<void> {
+  const wanted = await endOffsets(context, settings.topics);
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    const { offsets } = await committedOffsets(
+      context.redis,
+      settings.keyPrefix,
+      settings.namespace,
+      settings.topics,
+      partitions,
+    );
+    if (reached(offsets, wanted)) return;
+    if (options.profiler.exitCode !== null) {
+      throw new Error(`the profiler stopped before ${options.what} was committed`);
+    }
+    if (Date.now() > deadline)
+      throw new Error(`the profiler did not commit ${options.what} in time`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 export interface DrainOptions {
   instances: number;
   settings: ProfilerSettings;
@@ -188,7 +218,8 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
       }
       options.onProgress?.(committed, events);
       if (reached(offsets, wanted)) break;
-      await new Promise((done) => setTimeout(done, 50));
+      // Coarse enough to take little CPU from the processes being measured.
+      await new Promise((done) => setTimeout(done, 200));
     }
     const endedAt = performance.now();
     const seconds = (endedAt - startedAt) / 1000;

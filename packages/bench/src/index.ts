@@ -1,8 +1,8 @@
 // @pulse/bench: `pulse bench` — throughput, latency, memory, replay and signal delay of Pulse on
 // this machine, side by side with a naive baseline, raw Kafka clients and the servers' own
 // perf tools. A benchmark, not a test: nothing here asserts a timing.
-import { cpus, totalmem } from 'node:os';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { partitionKeys } from '@pulse/store';
 import { generatePopulation } from '@pulse/test-kit';
@@ -16,6 +16,7 @@ import {
   topicNames,
   type BenchContext,
 } from './context.ts';
+import { readLargestProfile, summarizeCpuProfile } from './cpu-profile.ts';
 import { drain, usedMemory } from './drain.ts';
 import { measureLatency } from './latency.ts';
 import { runNaive } from './naive.ts';
@@ -32,6 +33,7 @@ export { latencySummary, percentile, spread, type Spread } from './stats.ts';
 
 export const PHASES = [
   'throughput',
+  'profile',
   'replay',
   'naive',
   'raw',
@@ -131,6 +133,15 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       notes: [],
     };
     const runs = Array.from({ length: options.runs }, (_, index) => index + 1);
+    mkdirSync(options.outDir, { recursive: true });
+    const stamp = startedAt.toISOString().slice(0, 10);
+    const jsonPath = join(options.outDir, `${stamp}.json`);
+    const markdownPath = join(options.outDir, `${stamp}.md`);
+    // Written after every phase, so a long run that fails late keeps what it measured.
+    const save = (): void => {
+      writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
+      writeFileSync(markdownPath, renderMarkdown(report));
+    };
     const prefix = (label: string) => `bench-${context.runId}-${label}`;
 
     if (wants('throughput')) {
@@ -169,6 +180,36 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       };
     }
 
+    save();
+    if (wants('profile')) {
+      // One more drain with `node --cpu-prof`: where one profiler's time goes, per event.
+      const keyPrefix = prefix('cpu');
+      const dir = mkdtempSync(join(tmpdir(), 'pulse-bench-cpu-'));
+      log('CPU profile: 1 profiler with --cpu-prof…');
+      try {
+        const result = await drain(context, {
+          instances: 1,
+          partitions: PARTITIONS,
+          settings: {
+            namespace: 'v1',
+            keyPrefix,
+            groupId: keyPrefix,
+            topics: main,
+            nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`],
+          },
+          onProgress: (done, wanted) => progress(`draining (profiled): ${done} / ${wanted} events`),
+        });
+        report.cpuProfile = {
+          eventsPerSecond: result.eventsPerSecond,
+          ...summarizeCpuProfile(readLargestProfile(dir), result.events),
+        };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+        await dropKeys(context.redis, keyPrefix);
+      }
+    }
+
+    save();
     if (wants('replay')) {
       const rates: number[] = [];
       for (const run of runs) {
@@ -187,6 +228,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       report.replay = { eventsPerSecond: spread(rates) };
     }
 
+    save();
     if (wants('naive')) {
       const rates: number[] = [];
       const counts: number[] = [];
@@ -207,6 +249,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       report.naive = { eventsPerSecond: spread(rates), eventsPerRun: counts };
     }
 
+    save();
     if (wants('raw')) {
       for (const client of ['kafkajs', 'platformatic'] as KafkaClientName[]) {
         const rates: number[] = [];
@@ -219,6 +262,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       }
     }
 
+    save();
     if (wants('latency')) {
       for (const rate of options.latencyRates) {
         const achieved: number[] = [];
@@ -268,6 +312,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       }
     }
 
+    save();
     if (wants('signals')) {
       const counts: number[] = [];
       const p50: number[] = [];
@@ -327,6 +372,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       }
     }
 
+    save();
     if (wants('ceilings')) {
       const ceilings: Partial<Ceilings> = {};
       log('ceilings: kafka-producer-perf-test and kafka-consumer-perf-test…');
@@ -348,12 +394,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
     }
 
     report.finishedAt = new Date().toISOString();
-    mkdirSync(options.outDir, { recursive: true });
-    const stamp = startedAt.toISOString().slice(0, 10);
-    const jsonPath = join(options.outDir, `${stamp}.json`);
-    const markdownPath = join(options.outDir, `${stamp}.md`);
-    writeFileSync(jsonPath, `${JSON.stringify(report, null, 2)}\n`);
-    writeFileSync(markdownPath, renderMarkdown(report));
+    save();
     return { report, jsonPath, markdownPath };
   } finally {
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);

@@ -1,6 +1,12 @@
 import { Partitioners } from 'kafkajs';
 import { partitionForKey } from '@pulse/stream';
-import { committedOffsets, spawnProfiler, stopChild, type ProfilerSettings } from './drain.ts';
+import {
+  committedOffsets,
+  spawnProfiler,
+  stopChild,
+  waitForCommitted,
+  type ProfilerSettings,
+} from './drain.ts';
 import type { BenchContext } from './context.ts';
 import { latencySummary, type LatencySummary } from './stats.ts';
 import type { CustomerEvent } from '@pulse/core';
@@ -76,7 +82,9 @@ export async function measureLatency(
     const grouped = new Map<string, WireRecord[]>();
     for (const record of batch) {
       const topic = topicOf(record);
-      grouped.set(topic, [...(grouped.get(topic) ?? []), record]);
+      const list = grouped.get(topic);
+      if (list) list.push(record);
+      else grouped.set(topic, [record]);
     }
     const replies = await producer.sendBatch({
       acks: -1,
@@ -130,6 +138,7 @@ export async function measureLatency(
   };
 
   let reading = true;
+  let stoppedReadingAt = 0;
   const reader = (async () => {
     while (reading || [...pending.values()].some((list) => list.length > 0)) {
       const { offsets } = await committedOffsets(
@@ -154,6 +163,9 @@ export async function measureLatency(
       }
       if (profiler.exitCode !== null)
         throw new Error('the profiler stopped during the latency run');
+      if (!reading && now - stoppedReadingAt > 120_000) {
+        throw new Error('the profiler did not commit the latency run within 2 minutes of its end');
+      }
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
   })();
@@ -167,27 +179,29 @@ export async function measureLatency(
   try {
     // Warm-up: the profiler joins its group and claims its partitions on a first trickle.
     await send(take(Math.max(200, Math.ceil(options.rate / 10))), false);
-    await waitCaughtUp(context, settings, partitions);
+    await waitForCommitted(context, settings, partitions, {
+      profiler,
+      timeoutMs: 120_000,
+      what: 'the warm-up',
+    });
 
+    // One request at a time (each carries what the rate allowed since the previous one), so
+    // offsets come back in send order and a slow broker shows as a lower achieved rate.
     const startedAt = performance.now();
-    const inFlight = new Set<Promise<void>>();
     for (;;) {
       if (readerError) throw readerError;
       elapsedSeconds = (performance.now() - startedAt) / 1000;
       if (elapsedSeconds >= options.seconds) break;
-      const due = Math.floor(options.rate * elapsedSeconds) - sent;
+      const due = Math.min(20_000, Math.floor(options.rate * elapsedSeconds) - sent);
       if (due > 0) {
         const batch = take(due);
         if (batch.length === 0) break;
         sent += batch.length;
-        const request = send(batch, true);
-        inFlight.add(request);
-        void request.finally(() => inFlight.delete(request)).catch(() => undefined);
-        if (inFlight.size >= 8) await Promise.race(inFlight);
+        await send(batch, true);
       }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+      await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    await Promise.all(inFlight);
+    stoppedReadingAt = performance.now();
     reading = false;
     await reader;
   } finally {
@@ -202,34 +216,4 @@ export async function measureLatency(
     achievedRate: sent / Math.max(elapsedSeconds, 0.001),
     ...latencySummary(latencies),
   };
-}
-
-async function waitCaughtUp(
-  context: BenchContext,
-  settings: ProfilerSettings,
-  partitions: number,
-): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    const ends = new Map<string, number>();
-    for (const topic of [settings.topics.visits, settings.topics.purchases]) {
-      for (const { partition, high } of await context.admin.fetchTopicOffsets(topic)) {
-        ends.set(`${topic}/${partition}`, Number(high));
-      }
-    }
-    const { offsets } = await committedOffsets(
-      context.redis,
-      settings.keyPrefix,
-      settings.namespace,
-      settings.topics,
-      partitions,
-    );
-    let behind = false;
-    for (const [partition, byTopic] of offsets)
-      for (const [topic, committed] of byTopic)
-        if (committed < (ends.get(`${topic}/${partition}`) ?? 0)) behind = true;
-    if (!behind) return;
-    if (Date.now() > deadline) throw new Error('the profiler did not catch up with the warm-up');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }

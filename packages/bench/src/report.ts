@@ -1,4 +1,5 @@
 import type { Ceilings } from './ceilings.ts';
+import type { CpuBreakdown } from './cpu-profile.ts';
 import type { RawConsumeResult } from './raw-consume.ts';
 import type { Spread } from './stats.ts';
 
@@ -31,6 +32,8 @@ export interface BenchReport {
   }[];
   signalDelay?: { signals: number[]; p50Ms: Spread; p99Ms: Spread; maxMs: Spread; rate: number };
   ceilings?: Partial<Ceilings>;
+  /** One profiled drain (node --cpu-prof) of the 1-profiler run. */
+  cpuProfile?: CpuBreakdown & { eventsPerSecond: number };
   notes: string[];
 }
 
@@ -114,6 +117,23 @@ export function renderMarkdown(report: BenchReport): string {
   for (const [command, rps] of Object.entries(c?.redis ?? {})) {
     lines.push(
       `| redis-benchmark ${command} (requests/s, 50 clients) | ${int(rps)} | ${ratio(pulse1, rps)} |`,
+    );
+  }
+  if (report.cpuProfile) {
+    const profile = report.cpuProfile;
+    lines.push(
+      '',
+      `## Where one profiler's time goes (node --cpu-prof, one drain at ${int(profile.eventsPerSecond)} events/s)`,
+      '',
+      '| part | share of wall time | µs per event |',
+      '| --- | --- | --- |',
+      ...Object.entries(profile.share)
+        .filter(([, share]) => share > 0)
+        .sort(([, a], [, b]) => b - a)
+        .map(
+          ([part, share]) =>
+            `| ${part} | ${(share * 100).toFixed(1)} % | ${(profile.microsecondsPerEvent[part] ?? 0).toFixed(1)} |`,
+        ),
     );
   }
   if (report.notes.length > 0) lines.push('', ...report.notes.map((note) => `- ${note}`));

@@ -1,17 +1,9 @@
-import type { ChildProcess } from 'node:child_process';
 import { Partitioners } from 'kafkajs';
 import { defaultRulesConfig } from '@pulse/core';
 import { partitionKeys } from '@pulse/store';
 import { partitionForKey } from '@pulse/stream';
 import type { BenchContext } from './context.ts';
-import {
-  committedOffsets,
-  endOffsets,
-  reached,
-  spawnProfiler,
-  stopChild,
-  type ProfilerSettings,
-} from './drain.ts';
+import { spawnProfiler, stopChild, waitForCommitted, type ProfilerSettings } from './drain.ts';
 import { preproduce } from './produce.ts';
 import { latencySummary, type LatencySummary } from './stats.ts';
 import type { WireRecord } from './workload.ts';
@@ -69,7 +61,11 @@ export async function measureSignalDelay(
   // Wall-clock (epoch ms) send times of the live records, per partition, in event-time order.
   const crossings = new Map<number, Crossing[]>();
   try {
-    await waitDrained(context, settings, partitions, profiler);
+    await waitForCommitted(context, settings, partitions, {
+      profiler,
+      timeoutMs: 600_000,
+      what: 'the signal-delay log',
+    });
     await consumer.connect();
     await consumer.subscribe({
       topics: [settings.topics.lapseSignals, settings.topics.readyToBuySignals],
@@ -127,7 +123,11 @@ export async function measureSignalDelay(
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    await waitDrained(context, settings, partitions, profiler);
+    await waitForCommitted(context, settings, partitions, {
+      profiler,
+      timeoutMs: 600_000,
+      what: 'the signal-delay log',
+    });
     await waitOutboxesEmpty(context, settings, partitions);
     // The relay has produced everything; give the signal consumer the time to read it.
     const expectedRecords = await signalRecordCount(context, settings);
@@ -160,30 +160,6 @@ export async function measureSignalDelay(
     liveEvents: live.length,
     ...(delays.length > 0 ? latencySummary(delays) : {}),
   };
-}
-
-async function waitDrained(
-  context: BenchContext,
-  settings: ProfilerSettings,
-  partitions: number,
-  profiler: ChildProcess,
-): Promise<void> {
-  const wanted = await endOffsets(context, settings.topics);
-  const deadline = Date.now() + 600_000;
-  for (;;) {
-    const { offsets } = await committedOffsets(
-      context.redis,
-      settings.keyPrefix,
-      settings.namespace,
-      settings.topics,
-      partitions,
-    );
-    if (reached(offsets, wanted)) return;
-    if (profiler.exitCode !== null)
-      throw new Error('the profiler stopped during the signal-delay run');
-    if (Date.now() > deadline) throw new Error('the profiler did not drain the signal-delay log');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function waitOutboxesEmpty(

@@ -47,7 +47,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--signal-rate <n>', 'live rate of the signal-delay runs, events/s', positiveInteger)
     .option(
       '--phases <list>',
-      'which figures: throughput,replay,naive,raw,latency,signals,ceilings (default all)',
+      'which figures: throughput,profile,replay,naive,raw,latency,signals,ceilings (default all)',
     )
     .option('--out <dir>', 'where the results go (default bench/results)')
     .action(
