@@ -109,14 +109,15 @@ export async function deleteTopics(context: BenchContext, names: TopicNames): Pr
   if (topics.length > 0) await context.admin.deleteTopics({ topics }).catch(() => undefined);
 }
 
-/** Removes every Redis key under a prefix (the bench's namespaces), without blocking Redis. */
+/** Removes every Redis key under a prefix (the bench's namespaces), a SCAN page at a time. */
 export async function dropKeys(redis: Redis, prefix: string): Promise<number> {
   let cursor = '0';
   let dropped = 0;
   do {
     const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
     cursor = next;
-    if (keys.length > 0) dropped += await redis.unlink(...keys);
+    // DEL, not UNLINK: the memory must be back before the next run measures its own delta.
+    if (keys.length > 0) dropped += await redis.del(...keys);
   } while (cursor !== '0');
   return dropped;
 }

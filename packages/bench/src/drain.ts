@@ -131,6 +131,12 @@ export async function stopChild(
 }
 
 export async function usedMemory(redis: Redis): Promise<number> {
+  // Objects still being freed in the background would count against the next figure.
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const pending = /lazyfree_pending_objects:(\d+)/.exec(await redis.info('memory'));
+    if (!pending || pending[1] === '0') break;
+    await new Promise((done) => setTimeout(done, 100));
+  }
   const info = await redis.info('memory');
   const match = /used_memory:(\d+)/.exec(info);
   if (!match) throw new Error('INFO memory has no used_memory');

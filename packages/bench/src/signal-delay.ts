@@ -31,11 +31,12 @@ interface Crossing {
 
 /**
  * Signal delay: a profiler is brought up to date on a history, then the rest of the log is
- * played live at a fixed rate. A signal decided at `detectedAt` can be taken once the
- * partition's stream time (newest event time − allowed lateness) passes it; the clock starts
- * when the producer sends the first event of that partition new enough to move stream time
- * there, and stops at the signal record's timestamp on its topic (set by the relay's
- * producer when it sends it).
+ * played live at a fixed rate. A lapse or ready-to-buy signal decided at `detectedAt` (a due
+ * time, or the end of a sealed day) can be taken once the partition's stream time (newest
+ * event time − allowed lateness) passes it; the clock starts when the producer sends the first
+ * event of that partition new enough to move stream time there, and stops at the signal
+ * record's timestamp on its topic (set by the relay's producer when it sends it).
+ * Reactivations are left out: the customer's return event decides them, no timer does.
  */
 export async function measureSignalDelay(
   context: BenchContext,
@@ -57,7 +58,12 @@ export async function measureSignalDelay(
     const partition = partitionForKey(record.key, partitions);
     historyNewest.set(partition, Math.max(historyNewest.get(partition) ?? 0, record.occurredAtMs));
   }
-  const received: { customerId: string; detectedAtMs: number; appendedAtMs: number }[] = [];
+  const received: {
+    kind: string;
+    customerId: string;
+    detectedAtMs: number;
+    appendedAtMs: number;
+  }[] = [];
   // Wall-clock (epoch ms) send times of the live records, per partition, in event-time order.
   const crossings = new Map<number, Crossing[]>();
   try {
@@ -74,10 +80,12 @@ export async function measureSignalDelay(
     await consumer.run({
       eachMessage: async ({ message }) => {
         const signal = JSON.parse(message.value?.toString() ?? '{}') as {
+          kind: string;
           customerId: string;
           detectedAt: string;
         };
         received.push({
+          kind: signal.kind,
           customerId: signal.customerId,
           detectedAtMs: Date.parse(signal.detectedAt),
           appendedAtMs: Number(message.timestamp),
@@ -147,6 +155,8 @@ export async function measureSignalDelay(
   const lateness = defaultRulesConfig.allowedLatenessMs;
   const delays: number[] = [];
   for (const signal of received) {
+    // Reactivations are decided by the customer's return event, not by a timer on a due time.
+    if (signal.kind === 'reactivated') continue;
     const partition = partitionForKey(signal.customerId, partitions);
     const threshold = signal.detectedAtMs + lateness;
     if (threshold <= (historyNewest.get(partition) ?? 0)) continue; // decided by the history
