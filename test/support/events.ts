@@ -1,21 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer } from 'kafkajs';
 import type { CustomerEvent } from '@pulse/core';
+import { domainToWire } from '@pulse/contracts';
 
 /** The JSON wire form of a domain event (schemas/README.md), as a tracker would send it. */
 export function toWire(event: CustomerEvent): Record<string, unknown> {
-  const base = {
-    eventId: event.eventId,
-    customerId: event.customerId,
-    occurredAt: new Date(event.occurredAtMs).toISOString(),
-  };
-  if (event.kind === 'visit') return base;
-  return {
-    ...base,
-    orderId: event.orderId,
-    amountMinor: event.amountMinor,
-    currency: event.currency,
-  };
+  return domainToWire(event);
 }
 
 export interface InputTopics {

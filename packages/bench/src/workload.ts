@@ -1,3 +1,4 @@
+import { domainToWire } from '@pulse/contracts';
 import type { CustomerEvent } from '@pulse/core';
 import { generatePopulation, type Population } from '@pulse/test-kit';
 
@@ -38,25 +39,11 @@ const SOURCES = ['web', 'ios-app', 'android-app'];
 
 /** The JSON a tracker would send for an event; visits carry session, page and source. */
 export function wireJson(event: CustomerEvent): Buffer {
-  const occurredAt = new Date(event.occurredAtMs).toISOString();
-  if (event.kind === 'purchase') {
-    return Buffer.from(
-      JSON.stringify({
-        eventId: event.eventId,
-        customerId: event.customerId,
-        occurredAt,
-        orderId: event.orderId,
-        amountMinor: event.amountMinor,
-        currency: event.currency,
-      }),
-    );
-  }
+  if (event.kind === 'purchase') return Buffer.from(JSON.stringify(domainToWire(event)));
   const n = event.occurredAtMs % 9973;
   return Buffer.from(
     JSON.stringify({
-      eventId: event.eventId,
-      customerId: event.customerId,
-      occurredAt,
+      ...domainToWire(event),
       sessionId: `s-${event.customerId}-${Math.floor(event.occurredAtMs / 1_800_000)}`,
       page: `https://shop.example.com/${PAGES[n % PAGES.length]}/${n}?utm_source=newsletter&utm_medium=email&utm_campaign=autumn-sale`,
       source: SOURCES[n % SOURCES.length],

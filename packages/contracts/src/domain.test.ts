@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toDomainEvent } from './domain.ts';
+import { domainToWire, toDomainEvent } from './domain.ts';
 import { samplePurchase, sampleVisit } from './test-fixtures.ts';
 import { purchaseWireSchema, visitWireSchema } from './wire.ts';
 
@@ -30,5 +30,18 @@ describe('toDomainEvent', () => {
   it('treats a visit that arrived with a stray orderId as a visit once validated', () => {
     const wire = visitWireSchema.parse({ ...sampleVisit(), orderId: 'x' });
     expect(toDomainEvent(wire).kind).toBe('visit');
+  });
+});
+
+describe('domainToWire', () => {
+  it('gives back wire events that validate and map to the same domain events', () => {
+    for (const wire of [sampleVisit(), samplePurchase()]) {
+      const event = toDomainEvent(
+        'orderId' in wire ? purchaseWireSchema.parse(wire) : visitWireSchema.parse(wire),
+      );
+      const back = domainToWire(event);
+      const schema = event.kind === 'visit' ? visitWireSchema : purchaseWireSchema;
+      expect(toDomainEvent(schema.parse(back))).toStrictEqual(event);
+    }
   });
 });

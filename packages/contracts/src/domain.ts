@@ -62,3 +62,22 @@ export function toDomainEvent(wire: VisitWire | PurchaseWire): DomainEvent;
 export function toDomainEvent(wire: VisitWire | PurchaseWire): DomainEvent {
   return 'orderId' in wire ? purchaseToDomain(wire) : visitToDomain(wire);
 }
+
+/** The reverse mapping: the JSON wire form of a domain event, as a tracker or order system sends it. */
+export function domainToWire(event: VisitEvent): VisitWire;
+export function domainToWire(event: PurchaseEvent): PurchaseWire;
+export function domainToWire(event: DomainEvent): VisitWire | PurchaseWire;
+export function domainToWire(event: DomainEvent): VisitWire | PurchaseWire {
+  const base = {
+    eventId: event.eventId,
+    customerId: event.customerId,
+    occurredAt: new Date(event.occurredAtMs).toISOString(),
+  };
+  if (event.kind === 'visit') return base;
+  return {
+    ...base,
+    orderId: event.orderId,
+    amountMinor: event.amountMinor,
+    currency: event.currency,
+  };
+}

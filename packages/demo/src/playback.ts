@@ -3,24 +3,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Producer } from 'kafkajs';
 import type { CustomerEvent } from '@pulse/core';
+import { domainToWire } from '@pulse/contracts';
 import type { DemoNames } from './infra.ts';
 import type { BadRecord } from './scenario.ts';
-
-/** The JSON wire form of an event (schemas/README.md). */
-export function eventToWire(event: CustomerEvent): Record<string, unknown> {
-  const base = {
-    eventId: event.eventId,
-    customerId: event.customerId,
-    occurredAt: new Date(event.occurredAtMs).toISOString(),
-  };
-  if (event.kind === 'visit') return base;
-  return {
-    ...base,
-    orderId: event.orderId,
-    amountMinor: event.amountMinor,
-    currency: event.currency,
-  };
-}
 
 const KAFKA_CHUNK = 5_000;
 
@@ -35,7 +20,7 @@ export async function sendDirect(
   for (const event of events) {
     messages[event.kind === 'visit' ? 'visits' : 'purchases'].push({
       key: event.customerId,
-      value: JSON.stringify(eventToWire(event)),
+      value: JSON.stringify(domainToWire(event)),
     });
   }
   for (const record of badRecords) {
@@ -129,7 +114,7 @@ export function collectorClient(options: {
     async send(events, extra = []) {
       const wire: Record<string, unknown>[] = events.map((event) => ({
         type: event.kind,
-        ...eventToWire(event),
+        ...domainToWire(event),
       }));
       wire.push(...extra);
       const batches: Record<string, unknown>[][] = [];
