@@ -27,11 +27,10 @@ export function totalOf(offsets: Offsets): number {
 /** The positions the profiler committed to Redis (with its profiles, in the same script). */
 export async function committedOffsets(
   redis: Redis,
-  keyPrefix: string,
-  namespace: string,
-  topics: TopicNames,
+  settings: Pick<ProfilerSettings, 'keyPrefix' | 'namespace' | 'topics'>,
   partitions: number,
 ): Promise<{ offsets: Offsets; streamTimeMs: Map<number, number> }> {
+  const { keyPrefix, namespace, topics } = settings;
   const pipeline = redis.pipeline();
   for (let partition = 0; partition < partitions; partition += 1) {
     pipeline.hmget(
@@ -156,13 +155,7 @@ export async function waitForCommitted(
   const wanted = await endOffsets(context, settings.topics);
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    const { offsets } = await committedOffsets(
-      context.redis,
-      settings.keyPrefix,
-      settings.namespace,
-      settings.topics,
-      partitions,
-    );
+    const { offsets } = await committedOffsets(context.redis, settings, partitions);
     if (reached(offsets, wanted)) return;
     if (options.profiler.exitCode !== null) {
       throw new Error(`the profiler stopped before ${options.what} was committed`);
@@ -210,13 +203,7 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
     for (;;) {
       const dead = children.find((child) => child.exitCode !== null || child.signalCode !== null);
       if (dead) throw new Error('a profiler stopped before the log was drained');
-      const { offsets } = await committedOffsets(
-        context.redis,
-        settings.keyPrefix,
-        settings.namespace,
-        settings.topics,
-        options.partitions,
-      );
+      const { offsets } = await committedOffsets(context.redis, settings, options.partitions);
       const committed = totalOf(offsets);
       if (committed > 0 && firstCommitAt === undefined) {
         firstCommitAt = performance.now();

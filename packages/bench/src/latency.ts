@@ -141,13 +141,7 @@ export async function measureLatency(
   let stoppedReadingAt = 0;
   const reader = (async () => {
     while (reading || [...pending.values()].some((list) => list.length > 0)) {
-      const { offsets } = await committedOffsets(
-        context.redis,
-        settings.keyPrefix,
-        settings.namespace,
-        settings.topics,
-        partitions,
-      );
+      const { offsets } = await committedOffsets(context.redis, settings, partitions);
       const now = performance.now();
       for (const [partition, byTopic] of offsets) {
         for (const [topic, committed] of byTopic) {
