@@ -59,8 +59,16 @@ const LOG4J2 = [
 ].join('\n');
 
 /** A KRaft cluster id: 16 random bytes, base64url without padding (what StorageTool prints). */
-function newClusterId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A fresh KRaft cluster id (16 random bytes, base64url). Never one starting with '-': the
+ * storage tool's argument parser takes such a value for an option and fails the format (one
+ * start in 64 did, at random; Kafka's own Uuid.randomUuid() skips those ids for that reason).
+ */
+export function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 export async function startKafka(options: {
