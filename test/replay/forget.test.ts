@@ -6,47 +6,29 @@
  */
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import type { CustomerEvent } from '@pulse/core';
 import { forgottenKey, hashCustomerId } from '@pulse/store';
-import { generatePopulation } from '@pulse/test-kit';
 import { runPulse } from '../support/cli.ts';
-import { connectedAdmin, connectedProducer, uniqueName } from '../support/infra.ts';
-import {
-  createProfilerTopics,
-  readStoredState,
-  startTestProfiler,
-  testProfilerConfig,
-} from '../support/profiler.ts';
+import { connectedProducer, uniqueName } from '../support/infra.ts';
+import { createProfilerTopics, readStoredState } from '../support/profiler.ts';
 import {
   cliEnv,
   expectTwinNamespaces,
   inNamespace,
   produceLog,
   replayInProcess,
+  replayPopulation,
+  runLiveToEnd,
   waitForNamespaceDone,
 } from '../support/replay.ts';
 
 const PARTITIONS = 2;
-const HOUR_MS = 3_600_000;
 
 describe('pulse forget', () => {
   it('removes a customer everywhere; neither new events nor a replay resurrect them', async () => {
     const topics = await createProfilerTopics(PARTITIONS);
-    const events: CustomerEvent[] = [
-      ...generatePopulation({
-        customers: 60,
-        startMs: Date.UTC(2026, 0, 1),
-        durationDays: 60,
-        seed: 17,
-        shuffleWithinMs: 6 * HOUR_MS,
-      }).events(),
-    ];
+    const events = replayPopulation({ customers: 60, durationDays: 60, seed: 17 });
+    const { admin, live, profiler } = await runLiveToEnd(topics, events, PARTITIONS);
     const producer = await connectedProducer();
-    await produceLog(producer, events, topics);
-    const admin = await connectedAdmin();
-    const live = testProfilerConfig(topics, { idleAfterMs: 600_000, outageGapMs: 96 * HOUR_MS });
-    const profiler = await startTestProfiler(live);
-    await waitForNamespaceDone(admin, live, PARTITIONS);
 
     const forgotten = events[0]!.customerId;
     const env = cliEnv(live);

@@ -5,27 +5,19 @@
  * consumers fails here. Settings as in replay.test.ts (no wall-clock idling, no outage guard).
  */
 import { describe, expect, it } from 'vitest';
-import type { CustomerEvent } from '@pulse/core';
-import { generatePopulation } from '@pulse/test-kit';
-import {
-  connectedAdmin,
-  connectedProducer,
-  createTestTopics,
-  uniqueName,
-} from '../support/infra.ts';
-import { startTestProfiler, testProfilerConfig, type ProfilerTopics } from '../support/profiler.ts';
+import { createTestTopics, uniqueName } from '../support/infra.ts';
+import type { ProfilerTopics } from '../support/profiler.ts';
 import { collectSignals } from '../support/signal-oracle.ts';
 import {
   inNamespace,
-  produceLog,
   recordsOn,
   replayInProcess,
-  waitForNamespaceDone,
+  replayPopulation,
+  runLiveToEnd,
 } from '../support/replay.ts';
 import { waitFor } from '../support/wait.ts';
 
 const PARTITIONS = 3;
-const HOUR_MS = 3_600_000;
 
 describe('pulse replay --signals redirect', () => {
   it("puts exactly the live run's signal ids on the redirect topic, none on the live ones", async () => {
@@ -41,23 +33,14 @@ describe('pulse replay --signals redirect', () => {
         { prefix: 'redirect', partitions: 2 },
       ])) as [string, string, string, string, string, string];
     const topics: ProfilerTopics = { visits, purchases, lapse, readyToBuy, deadLetter };
-    const events: CustomerEvent[] = [
-      ...generatePopulation({
-        customers: 150,
-        startMs: Date.UTC(2026, 0, 1),
-        durationDays: 120,
-        seed: 29,
-        lapseShare: 0.6,
-        returnShare: 0.6,
-        shuffleWithinMs: 6 * HOUR_MS,
-      }).events(),
-    ];
-    await produceLog(await connectedProducer(), events, topics);
-    const admin = await connectedAdmin();
-
-    const live = testProfilerConfig(topics, { idleAfterMs: 600_000, outageGapMs: 96 * HOUR_MS });
-    await startTestProfiler(live);
-    await waitForNamespaceDone(admin, live, PARTITIONS);
+    const events = replayPopulation({
+      customers: 150,
+      durationDays: 120,
+      seed: 29,
+      lapseShare: 0.6,
+      returnShare: 0.6,
+    });
+    const { admin, live } = await runLiveToEnd(topics, events, PARTITIONS);
     const liveTopics = [topics.lapse, topics.readyToBuy];
     const liveCount =
       (await recordsOn(admin, topics.lapse)) + (await recordsOn(admin, topics.readyToBuy));

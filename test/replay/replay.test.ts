@@ -11,49 +11,31 @@
  */
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import type { CustomerEvent } from '@pulse/core';
 import { namespaceKeyPattern } from '@pulse/store';
-import { generatePopulation } from '@pulse/test-kit';
 import { runPulse } from '../support/cli.ts';
-import { connectedAdmin, connectedProducer } from '../support/infra.ts';
-import {
-  createProfilerTopics,
-  readStoredState,
-  startTestProfiler,
-  testProfilerConfig,
-} from '../support/profiler.ts';
+import { createProfilerTopics, readStoredState } from '../support/profiler.ts';
 import {
   cliEnv,
   expectTwinNamespaces,
   inNamespace,
-  produceLog,
   recordsOn,
-  waitForNamespaceDone,
+  replayPopulation,
+  runLiveToEnd,
 } from '../support/replay.ts';
 
 const PARTITIONS = 4;
-const HOUR_MS = 3_600_000;
 
 describe('pulse replay into a new namespace', () => {
   it('rebuilds every live profile with zero messages on the live signal topics; profile, promote, drop', async () => {
     const topics = await createProfilerTopics(PARTITIONS);
-    const events: CustomerEvent[] = [
-      ...generatePopulation({
-        customers: 160,
-        startMs: Date.UTC(2026, 0, 1),
-        durationDays: 120,
-        seed: 71,
-        lapseShare: 0.5,
-        returnShare: 0.5,
-        shuffleWithinMs: 6 * HOUR_MS,
-      }).events(),
-    ];
-    await produceLog(await connectedProducer(), events, topics);
-    const admin = await connectedAdmin();
-
-    const live = testProfilerConfig(topics, { idleAfterMs: 600_000, outageGapMs: 96 * HOUR_MS });
-    await startTestProfiler(live);
-    await waitForNamespaceDone(admin, live, PARTITIONS);
+    const events = replayPopulation({
+      customers: 160,
+      durationDays: 120,
+      seed: 71,
+      lapseShare: 0.5,
+      returnShare: 0.5,
+    });
+    const { admin, live } = await runLiveToEnd(topics, events, PARTITIONS);
     const liveSignals =
       (await recordsOn(admin, topics.lapse)) + (await recordsOn(admin, topics.readyToBuy));
     // The log has lapses in it: a replay that leaked signals would have something to leak.

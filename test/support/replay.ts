@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
 import { expect, inject } from 'vitest';
 import { defaultRulesConfig, type CustomerEvent, type RulesConfig } from '@pulse/core';
+import { generatePopulation } from '@pulse/test-kit';
 import {
   runReplay,
   type ProfilerConfig,
@@ -11,11 +12,19 @@ import {
   type ReplayResult,
 } from '@pulse/profiler';
 import { namespaceOutboxLength, readNamespacePositions } from '@pulse/store';
-import { testEnv, testProcessEnv } from './infra.ts';
-import { readStoredState, settled, type ProfilerTopics, type StoredPartition } from './profiler.ts';
+import { connectedAdmin, connectedProducer, testEnv, testProcessEnv } from './infra.ts';
+import {
+  readStoredState,
+  settled,
+  startTestProfiler,
+  testProfilerConfig,
+  type ProfilerTopics,
+  type StoredPartition,
+} from './profiler.ts';
 import { toMessages } from './events.ts';
 import { waitFor } from './wait.ts';
 import type { Producer } from 'kafkajs';
+import type { Profiler } from '@pulse/profiler';
 
 /** The same profiler settings in another namespace (and, for a replay, another group). */
 export function inNamespace(
@@ -181,3 +190,39 @@ export function expectTwinNamespaces(
 }
 
 export { readStoredState };
+
+export const HOUR_MS = 3_600_000;
+
+/** The replay tests' log: a seeded population from 2026-01-01, out of order within 6 hours. */
+export function replayPopulation(options: {
+  customers: number;
+  durationDays: number;
+  seed: number;
+  lapseShare?: number;
+  returnShare?: number;
+}): CustomerEvent[] {
+  return [
+    ...generatePopulation({
+      ...options,
+      startMs: Date.UTC(2026, 0, 1),
+      shuffleWithinMs: 6 * HOUR_MS,
+    }).events(),
+  ];
+}
+
+/**
+ * Produces the whole log, then runs a live profiler over it until it has committed every record
+ * and relayed its outbox. Never idle and no outage guard on this preloaded log.
+ */
+export async function runLiveToEnd(
+  topics: ProfilerTopics,
+  events: readonly CustomerEvent[],
+  partitions: number,
+): Promise<{ admin: Admin; live: ProfilerConfig; profiler: Profiler }> {
+  await produceLog(await connectedProducer(), events, topics);
+  const admin = await connectedAdmin();
+  const live = testProfilerConfig(topics, { idleAfterMs: 600_000, outageGapMs: 96 * HOUR_MS });
+  const profiler = await startTestProfiler(live);
+  await waitForNamespaceDone(admin, live, partitions);
+  return { admin, live, profiler };
+}
