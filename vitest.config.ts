@@ -10,6 +10,8 @@ export default defineConfig({
           name: 'unit',
           include: ['packages/*/src/**/*.test.ts', 'services/*/src/**/*.test.ts'],
           environment: 'node',
+          // Missing system programs (Chromium for the browser tests …) stop the run at once.
+          globalSetup: ['test/prerequisites-setup.ts'],
           // Unit tests run first (fast feedback), then the integration suites.
           sequence: { groupOrder: 0 },
         },
@@ -19,7 +21,7 @@ export default defineConfig({
           name: 'integration',
           include: ['test/**/*.test.ts'],
           environment: 'node',
-          globalSetup: ['test/global-setup.ts'],
+          globalSetup: ['test/prerequisites-setup.ts', 'test/global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 180_000,
           // Suites share one broker; files run in a small pool so they do not starve it.
