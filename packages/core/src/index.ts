@@ -36,3 +36,70 @@ export { checkEventTime, dayOf, DAY_MS, streamTimeFor, type EventTimeCheck } fro
 export { deriveView, type LatencyView, type ProfileView } from './view.ts';
 export type { Rfm, WindowCounts } from './windows.ts';
 export { decodeProfile, encodeProfile } from './codec.ts';
+// The partition step: everything a partition decides, as one pure function, and the in-memory
+// partition that drives it (property tests, the offline backtest).
+export {
+  aheadBoundOf,
+  clockOf,
+  frontierOf,
+  inputsToRecheck,
+  isCaughtUp,
+  isIdle,
+  newInputView,
+  pausedTopicsToResume,
+  streamTimeOf,
+  withLagging,
+  withResumed,
+  type ClockInput,
+  type InputView,
+} from './partition/clock.ts';
+export {
+  decodeHeld,
+  defaultGuardSettings,
+  encodeHeld,
+  guardSettingsSchema,
+  holdDeadlineMs,
+  silenceExplains,
+  type GuardSettings,
+  type HeldSignal,
+  type HoldReason,
+} from './partition/guard.ts';
+export {
+  decodeTraffic,
+  emptyTraffic,
+  encodeTraffic,
+  outageAt,
+  type OutageAt,
+  observeRecord,
+  type InputTraffic,
+  type Silence,
+} from './partition/traffic.ts';
+export {
+  dueHorizonMs,
+  emptyPartitionState,
+  newestAcceptedMs,
+  stepPartition,
+  type DeadLetterReason,
+  type OutboxItem,
+  type PartitionState,
+  type ProfileLookup,
+  type RecordVerdict,
+  type Routing,
+  type StepChunk,
+  type StepCounts,
+  type StepInput,
+  type StepOutcome,
+  type StepRecord,
+  type StepReposition,
+  type StepResult,
+  type StepSettings,
+} from './partition/step.ts';
+export {
+  oneRecordPlan,
+  randomChunkPlan,
+  roundRobinPlan,
+  simulatePartition,
+  type ChunkPlan,
+  type SimulationOptions,
+  type SimulationResult,
+} from './partition/simulator.ts';

@@ -26,7 +26,7 @@ import {
   rhythmAsOf,
   type Evidence,
 } from './rules.ts';
-import { DAY_MS, dayOf } from './time.ts';
+import { DAY_MS } from './time.ts';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'late';
 
@@ -85,13 +85,8 @@ export function applyEvent(
     return { profile: recordLateEvent(next, event), outcome: 'late', signals };
   }
 
-  if (next.openEpisodeSinceMs !== null && next.anchorDay !== null) {
-    const returnDay = dayOf(event.occurredAtMs);
-    // Stamped with the start of the return day, like a return found by a timer sweep: the
-    // signal is then the same whichever way the return was noticed (replays, batch sizes).
-    signals.push(reactivatedSignal(next, returnDay, returnDay * DAY_MS, config));
-    next = { ...next, openEpisodeSinceMs: null };
-  }
+  // A return to an open lapse episode is recorded like any activity; advance() closes the
+  // episode once the return day is final (see there).
   next = recordOnTimeEvent(next, event, config);
   return { profile: next, outcome: 'applied', signals };
 }
@@ -132,11 +127,20 @@ export function advance(
         openEpisodeSinceMs: dueMs,
         lapsedAnchorDay: anchorDay,
       };
-      // The return is already known (recorded before the lapse became due): close at once.
-      if (nextDay !== null) {
-        signals.push(reactivatedSignal(current, nextDay, nextDay * DAY_MS, config));
-        current = { ...current, openEpisodeSinceMs: null };
-      }
+      continue;
+    }
+
+    // The end of an open episode: the first active day after the lapse. It is decided once the
+    // stream time reaches the start of that day — from then on no on-time event can land on an
+    // earlier day, so the return day (and the signal) is the same whatever order the events
+    // arrived in, within the lateness. Waiting for the day's end instead would cost a day.
+    if (
+      current.openEpisodeSinceMs !== null &&
+      nextDay !== null &&
+      nextDay * DAY_MS <= streamTimeMs
+    ) {
+      signals.push(reactivatedSignal(current, nextDay, nextDay * DAY_MS, config));
+      current = { ...current, openEpisodeSinceMs: null };
       continue;
     }
 
@@ -161,7 +165,11 @@ export function advance(
 export function dueTimeMs(profile: Profile, config: RulesConfig): number | null {
   const nextDay = nextUnconsumedDay(profile);
   const candidates: number[] = [];
-  if (nextDay !== null) candidates.push((nextDay + 1) * DAY_MS);
+  if (nextDay !== null) {
+    candidates.push(
+      profile.openEpisodeSinceMs !== null ? nextDay * DAY_MS : (nextDay + 1) * DAY_MS,
+    );
+  }
   const lapse = pendingLapse(profile, nextDay, config);
   if (lapse !== null) candidates.push(lapse.dueDay * DAY_MS);
   if (candidates.length === 0) return null;

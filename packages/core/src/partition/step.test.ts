@@ -1,0 +1,174 @@
+// The partition step on hand-made states: the cases a whole log makes hard to aim at.
+import { customerEventList } from '@pulse/test-kit';
+import { describe, expect, it } from 'vitest';
+import { defaultRulesConfig as rules } from '../config.ts';
+import type { Profile } from '../profile.ts';
+import { DAY_MS } from '../time.ts';
+import { applyEvent } from '../timeline.ts';
+import { newInputView } from './clock.ts';
+import type { HeldSignal } from './guard.ts';
+import { emptyPartitionState, stepPartition, type StepInput, type StepOutcome } from './step.ts';
+import { PURCHASES, propertySettings, VISITS } from './test-support.ts';
+
+const START_MS = Date.UTC(2025, 5, 2);
+
+/** A daily visitor of `activeDays` days, then silent, then back on `returnDay` (if given). */
+function profileOf(customerId: string, activeDays: number, returnDay?: number): Profile {
+  const events = customerEventList({
+    customerId,
+    startMs: START_MS,
+    seed: 3,
+    segments: [
+      { days: activeDays, visitEveryDays: 1 },
+      ...(returnDay === undefined
+        ? []
+        : [{ days: returnDay - activeDays }, { days: 1, visitEveryDays: 1 }]),
+    ],
+  });
+  let profile: Profile | undefined;
+  // Applied while the clock is still at the start: nothing is decided yet.
+  for (const event of events) profile = applyEvent(profile, event, START_MS, rules).profile;
+  return profile!;
+}
+
+function tick(
+  profiles: Map<string, Profile>,
+  streamTimeMs: number,
+  overrides: Partial<StepInput> = {},
+  settings = propertySettings,
+): StepOutcome {
+  const result = stepPartition(
+    {
+      state: { ...emptyPartitionState(), streamTimeMs },
+      view: newInputView([VISITS, PURCHASES]),
+      profiles: { get: (id) => profiles.get(id) },
+      due: [...profiles.keys()],
+      held: new Map(),
+      timedCustomers: profiles.size,
+      nowMs: streamTimeMs + 10 * DAY_MS,
+      ...overrides,
+    },
+    rules,
+    settings,
+  );
+  if (result.kind !== 'step') throw new Error('unexpected reposition');
+  return result;
+}
+
+const published = (result: StepOutcome) =>
+  result.outbox.flatMap((item) => (item.type === 'signal' ? [item.signal] : []));
+
+describe('stepPartition', () => {
+  it('publishes a lapse before the return a sweep found with it (regression: the return went first)', () => {
+    // Daily for 30 days, silent, back on day 40: the lapse was due on day 34 (hurdle 4).
+    const profiles = new Map([['c', profileOf('c', 30, 40)]]);
+    const result = tick(profiles, START_MS + 41 * DAY_MS);
+    expect(published(result).map((signal) => signal.kind)).toEqual(['lapsed', 'reactivated']);
+    expect(result.outbox.map((item) => item.type === 'signal' && item.topic)).toEqual([
+      'lapse',
+      'lapse',
+    ]);
+  });
+
+  describe('the storm guard', () => {
+    const stormSettings = {
+      ...propertySettings,
+      guard: { ...propertySettings.guard, stormMinLapses: 5, stormMaxLapseShare: 0.2 },
+    };
+    const customers = new Map(
+      Array.from({ length: 10 }, (_, index) => [`c${index}`, profileOf(`c${index}`, 30)]),
+    );
+    const dueAtMs = START_MS + 34 * DAY_MS;
+
+    it('holds a sweep that would lapse an abnormal share of a caught-up partition', () => {
+      const result = tick(customers, dueAtMs + 3_600_000, { timedCustomers: 40 }, stormSettings);
+      expect(published(result)).toEqual([]);
+      expect(result.storm).toEqual({ lapses: 10, timedCustomers: 40 });
+      expect(result.counts.held.get('storm')).toBe(10);
+      // Each hold comes due at its deadline: two days after the lapse, day-aligned.
+      for (const [, dueMs] of result.due) expect(dueMs).toBe(dueAtMs + 3 * DAY_MS);
+    });
+
+    it('does not judge a partition that is catching up: a backlog lapses many at once by nature', () => {
+      const catchingUp = newInputView([VISITS, PURCHASES], [VISITS]);
+      const result = tick(
+        customers,
+        dueAtMs + 3_600_000,
+        { timedCustomers: 40, view: catchingUp },
+        stormSettings,
+      );
+      expect(result.storm).toBeUndefined();
+      expect(published(result)).toHaveLength(10);
+    });
+
+    it('releases the held lapses of customers still away at the deadline, and drops the rest', () => {
+      const held = new Map<string, HeldSignal>();
+      const first = tick(customers, dueAtMs + 3_600_000, { timedCustomers: 40 }, stormSettings);
+      for (const [id, entry] of first.held) if (entry) held.set(id, entry);
+      // c0 comes back on day 35, before the deadline (day 37); the others do not.
+      const profiles = new Map(first.profiles);
+      const returnMs = START_MS + 35 * DAY_MS + 10 * 3_600_000;
+      const back = {
+        kind: 'visit' as const,
+        eventId: 'back',
+        customerId: 'c0',
+        occurredAtMs: returnMs,
+      };
+      profiles.set('c0', applyEvent(profiles.get('c0'), back, dueAtMs + 3_600_000, rules).profile);
+      const later = tick(
+        profiles,
+        dueAtMs + 3 * DAY_MS,
+        { held, timedCustomers: 40 },
+        stormSettings,
+      );
+      const signals = published(later);
+      expect(signals.map((signal) => signal.customerId).sort()).toEqual(
+        Array.from({ length: 9 }, (_, index) => `c${index + 1}`),
+      );
+      expect(signals.every((signal) => signal.kind === 'lapsed')).toBe(true);
+      expect(signals.every((signal) => signal.detectedAtMs === dueAtMs)).toBe(true);
+      expect(later.counts.released).toBe(9);
+      expect(later.counts.discarded).toBe(1);
+      expect([...later.held.values()]).toEqual(Array.from({ length: 10 }, () => null));
+    });
+  });
+
+  it('routes by mode: suppressed signals and dead letters are counted, redirected ones share a topic', () => {
+    const profiles = new Map([['c', profileOf('c', 30, 40)]]);
+    const chunk = {
+      topic: VISITS,
+      reachesLogEnd: true,
+      records: [
+        {
+          offset: '0',
+          key: null,
+          value: new Uint8Array([0xff]),
+          verdict: { ok: false as const, kind: 'not-json', message: 'not JSON' },
+        },
+      ],
+    };
+    const suppress = {
+      ...propertySettings,
+      routing: { ...propertySettings.routing, signalMode: 'suppress' as const },
+    };
+    const suppressed = tick(profiles, START_MS + 41 * DAY_MS, { chunk }, suppress);
+    expect(suppressed.outbox).toEqual([]);
+    expect(suppressed.counts.signals.get('lapsed')).toBe(1);
+    expect(suppressed.counts.deadLetters.get('not-json')).toBe(1);
+
+    const redirect = {
+      ...propertySettings,
+      routing: {
+        ...propertySettings.routing,
+        signalMode: 'redirect' as const,
+        redirectTopic: 'replay-out',
+      },
+    };
+    const redirected = tick(profiles, START_MS + 41 * DAY_MS, { chunk }, redirect);
+    expect(redirected.outbox.map((item) => `${item.type}@${item.topic}`)).toEqual([
+      'dead-letter@replay-out',
+      'signal@replay-out',
+      'signal@replay-out',
+    ]);
+  });
+});

@@ -1,0 +1,565 @@
+// The partition step: everything one Kafka partition decides for one chunk of records (or for a
+// timer tick), as one pure, deterministic function. The profiler's task only does I/O around it
+// — load, step, one compare-and-set commit, seek / pause / resume — and replay and the offline
+// backtest call the same function, so live, replay and backtest cannot disagree.
+//
+// In one step, in this order:
+//   1. records the store already has are skipped (a consumer ahead of the store is sent back);
+//   2. each record, in log order: bad verdicts and impossible timestamps become dead letters;
+//      a record running more than half the lateness ahead of the other input cuts the chunk
+//      there; the input's traffic baseline learns it (remembering improbable silences); the
+//      stream clock moves; the core applies the event to the customer's profile;
+//   3. an idle partition's clock follows the group's (the task says how far);
+//   4. the customers whose due time came are advanced to the stream time;
+//   5. every signal is routed in the order it was decided, per customer: lapses explained by
+//      an outage or part of a storm are held; a return while held discards (or, after the
+//      deadline, releases) the hold; held lapses whose deadline came are released or discarded;
+//   6. the new state, due times and outbox entries — in the order they must be published.
+import type { RulesConfig } from '../config.ts';
+import type { CustomerEvent, Signal, SignalKind } from '../events.ts';
+import type { Profile } from '../profile.ts';
+import { checkEventTime, DAY_MS } from '../time.ts';
+import { advance, applyEvent, dueTimeMs, type ApplyOutcome } from '../timeline.ts';
+import {
+  aheadBoundOf,
+  clockOf,
+  isCaughtUp,
+  withLagging,
+  withResumed,
+  type InputView,
+} from './clock.ts';
+import {
+  holdDeadlineMs,
+  silenceExplains,
+  type GuardSettings,
+  type HeldSignal,
+  type HoldReason,
+} from './guard.ts';
+import { cloneTraffic, emptyTraffic, observeRecord, type InputTraffic } from './traffic.ts';
+
+/** What the contracts made of a record's bytes. */
+export type RecordVerdict =
+  { ok: true; event: CustomerEvent } | { ok: false; kind: string; message: string };
+
+export interface StepRecord {
+  /** Kafka offset (64-bit, as a decimal string). */
+  offset: string;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  verdict: RecordVerdict;
+}
+
+/** Consecutive records of one input topic, in log order. */
+export interface StepChunk {
+  topic: string;
+  records: readonly StepRecord[];
+  /** True when the chunk's last record is the newest the broker has: the topic caught up. */
+  reachesLogEnd: boolean;
+}
+
+/** What the store keeps of a partition besides its customers. */
+export interface PartitionState {
+  /** Next offset to read, per input topic (absent: nothing committed yet). */
+  offsets: ReadonlyMap<string, string>;
+  /** Newest event time applied, per input topic. */
+  newestAppliedMs: ReadonlyMap<string, number>;
+  streamTimeMs: number | null;
+  /** Wall clock of the last step that applied records (idle detection). */
+  lastEventWallMs: number | null;
+  /** Learnt traffic and improbable silences, per input topic. */
+  traffic: ReadonlyMap<string, InputTraffic>;
+}
+
+export function emptyPartitionState(): PartitionState {
+  return {
+    offsets: new Map(),
+    newestAppliedMs: new Map(),
+    streamTimeMs: null,
+    lastEventWallMs: null,
+    traffic: new Map(),
+  };
+}
+
+export interface ProfileLookup {
+  /** The stored profile of a customer of the chunk or of the due list; undefined: none yet. */
+  get(customerId: string): Profile | undefined;
+}
+
+export interface StepInput {
+  state: PartitionState;
+  view: InputView;
+  /** Absent for a tick (timers, holds and the idle clock only). */
+  chunk?: StepChunk;
+  profiles: ProfileLookup;
+  /** Customers whose due time has come, in the due index's order. */
+  due: readonly string[];
+  /** Held lapses of the chunk's and the due customers. */
+  held: ReadonlyMap<string, HeldSignal>;
+  /** Customers with a timer: the base the storm guard measures a sweep against. */
+  timedCustomers: number;
+  /** Stream time an idle partition may move up to (the group's clock). */
+  idleStreamTimeMs?: number;
+  /** Reference wall clock: far-future timestamps are judged against it. */
+  nowMs: number;
+  /** Customers forgotten on request: their events move the clock but are never applied. */
+  isForgotten?(customerId: string): boolean;
+}
+
+/** Where signals and dead letters go. */
+export interface Routing {
+  /** `outbox`: the live topics; `suppress`: nowhere (counted); `redirect`: `redirectTopic`. */
+  signalMode: 'outbox' | 'suppress' | 'redirect';
+  lapseTopic: string;
+  readyToBuyTopic: string;
+  deadLetterTopic: string;
+  redirectTopic?: string | undefined;
+}
+
+export interface StepSettings {
+  partition: number;
+  routing: Routing;
+  guard: GuardSettings;
+}
+
+export interface DeadLetterReason {
+  kind: string;
+  message: string;
+  sourceTopic: string;
+  sourcePartition: number;
+  sourceOffset: string;
+}
+
+/** One entry to publish, in publish order. */
+export type OutboxItem =
+  | { type: 'signal'; topic: string; signal: Signal; decidedAtWallMs: number }
+  | {
+      type: 'dead-letter';
+      topic: string;
+      key: Uint8Array | null;
+      value: Uint8Array | null;
+      reason: DeadLetterReason;
+    };
+
+export interface StepCounts {
+  outcomes: Record<ApplyOutcome, number>;
+  forgotten: number;
+  deadLetters: Map<string, number>;
+  /** Signals decided and routed (suppressed ones included), by kind. */
+  signals: Map<SignalKind, number>;
+  held: Map<HoldReason, number>;
+  released: number;
+  discarded: number;
+}
+
+export interface StepOutcome {
+  kind: 'step';
+  /** False when nothing changed: there is nothing to commit. */
+  changed: boolean;
+  state: PartitionState;
+  /** Topics whose traffic baseline changed (their meta field must be written). */
+  trafficChanged: ReadonlySet<string>;
+  /** Positions to store: the chunk's topic, next offset. */
+  offsets: ReadonlyMap<string, string>;
+  view: InputView;
+  /** Profiles that changed. */
+  profiles: ReadonlyMap<string, Profile>;
+  /** Due index updates: a due time, or null to take the customer out. */
+  due: ReadonlyMap<string, number | null>;
+  /** Held lapses: set, or null to remove. */
+  held: ReadonlyMap<string, HeldSignal | null>;
+  outbox: readonly OutboxItem[];
+  /** The chunk was cut at this record: seek the topic back to it and pause the topic. */
+  cut?: { topic: string; offset: string; eventMs: number };
+  /** Paused topics the consumer must resume. */
+  resume: readonly string[];
+  counts: StepCounts;
+  /** Set when a sweep was held as a lapse storm. */
+  storm?: { lapses: number; timedCustomers: number };
+}
+
+/** The consumer is past the position the store holds: seek back, apply nothing. */
+export interface StepReposition {
+  kind: 'reposition';
+  topic: string;
+  offset: string;
+}
+
+export type StepResult = StepOutcome | StepReposition;
+
+/** The newest event time of a chunk that the time check accepts (−∞ when none). */
+export function newestAcceptedMs(
+  chunk: StepChunk | undefined,
+  nowMs: number,
+  rules: RulesConfig,
+): number {
+  let newest = Number.NEGATIVE_INFINITY;
+  for (const { verdict } of chunk?.records ?? []) {
+    if (verdict.ok && verdict.event.occurredAtMs > newest) {
+      if (checkEventTime(verdict.event.occurredAtMs, nowMs, rules).ok)
+        newest = verdict.event.occurredAtMs;
+    }
+  }
+  return newest;
+}
+
+/**
+ * The highest stream time a step over this chunk could reach: how far to look in the due index
+ * when loading. An idle partition may go up to `idleStreamTimeMs`.
+ */
+export function dueHorizonMs(
+  state: PartitionState,
+  view: InputView,
+  chunk: StepChunk | undefined,
+  nowMs: number,
+  rules: RulesConfig,
+  idleStreamTimeMs?: number,
+): number | null {
+  const newest = new Map(state.newestAppliedMs);
+  let lagging = view.lagging;
+  if (chunk !== undefined) {
+    const accepted = newestAcceptedMs(chunk, nowMs, rules);
+    if (accepted > Number.NEGATIVE_INFINITY) {
+      newest.set(chunk.topic, Math.max(newest.get(chunk.topic) ?? accepted, accepted));
+    }
+    lagging = new Map(lagging).set(chunk.topic, !chunk.reachesLogEnd);
+  }
+  const clock = clockOf(view, newest, state.streamTimeMs, rules.allowedLatenessMs, lagging);
+  if (idleStreamTimeMs === undefined) return clock;
+  return Math.max(clock ?? idleStreamTimeMs, idleStreamTimeMs);
+}
+
+/** One step of a partition. Pure: the same input gives the same result. */
+export function stepPartition(
+  input: StepInput,
+  rules: RulesConfig,
+  settings: StepSettings,
+): StepResult {
+  const { chunk, state, nowMs } = input;
+  const { routing, guard } = settings;
+  const topic = chunk?.topic;
+
+  // 1. Redis is the truth for positions: skip what it already has, reposition on a gap.
+  let records: readonly StepRecord[] = chunk?.records ?? [];
+  if (chunk !== undefined && records.length > 0) {
+    const next = state.offsets.get(chunk.topic);
+    if (next !== undefined) {
+      const nextOffset = BigInt(next);
+      if (BigInt(records[0]!.offset) > nextOffset) {
+        return { kind: 'reposition', topic: chunk.topic, offset: next };
+      }
+      records = records.filter((record) => BigInt(record.offset) >= nextOffset);
+    }
+  }
+
+  const counts: StepCounts = {
+    outcomes: { applied: 0, late: 0, duplicate: 0 },
+    forgotten: 0,
+    deadLetters: new Map(),
+    signals: new Map(),
+    held: new Map(),
+    released: 0,
+    discarded: 0,
+  };
+  const outbox: OutboxItem[] = [];
+  const profiles = new Map<string, Profile>();
+  const touched = new Set<string>();
+  const newestApplied = new Map(state.newestAppliedMs);
+  const traffic = new Map(state.traffic);
+  const trafficChanged = new Set<string>();
+  const held = new Map(input.held);
+  const heldChanges = new Map<string, HeldSignal | null>();
+  let view = input.view;
+  let streamTimeMs = state.streamTimeMs;
+
+  const profileOf = (customerId: string): Profile | undefined =>
+    profiles.get(customerId) ?? input.profiles.get(customerId);
+
+  const trafficOf = (name: string): InputTraffic => {
+    let entry = traffic.get(name);
+    if (!trafficChanged.has(name)) {
+      entry = entry ? cloneTraffic(entry) : emptyTraffic();
+      traffic.set(name, entry);
+      trafficChanged.add(name);
+    }
+    return entry!;
+  };
+
+  const deadLetter = (record: StepRecord, kind: string, message: string): void => {
+    counts.deadLetters.set(kind, (counts.deadLetters.get(kind) ?? 0) + 1);
+    const target = deadLetterTopicOf(routing);
+    if (target === null) return;
+    outbox.push({
+      type: 'dead-letter',
+      topic: target,
+      key: record.key,
+      value: record.value,
+      reason: {
+        kind,
+        message,
+        sourceTopic: topic ?? '',
+        sourcePartition: settings.partition,
+        sourceOffset: record.offset,
+      },
+    });
+  };
+
+  const publish = (signal: Signal): void => {
+    counts.signals.set(signal.kind, (counts.signals.get(signal.kind) ?? 0) + 1);
+    const target = signalTopicOf(routing, signal.kind);
+    if (target !== null)
+      outbox.push({ type: 'signal', topic: target, signal, decidedAtWallMs: nowMs });
+  };
+
+  const hold = (signal: Signal, reason: HoldReason): void => {
+    const entry: HeldSignal = {
+      signal,
+      reason,
+      heldAtStreamMs: streamTimeMs ?? signal.detectedAtMs,
+    };
+    held.set(signal.customerId, entry);
+    heldChanges.set(signal.customerId, entry);
+    counts.held.set(reason, (counts.held.get(reason) ?? 0) + 1);
+  };
+
+  const dropHold = (customerId: string): void => {
+    held.delete(customerId);
+    heldChanges.set(customerId, null);
+  };
+
+  const deadlineOf = (entry: HeldSignal): number | null =>
+    holdDeadlineMs(entry, traffic.values(), guard);
+  const ripe = (entry: HeldSignal): boolean => {
+    const deadline = deadlineOf(entry);
+    return deadline !== null && streamTimeMs !== null && streamTimeMs >= deadline;
+  };
+
+  const explainedBySilence = (signal: Signal): boolean =>
+    traffic.size > 0 && silenceExplains(signal.detectedAtMs, traffic.values(), guard);
+
+  /**
+   * Routes one customer's signals in the order the core decided them. `storm`: this sweep is
+   * held as a lapse storm. Keeping the order per customer is what lets a subscriber apply the
+   * lapse topic in arrival order: lapsed → reactivated → lapsed … .
+   */
+  const route = (signals: readonly Signal[], storm: boolean): void => {
+    for (const signal of signals) {
+      if (signal.kind === 'lapsed') {
+        if (explainedBySilence(signal)) hold(signal, 'input-silence');
+        else if (storm) hold(signal, 'storm');
+        else publish(signal);
+      } else if (signal.kind === 'reactivated' && held.has(signal.customerId)) {
+        const entry = held.get(signal.customerId)!;
+        dropHold(signal.customerId);
+        const deadline = deadlineOf(entry);
+        if (deadline === null || signal.detectedAtMs < deadline) {
+          // Back before the hold was judged: the lapse was never sent, neither is its end.
+          counts.discarded += 1;
+        } else {
+          // Back after it: the lapse stands, then its end.
+          counts.released += 1;
+          publish(entry.signal);
+          publish(signal);
+        }
+      } else {
+        publish(signal);
+      }
+    }
+  };
+
+  // 2. The records, in log order.
+  const aheadBound =
+    topic === undefined
+      ? Number.POSITIVE_INFINITY
+      : aheadBoundOf(topic, newestApplied, view, rules.allowedLatenessMs);
+  // While its records are applied, the chunk's topic has records to deliver by definition.
+  if (topic !== undefined) view = withLagging(view, topic, true);
+  let cut: StepOutcome['cut'];
+  for (const record of records) {
+    const { verdict } = record;
+    if (!verdict.ok) {
+      deadLetter(record, verdict.kind, verdict.message);
+      continue;
+    }
+    const event = verdict.event;
+    const timeCheck = checkEventTime(event.occurredAtMs, nowMs, rules);
+    // Only an event the time check accepts may cut its topic: a far-future one (dead-lettered
+    // below) would otherwise hold the topic until the other input caught up, while the clock
+    // ran on and the events behind it became late.
+    if (timeCheck.ok && event.occurredAtMs > aheadBound) {
+      cut = { topic: topic!, offset: record.offset, eventMs: event.occurredAtMs };
+      break;
+    }
+    const forgotten = input.isForgotten?.(event.customerId) ?? false;
+    if (!timeCheck.ok) {
+      // A forgotten customer's bad event is not dead-lettered: that would keep their data.
+      if (forgotten) counts.forgotten += 1;
+      else deadLetter(record, timeCheck.reason, timeCheck.message);
+      continue;
+    }
+    if (topic !== undefined) {
+      observeRecord(
+        trafficOf(topic),
+        event.occurredAtMs,
+        rules.allowedLatenessMs,
+        guard.outageSilenceProbability,
+      );
+      const frontier = newestApplied.get(topic);
+      if (frontier === undefined || event.occurredAtMs > frontier)
+        newestApplied.set(topic, event.occurredAtMs);
+      streamTimeMs = clockOf(view, newestApplied, streamTimeMs, rules.allowedLatenessMs);
+    }
+    // A forgotten customer's event still moves the clock (others' timers fire as in a run that
+    // had it), but is never applied.
+    if (forgotten) {
+      counts.forgotten += 1;
+      continue;
+    }
+    // No clock yet (a lagging topic has delivered nothing): nothing can be late or decided.
+    const applied = applyEvent(profileOf(event.customerId), event, streamTimeMs ?? 0, rules);
+    profiles.set(event.customerId, applied.profile);
+    touched.add(event.customerId);
+    counts.outcomes[applied.outcome] += 1;
+    route(applied.signals, false);
+  }
+
+  // 3. An idle partition follows the group's clock (bounded delay for its timers).
+  if (
+    input.idleStreamTimeMs !== undefined &&
+    (streamTimeMs === null || input.idleStreamTimeMs > streamTimeMs)
+  ) {
+    streamTimeMs = input.idleStreamTimeMs;
+  }
+  // The chunk is done. A cut topic waits, paused at the cut record (its frontier); otherwise
+  // it caught up if the chunk reached the log end.
+  if (chunk !== undefined) {
+    view =
+      cut === undefined
+        ? withLagging(view, chunk.topic, !chunk.reachesLogEnd)
+        : {
+            ...view,
+            lagging: new Map(view.lagging).set(cut.topic, true),
+            paused: new Map(view.paused).set(cut.topic, cut.eventMs),
+          };
+    streamTimeMs = clockOf(view, newestApplied, streamTimeMs, rules.allowedLatenessMs);
+  }
+
+  // 4 and 5. Timers: the due customers, advanced to the stream time; their signals routed per
+  // customer in order, with the storm judged on the sweep as a whole.
+  let storm: StepOutcome['storm'];
+  if (streamTimeMs !== null) {
+    const swept: Signal[][] = [];
+    let lapses = 0;
+    // A held lapse is judged on the customer as of the stream time: their profile is advanced
+    // first, so a return already recorded is seen (and discards the hold) before the deadline
+    // rule runs, however late the customer's timer was swept.
+    const sweep = new Set(input.due);
+    for (const [customerId, entry] of held) if (ripe(entry)) sweep.add(customerId);
+    for (const customerId of sweep) {
+      touched.add(customerId);
+      const profile = profileOf(customerId);
+      if (!profile) continue;
+      const advanced = advance(profile, streamTimeMs, rules);
+      if (advanced.profile !== profile) profiles.set(customerId, advanced.profile);
+      if (advanced.signals.length === 0) continue;
+      swept.push(advanced.signals);
+      for (const signal of advanced.signals) {
+        if (signal.kind === 'lapsed' && !explainedBySilence(signal)) lapses += 1;
+      }
+    }
+    // Judged only while the partition is caught up: a catch-up (restart, replay) sweeps history,
+    // where many lapses at once are expected and batch sizes would decide.
+    const isStorm =
+      isCaughtUp(view) &&
+      lapses >= guard.stormMinLapses &&
+      lapses > guard.stormMaxLapseShare * Math.max(1, input.timedCustomers);
+    if (isStorm) storm = { lapses, timedCustomers: input.timedCustomers };
+    for (const signals of swept) route(signals, isStorm);
+
+    // Held lapses whose deadline came: a customer still in the same lapse episode is alerted;
+    // one who came back (or was forgotten) is not.
+    for (const [customerId, entry] of [...held]) {
+      if (!ripe(entry)) continue;
+      const profile = profileOf(customerId);
+      dropHold(customerId);
+      touched.add(customerId);
+      if (profile && profile.openEpisodeSinceMs === entry.signal.detectedAtMs) {
+        counts.released += 1;
+        publish(entry.signal);
+      } else {
+        counts.discarded += 1;
+      }
+    }
+  }
+
+  // 6. Positions, due times, state.
+  const offsets = new Map<string, string>();
+  if (topic !== undefined && cut !== undefined) offsets.set(topic, cut.offset);
+  else if (topic !== undefined && records.length > 0) {
+    offsets.set(topic, String(BigInt(records.at(-1)!.offset) + 1n));
+  }
+  const due = new Map<string, number | null>();
+  for (const customerId of touched) {
+    const profile = profileOf(customerId);
+    const entry = held.get(customerId);
+    const profileDue = profile ? dueTimeMs(profile, rules) : null;
+    // A hold whose outage goes on is looked at again a day of stream time later.
+    const holdDue =
+      entry === undefined
+        ? null
+        : (deadlineOf(entry) ?? (Math.floor((streamTimeMs ?? 0) / DAY_MS) + 1) * DAY_MS);
+    due.set(
+      customerId,
+      profileDue === null ? holdDue : holdDue === null ? profileDue : Math.min(profileDue, holdDue),
+    );
+  }
+
+  // After progress on one topic, the topics that waited for it may go on (a tick resumes
+  // nothing: the task first resumes the paused topics that no longer wait for anything).
+  const resume =
+    topic === undefined ? [] : [...view.paused.keys()].filter((paused) => paused !== topic);
+  view = withResumed(view, resume);
+
+  const newState: PartitionState = {
+    offsets: offsets.size === 0 ? state.offsets : new Map([...state.offsets, ...offsets]),
+    newestAppliedMs: newestApplied,
+    streamTimeMs,
+    lastEventWallMs: records.length > 0 ? nowMs : state.lastEventWallMs,
+    traffic,
+  };
+  const changed =
+    offsets.size > 0 ||
+    profiles.size > 0 ||
+    touched.size > 0 ||
+    outbox.length > 0 ||
+    heldChanges.size > 0 ||
+    streamTimeMs !== state.streamTimeMs;
+  return {
+    kind: 'step',
+    changed,
+    state: newState,
+    trafficChanged,
+    offsets,
+    view,
+    profiles,
+    due,
+    held: heldChanges,
+    outbox,
+    ...(cut !== undefined ? { cut } : {}),
+    resume,
+    counts,
+    ...(storm !== undefined ? { storm } : {}),
+  };
+}
+
+function signalTopicOf(routing: Routing, kind: SignalKind): string | null {
+  if (routing.signalMode === 'suppress') return null;
+  if (routing.signalMode === 'redirect') return routing.redirectTopic ?? null;
+  return kind === 'ready_to_buy' ? routing.readyToBuyTopic : routing.lapseTopic;
+}
+
+/** A replay's dead letters go where its signals go: never to the live dead-letter topic. */
+function deadLetterTopicOf(routing: Routing): string | null {
+  if (routing.signalMode === 'suppress') return null;
+  if (routing.signalMode === 'redirect') return routing.redirectTopic ?? null;
+  return routing.deadLetterTopic;
+}
