@@ -64,7 +64,6 @@ describe('pulse promote while events keep arriving', () => {
     const live = testProfilerConfig(topics, {
       followLiveNamespace: true,
       idleAfterMs: 600_000,
-      outageGapMs: 96 * HOUR_MS,
     });
     await startTestProfiler(live);
     await produceStream(producer, firstPart, topics, stream);

@@ -64,7 +64,7 @@ describe('signals through Kafka', () => {
 
     const topics = await createProfilerTopics(PARTITIONS);
     const received = await collectSignals([topics.lapse, topics.readyToBuy]);
-    const config = testProfilerConfig(topics, { outageGapMs: 20 * 3_600_000 });
+    const config = testProfilerConfig(topics);
     const producer = await connectedProducer();
     for (const batch of toMessages(events, topics)) {
       for (let i = 0; i < batch.messages.length; i += 2_000) {

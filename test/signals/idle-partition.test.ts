@@ -7,7 +7,7 @@
  */
 import { Redis } from 'ioredis';
 import { describe, expect, inject, it } from 'vitest';
-import { LAST_EVENT_WALL_FIELD, partitionKeys } from '@pulse/store';
+import { META_FIELDS, partitionKeys } from '@pulse/store';
 import { customerEventList } from '@pulse/test-kit';
 import type { CustomerEvent } from '@pulse/core';
 import { connectedProducer } from '../support/infra.ts';
@@ -60,7 +60,7 @@ describe('idle partitions', () => {
     await send(busy, 0);
 
     const received = await collectSignals([topics.lapse]);
-    const config = testProfilerConfig(topics, { idleAfterMs: 1_000, outageGapMs: 20 * 3_600_000 });
+    const config = testProfilerConfig(topics, { idleAfterMs: 1_000 });
     await startTestProfiler(config);
 
     const lapse = await waitFor(
@@ -115,7 +115,7 @@ describe('idle partitions', () => {
     };
     await send(busy, 0);
     const idleAfterMs = 500;
-    const config = testProfilerConfig(topics, { idleAfterMs, outageGapMs: 20 * 3_600_000 });
+    const config = testProfilerConfig(topics, { idleAfterMs });
     await startTestProfiler(config);
 
     // Partition 0 drained and quiet for longer than idleAfterMs plus a few ticks: every tick
@@ -128,7 +128,7 @@ describe('idle partitions', () => {
         async () => {
           const state = await readStoredState(config, 2);
           if (state.get(0)?.offsets.get(topics.visits) !== String(busy.length)) return undefined;
-          const lastWall = Number(await redis.hget(meta0, LAST_EVENT_WALL_FIELD));
+          const lastWall = Number(await redis.hget(meta0, META_FIELDS.lastEventWallMs));
           return Date.now() - lastWall > idleAfterMs + 5 * config.tickIntervalMs ? true : undefined;
         },
         { timeoutMs: 60_000 },

@@ -49,7 +49,6 @@ import { waitFor } from '../support/wait.ts';
 
 const PARTITIONS = 4;
 const HOUR_MS = 3_600_000;
-const OUTAGE_GAP_MS = 96 * HOUR_MS;
 const IDLE_AFTER_MS = 600_000;
 const RULES_INPUT = { readyToBuyRequires: 'any' as const };
 const RULES = parseRulesConfig(RULES_INPUT);
@@ -93,7 +92,6 @@ describe('outbox relay after a crash', () => {
       namespace: 'oracle',
       signalMode: 'redirect',
       redirectTopic: oracleOut,
-      outageGapMs: OUTAGE_GAP_MS,
       idleAfterMs: IDLE_AFTER_MS,
     });
     const oracleProfiler = await startTestProfiler(oracle, RULES);
@@ -103,7 +101,6 @@ describe('outbox relay after a crash', () => {
     const config = testProfilerConfig(topics, {
       sessionTimeoutMs: 6_000,
       heartbeatIntervalMs: 1_000,
-      outageGapMs: OUTAGE_GAP_MS,
       idleAfterMs: IDLE_AFTER_MS,
     });
     const rules = rulesFile(RULES_INPUT);
@@ -114,7 +111,6 @@ describe('outbox relay after a crash', () => {
         name,
         rulesFile: rules,
         extraEnv: {
-          PULSE_OUTAGE_GAP_MS: String(OUTAGE_GAP_MS),
           PULSE_IDLE_AFTER_MS: String(IDLE_AFTER_MS),
         },
       });

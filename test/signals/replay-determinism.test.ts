@@ -39,7 +39,6 @@ import {
 
 const PARTITIONS = 4;
 const HOUR_MS = 3_600_000;
-const OUTAGE_GAP_MS = 96 * HOUR_MS;
 // 'any': ready-to-buy fires on either reason, so the population yields enough of them.
 const RULES = parseRulesConfig({ readyToBuyRequires: 'any' });
 
@@ -80,7 +79,6 @@ describe('signal replay determinism', () => {
 
     const shared = {
       signalMode: 'redirect' as const,
-      outageGapMs: OUTAGE_GAP_MS,
       idleAfterMs: 600_000,
     };
     const first = testProfilerConfig(topics, { ...shared, redirectTopic: firstOut });

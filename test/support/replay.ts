@@ -221,7 +221,7 @@ export async function runLiveToEnd(
 ): Promise<{ admin: Admin; live: ProfilerConfig; profiler: Profiler }> {
   await produceLog(await connectedProducer(), events, topics);
   const admin = await connectedAdmin();
-  const live = testProfilerConfig(topics, { idleAfterMs: 600_000, outageGapMs: 96 * HOUR_MS });
+  const live = testProfilerConfig(topics, { idleAfterMs: 600_000 });
   const profiler = await startTestProfiler(live);
   await waitForNamespaceDone(admin, live, partitions);
   return { admin, live, profiler };

@@ -342,14 +342,12 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           }
         })();
         const result = await measureSignalDelay(context, {
-          // The synthetic customers are active 08:00–22:00 UTC: with the default 2 h outage gap
-          // every night looks like a tracker outage and the guard holds the lapses due after it.
+          // Default settings: the outage guard learns that the synthetic nights are quiet.
           settings: {
             namespace: 'v1',
             keyPrefix,
             groupId: keyPrefix,
             topics,
-            env: { PULSE_OUTAGE_GAP_MS: String(20 * 3_600_000) },
           },
           partitions: PARTITIONS,
           liveFromMs: DEFAULT_START_MS + 120 * DAY_MS,

@@ -93,10 +93,6 @@ export interface DemoResult {
   wallTimeMs: number;
 }
 
-/** The synthetic customers are active 08:00–22:00 UTC only: a night without traffic is not an
- * outage. The profiler's outage guard (services/profiler) gets a 20 h gap instead of 2 h. */
-const DEMO_OUTAGE_GAP_MS = 20 * 3_600_000;
-
 export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoResult> {
   const startedAt = Date.now();
   const say = (line: string) => io.write(`${line}\n`);
@@ -184,7 +180,6 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     const childEnv = serviceEnv(io.env, infra.settings, names, {
       PULSE_METRICS_HOST: '127.0.0.1',
       PULSE_METRICS_PORT: String(metricsPort),
-      PULSE_OUTAGE_GAP_MS: String(DEMO_OUTAGE_GAP_MS),
       PULSE_COLLECTOR_HOST: '127.0.0.1',
       PULSE_COLLECTOR_WRITE_KEYS: `demo-site:${writeKey}`,
       PULSE_COLLECTOR_RATE_LIMIT_PER_SECOND: '100000',

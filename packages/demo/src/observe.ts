@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import { DLQ_HEADERS, signalWireSchema, type SignalWire } from '@pulse/contracts';
 import { decodeProfile, deriveView, type RulesConfig } from '@pulse/core';
-import { maxEventField, offsetField, partitionKeys, STREAM_TIME_FIELD } from '@pulse/store';
+import { maxEventField, META_FIELDS, offsetField, partitionKeys } from '@pulse/store';
 import type { DemoNames } from './infra.ts';
 
 export interface SignalReader {
@@ -115,7 +115,7 @@ export async function readProgress(
       offsetField(names.purchases),
       maxEventField(names.visits),
       maxEventField(names.purchases),
-      STREAM_TIME_FIELD,
+      META_FIELDS.streamTimeMs,
     );
     pipeline.xlen(keys.outbox);
   }
@@ -176,7 +176,7 @@ export async function readStatuses(
     const keys = partitionKeys(names.namespace, partition, names.keyPrefix);
     const [profiles, streamTime] = await Promise.all([
       redis.hgetallBuffer(keys.profiles),
-      redis.hget(keys.meta, STREAM_TIME_FIELD),
+      redis.hget(keys.meta, META_FIELDS.streamTimeMs),
     ]);
     for (const [customerId, bytes] of Object.entries(profiles)) {
       if (!include(customerId)) continue;

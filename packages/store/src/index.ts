@@ -1,21 +1,23 @@
 export { commitResultToError, StoreError, type StoreErrorCode } from './errors.ts';
 export {
   assertNamespace,
-  FORGOTTEN_GENERATION_FIELD,
   liveNamespaceKey,
   maxEventField,
+  META_FIELDS,
+  META_TOPIC_FIELD_PREFIXES,
   offsetField,
+  partitionKeyList,
   partitionKeys,
-  LAST_EVENT_WALL_FIELD,
-  SILENT_WINDOWS_FIELD,
-  STREAM_TIME_FIELD,
+  trafficField,
   type PartitionKeys,
 } from './keys.ts';
+export { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from './outbox.ts';
 export {
   assertNoEviction,
   buildCommitArgs,
   parseMeta,
   PartitionStore,
+  readPartitionMetas,
   type BatchCommit,
   type LoadedBatch,
   type PartitionMeta,

@@ -21,6 +21,14 @@ export function assertNamespace(namespace: string): void {
   }
 }
 
+/**
+ * The one order in which scripts that touch several of a partition's keys take them. A script
+ * that needs fewer takes a prefix of it (`loadBatch` takes all five and ignores the outbox).
+ */
+export function partitionKeyList(keys: PartitionKeys): string[] {
+  return [keys.meta, keys.profiles, keys.due, keys.held, keys.outbox];
+}
+
 export function partitionKeys(
   namespace: string,
   partition: number,
@@ -44,20 +52,46 @@ export function liveNamespaceKey(prefix = 'pulse'): string {
   return `${prefix}:live-namespace`;
 }
 
+/**
+ * The fields of a partition's meta hash. The Lua scripts use the same names (a unit test reads
+ * them and checks), so these constants are the one list of what the meta hash holds.
+ */
+export const META_FIELDS = {
+  /** Bumped by every commit, claim and forget: the compare-and-set token. */
+  version: 'version',
+  /** The claiming member's token; a commit with another token is fenced. */
+  owner: 'owner',
+  /** The partition's stream time (ms). */
+  streamTimeMs: 'streamTimeMs',
+  /** Wall-clock time of the last commit that applied input records (idle detection). */
+  lastEventWallMs: 'lastEventWallMs',
+  /** Wall-clock time of the last commit of any kind. */
+  lastCommitWallMs: 'lastCommitWallMs',
+  /** Generation of the forgotten-customers set the partition last saw a forget of. */
+  forgottenGeneration: 'forgottenGeneration',
+} as const;
+
+/** Per input topic: `<prefix><topic>`. */
+export const META_TOPIC_FIELD_PREFIXES = {
+  /** Next offset to read. */
+  offset: 'offset:',
+  /** Newest event time applied. */
+  newestEventMs: 'maxEventMs:',
+  /** The topic's learnt traffic (core's encoding). */
+  traffic: 'traffic:',
+} as const;
+
 /** Meta hash field holding the next offset to read of an input topic. */
 export function offsetField(topic: string): string {
-  return `offset:${topic}`;
+  return `${META_TOPIC_FIELD_PREFIXES.offset}${topic}`;
 }
 
 /** Meta hash field holding the newest event time seen on an input topic. */
 export function maxEventField(topic: string): string {
-  return `maxEventMs:${topic}`;
+  return `${META_TOPIC_FIELD_PREFIXES.newestEventMs}${topic}`;
 }
 
-export const STREAM_TIME_FIELD = 'streamTimeMs';
-/** Wall-clock time of the last commit that applied input events (idle detection). */
-export const LAST_EVENT_WALL_FIELD = 'lastEventWallMs';
-/** Per input topic, event-time gaps between its consecutive events (JSON). */
-export const SILENT_WINDOWS_FIELD = 'silentWindows';
-/** Meta hash field: generation of the forgotten-customers set the partition last saw deleted. */
-export const FORGOTTEN_GENERATION_FIELD = 'forgottenGeneration';
+/** Meta hash field holding an input topic's learnt traffic. */
+export function trafficField(topic: string): string {
+  return `${META_TOPIC_FIELD_PREFIXES.traffic}${topic}`;
+}

@@ -4,10 +4,12 @@ import { StoreError } from './errors.ts';
 import {
   assertNamespace,
   liveNamespaceKey,
+  META_FIELDS,
   offsetField,
+  partitionKeyList,
   partitionKeys,
-  STREAM_TIME_FIELD,
 } from './keys.ts';
+import { readPartitionMetas } from './partition-store.ts';
 import { runScript } from './scripts.ts';
 
 /**
@@ -206,7 +208,7 @@ export async function forgetCustomer(
       const [profiles, timers, held, outboxEntries] = (await runScript(
         redis,
         'forgetCustomer',
-        [keys.meta, keys.profiles, keys.due, keys.held, keys.outbox],
+        partitionKeyList(keys),
         [customerId, String(generation)],
       )) as number[];
       result.profiles += profiles ?? 0;
@@ -229,7 +231,7 @@ export async function readStoredProfile(
   const keys = partitionKeys(namespace, partition, prefix);
   const [profile, streamTime] = await Promise.all([
     redis.hgetBuffer(keys.profiles, customerId),
-    redis.hget(keys.meta, STREAM_TIME_FIELD),
+    redis.hget(keys.meta, META_FIELDS.streamTimeMs),
   ]);
   return { profile, streamTimeMs: streamTime === null ? null : Number(streamTime) };
 }
@@ -241,19 +243,8 @@ export async function readNamespacePositions(
   partitionCount: number,
   prefix = 'pulse',
 ): Promise<Map<number, Map<string, string>>> {
-  const pipeline = redis.pipeline();
-  for (let partition = 0; partition < partitionCount; partition += 1)
-    pipeline.hgetall(partitionKeys(namespace, partition, prefix).meta);
-  const replies = (await pipeline.exec()) ?? [];
-  const result = new Map<number, Map<string, string>>();
-  replies.forEach(([error, hash], partition) => {
-    if (error) throw error;
-    const offsets = new Map<string, string>();
-    for (const [field, value] of Object.entries(hash as Record<string, string>))
-      if (field.startsWith('offset:')) offsets.set(field.slice('offset:'.length), value);
-    result.set(partition, offsets);
-  });
-  return result;
+  const metas = await readPartitionMetas(redis, namespace, partitionCount, prefix);
+  return new Map(metas.map((meta, partition) => [partition, meta.offsets]));
 }
 
 /** Entries waiting in the outboxes of a namespace's partitions 0..count-1. */

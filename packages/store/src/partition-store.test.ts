@@ -1,5 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { partitionKeys } from './keys.ts';
+import { META_FIELDS, partitionKeys } from './keys.ts';
 import { buildCommitArgs, parseMeta } from './partition-store.ts';
 
 describe('partition keys', () => {
@@ -17,7 +18,7 @@ describe('partition keys', () => {
 });
 
 describe('commit arguments', () => {
-  it('follow the layout commitBatch-4.lua reads', () => {
+  it('follow the layout commitBatch-5.lua reads', () => {
     const args = buildCommitArgs({
       ownerToken: 'owner-1',
       expectedVersion: 7,
@@ -58,8 +59,10 @@ describe('commit arguments', () => {
       '99',
       'streamTimeMs',
       '77',
-      'silentWindows',
-      '{"visits":[[1,2]]}',
+      'traffic:pulse.visits',
+      '2;1;0;;;;',
+      'lastCommitWallMs',
+      '1234',
       'forgottenGeneration',
       '4',
     ]);
@@ -70,8 +73,34 @@ describe('commit arguments', () => {
       maxEventMs: new Map([['pulse.visits', 99]]),
       streamTimeMs: 77,
       lastEventWallMs: null,
-      silentWindows: { visits: [[1, 2]] },
+      lastCommitWallMs: 1234,
+      traffic: new Map([['pulse.visits', '2;1;0;;;;']]),
       forgottenGeneration: 4,
     });
+  });
+});
+
+describe('the scripts', () => {
+  const luaDirectory = new URL('./lua/', import.meta.url);
+  const known = new Set<string>(Object.values(META_FIELDS));
+
+  it('name only meta fields the store declares', () => {
+    for (const file of readdirSync(luaDirectory)) {
+      const lua = readFileSync(new URL(file, luaDirectory), 'utf8');
+      // Every literal field of a call on the meta hash (KEYS[1]).
+      for (const match of lua.matchAll(/redis\.call\('H\w+', KEYS\[1\], '([^']+)'/g)) {
+        expect(known, `${file} uses meta field ${match[1]}`).toContain(match[1]);
+      }
+    }
+  });
+
+  it('take the partition keys in one order, or a prefix of it', () => {
+    const order = ['meta', 'profiles', 'due', 'held', 'outbox'];
+    for (const file of readdirSync(luaDirectory)) {
+      const lua = readFileSync(new URL(file, luaDirectory), 'utf8');
+      const declared = [...lua.matchAll(/KEYS\[(\d)\] (\w+)/g)].map((match) => match[2]);
+      if (declared.length <= 1) continue;
+      expect(declared, file).toEqual(order.slice(0, declared.length));
+    }
   });
 });

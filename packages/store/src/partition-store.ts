@@ -1,29 +1,30 @@
 import type { Redis } from 'ioredis';
 import { commitResultToError, StoreError } from './errors.ts';
 import {
-  FORGOTTEN_GENERATION_FIELD,
-  LAST_EVENT_WALL_FIELD,
   maxEventField,
+  META_FIELDS,
+  META_TOPIC_FIELD_PREFIXES,
   offsetField,
+  partitionKeyList,
   partitionKeys,
-  SILENT_WINDOWS_FIELD,
-  STREAM_TIME_FIELD,
+  trafficField,
   type PartitionKeys,
 } from './keys.ts';
 import { runScript } from './scripts.ts';
 
-/** What Redis knows about a partition: the source of truth for "where am I". */
+/** What Redis knows about a partition besides its customers: the truth for "where am I". */
 export interface PartitionMeta {
   version: number;
   owner: string | null;
   /** Next offset to read, per input topic (absent: nothing committed yet). */
   offsets: Map<string, string>;
-  /** Newest event time seen, per input topic. */
+  /** Newest event time applied, per input topic. */
   maxEventMs: Map<string, number>;
   streamTimeMs: number | null;
   lastEventWallMs: number | null;
-  /** Per input topic, the event-time gaps between its consecutive events: [startMs, endMs]. */
-  silentWindows: Record<string, [number, number][]>;
+  lastCommitWallMs: number | null;
+  /** Per input topic, its learnt traffic as the core encodes it (the store does not read it). */
+  traffic: Map<string, string>;
   /** Generation of the forgotten-customers set last stamped by `forgetCustomer` (0: none). */
   forgottenGeneration: number;
 }
@@ -43,11 +44,16 @@ export interface LoadedBatch {
 export interface BatchCommit {
   ownerToken: string;
   expectedVersion: number;
+  /** Next offsets that changed. */
   offsets: Map<string, string>;
   maxEventMs: Map<string, number>;
   streamTimeMs: number | null;
-  /** Extra meta fields (lastEventWallMs, silentWindows, …). */
-  metaFields?: Map<string, string>;
+  /** Set when the batch applied input records. */
+  lastEventWallMs?: number;
+  /** Wall clock of this commit. */
+  commitWallMs?: number;
+  /** Input topics whose learnt traffic changed, with its new encoding. */
+  traffic?: Map<string, string>;
   profiles: [customerId: string, bytes: Uint8Array][];
   /** Due time in ms, or null to take the customer out of the due index. */
   due: [customerId: string, dueMs: number | null][];
@@ -60,43 +66,57 @@ function text(value: unknown): string {
   return Buffer.isBuffer(value) ? value.toString('utf8') : String(value);
 }
 
-/** Pure: the meta hash (flat field/value reply) as a typed object. */
-export function parseMeta(flat: unknown[]): PartitionMeta {
-  const meta: PartitionMeta = {
+function emptyMeta(): PartitionMeta {
+  return {
     version: 0,
     owner: null,
     offsets: new Map(),
     maxEventMs: new Map(),
     streamTimeMs: null,
     lastEventWallMs: null,
-    silentWindows: {},
+    lastCommitWallMs: null,
+    traffic: new Map(),
     forgottenGeneration: 0,
   };
+}
+
+/** Pure: the meta hash (flat field/value reply) as a typed object. */
+export function parseMeta(flat: unknown[]): PartitionMeta {
+  const meta = emptyMeta();
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const field = text(flat[i]);
     const value = text(flat[i + 1]);
-    if (field === 'version') meta.version = Number(value);
-    else if (field === 'owner') meta.owner = value;
-    else if (field === STREAM_TIME_FIELD) meta.streamTimeMs = Number(value);
-    else if (field === LAST_EVENT_WALL_FIELD) meta.lastEventWallMs = Number(value);
-    else if (field === FORGOTTEN_GENERATION_FIELD) meta.forgottenGeneration = Number(value);
-    else if (field === SILENT_WINDOWS_FIELD)
-      meta.silentWindows = JSON.parse(value) as Record<string, [number, number][]>;
-    else if (field.startsWith('offset:')) meta.offsets.set(field.slice('offset:'.length), value);
-    else if (field.startsWith('maxEventMs:')) {
-      meta.maxEventMs.set(field.slice('maxEventMs:'.length), Number(value));
-    }
+    if (field === META_FIELDS.version) meta.version = Number(value);
+    else if (field === META_FIELDS.owner) meta.owner = value;
+    else if (field === META_FIELDS.streamTimeMs) meta.streamTimeMs = Number(value);
+    else if (field === META_FIELDS.lastEventWallMs) meta.lastEventWallMs = Number(value);
+    else if (field === META_FIELDS.lastCommitWallMs) meta.lastCommitWallMs = Number(value);
+    else if (field === META_FIELDS.forgottenGeneration) meta.forgottenGeneration = Number(value);
+    else if (field.startsWith(META_TOPIC_FIELD_PREFIXES.offset))
+      meta.offsets.set(field.slice(META_TOPIC_FIELD_PREFIXES.offset.length), value);
+    else if (field.startsWith(META_TOPIC_FIELD_PREFIXES.newestEventMs))
+      meta.maxEventMs.set(
+        field.slice(META_TOPIC_FIELD_PREFIXES.newestEventMs.length),
+        Number(value),
+      );
+    else if (field.startsWith(META_TOPIC_FIELD_PREFIXES.traffic))
+      meta.traffic.set(field.slice(META_TOPIC_FIELD_PREFIXES.traffic.length), value);
   }
   return meta;
 }
 
-/** Pure: the commit script's arguments (see commitBatch-4.lua for the layout). */
+/** Pure: the commit script's arguments (see commitBatch-5.lua for the layout). */
 export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
   const metaPairs: string[] = [];
   for (const [topic, offset] of commit.offsets) metaPairs.push(offsetField(topic), offset);
   for (const [topic, ms] of commit.maxEventMs) metaPairs.push(maxEventField(topic), String(ms));
-  if (commit.streamTimeMs !== null) metaPairs.push(STREAM_TIME_FIELD, String(commit.streamTimeMs));
-  for (const [field, value] of commit.metaFields ?? []) metaPairs.push(field, value);
+  if (commit.streamTimeMs !== null)
+    metaPairs.push(META_FIELDS.streamTimeMs, String(commit.streamTimeMs));
+  if (commit.lastEventWallMs !== undefined)
+    metaPairs.push(META_FIELDS.lastEventWallMs, String(commit.lastEventWallMs));
+  if (commit.commitWallMs !== undefined)
+    metaPairs.push(META_FIELDS.lastCommitWallMs, String(commit.commitWallMs));
+  for (const [topic, encoded] of commit.traffic ?? []) metaPairs.push(trafficField(topic), encoded);
   const held = commit.held ?? [];
   const args: (string | Buffer)[] = [
     commit.ownerToken,
@@ -118,8 +138,25 @@ export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
   return args;
 }
 
-function keyList(keys: PartitionKeys): string[] {
-  return [keys.meta, keys.profiles, keys.due, keys.outbox, keys.held];
+/**
+ * The meta of partitions 0 … count−1 of a namespace, in one pipelined round trip (the CLI,
+ * the profiler's group clock, replay progress, the demo and the benchmark all read it so).
+ */
+export async function readPartitionMetas(
+  redis: Redis,
+  namespace: string,
+  partitionCount: number,
+  prefix = 'pulse',
+): Promise<PartitionMeta[]> {
+  const pipeline = redis.pipeline();
+  for (let partition = 0; partition < partitionCount; partition += 1) {
+    pipeline.hgetall(partitionKeys(namespace, partition, prefix).meta);
+  }
+  const replies = (await pipeline.exec()) ?? [];
+  return replies.map(([error, hash]) => {
+    if (error) throw error;
+    return parseMeta(Object.entries(hash as Record<string, string>).flat());
+  });
 }
 
 /**
@@ -156,7 +193,7 @@ export class PartitionStore {
   ): Promise<LoadedBatch> {
     const reply = (await this.call(
       'loadBatch',
-      [this.keys.meta, this.keys.profiles, this.keys.due, this.keys.held],
+      partitionKeyList(this.keys),
       [
         dueHorizonMs === null ? '-1' : String(Math.floor(dueHorizonMs)),
         String(dueLimit),
@@ -210,7 +247,7 @@ export class PartitionStore {
   /** Commits a batch; throws StoreError STORE_FENCED / STORE_VERSION_CONFLICT when the CAS fails. */
   async commit(commit: BatchCommit): Promise<number> {
     const result = Number(
-      await this.call('commitBatch', keyList(this.keys), buildCommitArgs(commit)),
+      await this.call('commitBatch', partitionKeyList(this.keys), buildCommitArgs(commit)),
     );
     const error = commitResultToError(result, {
       namespace: this.namespace,

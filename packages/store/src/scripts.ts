@@ -6,11 +6,11 @@ import type { Redis } from 'ioredis';
  * registered on each client under a versioned command name, so two Pulse versions can share a
  * Redis during a rolling deploy without calling each other's scripts.
  */
-export const SCRIPTS_VERSION = 1;
+export const SCRIPTS_VERSION = 2;
 
 const SCRIPT_FILES = {
   claimPartition: 'claimPartition-1.lua',
-  loadBatch: 'loadBatch-4.lua',
+  loadBatch: 'loadBatch-5.lua',
   commitBatch: 'commitBatch-5.lua',
   ackOutbox: 'ackOutbox-1.lua',
   seedPositions: 'seedPositions-1.lua',

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DAY_MS, decodeProfile, deriveView, type RulesConfig } from '@pulse/core';
-import { STREAM_TIME_FIELD, liveNamespaceKey, partitionKeys } from '@pulse/store';
+import { liveNamespaceKey, readStoredProfile } from '@pulse/store';
 import { partitionForKey } from '@pulse/stream';
 import type { PartitionCount } from './partition-count.ts';
 import type { ProfileResponse } from './view.ts';
@@ -33,21 +33,16 @@ export class ProfileReader {
   async read(customerId: string, asOfMs?: number): Promise<ProfileResponse | undefined> {
     const namespace = await this.liveNamespace();
     const partition = partitionForKey(customerId, await this.partitions.count());
-    const keys = partitionKeys(namespace, partition, this.settings.keyPrefix);
-    const [profileReply, streamTimeReply] = (await this.redis
-      .pipeline()
-      .hgetBuffer(keys.profiles, customerId)
-      .hget(keys.meta, STREAM_TIME_FIELD)
-      .exec()) ?? [
-      [null, null],
-      [null, null],
-    ];
-    if (profileReply?.[0]) throw profileReply[0];
-    if (streamTimeReply?.[0]) throw streamTimeReply[0];
-    const bytes = profileReply?.[1] as Buffer | null;
-    if (!bytes) return undefined;
-    const profile = decodeProfile(bytes);
-    const streamTimeMs = streamTimeReply?.[1] == null ? null : Number(streamTimeReply[1]);
+    const stored = await readStoredProfile(
+      this.redis,
+      namespace,
+      partition,
+      customerId,
+      this.settings.keyPrefix,
+    );
+    if (!stored.profile) return undefined;
+    const profile = decodeProfile(stored.profile);
+    const streamTimeMs = stored.streamTimeMs;
     const basis = asOfMs === undefined ? 'stream-time' : 'requested';
     const at =
       asOfMs ?? streamTimeMs ?? profile.clockMs ?? profile.lastVisitMs ?? profile.firstSeenMs ?? 0;

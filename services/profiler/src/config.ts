@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { defaultGuardSettings, guardSettingsSchema, type GuardSettings } from '@pulse/core';
 
 /**
  * The profiler's own settings (connections come from @pulse/config, rules from @pulse/core).
@@ -47,17 +48,12 @@ export const profilerDefaults = {
   /** When every partition is idle, stream time may follow the wall clock minus this much
    * (unset: it waits for traffic; the outage guard then holds what the resumed clock finds). */
   idleWallClockLagMs: undefined as number | undefined,
-  /** A gap this long between consecutive events of a partition means its input was silent as
-   * a whole (a tracker outage), not its customers. */
-  outageGapMs: 2 * 3_600_000,
-  /** Lapses due up to this long after a silent window are held too. */
-  outageGraceMs: 86_400_000,
-  /** Stream time a held lapse waits before it is released (still lapsed) or discarded (came back). */
-  holdConfirmMs: 2 * 86_400_000,
-  /** A sweep lapsing more than this share of the customers with a rhythm is held as a storm ... */
-  stormMaxLapseShare: 0.05,
-  /** ... if it lapses at least this many. */
-  stormMinLapses: 20,
+  // The outage guard (see @pulse/core, partition/guard.ts for what each one means).
+  outageSilenceProbability: defaultGuardSettings.outageSilenceProbability,
+  outageGraceMs: defaultGuardSettings.outageGraceMs,
+  holdConfirmMs: defaultGuardSettings.holdConfirmMs,
+  stormMaxLapseShare: defaultGuardSettings.stormMaxLapseShare,
+  stormMinLapses: defaultGuardSettings.stormMinLapses,
 };
 
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name');
@@ -95,11 +91,11 @@ export const profilerConfigSchema = z
     fromBeginning: z.boolean(),
     idleAfterMs: z.number().int().min(0),
     idleWallClockLagMs: z.number().int().min(0).optional(),
-    outageGapMs: z.number().int().min(60_000),
-    outageGraceMs: z.number().int().min(0),
-    holdConfirmMs: z.number().int().min(0),
-    stormMaxLapseShare: z.number().gt(0).max(1),
-    stormMinLapses: z.number().int().min(1),
+    outageSilenceProbability: guardSettingsSchema.shape.outageSilenceProbability,
+    outageGraceMs: guardSettingsSchema.shape.outageGraceMs,
+    holdConfirmMs: guardSettingsSchema.shape.holdConfirmMs,
+    stormMaxLapseShare: guardSettingsSchema.shape.stormMaxLapseShare,
+    stormMinLapses: guardSettingsSchema.shape.stormMinLapses,
   })
   .superRefine((config, context) => {
     if (config.heartbeatIntervalMs * 3 > config.sessionTimeoutMs) {
@@ -169,7 +165,7 @@ const envNames: Record<string, keyof ProfilerConfig> = {
   PULSE_REDIS_COMMAND_TIMEOUT_MS: 'redisCommandTimeoutMs',
   PULSE_IDLE_AFTER_MS: 'idleAfterMs',
   PULSE_IDLE_WALL_CLOCK_LAG_MS: 'idleWallClockLagMs',
-  PULSE_OUTAGE_GAP_MS: 'outageGapMs',
+  PULSE_OUTAGE_SILENCE_PROBABILITY: 'outageSilenceProbability',
   PULSE_OUTAGE_GRACE_MS: 'outageGraceMs',
   PULSE_HOLD_CONFIRM_MS: 'holdConfirmMs',
   PULSE_STORM_MAX_LAPSE_SHARE: 'stormMaxLapseShare',
@@ -198,4 +194,15 @@ export function profilerConfigFromEnv(
     ...overrides,
     followLiveNamespace,
   });
+}
+
+/** The outage and storm guard's settings, as the core's partition step takes them. */
+export function guardSettingsOf(config: ProfilerConfig): GuardSettings {
+  return {
+    outageSilenceProbability: config.outageSilenceProbability,
+    outageGraceMs: config.outageGraceMs,
+    holdConfirmMs: config.holdConfirmMs,
+    stormMaxLapseShare: config.stormMaxLapseShare,
+    stormMinLapses: config.stormMinLapses,
+  };
 }

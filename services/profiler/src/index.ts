@@ -7,7 +7,6 @@ export {
 export { runProfiler } from './main.ts';
 export { ProfilerMetrics } from './metrics.ts';
 export { startProfiler, type Profiler, type ProfilerOptions } from './profiler.ts';
-export { streamTimeOf, type ClockInput } from './stream-clock.ts';
 export {
   replayProgress,
   runReplay,

@@ -1,37 +1,42 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
-  advance,
-  applyEvent,
-  checkEventTime,
+  decodeHeld,
   decodeProfile,
-  dueTimeMs,
+  decodeTraffic,
+  dueHorizonMs,
+  emptyPartitionState,
+  encodeHeld,
   encodeProfile,
+  encodeTraffic,
+  inputsToRecheck,
+  isIdle,
+  newestAcceptedMs,
+  newInputView,
+  pausedTopicsToResume,
+  stepPartition,
+  withLagging,
+  withResumed,
+  type InputView,
+  type PartitionState,
   type Profile,
   type RulesConfig,
-  type Signal,
+  type StepChunk,
+  type StepOutcome,
+  type StepRecord,
 } from '@pulse/core';
-import { deadLetterHeaders, type DlqErrorKind, type EventDecoder } from '@pulse/contracts';
+import type { EventDecoder } from '@pulse/contracts';
 import {
-  LAST_EVENT_WALL_FIELD,
-  SILENT_WINDOWS_FIELD,
+  encodeOutboxEntry,
   StoreError,
+  type LoadedBatch,
   type PartitionMeta,
   type PartitionStore,
 } from '@pulse/store';
 import type { BatchControl, InputBatch, InputMessage } from '@pulse/stream';
-import type { ProfilerConfig } from './config.ts';
+import { guardSettingsOf, type ProfilerConfig } from './config.ts';
 import type { ProfilerMetrics } from './metrics.ts';
-import {
-  decodeHeld,
-  encodeHeld,
-  holdDeadlineMs,
-  inSilentWindow,
-  MAX_SILENT_WINDOWS,
-  type HoldReason,
-} from './hold.ts';
-import { encodeOutboxEntry, type OutboxEntry } from './outbox.ts';
-import { streamTimeOf } from './stream-clock.ts';
+import { toOutboxEntry } from './outbox-records.ts';
 
 /** What a partition task needs from the outside world; injected so it is testable. */
 export interface PartitionTaskDeps {
@@ -48,40 +53,48 @@ export interface PartitionTaskDeps {
   pause(topic: string): void;
   resume(topic: string): void;
   commitHint(positions: { topic: string; offset: string }[]): void;
-  /** Log end offsets of the input topics for this partition. */
+  /** Log start and end offsets of the input topics for this partition. */
   fetchEndOffsets(): Promise<Map<string, { low: string; high: string }>>;
   /** Called after a commit that wrote outbox entries. */
   onOutbox(): void;
   nowMs(): number;
-  /** Customers forgotten by `pulse forget`: their events are consumed, never applied (issue 7). */
+  /** Customers forgotten by `pulse forget`: their events are consumed, never applied. */
   forgotten?: { syncTo(generation: number): Promise<void>; has(customerId: string): boolean };
 }
 
 type TaskState = 'claiming' | 'active' | 'fenced' | 'closed';
 
-interface SweepOptions {
-  /** Stream time an idle partition may move up to (the group's low watermark). */
-  idleStreamTimeMs?: number;
-  /** Customers whose held lapse has waited long enough to be released or discarded. */
-  ripeHeld: Set<string>;
+/** What Redis holds for the partition, as the partition step reads it. */
+function partitionStateOf(meta: PartitionMeta): PartitionState {
+  return {
+    offsets: meta.offsets,
+    newestAppliedMs: meta.maxEventMs,
+    streamTimeMs: meta.streamTimeMs,
+    lastEventWallMs: meta.lastEventWallMs,
+    traffic: new Map([...meta.traffic].map(([topic, encoded]) => [topic, decodeTraffic(encoded)])),
+  };
 }
 
 /**
- * One Kafka partition's unit of work and state (DESIGN.md decision 3): partition p of the
- * visits and purchases topics, and everything under the Redis hash tag {namespace:p}. Work is
- * serialized per task; each batch is one load and one compare-and-set commit.
+ * One Kafka partition's unit of work and state: partition p of the visits and purchases topics,
+ * and everything under the Redis hash tag {namespace:p}. The task does I/O only — decode, one
+ * load, the core's partition step, one compare-and-set commit, seek / pause / resume — and
+ * serializes its work. Everything the partition decides is the step's (@pulse/core).
  */
 export class PartitionTask {
   private state: TaskState = 'claiming';
   private ownerToken = '';
   private meta: PartitionMeta | undefined;
-  private readonly lagging = new Map<string, boolean>();
-  /** Input topics this task paused because they ran ahead of the other one. */
-  private readonly paused = new Map<string, number>();
+  private partitionState: PartitionState | undefined;
+  private view: InputView;
   private queue: Promise<unknown> = Promise.resolve();
   private ready: Promise<void> = Promise.resolve();
+  /** Per topic, the newest event time at which the other inputs' lag was last asked of Kafka. */
+  private readonly lagCheckedAtEventMs = new Map<string, number>();
 
-  constructor(private readonly deps: PartitionTaskDeps) {}
+  constructor(private readonly deps: PartitionTaskDeps) {
+    this.view = newInputView(this.inputTopics());
+  }
 
   get partition(): number {
     return this.deps.partition;
@@ -97,7 +110,7 @@ export class PartitionTask {
   }
 
   streamTimeMs(): number | null {
-    return this.meta?.streamTimeMs ?? null;
+    return this.partitionState?.streamTimeMs ?? null;
   }
 
   /**
@@ -110,14 +123,20 @@ export class PartitionTask {
     this.ready = this.serialize(async () => {
       const meta = await this.retrying('claim', () => this.deps.store.claim(ownerToken));
       this.meta = meta;
+      this.partitionState = partitionStateOf(meta);
       const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
+      const lagging: string[] = [];
       for (const topic of this.inputTopics()) {
         const stored = meta.offsets.get(topic);
         const end = ends.get(topic);
         if (stored !== undefined) this.deps.seek(topic, stored);
         const position = stored ?? end?.low ?? '0';
-        this.lagging.set(topic, end !== undefined && BigInt(end.high) > BigInt(position));
+        if (end !== undefined && BigInt(end.high) > BigInt(position)) lagging.push(topic);
       }
+      // A fresh view: nothing paused. The consumer may still hold a pause of this task's
+      // earlier claim; lift it, the step cuts again where needed.
+      this.view = newInputView(this.inputTopics(), lagging);
+      for (const topic of this.inputTopics()) this.deps.resume(topic);
       if (this.state === 'claiming') this.state = 'active';
       this.deps.logger.info(
         {
@@ -134,7 +153,6 @@ export class PartitionTask {
 
   close(): void {
     this.state = 'closed';
-    this.paused.clear();
   }
 
   handleBatch(batch: InputBatch, control: BatchControl): Promise<void> {
@@ -143,15 +161,16 @@ export class PartitionTask {
     const claimed = this.ready;
     return this.serialize(async () => {
       await claimed;
-      for (
-        let start = 0;
-        start < batch.messages.length;
-        start += this.deps.config.maxEventsPerCommit
-      ) {
+      const { maxEventsPerCommit } = this.deps.config;
+      for (let start = 0; start < batch.messages.length; start += maxEventsPerCommit) {
         if (this.state !== 'active' || !control.shouldContinue()) return;
-        const chunk = batch.messages.slice(start, start + this.deps.config.maxEventsPerCommit);
-        const last = start + chunk.length >= batch.messages.length;
-        const ok = await this.processChunk(batch, chunk, last, control);
+        const messages = batch.messages.slice(start, start + maxEventsPerCommit);
+        const last = start + messages.length >= batch.messages.length;
+        const lastOffset = messages.at(-1)?.offset ?? '-1';
+        const chunk = await this.decode(batch.topic, messages, {
+          reachesLogEnd: last && BigInt(batch.highWatermark) <= BigInt(lastOffset) + 1n,
+        });
+        const ok = await this.process(chunk, control, undefined, batch.highWatermark);
         if (!ok) return;
         await control.heartbeat().catch(() => undefined);
       }
@@ -159,49 +178,51 @@ export class PartitionTask {
   }
 
   /**
-   * Tick: sweep customers whose due time the stream time has passed, release or discard held
-   * lapses whose confirmation time has come, and — when the partition is idle — move its stream
-   * time up to `idleStreamTimeMs` (the low watermark of the group's active partitions).
+   * Tick: fire the timers and judge the holds whose time came, resume inputs that no longer
+   * wait for anything, and — when the partition is idle — move its stream time up to
+   * `idleStreamTimeMs` (the group's clock).
    */
   tick(idleStreamTimeMs?: number): Promise<void> {
     const claimed = this.ready;
     return this.serialize(async () => {
       await claimed;
       if (this.state !== 'active') return;
-      // A paused topic waits only for a topic that still has records to deliver.
-      for (const topic of [...this.paused.keys()]) {
-        const waitingFor = this.inputTopics().filter(
-          (other) => other !== topic && this.lagging.get(other),
-        );
-        if (waitingFor.length === 0) {
-          this.paused.delete(topic);
-          this.deps.resume(topic);
-        }
-      }
-      const streamTimeMs = this.meta?.streamTimeMs ?? null;
-      const ripeHeld = new Set<string>();
-      if ((await this.deps.store.heldCount()) > 0) {
-        const now = Math.max(streamTimeMs ?? 0, idleStreamTimeMs ?? 0);
-        for (const [customerId, payload] of await this.deps.store.readHeld()) {
-          if (now >= holdDeadlineMs(decodeHeld(payload), this.deps.config.holdConfirmMs))
-            ripeHeld.add(customerId);
-        }
-      }
-      await this.processChunk(undefined, [], true, undefined, { idleStreamTimeMs, ripeHeld });
+      const resumed = pausedTopicsToResume(this.view);
+      this.view = withResumed(this.view, resumed);
+      for (const topic of resumed) this.deps.resume(topic);
+      const idle =
+        idleStreamTimeMs !== undefined &&
+        this.isIdle(this.deps.nowMs()) &&
+        (await this.inputsReallyCaughtUp());
+      await this.process(undefined, undefined, idle ? idleStreamTimeMs : undefined);
     });
   }
 
-  /**
-   * True when neither input has records to read and none arrived for `idleAfterMs`. A partition
-   * that has never applied an event is not idle: it holds no customer and no timer, so moving
-   * its clock up to the group's would only turn its first events late (found by the demo on a
-   * live stream that reaches one partition later than the others).
-   */
+  /** Caught up and without input for `idleAfterMs` of wall time (see the core's `isIdle`). */
   isIdle(nowMs: number): boolean {
-    if (this.state !== 'active' || this.paused.size > 0) return false;
-    if (this.inputTopics().some((topic) => this.lagging.get(topic))) return false;
-    const last = this.meta?.lastEventWallMs ?? null;
-    return last !== null && nowMs - last >= this.deps.config.idleAfterMs;
+    if (this.state !== 'active') return false;
+    const lastEventWallMs = this.partitionState?.lastEventWallMs ?? null;
+    return isIdle(this.view, lastEventWallMs, nowMs, this.deps.config.idleAfterMs);
+  }
+
+  /**
+   * Before its clock follows the group's, an idle partition asks Kafka whether its inputs really
+   * have nothing left: "caught up" was learnt from the last batch, and a consumer that has not
+   * fetched for a while (a rebalance, a loaded machine) would otherwise move the clock past
+   * records waiting in Kafka and make them late.
+   */
+  private async inputsReallyCaughtUp(): Promise<boolean> {
+    const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
+    let caughtUp = true;
+    for (const topic of this.inputTopics()) {
+      const end = ends.get(topic);
+      const position = this.partitionState?.offsets.get(topic) ?? end?.low ?? '0';
+      if (end !== undefined && BigInt(end.high) > BigInt(position)) {
+        this.view = withLagging(this.view, topic, true);
+        caughtUp = false;
+      }
+    }
+    return caughtUp;
   }
 
   private inputTopics(): string[] {
@@ -215,39 +236,47 @@ export class PartitionTask {
   }
 
   /**
-   * Decode → load → drop what Redis already has → apply → sweep due → commit. Returns false
-   * when the task must stop consuming this batch (fenced, or repositioned after a gap).
+   * Decoding needs no state: it happens once, outside the commit retry loop. Bad bytes are a
+   * verdict, not an error; only an unreachable schema registry throws, and that is retried
+   * (dead-lettering good events for an outage would lose them).
    */
-  private async processChunk(
-    batch: InputBatch | undefined,
+  private async decode(
+    topic: string,
     messages: InputMessage[],
-    lastOfBatch: boolean,
-    control: BatchControl | undefined,
-    sweep: SweepOptions = { ripeHeld: new Set() },
-  ): Promise<boolean> {
-    const { deps } = this;
-    const topic = batch?.topic;
-    const startedAt = process.hrtime.bigint();
-    const nowMs = deps.nowMs();
-    const kind = topic === deps.config.purchasesTopic ? 'purchase' : 'visit';
-
-    // Decoding needs no state: do it once, outside the commit retry loop. Bad bytes are a
-    // verdict, not an error; only an unreachable schema registry throws, and that is retried
-    // (dead-lettering good events for an outage would lose them).
-    const decoded = await this.retrying('decode', () =>
+    { reachesLogEnd }: { reachesLogEnd: boolean },
+  ): Promise<StepChunk> {
+    const kind = topic === this.deps.config.purchasesTopic ? 'purchase' : 'visit';
+    const records = await this.retrying('decode', () =>
       Promise.all(
-        messages.map(async (message) => ({
-          message,
-          result: await deps.decoder.decode(kind, message.value),
+        messages.map(async (message): Promise<StepRecord> => ({
+          offset: message.offset,
+          key: message.key,
+          value: message.value,
+          verdict: await this.deps.decoder.decode(kind, message.value),
         })),
       ),
     );
-    await this.recheckOtherInputsLag(topic, decoded, nowMs);
+    return { topic, records, reachesLogEnd };
+  }
 
+  /**
+   * Load → step → commit, retried while Redis is away. Returns false when the task must stop
+   * consuming this batch (fenced, or repositioned / paused by the step).
+   */
+  private async process(
+    chunk: StepChunk | undefined,
+    control: BatchControl | undefined,
+    idleStreamTimeMs: number | undefined,
+    highWatermark?: string,
+  ): Promise<boolean> {
+    const { deps } = this;
+    const startedAt = process.hrtime.bigint();
+    const nowMs = deps.nowMs();
+    if (chunk !== undefined) await this.recheckOtherInputsLag(chunk, nowMs);
     for (let attempt = 0; ; attempt += 1) {
       if (this.state !== 'active') return false;
       try {
-        const outcome = await this.applyAndCommit(batch, decoded, lastOfBatch, nowMs, sweep);
+        const outcome = await this.stepAndCommit(chunk, nowMs, idleStreamTimeMs, highWatermark);
         if (outcome === 'repositioned' || outcome === 'paused') return false;
         deps.metrics.batchDuration.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
         return true;
@@ -269,7 +298,7 @@ export class PartitionTask {
           deps.metrics.retries.inc();
           deps.metrics.ready.set(0);
           deps.logger.warn(
-            { partition: this.partition, topic, attempt, err: error.message },
+            { partition: this.partition, topic: chunk?.topic, attempt, err: error.message },
             'store unavailable; retrying the batch',
           );
           await sleep(this.backoffMs(attempt));
@@ -282,55 +311,37 @@ export class PartitionTask {
     }
   }
 
-  // ── Fresh lag of the other input before a chunk runs ahead of it ──────────────────────
-  // `lagging` of an input is learnt at claim time and from that input's own batches, so it
-  // goes stale when the input was caught up (or empty) and records arrived since: a backlog
-  // on visits (after a Redis outage, or a stream that starts after the profiler) would then
-  // move the clock past purchases still waiting in Kafka and make them late. Found by
-  // test/profiler/poison.test.ts. Before a chunk runs more than the allowed lateness ahead of
-  // an input believed caught up, ask Kafka; once Kafka confirmed it caught up, ask again only
-  // after the chunks moved a quarter of the lateness further in event time (a quiet purchases
-  // partition costs one lookup per 12 h of event time, not one per batch).
-  private readonly lagRecheckedAtEventMs = new Map<string, number>();
-
-  private async recheckOtherInputsLag(
-    topic: string | undefined,
-    decoded: { result: Awaited<ReturnType<EventDecoder['decode']>> }[],
-    nowMs: number,
-  ): Promise<void> {
-    if (topic === undefined) return;
-    const { rules } = this.deps;
-    let newestMs = Number.NEGATIVE_INFINITY;
-    for (const { result } of decoded) {
-      if (result.ok && checkEventTime(result.event.occurredAtMs, nowMs, rules).ok)
-        newestMs = Math.max(newestMs, result.event.occurredAtMs);
-    }
-    const lateness = rules.allowedLatenessMs;
-    const checkedAtMs = this.lagRecheckedAtEventMs.get(topic) ?? Number.NEGATIVE_INFINITY;
-    if (newestMs < checkedAtMs + lateness / 4) return;
-    const suspect = this.inputTopics().filter(
-      (other) =>
-        other !== topic &&
-        !this.lagging.get(other) &&
-        !this.paused.has(other) &&
-        (this.meta?.maxEventMs.get(other) ?? Number.NEGATIVE_INFINITY) + lateness < newestMs,
+  /**
+   * Before a chunk runs more than the allowed lateness past another input believed caught up,
+   * ask Kafka whether records arrived there meanwhile (the core says when; see
+   * `inputsToRecheck`): otherwise a backlog on one input could move the clock past records
+   * still waiting on the other and make them late.
+   */
+  private async recheckOtherInputsLag(chunk: StepChunk, nowMs: number): Promise<void> {
+    const newest = newestAcceptedMs(chunk, nowMs, this.deps.rules);
+    const suspects = inputsToRecheck(
+      chunk.topic,
+      newest,
+      this.lagCheckedAtEventMs.get(chunk.topic) ?? Number.NEGATIVE_INFINITY,
+      this.partitionState?.newestAppliedMs ?? new Map(),
+      this.view,
+      this.deps.rules.allowedLatenessMs,
     );
-    if (suspect.length === 0) return;
+    if (suspects.length === 0) return;
     const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
     let allCaughtUp = true;
-    for (const other of suspect) {
+    for (const other of suspects) {
       const end = ends.get(other);
-      const position = this.meta?.offsets.get(other) ?? end?.low ?? '0';
+      const position = this.partitionState?.offsets.get(other) ?? end?.low ?? '0';
       if (end !== undefined && BigInt(end.high) > BigInt(position)) {
-        this.lagging.set(other, true);
+        this.view = withLagging(this.view, other, true);
         allCaughtUp = false;
       }
     }
     // Once the other input says "caught up" again (from its own batch, whose high watermark
     // may be stale), ask at once rather than after the step.
-    if (allCaughtUp) this.lagRecheckedAtEventMs.set(topic, newestMs);
+    if (allCaughtUp) this.lagCheckedAtEventMs.set(chunk.topic, newest);
   }
-  // ── end of the lag recheck ─────────────────────────────────────────────────────────────
 
   private backoffMs(attempt: number): number {
     const { retryInitialMs, retryMaxMs } = this.deps.config;
@@ -355,38 +366,27 @@ export class PartitionTask {
     }
   }
 
-  private async applyAndCommit(
-    batch: InputBatch | undefined,
-    decoded: { message: InputMessage; result: Awaited<ReturnType<EventDecoder['decode']>> }[],
-    lastOfBatch: boolean,
+  private async stepAndCommit(
+    chunk: StepChunk | undefined,
     nowMs: number,
-    sweep: SweepOptions,
+    idleStreamTimeMs: number | undefined,
+    highWatermark: string | undefined,
   ): Promise<'committed' | 'repositioned' | 'paused'> {
-    const { ripeHeld } = sweep;
     const { deps } = this;
     const { rules, config } = deps;
-    const topic = batch?.topic;
-
-    // The clock inputs as far as this chunk can move them, to know which due customers to load.
-    const acceptedTimes = decoded.flatMap(({ result }) =>
-      result.ok && checkEventTime(result.event.occurredAtMs, nowMs, rules).ok
-        ? [result.event.occurredAtMs]
-        : [],
+    const customerIds = new Set<string>();
+    for (const { verdict } of chunk?.records ?? []) {
+      if (verdict.ok) customerIds.add(verdict.event.customerId);
+    }
+    const horizon = dueHorizonMs(
+      this.partitionState ?? emptyPartitionState(),
+      this.view,
+      chunk,
+      nowMs,
+      rules,
+      idleStreamTimeMs,
     );
-    const customerIds = [
-      ...new Set([
-        ...decoded.flatMap(({ result }) => (result.ok ? [result.event.customerId] : [])),
-        ...ripeHeld,
-      ]),
-    ];
-    const metaBefore = this.meta;
-    const clockHorizon = this.clock(metaBefore, topic, acceptedTimes, batch, lastOfBatch);
-    const horizon =
-      sweep.idleStreamTimeMs === undefined
-        ? clockHorizon
-        : Math.max(clockHorizon ?? sweep.idleStreamTimeMs, sweep.idleStreamTimeMs);
-
-    const loaded = await deps.store.load(customerIds, horizon, config.maxDuePerSweep);
+    const loaded = await deps.store.load([...customerIds], horizon, config.maxDuePerSweep);
     const meta = loaded.meta;
     if (meta.owner !== this.ownerToken) {
       throw new StoreError('STORE_FENCED', 'the partition has another owner', {
@@ -394,440 +394,129 @@ export class PartitionTask {
       });
     }
     await deps.forgotten?.syncTo(meta.forgottenGeneration);
-    let forgottenEvents = 0;
+    const state = partitionStateOf(meta);
 
-    // Redis is the truth for positions: skip what it already has, reposition on a gap.
-    let fresh = decoded;
-    if (topic !== undefined && decoded.length > 0) {
-      const next = meta.offsets.get(topic);
-      if (next !== undefined) {
-        const first = BigInt(decoded[0]?.message.offset ?? '0');
-        if (first > BigInt(next)) {
-          deps.logger.warn(
-            { partition: this.partition, topic, expected: next, got: String(first) },
-            'consumer ahead of the stored position; seeking back',
-          );
-          deps.seek(topic, next);
-          this.meta = meta;
-          return 'repositioned';
-        }
-        fresh = decoded.filter(({ message }) => BigInt(message.offset) >= BigInt(next));
-      }
-    }
-
-    const profiles = new Map<string, Profile>();
-    const touched = new Set<string>();
-    const outbox: OutboxEntry[] = [];
-    const maxEventMs = new Map(meta.maxEventMs);
-    let streamTimeMs = meta.streamTimeMs;
-    const counts = { applied: 0, late: 0, duplicate: 0 };
-    const deadLetters = new Map<DlqErrorKind, number>();
-
-    const profileOf = (customerId: string): Profile | undefined => {
-      const cached = profiles.get(customerId);
-      if (cached) return cached;
-      const bytes = loaded.profiles.get(customerId);
-      return bytes ? decodeProfile(bytes) : undefined;
-    };
-    const deadLetter = (message: InputMessage, kindOfError: DlqErrorKind, text: string): void => {
-      deadLetters.set(kindOfError, (deadLetters.get(kindOfError) ?? 0) + 1);
-      outbox.push({
-        type: 'dead-letter',
-        topic: config.deadLetterTopic,
-        key: message.key ? message.key.toString('utf8') : null,
-        valueBase64: message.value ? message.value.toString('base64') : '',
-        headers: deadLetterHeaders({
-          kind: kindOfError,
-          message: text,
-          sourceTopic: topic ?? '',
-          sourcePartition: this.partition,
-          sourceOffset: message.offset,
-        }),
-      });
-    };
-    const publish = (signal: Signal): void => {
-      deps.metrics.signalsEmitted.inc({ kind: signal.kind, mode: config.signalMode });
-      if (config.signalMode === 'suppress') return;
-      const target =
-        config.signalMode === 'redirect'
-          ? (config.redirectTopic as string)
-          : signal.kind === 'ready_to_buy'
-            ? config.readyToBuyTopic
-            : config.lapseTopic;
-      outbox.push({ type: 'signal', topic: target, signal, decidedAtWallMs: nowMs });
-    };
-    // The outage guard (see hold.ts): lapses that silence of the input could explain are
-    // held, not sent; a customer who comes back while held is never alerted.
-    const held = new Map(loaded.held);
-    const heldUpdates = new Map<string, string | null>();
-    const silentWindows: Record<string, [number, number][]> = Object.fromEntries(
-      Object.entries(meta.silentWindows).map(([name, windows]) => [name, [...windows]]),
+    const result = stepPartition(
+      {
+        state,
+        view: this.view,
+        ...(chunk !== undefined ? { chunk } : {}),
+        profiles: lazyProfiles(loaded),
+        due: loaded.due.map(({ customerId }) => customerId),
+        held: new Map([...loaded.held].map(([id, payload]) => [id, decodeHeld(payload)])),
+        timedCustomers: loaded.timedCustomers,
+        ...(idleStreamTimeMs !== undefined ? { idleStreamTimeMs } : {}),
+        nowMs,
+        ...(deps.forgotten ? { isForgotten: (id: string) => deps.forgotten!.has(id) } : {}),
+      },
+      rules,
+      { partition: this.partition, routing: config, guard: guardSettingsOf(config) },
     );
-    let silentWindowsChanged = false;
-    const hold = (signal: Signal, reason: HoldReason): void => {
-      const entry = encodeHeld({
-        signal,
-        reason,
-        heldAtStreamMs: streamTimeMs ?? signal.detectedAtMs,
-      });
-      held.set(signal.customerId, entry);
-      heldUpdates.set(signal.customerId, entry);
-      deps.metrics.signalsHeld.inc({ reason });
-    };
-    const sweepLapses: Signal[] = [];
-    const emit = (signals: Signal[], fromSweep: boolean): void => {
-      for (const signal of signals) {
-        if (signal.kind === 'lapsed') {
-          if (
-            inSilentWindow(signal.detectedAtMs, silentWindows, maxEventMs, config.outageGraceMs)
-          ) {
-            hold(signal, 'input-silence');
-          } else if (fromSweep) sweepLapses.push(signal);
-          else publish(signal);
-        } else if (signal.kind === 'reactivated' && held.has(signal.customerId)) {
-          const entry = decodeHeld(held.get(signal.customerId) as string);
-          held.delete(signal.customerId);
-          heldUpdates.set(signal.customerId, null);
-          if (signal.detectedAtMs < holdDeadlineMs(entry, config.holdConfirmMs)) {
-            // Back before the hold was judged: the lapse was never sent, neither is its end.
-            deps.metrics.signalsHeldDiscarded.inc();
-          } else {
-            // Back after it: the lapse stands, then its end.
-            deps.metrics.signalsHeldReleased.inc();
-            publish(entry.signal);
-            publish(signal);
-          }
-        } else {
-          publish(signal);
-        }
-      }
-    };
 
-    // A topic that runs ahead of the other waits for it (the way Kafka Streams picks the
-    // oldest buffered record across a task's partitions): events are applied in event-time
-    // order across visits and purchases, within the allowed lateness. Otherwise a customer's
-    // purchase could arrive after weeks of their newer visits, beyond what the profile keeps.
-    const aheadBoundMs = this.aheadBound(topic, maxEventMs);
-    let cutAt: string | undefined;
-    let cutEventMs = 0;
-    for (const { message, result } of fresh) {
-      // Only an event the time check accepts may pause its topic: a far-future one (dead-
-      // lettered below) would otherwise hold the topic until the other input caught up, while
-      // the clock ran on and the events behind it became late (test/profiler/poison.test.ts).
-      if (
-        result.ok &&
-        result.event.occurredAtMs > aheadBoundMs &&
-        checkEventTime(result.event.occurredAtMs, nowMs, rules).ok
-      ) {
-        cutAt = message.offset;
-        cutEventMs = result.event.occurredAtMs;
-        break;
-      }
-      if (!result.ok) {
-        deadLetter(message, result.kind, result.message);
-        continue;
-      }
-      const event = result.event;
-      // A forgotten customer's event still moves the clock (others' timers fire as in a run
-      // that had it), but is never applied nor dead-lettered with its payload.
-      const forgotten = deps.forgotten?.has(event.customerId) ?? false;
-      if (forgotten && !checkEventTime(event.occurredAtMs, nowMs, rules).ok) {
-        forgottenEvents += 1;
-        continue;
-      }
-      const timeCheck = checkEventTime(event.occurredAtMs, nowMs, rules);
-      if (!timeCheck.ok) {
-        deadLetter(message, timeCheck.reason, timeCheck.message);
-        continue;
-      }
-      const newestBefore = topic === undefined ? undefined : maxEventMs.get(topic);
-      if (
-        topic !== undefined &&
-        newestBefore !== undefined &&
-        event.occurredAtMs - newestBefore >= config.outageGapMs
-      ) {
-        const windows = (silentWindows[topic] ??= []);
-        windows.push([newestBefore, event.occurredAtMs]);
-        if (windows.length > MAX_SILENT_WINDOWS) windows.shift();
-        silentWindowsChanged = true;
-      }
-      if (topic !== undefined) {
-        maxEventMs.set(
-          topic,
-          Math.max(maxEventMs.get(topic) ?? event.occurredAtMs, event.occurredAtMs),
-        );
-        streamTimeMs = this.streamTime(maxEventMs, streamTimeMs, topic, batch, lastOfBatch, false);
-      }
-      if (forgotten) {
-        forgottenEvents += 1;
-        continue;
-      }
-      // No clock yet (a lagging topic has delivered nothing): nothing can be late or decided.
-      const applied = applyEvent(profileOf(event.customerId), event, streamTimeMs ?? 0, rules);
-      profiles.set(event.customerId, applied.profile);
-      touched.add(event.customerId);
-      counts[applied.outcome] += 1;
-      emit(applied.signals, false);
-    }
-    // An idle partition follows the group's low watermark (bounded delay for its timers).
-    if (
-      sweep.idleStreamTimeMs !== undefined &&
-      (streamTimeMs === null || sweep.idleStreamTimeMs > streamTimeMs)
-    ) {
-      streamTimeMs = sweep.idleStreamTimeMs;
-    }
-    // The chunk is done: the clock may move further once the batch's lag is known.
-    if (topic !== undefined) {
-      streamTimeMs = this.streamTime(maxEventMs, streamTimeMs, topic, batch, lastOfBatch, true);
-    }
-
-    // Timers: customers whose due time the stream time has passed.
-    if (streamTimeMs !== null) {
-      for (const due of loaded.due) {
-        const profile =
-          profiles.get(due.customerId) ?? (due.profile ? decodeProfile(due.profile) : undefined);
-        touched.add(due.customerId);
-        if (!profile) continue;
-        const advanced = advance(profile, streamTimeMs, rules);
-        profiles.set(due.customerId, advanced.profile);
-        emit(advanced.signals, true);
-      }
-      // Storm guard: one sweep that would lapse an abnormal share of the customers with a
-      // rhythm is held as a whole.
-      // Judged only while the partition is caught up: a catch-up (restart, replay) sweeps
-      // history, where many lapses at once are expected and batch sizes would decide.
-      const caughtUp =
-        this.paused.size === 0 && this.inputTopics().every((name) => !this.lagging.get(name));
-      const storm =
-        caughtUp &&
-        sweepLapses.length >= config.stormMinLapses &&
-        sweepLapses.length > config.stormMaxLapseShare * Math.max(1, loaded.timedCustomers);
-      if (storm) {
-        deps.logger.warn(
-          {
-            partition: this.partition,
-            lapses: sweepLapses.length,
-            timedCustomers: loaded.timedCustomers,
-          },
-          "lapse storm: holding this sweep's lapses",
-        );
-      }
-      for (const signal of sweepLapses) {
-        if (storm) hold(signal, 'storm');
-        else publish(signal);
-      }
-      // Release rule: once the stream time passes a hold's deadline (see hold.ts), a customer
-      // still in the same lapse episode is alerted; one who came back (or was forgotten) is not.
-      for (const [customerId, payload] of [...held]) {
-        const entry = decodeHeld(payload);
-        if (streamTimeMs < holdDeadlineMs(entry, config.holdConfirmMs)) continue;
-        if (!ripeHeld.has(customerId) && !loaded.held.has(customerId)) continue;
-        const profile =
-          profiles.get(customerId) ??
-          (loaded.profiles.get(customerId)
-            ? decodeProfile(loaded.profiles.get(customerId) as Buffer)
-            : undefined);
-        held.delete(customerId);
-        heldUpdates.set(customerId, null);
-        if (profile && profile.openEpisodeSinceMs === entry.signal.detectedAtMs) {
-          deps.metrics.signalsHeldReleased.inc();
-          publish(entry.signal);
-        } else {
-          deps.metrics.signalsHeldDiscarded.inc();
-        }
-      }
-    }
-
-    const lastMessage = fresh.at(-1)?.message ?? decoded.at(-1)?.message;
-    const offsets = new Map<string, string>();
-    if (topic !== undefined && cutAt !== undefined) offsets.set(topic, cutAt);
-    else if (topic !== undefined && lastMessage) {
-      offsets.set(topic, String(BigInt(lastMessage.offset) + 1n));
-    }
-    if (
-      offsets.size === 0 &&
-      profiles.size === 0 &&
-      touched.size === 0 &&
-      outbox.length === 0 &&
-      heldUpdates.size === 0 &&
-      streamTimeMs === meta.streamTimeMs
-    ) {
+    if (result.kind === 'reposition') {
+      deps.logger.warn(
+        { partition: this.partition, topic: result.topic, expected: result.offset },
+        'consumer ahead of the stored position; seeking back',
+      );
+      deps.seek(result.topic, result.offset);
       this.meta = meta;
-      return 'committed';
+      this.partitionState = state;
+      return 'repositioned';
     }
 
-    const metaFields = new Map<string, string>();
-    if (fresh.length > 0) metaFields.set(LAST_EVENT_WALL_FIELD, String(nowMs));
-    if (silentWindowsChanged) metaFields.set(SILENT_WINDOWS_FIELD, JSON.stringify(silentWindows));
-    const version = await deps.store.commit({
-      ownerToken: this.ownerToken,
-      expectedVersion: meta.version,
-      offsets,
-      maxEventMs,
-      streamTimeMs,
-      profiles: [...profiles].map(([customerId, profile]) => [customerId, encodeProfile(profile)]),
-      due: [...touched].map((customerId) => {
-        const profile = profiles.get(customerId);
-        return [customerId, profile ? dueTimeMs(profile, rules) : null];
-      }),
-      outbox: outbox.map(encodeOutboxEntry),
-      held: [...heldUpdates],
-      metaFields,
-    });
-
-    this.meta = {
-      ...meta,
-      version,
-      offsets: new Map([...meta.offsets, ...offsets]),
-      maxEventMs,
-      streamTimeMs,
-      silentWindows,
-      lastEventWallMs: fresh.length > 0 ? nowMs : meta.lastEventWallMs,
-    };
-    if (topic !== undefined) {
-      deps.metrics.eventsApplied.inc({ topic }, counts.applied);
-      deps.metrics.eventsLate.inc({ topic }, counts.late);
-      deps.metrics.eventsDuplicate.inc({ topic }, counts.duplicate);
-      deps.metrics.eventsForgotten.inc({ topic }, forgottenEvents);
-      for (const [reason, count] of deadLetters)
-        deps.metrics.eventsDeadLettered.inc({ topic, reason }, count);
-      const next = offsets.get(topic);
-      if (next !== undefined && batch) {
-        deps.metrics.lag.set(
-          { topic, partition: String(this.partition) },
-          Number(BigInt(batch.highWatermark) - BigInt(next)),
-        );
-        deps.commitHint([{ topic, offset: next }]);
-      }
-    }
-    if (streamTimeMs !== null)
-      deps.metrics.streamTime.set({ partition: String(this.partition) }, streamTimeMs);
-    if (outbox.length > 0) deps.onOutbox();
-    deps.metrics.ready.set(1);
-    if (topic !== undefined && cutAt !== undefined) {
-      deps.seek(topic, cutAt);
-      deps.pause(topic);
-      this.paused.set(topic, cutEventMs);
-      this.lagging.set(topic, true);
-      this.resumeOthers(topic);
-      return 'paused';
-    }
-    this.resumeOthers(topic);
-    return 'committed';
-  }
-
-  /**
-   * Newest event time the given topic may apply now: the other input's frontier plus half the
-   * allowed lateness while that input still has records to read; unbounded once it caught up.
-   * The two inputs take turns, so neither waits for the other forever.
-   */
-  private aheadBound(topic: string | undefined, maxEventMs: Map<string, number>): number {
-    if (topic === undefined) return Number.POSITIVE_INFINITY;
-    // Half the lateness of slack: the events applied stay within the core's retention margin
-    // of the clock (which follows the slower input's frontier), while the two inputs still
-    // take turns in steps of half a lateness, not one step per record.
-    const lateness = this.deps.rules.allowedLatenessMs / 2;
-    let bound = Number.POSITIVE_INFINITY;
-    for (const other of this.inputTopics()) {
-      if (other === topic) continue;
-      // A paused input's frontier is the time of the record it stopped at; a lagging one's is
-      // the newest time it delivered (nothing delivered yet: wait for it).
-      const pausedAtMs = this.paused.get(other);
-      if (pausedAtMs !== undefined) bound = Math.min(bound, pausedAtMs + lateness);
-      else if (this.lagging.get(other)) {
-        const newest = maxEventMs.get(other);
-        bound = Math.min(
-          bound,
-          newest === undefined ? Number.NEGATIVE_INFINITY : newest + lateness,
-        );
-      }
-    }
-    return bound;
-  }
-
-  /** After progress on one topic (or when it caught up), let the topics waiting for it go on. */
-  private resumeOthers(progressed: string | undefined): void {
-    for (const topic of [...this.paused.keys()]) {
-      if (topic === progressed) continue;
-      this.paused.delete(topic);
-      this.deps.resume(topic);
-    }
-  }
-
-  /**
-   * How far an input has got in event time: its newest applied event, or — when paused — the
-   * record it stopped at, since nothing it still holds is older than that (within the lateness).
-   * Using the paused input's own newest applied time instead would hold the clock far behind
-   * the other input's events when one of them is sparse (purchases).
-   */
-  private frontierOf(topic: string, maxEventMs: Map<string, number>): number | undefined {
-    const applied = maxEventMs.get(topic);
-    const pausedAtMs = this.paused.get(topic);
-    if (pausedAtMs === undefined) return applied;
-    return applied === undefined ? pausedAtMs : Math.max(applied, pausedAtMs);
-  }
-
-  /** Stream time after this chunk, given what is known of each topic's lag. */
-  private streamTime(
-    maxEventMs: Map<string, number>,
-    previous: number | null,
-    topic: string,
-    batch: InputBatch | undefined,
-    lastOfBatch: boolean,
-    chunkDone: boolean,
-  ): number | null {
-    // While inside a batch, its own topic has more records coming (it is lagging by definition).
-    const lagging = new Map(this.lagging);
-    if (batch) {
-      const caughtUp =
-        chunkDone &&
-        lastOfBatch &&
-        BigInt(batch.highWatermark) <= BigInt(batch.messages.at(-1)?.offset ?? '-1') + 1n;
-      lagging.set(topic, !caughtUp);
-      if (chunkDone) this.lagging.set(topic, !caughtUp);
-    }
-    return streamTimeOf(
-      this.inputTopics().map((name) => ({
-        topic: name,
-        maxEventMs: this.frontierOf(name, maxEventMs),
-        lagging: lagging.get(name) ?? false,
-      })),
-      previous,
-      this.deps.rules.allowedLatenessMs,
-    );
-  }
-
-  /** The highest stream time this chunk could reach: how far to look in the due index. */
-  private clock(
-    meta: PartitionMeta | undefined,
-    topic: string | undefined,
-    acceptedTimes: number[],
-    batch: InputBatch | undefined,
-    lastOfBatch: boolean,
-  ): number | null {
-    const maxEventMs = new Map(meta?.maxEventMs ?? []);
-    if (topic !== undefined && acceptedTimes.length > 0) {
-      const newest = Math.max(...acceptedTimes);
-      maxEventMs.set(topic, Math.max(maxEventMs.get(topic) ?? newest, newest));
-    }
-    const lagging = new Map(this.lagging);
-    if (topic !== undefined && batch) {
-      lagging.set(
-        topic,
-        !(
-          lastOfBatch &&
-          BigInt(batch.highWatermark) <= BigInt(batch.messages.at(-1)?.offset ?? '-1') + 1n
+    let version = meta.version;
+    if (result.changed) {
+      version = await deps.store.commit({
+        ownerToken: this.ownerToken,
+        expectedVersion: meta.version,
+        offsets: new Map(result.offsets),
+        maxEventMs: new Map(result.state.newestAppliedMs),
+        streamTimeMs: result.state.streamTimeMs,
+        ...(result.state.lastEventWallMs !== null
+          ? { lastEventWallMs: result.state.lastEventWallMs }
+          : {}),
+        commitWallMs: nowMs,
+        traffic: new Map(
+          [...result.trafficChanged].map((topic) => [
+            topic,
+            encodeTraffic(result.state.traffic.get(topic)!),
+          ]),
         ),
+        profiles: [...result.profiles].map(([id, profile]) => [id, encodeProfile(profile)]),
+        due: [...result.due],
+        outbox: result.outbox.map((item) => encodeOutboxEntry(toOutboxEntry(item))),
+        held: [...result.held].map(([id, entry]) => [id, entry && encodeHeld(entry)]),
+      });
+    }
+    this.meta = { ...meta, version };
+    this.partitionState = result.state;
+    this.view = result.view;
+    this.recordMetrics(chunk?.topic, result, highWatermark);
+
+    if (result.outbox.length > 0) deps.onOutbox();
+    deps.metrics.ready.set(1);
+    if (result.cut !== undefined) {
+      deps.seek(result.cut.topic, result.cut.offset);
+      deps.pause(result.cut.topic);
+    }
+    for (const topic of result.resume) deps.resume(topic);
+    return result.cut !== undefined ? 'paused' : 'committed';
+  }
+
+  private recordMetrics(
+    topic: string | undefined,
+    result: StepOutcome,
+    highWatermark: string | undefined,
+  ): void {
+    const { metrics, config, logger } = this.deps;
+    const { counts } = result;
+    if (topic !== undefined) {
+      metrics.eventsApplied.inc({ topic }, counts.outcomes.applied);
+      metrics.eventsLate.inc({ topic }, counts.outcomes.late);
+      metrics.eventsDuplicate.inc({ topic }, counts.outcomes.duplicate);
+      metrics.eventsForgotten.inc({ topic }, counts.forgotten);
+      for (const [reason, count] of counts.deadLetters)
+        metrics.eventsDeadLettered.inc({ topic, reason }, count);
+      const next = result.offsets.get(topic);
+      if (next !== undefined && highWatermark !== undefined) {
+        metrics.lag.set(
+          { topic, partition: String(this.partition) },
+          Number(BigInt(highWatermark) - BigInt(next)),
+        );
+        this.deps.commitHint([{ topic, offset: next }]);
+      }
+    }
+    for (const [kind, count] of counts.signals)
+      metrics.signalsEmitted.inc({ kind, mode: config.signalMode }, count);
+    for (const [reason, count] of counts.held) metrics.signalsHeld.inc({ reason }, count);
+    if (counts.released > 0) metrics.signalsHeldReleased.inc(counts.released);
+    if (counts.discarded > 0) metrics.signalsHeldDiscarded.inc(counts.discarded);
+    if (result.storm) {
+      logger.warn(
+        { partition: this.partition, ...result.storm },
+        "lapse storm: holding this sweep's lapses",
       );
     }
-    return streamTimeOf(
-      this.inputTopics().map((name) => ({
-        topic: name,
-        maxEventMs: this.frontierOf(name, maxEventMs),
-        lagging: lagging.get(name) ?? false,
-      })),
-      meta?.streamTimeMs ?? null,
-      this.deps.rules.allowedLatenessMs,
-    );
+    const streamTimeMs = result.state.streamTimeMs;
+    if (streamTimeMs !== null)
+      metrics.streamTime.set({ partition: String(this.partition) }, streamTimeMs);
   }
+}
+
+/** Stored profiles of a load, decoded on first use (a due customer may need none). */
+function lazyProfiles(loaded: LoadedBatch): { get(customerId: string): Profile | undefined } {
+  const bytes = new Map(loaded.profiles);
+  for (const { customerId, profile } of loaded.due) if (profile) bytes.set(customerId, profile);
+  const decoded = new Map<string, Profile>();
+  return {
+    get(customerId) {
+      const cached = decoded.get(customerId);
+      if (cached) return cached;
+      const stored = bytes.get(customerId);
+      if (!stored) return undefined;
+      const profile = decodeProfile(stored);
+      decoded.set(customerId, profile);
+      return profile;
+    },
+  };
 }

@@ -8,11 +8,9 @@ import { createEventDecoder } from '@pulse/contracts';
 import type { RulesConfig } from '@pulse/core';
 import {
   assertNoEviction,
-  LAST_EVENT_WALL_FIELD,
   PartitionStore,
-  partitionKeys,
   readLiveNamespace,
-  STREAM_TIME_FIELD,
+  readPartitionMetas,
 } from '@pulse/store';
 import { createKafka, PartitionedConsumer, ReliableProducer, type Assignment } from '@pulse/stream';
 import type { ProfilerConfig } from './config.ts';
@@ -268,26 +266,15 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
    * point, so the frontier does not move. A configured wall-clock bound lifts it further.
    */
   async function groupLowWatermark(now: number): Promise<number | undefined> {
-    const pipeline = redis.pipeline();
-    for (let partition = 0; partition < inputPartitions; partition += 1) {
-      pipeline.hmget(
-        partitionKeys(namespace, partition, config.keyPrefix).meta,
-        STREAM_TIME_FIELD,
-        LAST_EVENT_WALL_FIELD,
-      );
-    }
-    const replies = (await pipeline.exec()) ?? [];
+    const metas = await readPartitionMetas(redis, namespace, inputPartitions, config.keyPrefix);
     let lowestActive: number | undefined;
     let frontier: number | undefined;
-    for (const [error, value] of replies) {
-      if (error) throw error;
-      const [streamTime, lastEventWall] = (value as (string | null)[]).map((field) =>
-        field === null ? undefined : Number(field),
-      );
-      if (streamTime === undefined) continue;
-      frontier = frontier === undefined ? streamTime : Math.max(frontier, streamTime);
-      if (lastEventWall === undefined || now - lastEventWall >= config.idleAfterMs) continue;
-      lowestActive = lowestActive === undefined ? streamTime : Math.min(lowestActive, streamTime);
+    for (const { streamTimeMs, lastEventWallMs } of metas) {
+      if (streamTimeMs === null) continue;
+      frontier = frontier === undefined ? streamTimeMs : Math.max(frontier, streamTimeMs);
+      if (lastEventWallMs === null || now - lastEventWallMs >= config.idleAfterMs) continue;
+      lowestActive =
+        lowestActive === undefined ? streamTimeMs : Math.min(lowestActive, streamTimeMs);
     }
     if (lowestActive !== undefined) return lowestActive;
     if (config.idleWallClockLagMs !== undefined) {

@@ -1,9 +1,9 @@
 import type { Logger } from 'pino';
-import type { PartitionStore } from '@pulse/store';
+import { decodeOutboxEntry, type PartitionStore } from '@pulse/store';
 import { deadLetterHeaders } from '@pulse/contracts';
 import type { OutputRecord, ReliableProducer } from '@pulse/stream';
 import type { ProfilerMetrics } from './metrics.ts';
-import { decodeOutboxEntry, toOutputRecord } from './outbox.ts';
+import { toOutputRecord } from './outbox-records.ts';
 
 /**
  * Drains a partition's outbox to Kafka (DESIGN.md decision 5): read a slice, produce it with

@@ -7,8 +7,8 @@
   KEYS[1] meta hash        pulse:{<ns>:p<n>}:meta
   KEYS[2] profiles hash    pulse:{<ns>:p<n>}:profiles
   KEYS[3] due index zset   pulse:{<ns>:p<n>}:due
-  KEYS[4] outbox stream    pulse:{<ns>:p<n>}:outbox
-  KEYS[5] held hash        pulse:{<ns>:p<n>}:held
+  KEYS[4] held hash        pulse:{<ns>:p<n>}:held
+  KEYS[5] outbox stream    pulse:{<ns>:p<n>}:outbox
 
   ARGV[1] owner token the writer holds
   ARGV[2] version the writer loaded
@@ -65,15 +65,15 @@ for _ = 1, d do
 end
 
 for _ = 1, o do
-  redis.call('XADD', KEYS[4], '*', 'v', ARGV[i])
+  redis.call('XADD', KEYS[5], '*', 'v', ARGV[i])
   i = i + 1
 end
 
 for _ = 1, h do
   if ARGV[i + 1] == '' then
-    redis.call('HDEL', KEYS[5], ARGV[i])
+    redis.call('HDEL', KEYS[4], ARGV[i])
   else
-    redis.call('HSET', KEYS[5], ARGV[i], ARGV[i + 1])
+    redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
   end
   i = i + 2
 end

@@ -8,6 +8,7 @@
   KEYS[2] profiles hash    pulse:{<ns>:p<n>}:profiles   (customerId -> encoded profile)
   KEYS[3] due index zset   pulse:{<ns>:p<n>}:due        (customerId scored by due time, ms)
   KEYS[4] held hash        pulse:{<ns>:p<n>}:held       (customerId -> held signal)
+  KEYS[5] outbox stream    pulse:{<ns>:p<n>}:outbox     (not read: the one key order)
 
   ARGV[1] due horizon in ms: pop customers due at or before it; '-1' for none
   ARGV[2] most due customers to return

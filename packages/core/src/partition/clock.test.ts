@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { streamTimeOf } from './stream-clock.ts';
+import { streamTimeOf } from './clock.ts';
 
 const LATENESS = 10;
 
@@ -8,8 +8,8 @@ describe('streamTimeOf', () => {
     expect(
       streamTimeOf(
         [
-          { topic: 'visits', maxEventMs: 1000, lagging: false },
-          { topic: 'purchases', maxEventMs: 400, lagging: false },
+          { topic: 'visits', frontierMs: 1000, lagging: false },
+          { topic: 'purchases', frontierMs: 400, lagging: false },
         ],
         null,
         LATENESS,
@@ -22,8 +22,8 @@ describe('streamTimeOf', () => {
     expect(
       streamTimeOf(
         [
-          { topic: 'visits', maxEventMs: 1000, lagging: true },
-          { topic: 'purchases', maxEventMs: 400, lagging: true },
+          { topic: 'visits', frontierMs: 1000, lagging: true },
+          { topic: 'purchases', frontierMs: 400, lagging: true },
         ],
         null,
         LATENESS,
@@ -32,8 +32,8 @@ describe('streamTimeOf', () => {
     expect(
       streamTimeOf(
         [
-          { topic: 'visits', maxEventMs: 1000, lagging: false },
-          { topic: 'purchases', maxEventMs: undefined, lagging: true },
+          { topic: 'visits', frontierMs: 1000, lagging: false },
+          { topic: 'purchases', frontierMs: undefined, lagging: true },
         ],
         200,
         LATENESS,
@@ -43,7 +43,7 @@ describe('streamTimeOf', () => {
 
   it('never goes backwards', () => {
     expect(
-      streamTimeOf([{ topic: 'visits', maxEventMs: 100, lagging: false }], 500, LATENESS),
+      streamTimeOf([{ topic: 'visits', frontierMs: 100, lagging: false }], 500, LATENESS),
     ).toBe(500);
     expect(streamTimeOf([], 500, LATENESS)).toBe(500);
   });
