@@ -759,7 +759,7 @@ function keepHelp(kept: {
       ? [
           `  example shop pid ${shop.pid}: ${shopUrl} (loads the tracker from the collector), log ${shop.logFile}`,
           'Try the tracker:',
-          `  open ${shopUrl} in a browser, accept, log in as ${SHOP_DEMO_CUSTOMER} (the cart's "Check out"), click around, then:`,
+          `  open ${shopUrl} in a browser, accept, log in as ${SHOP_DEMO_CUSTOMER}, click around, then:`,
           `  ${scoped}npx pulse profile ${SHOP_DEMO_CUSTOMER}`,
         ]
       : []),
