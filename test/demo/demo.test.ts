@@ -2,7 +2,8 @@
  * `pulse demo` end to end, small: a few hundred customers over two months of event time against
  * the shared test stack (KAFKA_BROKERS / REDIS_URL / SCHEMA_REGISTRY_URL in its environment, so
  * it starts no stack and names its topics and keys after a run id). Run twice with the same
- * seed: the same signals and the same report. The report is opened in headless Chromium.
+ * seed, the second time with --keep (which also starts the example shop): the same signals and
+ * the same report. The report is opened in headless Chromium.
  */
 import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -10,9 +11,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { buildScenario, FOUNDING_EXAMPLE_ID, type DemoSummary } from '@pulse/demo';
+import {
+  buildScenario,
+  FOUNDING_EXAMPLE_ID,
+  SHOP_DEMO_CUSTOMER,
+  type DemoSummary,
+} from '@pulse/demo';
 import { launchChromium, renderReport } from '../../packages/demo/src/chromium.ts';
-import { connectedAdmin, testProcessEnv } from '../support/infra.ts';
+import { connectedAdmin, onCleanup, testProcessEnv } from '../support/infra.ts';
+import { waitFor } from '../support/wait.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
 const SEED = 11;
@@ -36,7 +43,10 @@ interface DemoJson {
 const dir = mkdtempSync(join(tmpdir(), 'pulse-demo-test-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runDemo(name: string): Promise<{ code: number; stdout: string; stderr: string }> {
+function runDemo(
+  name: string,
+  extra: string[] = [],
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const args = [
     join(REPO_ROOT, 'bin/pulse.mjs'),
     'demo',
@@ -52,6 +62,7 @@ function runDemo(name: string): Promise<{ code: number; stdout: string; stderr: 
     join(dir, `${name}.html`),
     '--json',
     join(dir, `${name}.json`),
+    ...extra,
   ];
   return new Promise((resolveRun) => {
     execFile(
@@ -66,15 +77,74 @@ function runDemo(name: string): Promise<{ code: number; stdout: string; stderr: 
   });
 }
 
+/** Stops the processes a --keep run left (SIGTERM) and waits until they are gone. */
+async function stopKept(pids: number[]): Promise<void> {
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  for (const pid of pids.filter(alive)) process.kill(pid, 'SIGTERM');
+  await waitFor('the kept processes to stop', () => (pids.some(alive) ? undefined : true));
+}
+
+/** What a --keep run leaves on the shared stack: its topics and Redis keys. */
+async function dropRun(run: DemoJson): Promise<void> {
+  const admin = await connectedAdmin();
+  const prefix = run.names.visits.split('.')[0]!;
+  const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics });
+  const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${run.names.keyPrefix}:*`);
+      if (keys.length > 0) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
 describe('pulse demo', () => {
   it('flags the founding example, sums up, cleans up, and gives the same signals for the same seed', async () => {
     const first = await runDemo('first');
     expect(first.code, `${first.stdout}\n${first.stderr}`).toBe(0);
-    const second = await runDemo('second');
+    // The second run keeps everything running and starts the example shop beside it: its
+    // signals must still equal the first run's.
+    const second = await runDemo('second', ['--keep']);
+    const keptPids = (/^ {2}kill ([\d ]+)$/m.exec(second.stdout)?.[1] ?? '')
+      .split(' ')
+      .filter(Boolean)
+      .map(Number);
+    onCleanup(() => stopKept(keptPids));
     expect(second.code, `${second.stdout}\n${second.stderr}`).toBe(0);
     const [a, b] = ['first', 'second'].map(
       (name) => JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8')) as DemoJson,
     ) as [DemoJson, DemoJson];
+    onCleanup(async () => {
+      await stopKept(keptPids);
+      await dropRun(b);
+    });
+    expect(keptPids).toHaveLength(3); // profiler, collector, shop
+
+    // --keep: the shop's address, its pages loading the tracker from the kept collector.
+    const shopUrl = /example shop pid \d+: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(second.stdout)?.[1];
+    expect(shopUrl, second.stdout).toBeDefined();
+    expect(second.stdout).toContain(`npx pulse profile ${SHOP_DEMO_CUSTOMER}`);
+    const home = await fetch(shopUrl!);
+    expect(home.status).toBe(200);
+    const trackerUrl = /<script src="(http:\/\/127\.0\.0\.1:\d+\/v1\/tracker\.js)"/.exec(
+      await home.text(),
+    )?.[1];
+    expect(second.stdout).toContain(`${trackerUrl!.replace('/tracker.js', '/events')}`);
+    const tracker = await fetch(trackerUrl!);
+    expect(tracker.status).toBe(200);
+    expect(tracker.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
 
     // It used the stack of the environment, under names of its own.
     expect(a.origin).toBe('env');
@@ -131,12 +201,12 @@ describe('pulse demo', () => {
       readFileSync(join(dir, 'first.html'), 'utf8'),
     );
 
-    // Nothing left behind on the shared stack: no topic, no key of either run.
+    // Nothing left behind on the shared stack by the run without --keep: no topic, no key.
     const admin = await connectedAdmin();
     const topics = await admin.listTopics();
     const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 });
     try {
-      for (const run of [a, b]) {
+      for (const run of [a]) {
         expect(topics.filter((topic) => topic.startsWith(run.names.visits.split('.')[0]!))).toEqual(
           [],
         );

@@ -285,6 +285,89 @@ describe('POST /v1/events', () => {
     expect(await recordCount(admin, visits)).toBe(1);
   });
 
+  it('refuses a browser origin not allowed for the write key, even where no preflight guards it, and produces nothing', async () => {
+    // A text/plain POST and a beacon are CORS-simple: the browser sends them whatever the
+    // collector's CORS answer, which only decides whether the page may read the reply. Before
+    // the collector checked the Origin itself, such a request from any site was produced.
+    const { url, visits, collector } = await collectorWithTopics({
+      corsOrigins: [],
+      sourceOrigins: { shop: [ORIGIN] },
+    });
+    const browserPost = (origin: string, key: string, n: number) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { origin, 'content-type': 'text/plain;charset=UTF-8' },
+        body: JSON.stringify({ writeKey: key, events: [visit(n)] }),
+      });
+
+    const foreign = await browserPost('https://evil.example', shopKey, 1);
+    expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toMatchObject({ error: 'origin_not_allowed' });
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    // The shop's origin with another source's key: allowed for one key is not allowed for all.
+    const otherKey = await browserPost(ORIGIN, ordersKey, 2);
+    expect(otherKey.status).toBe(403);
+    expect(otherKey.headers.get('access-control-allow-origin')).toBeNull();
+    // A header key from a foreign page is refused the same way.
+    const withHeader = await post(
+      url,
+      { events: [visit(3)] },
+      {
+        ...bearer(shopKey),
+        origin: 'https://evil.example',
+      },
+    );
+    expect(withHeader.status).toBe(403);
+
+    const shop = await browserPost(ORIGIN, shopKey, 4);
+    expect(shop.status).toBe(202);
+    expect(shop.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    // No Origin header: a server, not a browser; the write key alone decides.
+    expect((await post(url, { events: [visit(5)] }, bearer(ordersKey))).status).toBe(202);
+
+    const records = await consumeRecords([visits], 2);
+    expect(records.map((record) => record.value.eventId).sort()).toEqual(['visit-4', 'visit-5']);
+    expect(await recordCount(admin, visits)).toBe(2);
+    const refused = await collector.metrics.registry.getSingleMetricAsString(
+      'pulse_collector_origin_refused_total',
+    );
+    expect(refused).toMatch(/source="shop"\} 2/);
+    expect(refused).toMatch(/source="orders"\} 1/);
+  });
+
+  it('serves the tracker script with cache headers and an ETag, and 304 for a current copy', async () => {
+    const { collector } = await collectorWithTopics();
+    const script = await fetch(`${collector.url}/v1/tracker.js`, {
+      headers: { origin: 'https://any-site.example' },
+    });
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(script.headers.get('cache-control')).toBe('public, max-age=3600');
+    expect(script.headers.get('access-control-allow-origin')).toBe('*');
+    expect(script.headers.get('cross-origin-resource-policy')).toBe('cross-origin');
+    const etag = script.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]{20,}"$/);
+    const body = await script.text();
+    expect(body).toBe(collector.tracker.classic.body.toString('utf8'));
+    expect(body).toContain('pulse');
+
+    const again = await fetch(`${collector.url}/v1/tracker.js`, {
+      headers: { 'if-none-match': etag! },
+    });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('etag')).toBe(etag);
+    expect(await again.text()).toBe('');
+    const stale = await fetch(`${collector.url}/v1/tracker.js`, {
+      headers: { 'if-none-match': '"an-older-tracker"' },
+    });
+    expect(stale.status).toBe(200);
+
+    const module = await fetch(`${collector.url}/v1/tracker.mjs`);
+    expect(module.status).toBe(200);
+    expect(module.headers.get('etag')).not.toBe(etag);
+    expect(await module.text()).toMatch(/export\s*\{/);
+  });
+
   it('serves /healthz, /readyz and an OpenAPI document generated from the schemas', async () => {
     const { collector } = await collectorWithTopics();
     expect((await get(`${collector.url}/healthz`)).status).toBe(200);

@@ -7,6 +7,7 @@ import { registerProfileCommand } from './commands/profile.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerSchemasCommands } from './commands/schemas.ts';
+import { registerShopCommand } from './commands/shop.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
 
 export function buildProgram(): Command {
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerReplayCommand(program);
   registerNamespaceCommands(program);
   registerDemoCommand(program);
+  registerShopCommand(program);
   registerBenchCommand(program);
   return program;
 }

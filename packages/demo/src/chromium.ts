@@ -1,5 +1,6 @@
-// Headless Chromium (Debian's `chromium` package) driven by playwright-core, for the report's
-// browser test and its screenshot. Development only: the demo itself never imports this file.
+// Headless Chromium (Debian's `chromium` package) driven by playwright-core, for the browser
+// tests (the report, the tracker in the example shop) and the screenshots under docs/.
+// Development only: the demo itself never imports this file.
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
@@ -10,7 +11,7 @@ export const CHROMIUM_PATH = process.env.PULSE_CHROMIUM_PATH ?? '/usr/bin/chromi
 export function requireChromium(): string {
   if (!existsSync(CHROMIUM_PATH)) {
     throw new Error(
-      `Chromium is not installed at ${CHROMIUM_PATH}: the report's browser test needs it. ` +
+      `Chromium is not installed at ${CHROMIUM_PATH}: the browser tests need it. ` +
         'Install it with `sudo apt-get update && sudo apt-get install -y chromium` (Debian/Ubuntu), ' +
         'or point PULSE_CHROMIUM_PATH at a Chromium binary.',
     );
@@ -18,11 +19,23 @@ export function requireChromium(): string {
   return CHROMIUM_PATH;
 }
 
+/**
+ * Headless, no sandbox (containers and CI users lack the namespaces it needs), and none of the
+ * browser's own background traffic (updates, sync, first-run pages): the only requests are the
+ * test's.
+ */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
 export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: requireChromium(),
-    args: ['--no-sandbox', '--headless', '--disable-gpu'],
-  });
+  return chromium.launch({ executablePath: requireChromium(), args: CHROMIUM_ARGS });
 }
 
 export interface RenderedReport {

@@ -43,6 +43,7 @@ import {
   type Scenario,
 } from './scenario.ts';
 import { startService, waitUntilReady, type ServiceProcess } from './services.ts';
+import { SHOP_DEMO_CUSTOMER } from './shop-server.ts';
 import {
   canonicalSignals,
   signalDecision,
@@ -118,6 +119,9 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
   let names: DemoNames | undefined;
   let profiler: ServiceProcess | undefined;
   let collector: ServiceProcess | undefined;
+  let shop: ServiceProcess | undefined;
+  let shopPort = 0;
+  let shopWriteKey = '';
   let collectorUrl = '';
   let metricsUrl = '';
   let completed = false;
@@ -176,12 +180,17 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     const servicesStartedAt = Date.now();
     const metricsPort = await freePort();
     const collectorPort = await freePort();
+    // The example shop (started after the summary with --keep) posts from its own origin: the
+    // collector allows it for the demo's key. Nothing of the run itself goes through it.
+    shopPort = await freePort();
     const writeKey = randomBytes(16).toString('hex');
+    shopWriteKey = writeKey;
     const childEnv = serviceEnv(io.env, infra.settings, names, {
       PULSE_METRICS_HOST: '127.0.0.1',
       PULSE_METRICS_PORT: String(metricsPort),
       PULSE_COLLECTOR_HOST: '127.0.0.1',
       PULSE_COLLECTOR_WRITE_KEYS: `demo-site:${writeKey}`,
+      PULSE_COLLECTOR_CORS_ORIGINS: `demo-site=http://127.0.0.1:${shopPort}`,
       PULSE_COLLECTOR_RATE_LIMIT_PER_SECOND: '100000',
       PULSE_COLLECTOR_RATE_LIMIT_BURST: '100000',
     });
@@ -445,7 +454,27 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       });
     }
     if (options.keep && infra && names) {
-      say(keepHelp(infra, names, profiler, collector, collectorUrl, metricsUrl, logDir));
+      if (completed && collector && !collector.exited()) {
+        shop = await startShop(collectorUrl, shopPort, shopWriteKey, logDir, io).catch(
+          (error: unknown) => {
+            say(`could not start the example shop: ${(error as Error).message}`);
+            return undefined;
+          },
+        );
+      }
+      say(
+        keepHelp({
+          infra,
+          names,
+          profiler,
+          collector,
+          shop,
+          shopUrl: `http://127.0.0.1:${shopPort}/`,
+          collectorUrl,
+          metricsUrl,
+          logDir,
+        }),
+      );
     } else if (completed) {
       rmSync(logDir, { recursive: true, force: true });
     }
@@ -661,15 +690,40 @@ function reportData(
   };
 }
 
-function keepHelp(
-  infra: DemoInfra,
-  names: DemoNames,
-  profiler: ServiceProcess | undefined,
-  collector: ServiceProcess | undefined,
+/**
+ * The example shop (`pulse shop`) beside the kept collector, as a child process of its own so
+ * that it outlives the demo; started only after the summary, so no run can see it.
+ */
+async function startShop(
   collectorUrl: string,
-  metricsUrl: string,
+  port: number,
+  writeKey: string,
   logDir: string,
-): string {
+  io: Pick<DemoIo, 'env' | 'signal'>,
+): Promise<ServiceProcess> {
+  const shop = startService({
+    name: 'shop',
+    args: ['shop', '--port', String(port), '--collector', collectorUrl],
+    env: { ...io.env, PULSE_SHOP_WRITE_KEY: writeKey },
+    logFile: join(logDir, 'shop.log'),
+  });
+  await waitUntilReady(shop, `http://127.0.0.1:${port}/`, { timeoutMs: 30_000, signal: io.signal });
+  return shop;
+}
+
+function keepHelp(kept: {
+  infra: DemoInfra;
+  names: DemoNames;
+  profiler: ServiceProcess | undefined;
+  collector: ServiceProcess | undefined;
+  shop: ServiceProcess | undefined;
+  shopUrl: string;
+  collectorUrl: string;
+  metricsUrl: string;
+  logDir: string;
+}): string {
+  const { infra, names, profiler, collector, shop, shopUrl, collectorUrl, metricsUrl, logDir } =
+    kept;
   const standard = names.keyPrefix === 'pulse';
   const connection =
     infra.origin === 'env'
@@ -678,7 +732,10 @@ function keepHelp(
   const scoped = standard
     ? connection
     : `${connection}PULSE_KEY_PREFIX=${names.keyPrefix} PULSE_VISITS_TOPIC=${names.visits} `;
-  const pids = [profiler, collector].filter((child) => child !== undefined && !child.exited());
+  const pids = [profiler, collector, shop].filter(
+    (child) => child !== undefined && !child.exited(),
+  );
+
   const lines = [
     '',
     'Kept running (--keep):',
@@ -692,6 +749,14 @@ function keepHelp(
       : []),
     ...(collector && !collector.exited()
       ? [`  collector pid ${collector.pid}: ${collectorUrl}/v1/events, log ${collector.logFile}`]
+      : []),
+    ...(shop && !shop.exited()
+      ? [
+          `  example shop pid ${shop.pid}: ${shopUrl} (loads the tracker from the collector), log ${shop.logFile}`,
+          'Try the tracker:',
+          `  open ${shopUrl} in a browser, accept, log in as ${SHOP_DEMO_CUSTOMER}, click around, then:`,
+          `  ${scoped}npx pulse profile ${SHOP_DEMO_CUSTOMER}`,
+        ]
       : []),
     'Inspect:',
     `  ${scoped}npx pulse profile ${FOUNDING_EXAMPLE_ID}`,

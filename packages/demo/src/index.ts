@@ -16,3 +16,11 @@ export {
   type ScenarioOptions,
 } from './scenario.ts';
 export { canonicalSignals, signalsFingerprint, statusTimeline } from './timeline.ts';
+export {
+  SHOP_DEMO_CUSTOMER,
+  SHOP_ROOT,
+  shopFiles,
+  startShopServer,
+  type ShopServer,
+  type ShopServerOptions,
+} from './shop-server.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { installTracker } from './browser.ts';
+import { memoryStorage, respond } from './browser.test-support.ts';
+import { STORAGE_KEYS, storedQueue } from './storage.ts';
 import {
   createTracker,
   type TrackerEnvironment,
@@ -12,10 +13,19 @@ interface Sent {
   body: { writeKey: string; events: { eventId: string; customerId: string; type: string }[] };
   keepalive?: boolean;
   contentType?: string;
+  credentials?: string;
+  referrerPolicy?: string;
 }
 
-/** Fake browser: a manual clock and timers, scripted collector answers, recorded requests. */
-function fakeBrowser(answers: (TrackerResponse | Error)[] = [], beaconAccepts = true) {
+/**
+ * Fake browser: a manual clock and timers, scripted collector answers, recorded requests, and
+ * a localStorage that outlives the tracker (pass it to the next fakeBrowser: a reload).
+ */
+function fakeBrowser(
+  answers: (TrackerResponse | Error)[] = [],
+  beaconAccepts = true,
+  storage = memoryStorage(),
+) {
   let nowMs = Date.UTC(2025, 2, 1);
   let nextId = 0;
   const timers = new Map<number, { atMs: number; callback: () => void }>();
@@ -28,6 +38,8 @@ function fakeBrowser(answers: (TrackerResponse | Error)[] = [], beaconAccepts = 
         body: JSON.parse(init.body),
         keepalive: init.keepalive,
         contentType: init.headers['content-type'],
+        credentials: init.credentials,
+        referrerPolicy: init.referrerPolicy,
       });
       const answer = answers.shift() ?? respond(202, { results: [] });
       if (answer instanceof Error) throw answer;
@@ -47,10 +59,17 @@ function fakeBrowser(answers: (TrackerResponse | Error)[] = [], beaconAccepts = 
     },
     nowMs: () => nowMs,
     newEventId: () => `event-${(nextId += 1)}`,
+    store: storedQueue(storage, 500),
   };
   return {
     environment,
     sent,
+    storage,
+    /** eventIds in localStorage, in order. */
+    stored: () =>
+      (JSON.parse(storage.entries.get(STORAGE_KEYS.queue) ?? '[]') as { eventId: string }[]).map(
+        (event) => event.eventId,
+      ),
     timerDelays: () => [...timers.values()].map((timer) => timer.atMs - nowMs),
     /** Moves the clock and runs the timers that came due, then lets their promises settle. */
     async advance(ms: number) {
@@ -64,18 +83,6 @@ function fakeBrowser(answers: (TrackerResponse | Error)[] = [], beaconAccepts = 
       for (let turn = 0; turn < 10; turn += 1) await Promise.resolve();
       await new Promise((resolve) => setImmediate(resolve));
     },
-  };
-}
-
-function respond(
-  status: number,
-  body: unknown = {},
-  headers: Record<string, string> = {},
-): TrackerResponse {
-  return {
-    status,
-    headers: { get: (name) => headers[name.toLowerCase()] ?? null },
-    json: async () => body,
   };
 }
 
@@ -118,6 +125,8 @@ describe('tracker batching', () => {
       via: 'fetch',
       keepalive: true,
       contentType: 'text/plain;charset=UTF-8',
+      credentials: 'omit',
+      referrerPolicy: 'no-referrer',
     });
     expect(browser.sent[0]?.body).toMatchObject({
       writeKey: 'write-key-0123456789',
@@ -168,18 +177,23 @@ describe('tracker retries', () => {
     expect(dropped).toEqual([]);
   });
 
-  it('backs off exponentially on network errors and gives up after maxAttempts', async () => {
-    const browser = fakeBrowser([new Error('offline'), new Error('offline'), new Error('offline')]);
-    const { instance, dropped } = tracker(browser, { maxAttempts: 3, retryInitialMs: 1_000 });
+  it('retries network errors with capped exponential back-off and never gives up', async () => {
+    const offline = Array.from({ length: 7 }, () => new Error('offline'));
+    const browser = fakeBrowser(offline);
+    const { instance, dropped } = tracker(browser, { retryInitialMs: 1_000, retryMaxMs: 8_000 });
     instance.visit();
     await instance.flush();
-    expect(browser.timerDelays()).toEqual([1_000]);
-    await browser.advance(1_000);
-    expect(browser.timerDelays()).toEqual([2_000]);
-    await browser.advance(2_000);
-    expect(browser.sent.map(ids)).toEqual([['event-1'], ['event-1'], ['event-1']]);
-    expect(dropped).toEqual([{ eventId: 'event-1', reason: 'gave up after retries' }]);
-    expect(instance.pending()).toBe(0);
+    const delays: number[] = [];
+    for (let attempt = 0; attempt < 7; attempt += 1) {
+      const [delay] = browser.timerDelays() as [number];
+      delays.push(delay);
+      await browser.advance(delay);
+    }
+    expect(delays).toEqual([1_000, 2_000, 4_000, 8_000, 8_000, 8_000, 8_000]);
+    expect(browser.sent.map(ids)).toEqual(Array.from({ length: 8 }, () => ['event-1']));
+    expect(dropped).toEqual([]);
+    expect(instance.pending()).toBe(0); // the eighth attempt was answered (202)
+    expect(browser.stored()).toEqual([]);
   });
 
   it('drops events the collector rejected, with the reason, and never retries them', async () => {
@@ -260,34 +274,96 @@ describe('tracker on page hide', () => {
     expect(instance.pending()).toBe(0);
   });
 
-  it('installs on visibilitychange → hidden and pagehide', () => {
-    const listeners = new Map<string, () => void>();
-    const beacons: string[] = [];
-    const document = {
-      visibilityState: 'visible',
-      addEventListener: (type: string, listener: () => void) =>
-        listeners.set(`document:${type}`, listener),
-    };
-    const instance = installTracker(
-      { endpoint: '/v1/events', writeKey: 'write-key-0123456789', customerId: () => 'c1' },
-      {
-        fetch: async () => respond(202),
-        navigator: { sendBeacon: (_url, body) => (beacons.push(body), true) },
-        document,
-        addEventListener: (type, listener) => listeners.set(`window:${type}`, listener),
-        crypto: { randomUUID: () => 'uuid-1' },
-        setTimeout: () => 0,
-        clearTimeout: () => undefined,
-      },
-    );
+  it('sends no beacon while the collector is failing: the events wait for the retry', async () => {
+    const browser = fakeBrowser([new Error('connection refused'), accepted(2)]);
+    const { instance } = tracker(browser, { retryInitialMs: 2_000 });
     instance.visit();
-    listeners.get('document:visibilitychange')?.();
-    expect(beacons).toHaveLength(0); // still visible
-    document.visibilityState = 'hidden';
-    listeners.get('document:visibilitychange')?.();
-    expect(beacons).toHaveLength(1);
+    await instance.flush();
     instance.visit();
-    listeners.get('window:pagehide')?.();
-    expect(beacons.map((body) => JSON.parse(body).events[0].eventId)).toEqual(['uuid-1', 'uuid-1']);
+    instance.flushOnHide();
+    expect(browser.sent.map((sent) => sent.via)).toEqual(['fetch']);
+    expect(instance.pending()).toBe(2);
+    await browser.advance(2_000);
+    expect(browser.sent.map(ids)).toEqual([['event-1'], ['event-1', 'event-2']]);
+    expect(instance.pending()).toBe(0);
+  });
+});
+
+describe('tracker storage', () => {
+  it('keeps every event in storage until the collector answered for it', async () => {
+    const browser = fakeBrowser([
+      new Error('offline'),
+      respond(202, {
+        results: [
+          { index: 0, status: 'accepted' },
+          { index: 1, status: 'rejected', errors: [{ field: 'page', reason: 'too long' }] },
+        ],
+      }),
+    ]);
+    const { instance } = tracker(browser, { retryInitialMs: 1_000 });
+    instance.visit();
+    instance.visit();
+    expect(browser.stored()).toEqual(['event-1', 'event-2']); // stored before anything is sent
+    await instance.flush();
+    expect(browser.stored()).toEqual(['event-1', 'event-2']); // no answer: kept
+    await browser.advance(1_000);
+    expect(browser.sent).toHaveLength(2);
+    expect(browser.stored()).toEqual([]); // accepted and rejected alike are settled
+    expect(browser.storage.entries.size).toBe(0);
+  });
+
+  it('sends what an earlier page left, first and with the original eventIds', async () => {
+    const first = fakeBrowser([new Error('collector down')]);
+    const before = tracker(first);
+    before.instance.visit({ page: '/a' });
+    before.instance.visit({ page: '/b' });
+    await before.instance.flush(); // fails: both stay stored
+    before.instance.stop(); // the page is gone (a reload)
+
+    const second = fakeBrowser([accepted(3)], true, first.storage);
+    const after = tracker(second);
+    expect(after.instance.pending()).toBe(2);
+    after.instance.visit({ page: '/c' }); // the reloaded page's own visit (fills the batch)
+    await second.advance(0);
+    expect(second.sent).toHaveLength(1);
+    expect(second.sent[0]?.body.events).toMatchObject([
+      { eventId: 'event-1', page: '/a' },
+      { eventId: 'event-2', page: '/b' },
+      { page: '/c' },
+    ]);
+    expect(second.stored()).toEqual([]);
+  });
+
+  it('keeps beaconed events stored: a beacon may be lost, the next page sends them again', () => {
+    const browser = fakeBrowser();
+    const { instance } = tracker(browser);
+    instance.visit();
+    instance.flushOnHide();
+    expect(browser.sent.map((sent) => sent.via)).toEqual(['beacon']);
+    expect(instance.pending()).toBe(0);
+    expect(browser.stored()).toEqual(['event-1']);
+  });
+
+  it('drops the oldest events beyond maxQueuedEvents, from storage too, and says so', async () => {
+    const browser = fakeBrowser([new Error('offline')]);
+    const { instance, dropped } = tracker(browser, { maxQueuedEvents: 3, maxBatchEvents: 10 });
+    for (let n = 0; n < 5; n += 1) instance.visit();
+    expect(dropped).toEqual([
+      { eventId: 'event-1', reason: 'queue full' },
+      { eventId: 'event-2', reason: 'queue full' },
+    ]);
+    expect(browser.stored()).toEqual(['event-3', 'event-4', 'event-5']);
+    expect(instance.pending()).toBe(3);
+  });
+
+  it('carries on in memory when storage is blocked or damaged', async () => {
+    const storage = memoryStorage();
+    storage.entries.set(STORAGE_KEYS.queue, '{not json');
+    const browser = fakeBrowser([accepted(1)], true, storage);
+    const { instance } = tracker(browser);
+    expect(instance.pending()).toBe(0);
+    instance.visit();
+    await browser.advance(5_000);
+    expect(browser.sent.map(ids)).toEqual([['event-1']]);
   });
 });

@@ -2,15 +2,19 @@ import { logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ConnectionEnv } from '@pulse/config';
 import { createKafka } from '@pulse/stream';
+import { buildTrackerBundles } from '@pulse/tracker';
 import type { CollectorConfig } from './config.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { buildCollectorServer } from './server.ts';
 import { KafkaEventSink } from './sink.ts';
+import { trackerScripts, type TrackerScripts } from './tracker-scripts.ts';
 
 export interface Collector {
   port: number;
   url: string;
   metrics: CollectorMetrics;
+  /** The browser tracker it serves at /v1/tracker.js (bytes, ETag, gzipped size). */
+  tracker: TrackerScripts;
   stop(): Promise<void>;
 }
 
@@ -37,7 +41,10 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   });
   const sink = new KafkaEventSink(kafka, { produceTimeoutMs: config.produceTimeoutMs, logger });
   const metrics = new CollectorMetrics(options.collectDefaultMetrics ?? true);
-  const app = buildCollectorServer({ config, sink, metrics, logger });
+  // Built from the tracker's sources at start-up (esbuild, tens of milliseconds), like the rest
+  // of Pulse runs from its sources: the served script always matches this version.
+  const tracker = trackerScripts(await buildTrackerBundles());
+  const app = buildCollectorServer({ config, sink, metrics, logger, trackerScripts: tracker });
   void sink.start();
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
@@ -47,6 +54,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     port,
     url: `http://${host}:${port}`,
     metrics,
+    tracker,
     async stop() {
       await app.close();
       await sink.close();

@@ -13,8 +13,10 @@ export const collectorDefaults = {
   /** Segment's batch endpoint takes 500 KB; Snowplow's collector about 1 MB. */
   maxEventsPerBatch: 500,
   maxBodyBytes: 512 * 1024,
-  /** Browser origins allowed to post (CORS). Empty: no browser may; ['*']: any may. */
+  /** Browser origins allowed to post with any write key (CORS). Empty: none; ['*']: any. */
   corsOrigins: [] as string[],
+  /** Browser origins allowed to post with one source's write key only: { shop: ['https://shop.example'] }. */
+  sourceOrigins: {} as Record<string, string[]>,
   /** Token bucket per write key: sustained requests per second and the burst on top. */
   rateLimitPerSecond: 20,
   rateLimitBurst: 40,
@@ -24,6 +26,17 @@ export const collectorDefaults = {
   unavailableRetryAfterSeconds: 5,
   metricsToken: undefined as string | undefined,
 };
+
+/**
+ * A browser origin exactly as the Origin header carries it: scheme, host and port only (no path,
+ * no trailing slash), or `null` (sandboxed frames, file: pages).
+ */
+const originSchema = z
+  .string()
+  .regex(
+    /^(null|https?:\/\/[^/?#\s]+)$/,
+    'must be an origin such as https://shop.example or http://127.0.0.1:8090 (no path, no trailing slash)',
+  );
 
 const topicName = z.string().regex(/^[a-zA-Z0-9._-]{1,249}$/, 'not a valid Kafka topic name');
 
@@ -49,7 +62,8 @@ export const collectorConfigSchema = z
       .int()
       .min(1024)
       .max(16 * 1024 * 1024),
-    corsOrigins: z.array(z.union([z.literal('*'), z.url()])),
+    corsOrigins: z.array(z.union([z.literal('*'), originSchema])),
+    sourceOrigins: z.record(z.string(), z.array(originSchema)),
     rateLimitPerSecond: z.number().positive(),
     rateLimitBurst: z.number().int().min(1),
     produceTimeoutMs: z.number().int().min(100),
@@ -57,6 +71,15 @@ export const collectorConfigSchema = z
     metricsToken: z.string().min(16).optional(),
   })
   .superRefine((config, context) => {
+    const sources = new Set(config.writeKeys.map((entry) => entry.source));
+    for (const source of Object.keys(config.sourceOrigins)) {
+      if (!sources.has(source))
+        context.addIssue({
+          code: 'custom',
+          path: ['sourceOrigins', source],
+          message: `names the source "${source}", which has no write key`,
+        });
+    }
     if (config.visitsTopic === config.purchasesTopic) {
       context.addIssue({
         code: 'custom',
@@ -113,11 +136,7 @@ export function collectorConfigFromEnv(
     if (value !== undefined && value !== '') fromEnv[key] = value;
   }
   const origins = env.PULSE_COLLECTOR_CORS_ORIGINS;
-  if (origins)
-    fromEnv.corsOrigins = origins
-      .split(',')
-      .map((origin) => origin.trim())
-      .filter(Boolean);
+  if (origins) Object.assign(fromEnv, parseCorsOrigins(origins));
   if (overrides.writeKeys === undefined) {
     const keys = writeKeysSchema.safeParse(env.PULSE_COLLECTOR_WRITE_KEYS ?? '');
     if (!keys.success) {
@@ -130,4 +149,23 @@ export function collectorConfigFromEnv(
     ...(fromEnv as Partial<CollectorConfig>),
     ...overrides,
   } as Partial<CollectorConfig> & Pick<CollectorConfig, 'writeKeys'>);
+}
+
+/**
+ * PULSE_COLLECTOR_CORS_ORIGINS: a comma-separated list of `origin` (allowed with every write key)
+ * and `source=origin` (allowed with that source's write key only), e.g.
+ * `shop=https://shop.example,shop=https://www.shop.example,https://status.example`.
+ */
+export function parseCorsOrigins(
+  text: string,
+): Pick<CollectorConfig, 'corsOrigins' | 'sourceOrigins'> {
+  const corsOrigins: string[] = [];
+  const sourceOrigins: Record<string, string[]> = {};
+  for (const entry of text.split(',').map((part) => part.trim())) {
+    if (entry === '') continue;
+    const match = /^([a-zA-Z0-9._-]{1,64})=(.*)$/.exec(entry);
+    if (match) (sourceOrigins[match[1]!] ??= []).push(match[2]!.trim());
+    else corsOrigins.push(entry);
+  }
+  return { corsOrigins, sourceOrigins };
 }

@@ -13,6 +13,7 @@ export {
   collectorConfigFromEnv,
   collectorDefaults,
   parseCollectorConfig,
+  parseCorsOrigins,
   writeKeysSchema,
   type CollectorConfig,
   type WriteKey,
@@ -23,3 +24,9 @@ export { CollectorMetrics } from './metrics.ts';
 export { collectorOpenApi } from './openapi.ts';
 export { buildCollectorServer, type CollectorServerOptions } from './server.ts';
 export { KafkaEventSink, type EventSink } from './sink.ts';
+export {
+  registerTrackerRoutes,
+  TRACKER_MAX_AGE_SECONDS,
+  trackerScripts,
+  type TrackerScripts,
+} from './tracker-scripts.ts';

@@ -17,6 +17,8 @@ export async function runCollector(
       url: collector.url,
       sources: config.writeKeys.map((entry) => entry.source),
       corsOrigins: config.corsOrigins,
+      sourceOrigins: config.sourceOrigins,
+      trackerGzipBytes: collector.tracker.classic.gzipBytes,
       visitsTopic: config.visitsTopic,
       purchasesTopic: config.purchasesTopic,
     },

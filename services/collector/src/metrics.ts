@@ -27,6 +27,12 @@ export class CollectorMetrics {
     labelNames: ['source'] as const,
     registers: [this.registry],
   });
+  readonly originRefused = new Counter({
+    name: 'pulse_collector_origin_refused_total',
+    help: 'Requests answered 403 because the browser origin is not allowed for the write key, by source',
+    labelNames: ['source'] as const,
+    registers: [this.registry],
+  });
   readonly produceDuration = new Histogram({
     name: 'pulse_collector_produce_duration_seconds',
     help: 'Time from handing a batch to the producer to the acknowledgement of all replicas',

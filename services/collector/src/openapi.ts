@@ -30,6 +30,23 @@ const retryAfter = {
   'Retry-After': { description: 'Seconds to wait before retrying', schema: { type: 'integer' } },
 };
 
+const trackerPath = (summary: string) => ({
+  get: {
+    summary,
+    security: [],
+    parameters: [
+      { name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' } },
+    ],
+    responses: {
+      '200': {
+        description: 'The script (Cache-Control: public, max-age; ETag)',
+        content: { 'text/javascript': { schema: { type: 'string' } } },
+      },
+      '304': { description: 'The ETag in If-None-Match is current' },
+    },
+  },
+});
+
 /** The OpenAPI 3.1 document of the collector, generated from the zod schemas it validates with. */
 export function collectorOpenApi(
   config: Pick<CollectorConfig, 'maxEventsPerBatch' | 'maxBodyBytes'>,
@@ -77,6 +94,9 @@ export function collectorOpenApi(
             },
             '400': errorBody('Empty body, not JSON, or not {"events": [...]}'),
             '401': errorBody('Missing or unknown write key'),
+            '403': errorBody(
+              'The browser origin (Origin header) is not allowed for this write key: nothing accepted',
+            ),
             '413': errorBody('Too many events or too many bytes'),
             '415': errorBody('Neither application/json nor text/plain'),
             '429': errorBody('Rate limit of the write key', retryAfter),
@@ -87,6 +107,8 @@ export function collectorOpenApi(
           },
         },
       },
+      '/v1/tracker.js': trackerPath('The browser tracker as a classic script (sets window.pulse)'),
+      '/v1/tracker.mjs': trackerPath('The browser tracker as an ES module'),
       '/healthz': {
         get: {
           summary: 'The process is alive',

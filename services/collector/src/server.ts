@@ -14,6 +14,7 @@ import type { CollectorMetrics } from './metrics.ts';
 import { collectorOpenApi } from './openapi.ts';
 import { TokenBuckets } from './rate-limit.ts';
 import type { EventSink } from './sink.ts';
+import { registerTrackerRoutes, type TrackerScripts } from './tracker-scripts.ts';
 import { WriteKeyRing, bearerToken } from './write-keys.ts';
 
 export interface CollectorServerOptions {
@@ -23,6 +24,8 @@ export interface CollectorServerOptions {
   logger: Logger;
   /** Clock of the rate limiter (tests). */
   nowMs?: () => number;
+  /** The browser tracker served at GET /v1/tracker.js and /v1/tracker.mjs (404 without). */
+  trackerScripts?: TrackerScripts;
 }
 
 const EVENTS_ROUTE = '/v1/events';
@@ -75,8 +78,7 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
   const keys = new WriteKeyRing(config.writeKeys);
   const buckets = new TokenBuckets(config.rateLimitPerSecond, config.rateLimitBurst, options.nowMs);
   const sourceOfRequest = new WeakMap<FastifyRequest, string>();
-  const anyOrigin = config.corsOrigins.includes('*');
-  const allowedOrigins = new Set(config.corsOrigins);
+  const origins = new OriginRules(config);
   const openApi = collectorOpenApi(config);
   const metricsKeys = config.metricsToken
     ? new WriteKeyRing([{ source: 'metrics', key: config.metricsToken }])
@@ -95,10 +97,10 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
 
   app.addHook('onRequest', async (request, reply) => {
     const origin = request.headers.origin;
-    if (origin && (anyOrigin || allowedOrigins.has(origin))) {
-      reply.header('access-control-allow-origin', anyOrigin ? '*' : origin);
+    if (origin && origins.allowedForSomeKey(origin)) {
+      reply.header('access-control-allow-origin', origins.any ? '*' : origin);
       reply.header('access-control-expose-headers', 'retry-after');
-      if (!anyOrigin) reply.header('vary', 'Origin');
+      if (!origins.any) reply.header('vary', 'Origin');
     }
   });
 
@@ -130,8 +132,12 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
 
   app.setNotFoundHandler((_request, reply) => sendError(reply, 404, 'not_found', 'no such route'));
 
-  /** 401 or 429 when the source may not send now; undefined when it may. */
-  function refuse(reply: FastifyReply, source: string | undefined): FastifyReply | undefined {
+  /** 401, 403 or 429 when the source may not send now; undefined when it may. */
+  function refuse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    source: string | undefined,
+  ): FastifyReply | undefined {
     if (source === undefined)
       return sendError(
         reply,
@@ -139,6 +145,21 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
         'unauthorized',
         'send a valid write key: Authorization: Bearer <key>, or "writeKey" in the body',
       );
+    const origin = request.headers.origin;
+    if (origin !== undefined && !origins.allowedFor(origin, source)) {
+      // A text/plain POST or a beacon needs no preflight: the browser sends it whatever the
+      // CORS rules, so the collector itself must refuse it. Without the CORS headers the page
+      // cannot read the answer, and the browser's console names the CORS policy as the reason.
+      metrics.originRefused.inc({ source });
+      reply.removeHeader('access-control-allow-origin');
+      reply.removeHeader('access-control-expose-headers');
+      return sendError(
+        reply,
+        403,
+        'origin_not_allowed',
+        'this origin may not send events with this write key (PULSE_COLLECTOR_CORS_ORIGINS)',
+      );
+    }
     const taken = buckets.take(source);
     if (!taken.allowed) {
       metrics.rateLimited.inc({ source });
@@ -155,7 +176,7 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
 
   app.options(EVENTS_ROUTE, async (request, reply) => {
     const origin = request.headers.origin;
-    if (!origin || !(anyOrigin || allowedOrigins.has(origin)))
+    if (!origin || !origins.allowedForSomeKey(origin))
       return sendError(reply, 403, 'origin_not_allowed', 'this origin may not send events');
     return reply
       .code(204)
@@ -173,7 +194,7 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
         if (request.headers.authorization === undefined) return;
         const source = keys.sourceOf(bearerToken(request.headers.authorization));
         if (source !== undefined) sourceOfRequest.set(request, source);
-        return refuse(reply, source);
+        return refuse(request, reply, source);
       },
     },
     async (request, reply) => {
@@ -183,7 +204,7 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
         // No header: the beacon form, with the key in the body.
         const fromBody = keys.sourceOf(shape.ok ? shape.writeKey : undefined);
         if (fromBody !== undefined) sourceOfRequest.set(request, fromBody);
-        const refused = refuse(reply, fromBody);
+        const refused = refuse(request, reply, fromBody);
         if (refused || fromBody === undefined) return refused;
         source = fromBody;
       }
@@ -267,5 +288,31 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
     return reply.type(metrics.registry.contentType).send(await metrics.registry.metrics());
   });
   app.get('/openapi.json', async () => openApi);
+  registerTrackerRoutes(app, options.trackerScripts);
   return app;
+}
+
+/** Which browser origins may post: with every write key, or with one source's key only. */
+class OriginRules {
+  readonly any: boolean;
+  private readonly everyKey: Set<string>;
+  private readonly bySource: Map<string, Set<string>>;
+  private readonly someKey: Set<string>;
+
+  constructor(config: Pick<CollectorConfig, 'corsOrigins' | 'sourceOrigins'>) {
+    this.any = config.corsOrigins.includes('*');
+    this.everyKey = new Set(config.corsOrigins);
+    this.bySource = new Map(
+      Object.entries(config.sourceOrigins).map(([source, list]) => [source, new Set(list)]),
+    );
+    this.someKey = new Set([...this.everyKey, ...Object.values(config.sourceOrigins).flat()]);
+  }
+
+  allowedForSomeKey(origin: string): boolean {
+    return this.any || this.someKey.has(origin);
+  }
+
+  allowedFor(origin: string, source: string): boolean {
+    return this.any || this.everyKey.has(origin) || this.bySource.get(source)?.has(origin) === true;
+  }
 }
