@@ -36,3 +36,19 @@ export { checkEventTime, dayOf, DAY_MS, streamTimeFor, type EventTimeCheck } fro
 export { deriveView, type LatencyView, type ProfileView } from './view.ts';
 export type { Rfm, WindowCounts } from './windows.ts';
 export { decodeProfile, encodeProfile } from './codec.ts';
+export {
+  aliveDeadline,
+  expectedPurchases,
+  logLikelihood,
+  probabilityAlive,
+  probabilityNoActivity,
+  rescaleTime,
+  totalLogLikelihood,
+  type CustomerHistory,
+  type PurchaseModelKind,
+  type PurchaseModelParameters,
+  type WeightedHistory,
+} from './model/purchase-model.ts';
+export { fitPurchaseModel, groupHistories, type ModelFit } from './model/fit.ts';
+export { hypergeometric2F1, logBeta, logGamma, logHypergeometric2F1 } from './model/special.ts';
+export { nelderMead, type NelderMeadOptions, type NelderMeadResult } from './model/nelder-mead.ts';
