@@ -44,16 +44,16 @@ export const rulesConfigSchema = z
      * waits about 5 mean gaps instead of centre + 3 × spread (about 3), which their silences
      * crossed by chance every few weeks.
      */
-    hurdleQuantile: z.number().finite().gt(0.5).lt(1).default(0.995),
+    hurdleQuantile: z.number().finite().gt(0.5).lt(1).default(0.999),
     /** Gaps' worth of weight the memoryless shape (1) has beside the customer's own gaps. */
     shapePriorGaps: z.number().finite().min(0).max(100).default(2),
     /** Population hurdle of a step: this quantile of the population's gaps at that step. */
-    populationHurdleQuantile: z.number().finite().gt(0).lt(1).default(0.9),
+    populationHurdleQuantile: z.number().finite().gt(0).lt(1).default(0.95),
     /**
-     * Shrinkage: with n own gaps the hurdle is the geometric blend
-     * personal^(n / (n + n0)) × population^(n0 / (n + n0)); this is n0.
+     * Shrinkage: with n own gaps the hurdle is w × personal + (1 − w) × population with
+     * w = n / (n + n0); this is n0.
      */
-    populationPriorGaps: z.number().finite().min(0).max(100).default(3),
+    populationPriorGaps: z.number().finite().min(0).max(100).default(1),
     /**
      * How the hurdle and the purchase model's P(alive) deadline make a lapse: 'hurdle' or
      * 'model' alone, 'earlier' (whichever comes first), 'later' (both must agree). Either

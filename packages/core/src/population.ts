@@ -29,6 +29,9 @@ export const POPULATION_BINS = EXACT_DAY_BINS + BINS_PER_DOUBLING * DOUBLINGS + 
 export interface PopulationLatency {
   /** activity[step − 1][bin]: gaps between consecutive active days, by step. */
   activity: number[][];
+  /** Earliest and latest day a recorded gap ended on (null: none yet). */
+  firstDay: number | null;
+  lastDay: number | null;
 }
 
 export function emptyPopulationLatency(): PopulationLatency {
@@ -36,8 +39,15 @@ export function emptyPopulationLatency(): PopulationLatency {
     activity: Array.from({ length: POPULATION_STEPS }, () =>
       new Array<number>(POPULATION_BINS).fill(0),
     ),
+    firstDay: null,
+    lastDay: null,
   };
 }
+
+const minOf = (a: number | null, b: number | null) =>
+  a === null ? b : b === null ? a : Math.min(a, b);
+const maxOf = (a: number | null, b: number | null) =>
+  a === null ? b : b === null ? a : Math.max(a, b);
 
 /** The bin of a gap of `gapDays` (>= 1) days. */
 export function binOfGap(gapDays: number): number {
@@ -62,6 +72,8 @@ export interface GapObservation {
   /** n for the gap from the n-th active day to the (n+1)-th. */
   step: number;
   gapDays: number;
+  /** The day the gap ended on (the (n+1)-th active day). */
+  endDay: number;
 }
 
 /** A new accumulator with the observations added (the input is not changed). */
@@ -70,10 +82,12 @@ export function addGaps(
   observations: readonly GapObservation[],
 ): PopulationLatency {
   if (observations.length === 0) return population;
-  const next = { activity: population.activity.map((bins) => [...bins]) };
-  for (const { step, gapDays } of observations) {
+  const next = { ...population, activity: population.activity.map((bins) => [...bins]) };
+  for (const { step, gapDays, endDay } of observations) {
     if (!(step >= 1) || !(gapDays >= 1)) continue;
     next.activity[Math.min(step, POPULATION_STEPS) - 1]![binOfGap(gapDays)]! += 1;
+    next.firstDay = minOf(next.firstDay, endDay);
+    next.lastDay = maxOf(next.lastDay, endDay);
   }
   return next;
 }
@@ -87,6 +101,8 @@ export function mergePopulationLatency(
     activity: left.activity.map((bins, step) =>
       bins.map((count, bin) => count + (right.activity[step]?.[bin] ?? 0)),
     ),
+    firstDay: minOf(left.firstDay, right.firstDay),
+    lastDay: maxOf(left.lastDay, right.lastDay),
   };
 }
 
@@ -102,7 +118,11 @@ export function consumedGaps(before: Profile, after: Profile): GapObservation[] 
   for (const day of after.activeDays) {
     if ((before.anchorDay !== null && day <= before.anchorDay) || day > after.anchorDay) continue;
     if (previous !== null) {
-      observations.push({ step: activeDaysBefore(after, day), gapDays: day - previous });
+      observations.push({
+        step: activeDaysBefore(after, day),
+        gapDays: day - previous,
+        endDay: day,
+      });
     }
     previous = day;
   }
@@ -128,6 +148,13 @@ export interface PopulationHurdles {
 
 /** Gaps a step needs before its own quantile is used. */
 export const MIN_GAPS_PER_STEP = 30;
+/**
+ * Only completed gaps are counted, so young statistics know only short gaps (the long ones have
+ * not ended yet): a quantile is trusted only when the statistics span at least this many times
+ * its length. Until then the step has no population hurdle (the purchase model, fitted with the
+ * customers still silent, stands in).
+ */
+export const SPAN_PER_HURDLE = 6;
 
 function quantileOf(bins: readonly number[], quantile: number): number | null {
   const total = bins.reduce((sum, count) => sum + count, 0);
@@ -154,6 +181,12 @@ export function populationHurdles(
   config: RulesConfig,
 ): PopulationHurdles {
   const quantile = config.populationHurdleQuantile;
+  const spanDays =
+    population.firstDay === null || population.lastDay === null
+      ? 0
+      : population.lastDay - population.firstDay + 1;
+  const trusted = (value: number | null) =>
+    value !== null && value * SPAN_PER_HURDLE <= spanDays ? value : null;
   const pooled = new Array<number>(POPULATION_BINS).fill(0);
   const gaps = population.activity.map((bins) => {
     bins.forEach((count, bin) => (pooled[bin]! += count));
@@ -162,9 +195,10 @@ export function populationHurdles(
   const pooledGaps = gaps.reduce((sum, count) => sum + count, 0);
   return {
     hurdleDays: population.activity.map((bins, step) =>
-      gaps[step]! >= MIN_GAPS_PER_STEP ? quantileOf(bins, quantile) : null,
+      gaps[step]! >= MIN_GAPS_PER_STEP ? trusted(quantileOf(bins, quantile)) : null,
     ),
-    pooledHurdleDays: pooledGaps >= MIN_GAPS_PER_STEP ? quantileOf(pooled, quantile) : null,
+    pooledHurdleDays:
+      pooledGaps >= MIN_GAPS_PER_STEP ? trusted(quantileOf(pooled, quantile)) : null,
     gaps,
   };
 }
@@ -178,10 +212,15 @@ export function populationHurdleFor(hurdles: PopulationHurdles, step: number): n
 // ── Storage: a compact, versioned text form (the store keeps one per partition) ─────────────
 const POPULATION_FORMAT = 'pl1';
 
-/** `pl1;` then per step its non-zero bins as `bin:count` pairs joined by `,`, steps by `;`. */
+/**
+ * `pl1;<firstDay>;<lastDay>;` then per step its non-zero bins as `bin:count` pairs joined by
+ * `,`, steps by `;` (empty days: none yet).
+ */
 export function encodePopulationLatency(population: PopulationLatency): string {
   return [
     POPULATION_FORMAT,
+    population.firstDay ?? '',
+    population.lastDay ?? '',
     ...population.activity.map((bins) =>
       bins.flatMap((count, bin) => (count > 0 ? [`${bin}:${count}`] : [])).join(','),
     ),
@@ -192,10 +231,16 @@ export function decodePopulationLatency(text: string): PopulationLatency {
   const fail = (message: string): never => {
     throw new PulseCoreError('CORRUPT_MODEL', `corrupt population statistics: ${message}`, {});
   };
-  const [format, ...steps] = text.split(';');
+  const [format, firstDay, lastDay, ...steps] = text.split(';');
   if (format !== POPULATION_FORMAT) fail(`unknown format ${String(format)}`);
   if (steps.length !== POPULATION_STEPS) fail(`expected ${POPULATION_STEPS} steps`);
   const population = emptyPopulationLatency();
+  const day = (value: string | undefined) => {
+    if (value === undefined || value === '') return null;
+    return Number.isSafeInteger(Number(value)) ? Number(value) : fail(`bad day ${value}`);
+  };
+  population.firstDay = day(firstDay);
+  population.lastDay = day(lastDay);
   steps.forEach((step, index) => {
     if (step === '') return;
     for (const pair of step.split(',')) {

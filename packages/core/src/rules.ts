@@ -103,7 +103,7 @@ export interface LapsePlan {
  * When a customer whose last active day is anchorDay counts as lapsed, from everything the rules
  * know: their own gaps, the population's hurdle for their step, and the purchase model's P(alive)
  * deadline. The shrinkage rule: with n own gaps and a population hurdle P for the customer's next
- * step, the hurdle is personal^w × P^(1−w) with w = n / (n + populationPriorGaps) — the
+ * step, the hurdle is w × personal + (1 − w) × P with w = n / (n + populationPriorGaps) — the
  * population alone for a first-time customer, fading smoothly as their history grows (no switch
  * at a number of active days). Without population statistics the personal hurdle alone holds,
  * from minActiveDaysForRhythm active days on. null: nothing to judge by.
@@ -131,10 +131,7 @@ export function lapsePlanAsOf(
     const n = latency?.gaps ?? 0;
     const ownWeight = n / (n + config.populationPriorGaps || 1);
     populationWeight = personal === null ? 1 : 1 - ownWeight;
-    hurdle =
-      personal === null
-        ? population
-        : Math.exp(ownWeight * Math.log(personal) + (1 - ownWeight) * Math.log(population));
+    hurdle = personal === null ? population : ownWeight * personal + (1 - ownWeight) * population;
   } else if (personal !== null && latency!.gaps + 1 >= config.minActiveDaysForRhythm) {
     hurdle = personal;
   }

@@ -70,6 +70,8 @@ export interface FittedParameters {
 }
 
 export interface EvaluationResult {
+  /** The lapse / ready-to-buy signals the run emitted (not serialised by the CLI). */
+  signals?: EmittedSignal[];
   customers: number;
   judged: number;
   judgedShare: number;
@@ -197,6 +199,7 @@ export function evaluateLog(options: EvaluateOptions): EvaluationResult {
   const returned = gone.map((isGone) => !isGone);
 
   return {
+    signals: run.signals,
     customers: customerIds.length,
     judged,
     judgedShare: judged / Math.max(1, customerIds.length),
