@@ -13,3 +13,14 @@ export {
 } from './evaluate.ts';
 export { runLog, type EmittedSignal, type LogRunOptions, type LogRunResult } from './log-runner.ts';
 export { calibration, classify, rocAuc, rocCurve } from './metrics.ts';
+export { buildReport, escapeHtml } from './report.ts';
+export {
+  syntheticFigures,
+  syntheticVisitPopulation,
+  SYNTHETIC_GROUPS,
+  type SyntheticCustomer,
+  type SyntheticFigures,
+  type SyntheticGroup,
+  type SyntheticOptions,
+  type SyntheticPopulation,
+} from './synthetic.ts';
