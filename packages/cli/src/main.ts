@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerBenchCommand } from './commands/bench.ts';
+import { registerEvaluateCommand } from './commands/evaluate.ts';
 import { registerInfraCommands } from './commands/infra.ts';
 import { registerNamespaceCommands } from './commands/namespaces.ts';
 import { registerProfileCommand } from './commands/profile.ts';
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerDemoCommand(program);
   registerShopCommand(program);
   registerBenchCommand(program);
+  registerEvaluateCommand(program);
   return program;
 }
 

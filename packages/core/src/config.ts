@@ -37,6 +37,33 @@ export const rulesConfigSchema = z
     hurdleSpreadMultiplier: z.number().finite().min(0).max(20).default(3),
     /** Hurdle = max(centre + k × spread, m × centre): this is m. */
     hurdleCentreMultiplier: z.number().finite().min(1).max(20).default(2.5),
+    /**
+     * Personal hurdle, memoryless part: the customer's gaps as a gamma distribution (mean and
+     * shape from their own gaps, the shape pulled towards 1 = memoryless while gaps are few), and
+     * the hurdle at least this quantile of it. A visitor whose gaps are close to memoryless then
+     * waits about 5 mean gaps instead of centre + 3 × spread (about 3), which their silences
+     * crossed by chance every few weeks.
+     */
+    hurdleQuantile: z.number().finite().gt(0.5).lt(1).default(0.999),
+    /** Gaps' worth of weight the memoryless shape (1) has beside the customer's own gaps. */
+    shapePriorGaps: z.number().finite().min(0).max(100).default(2),
+    /** Population hurdle of a step: this quantile of the population's gaps at that step. */
+    populationHurdleQuantile: z.number().finite().gt(0).lt(1).default(0.95),
+    /**
+     * Shrinkage: with n own gaps the hurdle is w × personal + (1 − w) × population with
+     * w = n / (n + n0); this is n0.
+     */
+    populationPriorGaps: z.number().finite().min(0).max(100).default(1),
+    /**
+     * How the hurdle and the purchase model's P(alive) deadline make a lapse: 'hurdle' or
+     * 'model' alone, 'earlier' (whichever comes first), 'later' (both must agree). Either
+     * missing (no population or model yet) → the other alone.
+     */
+    lapseRule: z.enum(['hurdle', 'model', 'earlier', 'later']).default('hurdle'),
+    /** The model's deadline: when P(alive) falls below this. */
+    aliveThreshold: z.number().finite().gt(0).lt(1).default(0.5),
+    /** Horizon of the risk score: P(no activity in the next this many days). */
+    riskHorizonDays: positive().max(730).default(90),
     /** No customer lapses after fewer silent days than this (a long weekend off is not a lapse). */
     minHurdleDays: positive().max(365).default(4),
     /** Every customer with a rhythm lapses after this many silent days at most. */

@@ -12,6 +12,10 @@ export const CORE_ERROR_CODES = [
   'CORRUPT_PROFILE',
   /** Stored profile bytes carry a format version this code does not know. */
   'UNSUPPORTED_PROFILE_VERSION',
+  /** A purchase-model function was asked outside its domain (negative parameter, z >= 1 …). */
+  'MODEL_DOMAIN',
+  /** Stored population statistics or model parameters could not be decoded. */
+  'CORRUPT_MODEL',
 ] as const;
 
 export type CoreErrorCode = (typeof CORE_ERROR_CODES)[number];

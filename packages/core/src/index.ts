@@ -103,3 +103,45 @@ export {
   type SimulationOptions,
   type SimulationResult,
 } from './partition/simulator.ts';
+export {
+  aliveDeadline,
+  expectedPurchases,
+  logLikelihood,
+  probabilityAlive,
+  probabilityNoActivity,
+  rescaleTime,
+  totalLogLikelihood,
+  type CustomerHistory,
+  type PurchaseModelKind,
+  type PurchaseModelParameters,
+  type WeightedHistory,
+} from './model/purchase-model.ts';
+export { fitPurchaseModel, groupHistories, type ModelFit } from './model/fit.ts';
+export { hypergeometric2F1, logBeta, logGamma, logHypergeometric2F1 } from './model/special.ts';
+export { nelderMead, type NelderMeadOptions, type NelderMeadResult } from './model/nelder-mead.ts';
+export { NO_CONTEXT, type DecisionContext, type FittedModel } from './context.ts';
+export {
+  activeDaysBefore,
+  addGaps,
+  binOfGap,
+  consumedGaps,
+  decodePopulationLatency,
+  emptyPopulationLatency,
+  encodePopulationLatency,
+  mergePopulationLatency,
+  populationHurdleFor,
+  populationHurdles,
+  POPULATION_BINS,
+  POPULATION_STEPS,
+  type GapObservation,
+  type PopulationHurdles,
+  type PopulationLatency,
+} from './population.ts';
+export {
+  gammaQuantile,
+  lapsePlanAsOf,
+  personalHurdleDays,
+  riskScore,
+  type LapsePlan,
+} from './rules.ts';
+export { normalQuantile } from './model/special.ts';

@@ -1,7 +1,11 @@
 // The decision rules, as functions of a profile "as of" a sealed day. No state changes here:
 // timeline.ts decides when a rule is asked and records the outcome.
 import type { RulesConfig } from './config.ts';
+import type { DecisionContext } from './context.ts';
 import { daysUpTo, gapsBetween, latencyOf, median, type Latency } from './latency.ts';
+import { aliveDeadline, probabilityAlive, probabilityNoActivity } from './model/purchase-model.ts';
+import { normalQuantile } from './model/special.ts';
+import { activeDaysBefore, populationHurdleFor } from './population.ts';
 import type { Profile } from './profile.ts';
 import { dayOf } from './time.ts';
 import { activeDaysBetween, rfmOf, windowCounts } from './windows.ts';
@@ -32,6 +36,199 @@ export function rhythmAsOf(profile: Profile, asOfDay: number, config: RulesConfi
   const latency = latencyOf(profile.activeDays, asOfDay, config.activityGapsKept);
   if (latency === null || latency.gaps + 1 < config.minActiveDaysForRhythm) return null;
   return { latency, hurdleDays: hurdleDaysFor(latency, config) };
+}
+
+/** Shape of the gamma distribution used when the own gaps say nothing yet: memoryless. */
+const MEMORYLESS_SHAPE = 1;
+/** Shapes above this are treated as this (a metronome's sample variance is 0). */
+const MAX_SHAPE = 1_000;
+
+/**
+ * The q-quantile of a gamma distribution with the given mean and shape, by the Wilson–Hilferty
+ * cube-root normal approximation (Johnson, Kotz & Balakrishnan, Continuous Univariate
+ * Distributions vol. 1, §17.5): within a few per cent for shape >= 1 at the quantiles used here,
+ * and exact in the limit of a regular rhythm.
+ */
+export function gammaQuantile(mean: number, shape: number, quantile: number): number {
+  const z = normalQuantile(quantile);
+  const v = 1 / (9 * shape);
+  const root = 1 - v + z * Math.sqrt(v);
+  return mean * Math.max(0, root) ** 3;
+}
+
+/**
+ * The customer's own hurdle from their kept gaps: the largest of centre + k × spread (robust to
+ * one odd gap), m × centre (a perfectly regular customer must miss more than two beats) and the
+ * hurdleQuantile of their gaps seen as a gamma distribution (a memoryless visitor waits several
+ * mean gaps). The shape is the moment estimate mean² / variance, pulled towards 1 (memoryless)
+ * with the weight of shapePriorGaps gaps, so two or three gaps that happen to be equal do not
+ * make a metronome.
+ */
+export function personalHurdleDays(
+  latency: Latency,
+  gaps: readonly number[],
+  config: RulesConfig,
+): number {
+  const n = gaps.length;
+  const mean = gaps.reduce((sum, gap) => sum + gap, 0) / n;
+  const variance =
+    n > 1 ? gaps.reduce((sum, gap) => sum + (gap - mean) ** 2, 0) / (n - 1) : Number.NaN;
+  const ownShape = Number.isNaN(variance)
+    ? MEMORYLESS_SHAPE
+    : variance === 0
+      ? MAX_SHAPE
+      : Math.min(MAX_SHAPE, (mean * mean) / variance);
+  const ownWeight = n > 1 ? n : 0;
+  const shape =
+    (ownWeight * ownShape + config.shapePriorGaps * MEMORYLESS_SHAPE) /
+    Math.max(1e-9, ownWeight + config.shapePriorGaps);
+  return Math.max(
+    latency.centreDays + config.hurdleSpreadMultiplier * latency.spreadDays,
+    config.hurdleCentreMultiplier * latency.centreDays,
+    gammaQuantile(mean, Math.max(shape, 1e-3), config.hurdleQuantile),
+  );
+}
+
+export interface LapsePlan {
+  /** First day on which the customer counts as lapsed if silent until then. */
+  dueDay: number;
+  /** Silent days the rule waits (after the anchor day). */
+  silentDays: number;
+  /** The customer's own latency, when they have a gap. */
+  latency: Latency | null;
+  evidence: Evidence;
+}
+
+/**
+ * When a customer whose last active day is anchorDay counts as lapsed, from everything the rules
+ * know: their own gaps, the population's hurdle for their step, and the purchase model's P(alive)
+ * deadline. The shrinkage rule: with n own gaps and a population hurdle P for the customer's next
+ * step, the hurdle is w × personal + (1 − w) × P with w = n / (n + populationPriorGaps) — the
+ * population alone for a first-time customer, fading smoothly as their history grows (no switch
+ * at a number of active days). Without population statistics the personal hurdle alone holds,
+ * from minActiveDaysForRhythm active days on. null: nothing to judge by.
+ */
+export function lapsePlanAsOf(
+  profile: Profile,
+  anchorDay: number,
+  config: RulesConfig,
+  context: DecisionContext,
+): LapsePlan | null {
+  const latency = latencyOf(profile.activeDays, anchorDay, config.activityGapsKept);
+  const usedDays = daysUpTo(profile.activeDays, anchorDay);
+  const gaps = gapsBetween(
+    usedDays.slice(Math.max(0, usedDays.length - (config.activityGapsKept + 1))),
+  );
+  const personal = latency === null ? null : personalHurdleDays(latency, gaps, config);
+  const activeDaysSoFar = activeDaysBefore(profile, anchorDay) + 1;
+  const population = context.population
+    ? populationHurdleFor(context.population, activeDaysSoFar)
+    : null;
+
+  let hurdle: number | null = null;
+  let populationWeight = 0;
+  if (population !== null) {
+    const n = latency?.gaps ?? 0;
+    const ownWeight = n / (n + config.populationPriorGaps || 1);
+    populationWeight = personal === null ? 1 : 1 - ownWeight;
+    hurdle = personal === null ? population : ownWeight * personal + (1 - ownWeight) * population;
+  } else if (personal !== null && latency!.gaps + 1 >= config.minActiveDaysForRhythm) {
+    hurdle = personal;
+  }
+  const clamp = (days: number) =>
+    Math.min(config.maxHurdleDays, Math.max(config.minHurdleDays, days));
+
+  const firstDay = profile.firstSeenMs === null ? anchorDay : dayOf(profile.firstSeenMs);
+  const model = context.model ?? null;
+  let modelSilentDays: number | null = null;
+  if (model !== null) {
+    const x = activeDaysSoFar - 1;
+    const tx = anchorDay - firstDay;
+    const deadline = aliveDeadline(model.parameters, x, tx, config.aliveThreshold);
+    if (Number.isFinite(deadline)) modelSilentDays = Math.max(0, deadline - tx);
+  }
+
+  const hurdleSilent = hurdle === null ? null : clamp(hurdle);
+  const modelSilent = modelSilentDays === null ? null : clamp(modelSilentDays);
+  let silentDays: number | null;
+  switch (config.lapseRule) {
+    case 'hurdle':
+      silentDays = hurdleSilent ?? modelSilent;
+      break;
+    case 'model':
+      silentDays = modelSilent ?? hurdleSilent;
+      break;
+    case 'earlier':
+      silentDays =
+        hurdleSilent === null || modelSilent === null
+          ? (hurdleSilent ?? modelSilent)
+          : Math.min(hurdleSilent, modelSilent);
+      break;
+    case 'later':
+      silentDays =
+        hurdleSilent === null || modelSilent === null
+          ? (hurdleSilent ?? modelSilent)
+          : Math.max(hurdleSilent, modelSilent);
+      break;
+  }
+  if (silentDays === null) return null;
+  const dueDay = lapseDueDay(anchorDay, silentDays);
+  const aliveAtDue =
+    model === null
+      ? null
+      : probabilityAlive(model.parameters, {
+          x: activeDaysSoFar - 1,
+          tx: anchorDay - firstDay,
+          T: dueDay - firstDay,
+        });
+  return {
+    dueDay,
+    silentDays,
+    latency,
+    evidence: {
+      usualLatencyDays: latency === null ? null : round3(latency.centreDays),
+      latencySpreadDays: latency === null ? null : round3(latency.spreadDays),
+      latencyGaps: latency === null ? 0 : latency.gaps,
+      hurdleDays: round3(silentDays),
+      personalHurdleDays: personal === null ? null : round3(personal),
+      populationHurdleDays: population === null ? null : round3(population),
+      populationWeight: round3(populationWeight),
+      activeDaysSoFar,
+      lapseRule: config.lapseRule,
+      modelVersion: model === null ? null : model.version,
+      modelSilentDays: modelSilentDays === null ? null : round3(modelSilentDays),
+      pAlive: aliveAtDue === null ? null : round3(aliveAtDue),
+    },
+  };
+}
+
+/**
+ * A continuous risk of "gone" as of the end of asOfDay: with a purchase model, the model's
+ * P(no activity in the next riskHorizonDays); without one, silent days / (silent days + hurdle).
+ * null for a customer with no activity yet or nothing to judge by.
+ */
+export function riskScore(
+  profile: Profile,
+  asOfDay: number,
+  config: RulesConfig,
+  context: DecisionContext,
+): number | null {
+  const days = daysUpTo(profile.activeDays, asOfDay);
+  const lastDay = days[days.length - 1];
+  if (lastDay === undefined || profile.firstSeenMs === null) return null;
+  const firstDay = dayOf(profile.firstSeenMs);
+  const silent = asOfDay - lastDay;
+  if (context.model) {
+    const x = activeDaysBefore(profile, lastDay);
+    return probabilityNoActivity(
+      context.model.parameters,
+      { x, tx: lastDay - firstDay, T: asOfDay + 1 - firstDay },
+      config.riskHorizonDays,
+    );
+  }
+  const plan = lapsePlanAsOf(profile, lastDay, config, context);
+  if (plan === null) return null;
+  return silent / (silent + plan.silentDays);
 }
 
 /** First day on which the customer counts as lapsed, when their last active day is anchorDay. */

@@ -7,6 +7,7 @@
 // signal's detectedAtMs is a pure function of that set (the due instant, not the stream time at
 // which the timer popped). That is what makes replays with other batch boundaries identical.
 import { rulesVersion, type RulesConfig } from './config.ts';
+import { NO_CONTEXT, type DecisionContext } from './context.ts';
 import { PulseCoreError } from './errors.ts';
 import type { CustomerEvent, Signal, SignalKind } from './events.ts';
 import { eventIdHash, signalIdFor } from './hashing.ts';
@@ -18,14 +19,7 @@ import {
   rememberEvent,
   type Profile,
 } from './profile.ts';
-import {
-  assessReadyToBuy,
-  contextEvidence,
-  lapseDueDay,
-  latencyEvidence,
-  rhythmAsOf,
-  type Evidence,
-} from './rules.ts';
+import { assessReadyToBuy, contextEvidence, lapsePlanAsOf, type Evidence } from './rules.ts';
 import { DAY_MS } from './time.ts';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'late';
@@ -53,6 +47,7 @@ export function applyEvent(
   event: CustomerEvent,
   streamTimeMs: number,
   config: RulesConfig,
+  context: DecisionContext = NO_CONTEXT,
 ): ApplyResult {
   assertUsableEvent(event);
   const current = profile ?? newProfile(event.customerId);
@@ -70,7 +65,7 @@ export function applyEvent(
   const idHash = eventIdHash(event.eventId);
   if (isRemembered(current, idHash)) return { profile: current, outcome: 'duplicate', signals: [] };
 
-  const advanced = advance(current, streamTimeMs, config);
+  const advanced = advance(current, streamTimeMs, config, context);
   const signals = [...advanced.signals];
   let next: Profile = {
     ...advanced.profile,
@@ -100,6 +95,7 @@ export function advance(
   profile: Profile,
   streamTimeMs: number,
   config: RulesConfig,
+  context: DecisionContext = NO_CONTEXT,
 ): AdvanceResult {
   if (profile.clockMs !== null && streamTimeMs <= profile.clockMs) return { profile, signals: [] };
   let current: Profile = { ...profile, clockMs: streamTimeMs };
@@ -107,7 +103,7 @@ export function advance(
 
   for (;;) {
     const nextDay = nextUnconsumedDay(current);
-    const lapse = pendingLapse(current, nextDay, config);
+    const lapse = pendingLapse(current, nextDay, config, context);
     if (lapse !== null && lapse.dueDay * DAY_MS <= streamTimeMs) {
       const anchorDay = current.anchorDay!;
       const dueMs = lapse.dueDay * DAY_MS;
@@ -115,7 +111,7 @@ export function advance(
       signals.push(
         makeSignal(current.customerId, 'lapsed', episode, dueMs, config, {
           episode,
-          ...latencyEvidence(lapse.rhythm),
+          ...lapse.evidence,
           daysSilent: lapse.dueDay - anchorDay - 1,
           lastActiveDay: new Date(anchorDay * DAY_MS).toISOString().slice(0, 10),
           ...contextEvidence(current, lapse.dueDay - 1, anchorDay, dueMs),
@@ -139,7 +135,7 @@ export function advance(
       nextDay !== null &&
       nextDay * DAY_MS <= streamTimeMs
     ) {
-      signals.push(reactivatedSignal(current, nextDay, nextDay * DAY_MS, config));
+      signals.push(reactivatedSignal(current, nextDay, nextDay * DAY_MS, config, context));
       current = { ...current, openEpisodeSinceMs: null };
       continue;
     }
@@ -162,7 +158,11 @@ export function advance(
  * Never earlier than the customer's last activity, and always later than the stream time the
  * profile was advanced to (so a due-index pop always makes progress).
  */
-export function dueTimeMs(profile: Profile, config: RulesConfig): number | null {
+export function dueTimeMs(
+  profile: Profile,
+  config: RulesConfig,
+  context: DecisionContext = NO_CONTEXT,
+): number | null {
   const nextDay = nextUnconsumedDay(profile);
   const candidates: number[] = [];
   if (nextDay !== null) {
@@ -170,7 +170,7 @@ export function dueTimeMs(profile: Profile, config: RulesConfig): number | null 
       profile.openEpisodeSinceMs !== null ? nextDay * DAY_MS : (nextDay + 1) * DAY_MS,
     );
   }
-  const lapse = pendingLapse(profile, nextDay, config);
+  const lapse = pendingLapse(profile, nextDay, config, context);
   if (lapse !== null) candidates.push(lapse.dueDay * DAY_MS);
   if (candidates.length === 0) return null;
   const lastActivityMs = Math.max(
@@ -189,16 +189,20 @@ function nextUnconsumedDay(profile: Profile): number | null {
 }
 
 /** The lapse that will open if no activity lands before its due day; null if none can. */
-function pendingLapse(profile: Profile, nextDay: number | null, config: RulesConfig) {
+function pendingLapse(
+  profile: Profile,
+  nextDay: number | null,
+  config: RulesConfig,
+  context: DecisionContext,
+) {
   const anchorDay = profile.anchorDay;
   if (anchorDay === null || profile.openEpisodeSinceMs !== null) return null;
   if (profile.lapsedAnchorDay === anchorDay) return null;
-  const rhythm = rhythmAsOf(profile, anchorDay, config);
-  if (rhythm === null) return null;
-  const dueDay = lapseDueDay(anchorDay, rhythm.hurdleDays);
+  const plan = lapsePlanAsOf(profile, anchorDay, config, context);
+  if (plan === null) return null;
   // Activity before the due day (all such days are sealed by then) means no lapse from this anchor.
-  if (nextDay !== null && nextDay < dueDay) return null;
-  return { dueDay, rhythm };
+  if (nextDay !== null && nextDay < plan.dueDay) return null;
+  return plan;
 }
 
 function readyToBuyAtEndOf(profile: Profile, day: number, config: RulesConfig) {
@@ -225,15 +229,16 @@ function reactivatedSignal(
   returnDay: number,
   detectedAtMs: number,
   config: RulesConfig,
+  context: DecisionContext,
 ): Signal {
   const anchorDay = profile.anchorDay!;
-  const rhythm = rhythmAsOf(profile, anchorDay, config);
+  const plan = lapsePlanAsOf(profile, anchorDay, config, context);
   return makeSignal(profile.customerId, 'reactivated', profile.episodeCount, detectedAtMs, config, {
     episode: profile.episodeCount,
     lapsedAtMs: profile.openEpisodeSinceMs,
     daysSilent: returnDay - anchorDay - 1,
-    usualLatencyDays: rhythm === null ? null : latencyEvidence(rhythm).usualLatencyDays!,
-    hurdleDays: rhythm === null ? null : latencyEvidence(rhythm).hurdleDays!,
+    usualLatencyDays: plan === null ? null : plan.evidence.usualLatencyDays!,
+    hurdleDays: plan === null ? null : plan.evidence.hurdleDays!,
   });
 }
 

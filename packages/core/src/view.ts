@@ -1,9 +1,10 @@
 // Derived values for humans and APIs (`pulse profile show`, the demo). Nothing here feeds a
 // decision: the rules read the profile through rules.ts, as of sealed days.
 import type { RulesConfig } from './config.ts';
+import { NO_CONTEXT, type DecisionContext } from './context.ts';
 import { latencyOf } from './latency.ts';
 import type { CurrencyTotal, Profile } from './profile.ts';
-import { hurdleDaysFor, lapseDueDay } from './rules.ts';
+import { lapsePlanAsOf, riskScore } from './rules.ts';
 import { dayOf } from './time.ts';
 import { dueTimeMs } from './timeline.ts';
 import { daysSilent, rfmOf, windowCounts, type Rfm, type WindowCounts } from './windows.ts';
@@ -25,6 +26,10 @@ export interface ProfileView {
   daysSilent: number | null;
   /** Silent days after which this customer counts as lapsed; null without a rhythm. */
   hurdleDays: number | null;
+  /** Where the silent days come from (personal / population / model), as in a lapse's evidence. */
+  lapsePlan: Record<string, number | string | boolean | null> | null;
+  /** Continuous risk of "gone" (see riskScore); null when there is nothing to judge by. */
+  riskScore: number | null;
   /** When the owner must next run the customer's timers (see dueTimeMs). */
   dueAtMs: number | null;
   windows: WindowCounts;
@@ -45,7 +50,12 @@ export interface ProfileView {
   lastReadyToBuyDay: number | null;
 }
 
-export function deriveView(profile: Profile, asOfMs: number, config: RulesConfig): ProfileView {
+export function deriveView(
+  profile: Profile,
+  asOfMs: number,
+  config: RulesConfig,
+  context: DecisionContext = NO_CONTEXT,
+): ProfileView {
   const asOfDay = dayOf(asOfMs);
   const lastActiveDay = profile.activeDays[profile.activeDays.length - 1] ?? null;
   const latency = latencyOf(profile.activeDays, Number.POSITIVE_INFINITY, config.activityGapsKept);
@@ -54,14 +64,15 @@ export function deriveView(profile: Profile, asOfMs: number, config: RulesConfig
     Number.POSITIVE_INFINITY,
     config.purchaseGapsKept,
   );
-  const hasRhythm = latency !== null && latency.gaps + 1 >= config.minActiveDaysForRhythm;
-  const hurdleDays = hasRhythm ? hurdleDaysFor(latency, config) : null;
+  const plan =
+    lastActiveDay === null ? null : lapsePlanAsOf(profile, lastActiveDay, config, context);
+  const hurdleDays = plan === null ? null : plan.silentDays;
   const counts = windowCounts(profile, asOfDay);
 
   let status: ProfileView['status'];
   if (profile.openEpisodeSinceMs !== null) status = 'lapsed';
   else if (hurdleDays === null || lastActiveDay === null) status = 'unknown';
-  else status = asOfDay >= lapseDueDay(lastActiveDay, hurdleDays) ? 'lapsed' : 'active';
+  else status = asOfDay >= plan!.dueDay ? 'lapsed' : 'active';
 
   const toView = (value: typeof latency): LatencyView | null =>
     value === null
@@ -76,7 +87,9 @@ export function deriveView(profile: Profile, asOfMs: number, config: RulesConfig
     purchaseLatency: toView(purchaseLatency),
     daysSilent: lastActiveDay === null ? null : daysSilent(lastActiveDay, asOfMs),
     hurdleDays,
-    dueAtMs: dueTimeMs(profile, config),
+    lapsePlan: plan === null ? null : plan.evidence,
+    riskScore: lastActiveDay === null ? null : riskScore(profile, asOfDay, config, context),
+    dueAtMs: dueTimeMs(profile, config, context),
     windows: counts,
     rfm: rfmOf(counts, lastActiveDay, asOfMs),
     lifetime: {

@@ -16,6 +16,12 @@ export interface RhythmSegment {
   visitEveryDays?: number | null;
   /** Each gap is visitEveryDays plus a whole number of days in [-jitter, +jitter] (at least 1). */
   visitJitterDays?: number;
+  /**
+   * 'scheduled' (default): gaps of visitEveryDays ± jitter. 'memoryless': each gap a geometric
+   * number of days with mean visitEveryDays (the daily form of exponential gaps), so a long
+   * silence is only a matter of time.
+   */
+  visitGaps?: 'scheduled' | 'memoryless';
   /** Days into the segment of the first visit day (default 0). */
   visitPhaseDays?: number;
   /** Probability that a scheduled visit day is skipped (the schedule continues). */
@@ -75,6 +81,11 @@ function* segmentEvents(
     purchaseEvery === null ? Infinity : startDay + (segment.purchasePhaseDays ?? 0);
   const nextGap = (every: number, jitter: number) =>
     Math.max(1, every + (jitter > 0 ? randomInt(random, -jitter, jitter) : 0));
+  const memoryless = segment.visitGaps === 'memoryless' && visitEvery !== null && visitEvery > 1;
+  const nextVisitGap = () =>
+    memoryless
+      ? Math.max(1, Math.ceil(Math.log(1 - random()) / Math.log(1 - 1 / visitEvery)))
+      : nextGap(visitEvery!, segment.visitJitterDays ?? 0);
 
   const alignPurchases = (segment.purchaseOnVisitDays ?? false) && visitEvery !== null;
   for (;;) {
@@ -87,7 +98,7 @@ function* segmentEvents(
       for (let visit = 0; visit < visits && !skipped; visit += 1) {
         instants.push({ atMs: instantOn(day, random), kind: 'visit' });
       }
-      nextVisitDay += nextGap(visitEvery!, segment.visitJitterDays ?? 0);
+      nextVisitDay += nextVisitGap();
     }
     if (alignPurchases ? nextPurchaseDay <= day : day === nextPurchaseDay) {
       instants.push({ atMs: instantOn(day, random), kind: 'purchase' });

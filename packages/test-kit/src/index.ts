@@ -16,3 +16,4 @@ export {
   type Population,
   type PopulationOptions,
 } from './population.ts';
+export { simulateHistories, type SimulatedHistoriesOptions } from './buy-till-you-die.ts';
