@@ -1,11 +1,13 @@
-import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
+import {
+  CompressionTypes,
+  ConfigResourceTypes,
+  type Admin,
+  type Kafka,
+  type Producer,
+} from 'kafkajs';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type OutputRecord } from './record-size.ts';
 
-export interface OutputRecord {
-  topic: string;
-  key: string;
-  value: Buffer | string;
-  headers?: Record<string, string>;
-}
+export type { OutputRecord } from './record-size.ts';
 
 /**
  * An idempotent producer with acks from all in-sync replicas: a retry inside the client never
@@ -13,8 +15,10 @@ export interface OutputRecord {
  */
 export class ReliableProducer {
   private readonly producer: Producer;
+  private admin: Admin | undefined;
+  private readonly limits = new Map<string, number>();
 
-  constructor(kafka: Kafka) {
+  constructor(private readonly kafka: Kafka) {
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
@@ -26,6 +30,8 @@ export class ReliableProducer {
     return this.producer.connect();
   }
 
+  /** One request; the broker takes all records or none of a partition's. Split big sends with
+   * splitBySize and recordLimitBytes first. */
   async send(records: OutputRecord[]): Promise<void> {
     if (records.length === 0) return;
     const byTopic = new Map<string, OutputRecord[]>();
@@ -45,7 +51,41 @@ export class ReliableProducer {
     });
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
+  /**
+   * The largest record batch the topic accepts: its max.message.bytes as the broker reports it
+   * (the broker's message.max.bytes unless the topic overrides it), asked once per topic. When
+   * the broker cannot be asked (unreachable, the topic does not exist yet, no DescribeConfigs
+   * permission), Kafka's default, not remembered, so a later call asks again.
+   */
+  async recordLimitBytes(topic: string): Promise<number> {
+    const known = this.limits.get(topic);
+    if (known !== undefined) return known;
+    try {
+      if (this.admin === undefined) {
+        const admin = this.kafka.admin();
+        await admin.connect();
+        this.admin = admin;
+      }
+      const described = await this.admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [
+          { type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] },
+        ],
+      });
+      const entry = described.resources[0]?.configEntries.find(
+        (config) => config.configName === 'max.message.bytes',
+      );
+      const limit = Number(entry?.configValue);
+      if (!Number.isSafeInteger(limit) || limit <= 0) return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+      this.limits.set(topic, limit);
+      return limit;
+    } catch {
+      return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+    }
+  }
+
+  async disconnect(): Promise<void> {
+    await this.admin?.disconnect().catch(() => undefined);
+    await this.producer.disconnect();
   }
 }
