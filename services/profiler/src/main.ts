@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConnectionEnv } from '@pulse/config';
 import { defaultRulesConfig, parseRulesConfig } from '@pulse/core';
 import { profilerConfigFromEnv, type ProfilerConfig } from './config.ts';
+import { failpointsFromEnv } from './failpoints.ts';
 import { startProfiler } from './profiler.ts';
 
 /**
@@ -19,7 +20,11 @@ export async function runProfiler(
   const rules = env.PULSE_RULES_FILE
     ? parseRulesConfig(JSON.parse(readFileSync(env.PULSE_RULES_FILE, 'utf8')))
     : defaultRulesConfig;
-  const profiler = await startProfiler({ connection, config, rules, logger });
+  // Test-only (fault tests aim a SIGKILL / SIGSTOP at an exact window): see failpoints.ts.
+  const failpoints = failpointsFromEnv(env, (failpoint) =>
+    logger.warn({ failpoint }, 'test failpoint reached; stopping the process'),
+  );
+  const profiler = await startProfiler({ connection, config, rules, logger, failpoints });
   logger.info(
     {
       namespace: config.namespace,

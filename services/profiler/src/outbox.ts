@@ -1,6 +1,6 @@
 import type { Signal } from '@pulse/core';
 import type { OutputRecord } from '@pulse/stream';
-import { encodeSignalJson } from '@pulse/contracts';
+import { encodeSignalJson, type DeadLetterRecord } from '@pulse/contracts';
 
 /**
  * What a commit puts in a partition's outbox: signals (sent to their signal topic by the relay)
@@ -19,10 +19,24 @@ export type OutboxEntry =
   | {
       type: 'dead-letter';
       topic: string;
-      key: string | null;
+      /** The original key's bytes (null: the record had none). Entries written before keys were
+       * kept as bytes carry `key` (UTF-8 text) instead. */
+      keyBase64?: string | null;
+      key?: string | null;
       valueBase64: string;
       headers: Record<string, string>;
     };
+
+/** The outbox entry of a dead letter built by buildDeadLetter (bounded key and value). */
+export function deadLetterEntry(topic: string, record: DeadLetterRecord): OutboxEntry {
+  return {
+    type: 'dead-letter',
+    topic,
+    keyBase64: record.key === null ? null : record.key.toString('base64'),
+    valueBase64: record.value === null ? '' : record.value.toString('base64'),
+    headers: record.headers,
+  };
+}
 
 export function encodeOutboxEntry(entry: OutboxEntry): string {
   return JSON.stringify(entry);
@@ -35,9 +49,15 @@ export function decodeOutboxEntry(payload: string): OutboxEntry {
 /** The Kafka record of an outbox entry. `emittedAtMs` is the wall clock of this send. */
 export function toOutputRecord(entry: OutboxEntry, emittedAtMs: number): OutputRecord {
   if (entry.type === 'dead-letter') {
+    const key =
+      entry.keyBase64 === undefined
+        ? (entry.key ?? '')
+        : entry.keyBase64 === null
+          ? null
+          : Buffer.from(entry.keyBase64, 'base64');
     return {
       topic: entry.topic,
-      key: entry.key ?? '',
+      key,
       value: Buffer.from(entry.valueBase64, 'base64'),
       headers: entry.headers,
     };

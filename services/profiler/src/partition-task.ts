@@ -11,7 +11,7 @@ import {
   type RulesConfig,
   type Signal,
 } from '@pulse/core';
-import { deadLetterHeaders, type DlqErrorKind, type EventDecoder } from '@pulse/contracts';
+import { buildDeadLetter, type DlqErrorKind, type EventDecoder } from '@pulse/contracts';
 import {
   LAST_EVENT_WALL_FIELD,
   SILENT_WINDOWS_FIELD,
@@ -30,7 +30,8 @@ import {
   MAX_SILENT_WINDOWS,
   type HoldReason,
 } from './hold.ts';
-import { encodeOutboxEntry, type OutboxEntry } from './outbox.ts';
+import { deadLetterEntry, encodeOutboxEntry, type OutboxEntry } from './outbox.ts';
+import { deadLetterTopicOf } from './dead-letter-route.ts';
 import { streamTimeOf } from './stream-clock.ts';
 
 /** What a partition task needs from the outside world; injected so it is testable. */
@@ -238,7 +239,7 @@ export class PartitionTask {
       Promise.all(
         messages.map(async (message) => ({
           message,
-          result: await deps.decoder.decode(kind, message.value),
+          result: await deps.decoder.decode(kind, message.value, { key: message.key }),
         })),
       ),
     );
@@ -429,21 +430,18 @@ export class PartitionTask {
       const bytes = loaded.profiles.get(customerId);
       return bytes ? decodeProfile(bytes) : undefined;
     };
+    const deadLetterTopic = deadLetterTopicOf(config);
     const deadLetter = (message: InputMessage, kindOfError: DlqErrorKind, text: string): void => {
       deadLetters.set(kindOfError, (deadLetters.get(kindOfError) ?? 0) + 1);
-      outbox.push({
-        type: 'dead-letter',
-        topic: config.deadLetterTopic,
-        key: message.key ? message.key.toString('utf8') : null,
-        valueBase64: message.value ? message.value.toString('base64') : '',
-        headers: deadLetterHeaders({
-          kind: kindOfError,
-          message: text,
-          sourceTopic: topic ?? '',
-          sourcePartition: this.partition,
-          sourceOffset: message.offset,
-        }),
-      });
+      if (deadLetterTopic === null) return;
+      const reason = {
+        kind: kindOfError,
+        message: text,
+        sourceTopic: topic ?? '',
+        sourcePartition: this.partition,
+        sourceOffset: message.offset,
+      };
+      outbox.push(deadLetterEntry(deadLetterTopic, buildDeadLetter(reason, message)));
     };
     const publish = (signal: Signal): void => {
       deps.metrics.signalsEmitted.inc({ kind: signal.kind, mode: config.signalMode });
@@ -524,6 +522,10 @@ export class PartitionTask {
         break;
       }
       if (!result.ok) {
+        if (result.customerId !== undefined && deps.forgotten?.has(result.customerId)) {
+          forgottenEvents += 1;
+          continue;
+        }
         deadLetter(message, result.kind, result.message);
         continue;
       }

@@ -16,6 +16,8 @@ import {
 } from '@pulse/store';
 import { createKafka, PartitionedConsumer, ReliableProducer, type Assignment } from '@pulse/stream';
 import type { ProfilerConfig } from './config.ts';
+import { deadLetterTopicOf } from './dead-letter-route.ts';
+import { noFailpoints, withCommitFailpoints, type Failpoints } from './failpoints.ts';
 import { ForgottenCustomers } from './forgotten.ts';
 import { startOpsServer, type OpsServer } from './http.ts';
 import { ProfilerMetrics } from './metrics.ts';
@@ -29,6 +31,8 @@ export interface ProfilerOptions {
   logger: Logger;
   /** Wall clock; only used to reject far-future timestamps and stamp emittedAt. */
   nowMs?: () => number;
+  /** Fault tests only (PULSE_TEST_FAILPOINT, see failpoints.ts). */
+  failpoints?: Failpoints;
 }
 
 export interface Profiler {
@@ -56,6 +60,7 @@ interface OwnedPartition {
 export async function startProfiler(options: ProfilerOptions): Promise<Profiler> {
   const { connection, config, rules, logger } = options;
   const nowMs = options.nowMs ?? Date.now;
+  const failpoints = options.failpoints ?? noFailpoints;
   const metrics = new ProfilerMetrics();
 
   const redis = new Redis(connection.REDIS_URL, {
@@ -154,11 +159,20 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
 
   const open = (partition: number): OwnedPartition => {
     const openedIn = namespace;
-    const store = new PartitionStore(redis, namespace, partition, config.keyPrefix);
+    const store = withCommitFailpoints(
+      new PartitionStore(redis, namespace, partition, config.keyPrefix),
+      failpoints,
+    );
     const relay = new OutboxRelay(
       store,
       producer,
-      { batchSize: config.relayBatchSize, nowMs, deadLetterTopic: config.deadLetterTopic },
+      {
+        batchSize: config.relayBatchSize,
+        nowMs,
+        // A replay's undeliverable entries go where its dead letters go (never the live DLQ).
+        deadLetterTopic: deadLetterTopicOf(config) ?? config.deadLetterTopic,
+        failpoints,
+      },
       metrics,
       logger,
     );
@@ -179,8 +193,10 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
         if (openedIn === namespace) consumer.pause(topic, [partition]);
       },
       resume: (topic) => consumer.resume(topic, [partition]),
-      commitHint: (positions) =>
-        consumer.commitHint(positions.map((position) => ({ ...position, partition }))),
+      commitHint: (positions) => {
+        failpoints.reach('kill-after-commit');
+        consumer.commitHint(positions.map((position) => ({ ...position, partition })));
+      },
       fetchEndOffsets: () => endOffsets(partition),
       onOutbox: () => relay.kick(),
       forgotten,
