@@ -1,13 +1,10 @@
-import {
-  CompressionTypes,
-  ConfigResourceTypes,
-  type Admin,
-  type Kafka,
-  type Producer,
-} from 'kafkajs';
+import kafkajs, { CompressionTypes, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type OutputRecord } from './record-size.ts';
 
 export type { OutputRecord } from './record-size.ts';
+
+// Not among the names Node can import from kafkajs's CommonJS module: read it off the module.
+const { ConfigResourceTypes } = kafkajs;
 
 /**
  * An idempotent producer with acks from all in-sync replicas: a retry inside the client never
