@@ -11,16 +11,41 @@ const { ConfigResourceTypes } = kafkajs;
  * writes a record twice, and a send resolves only once the record is durable.
  */
 export class ReliableProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
   private admin: Admin | undefined;
   private readonly limits = new Map<string, number>();
+  private resetting: Promise<void> | undefined;
 
   constructor(private readonly kafka: Kafka) {
-    this.producer = kafka.producer({
+    this.producer = this.newProducer();
+  }
+
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       retry: { retries: 8 },
     });
+  }
+
+  /**
+   * Replaces the client's producer with a new one (a new producer id, sequence numbers from
+   * zero). Needed after a send that the broker took for some partitions and refused for
+   * another: kafkajs then rolls back the sequence numbers of every partition of the request,
+   * and the next send to a partition that did take its records would reuse a number the broker
+   * has already seen. Concurrent calls share one reset.
+   */
+  reset(): Promise<void> {
+    this.resetting ??= (async () => {
+      const old = this.producer;
+      const next = this.newProducer();
+      await next.connect();
+      this.producer = next;
+      await old.disconnect().catch(() => undefined);
+    })().finally(() => {
+      this.resetting = undefined;
+    });
+    return this.resetting;
   }
 
   connect(): Promise<void> {

@@ -40,11 +40,18 @@ class FakeBroker {
   sends = 0;
   refusals = 0;
   down = false;
+  resets = 0;
+  /** What the broker enforces, when it differs from what it reported (changed since). */
+  enforced: Record<string, number> = {};
 
   constructor(private readonly limits: Record<string, number>) {}
 
   async recordLimitBytes(topic: string) {
     return this.limits[topic] ?? 1_048_588;
+  }
+
+  async reset() {
+    this.resets += 1;
   }
 
   async send(records: OutputRecord[]) {
@@ -54,7 +61,7 @@ class FakeBroker {
     for (const record of records)
       byTopic.set(record.topic, (byTopic.get(record.topic) ?? 61) + estimateRecordBytes(record));
     for (const [topic, bytes] of byTopic) {
-      if (bytes > (await this.recordLimitBytes(topic))) {
+      if (bytes > (this.enforced[topic] ?? (await this.recordLimitBytes(topic)))) {
         this.refusals += 1;
         const protocol = Object.assign(new Error('The request included a message larger …'), {
           type: 'MESSAGE_TOO_LARGE',
@@ -173,6 +180,23 @@ describe('OutboxRelay', () => {
     expect(broker.sent).toHaveLength(1);
     expect(broker.sent[0]?.headers?.[DLQ_HEADERS.errorKind]).toBe('undeliverable');
     expect(estimateRecordBytes(broker.sent[0] as OutputRecord)).toBeLessThanOrEqual(20_000);
+  });
+
+  it('goes one by one, with a fresh producer, when the limit shrank since it was read', async () => {
+    const outbox = new MemoryOutbox();
+    for (let index = 0; index < 4; index += 1) outbox.add(deadLetter(10_000, index));
+    const broker = new FakeBroker({ dlq: 1_048_588 });
+    broker.enforced = { dlq: 15_000 };
+    const { drained } = relayOf(outbox, broker);
+    await drained();
+    expect(outbox.entries).toEqual([]);
+    expect(broker.resets).toBe(1);
+    expect(broker.sent.map((record) => record.headers?.[DLQ_HEADERS.sourceOffset])).toEqual([
+      '0',
+      '1',
+      '2',
+      '3',
+    ]);
   });
 
   it('keeps every entry while the broker is unreachable, and sends them once it is back', async () => {

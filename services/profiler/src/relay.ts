@@ -159,7 +159,10 @@ export class OutboxRelay {
     } catch (error) {
       if (!isRecordTooLarge(error)) throw error;
       if (send.length > 1) {
-        // The estimate let a send through that the broker found too large: one by one.
+        // The limit changed since it was read (the estimate is an upper bound): the broker may
+        // have taken some partitions' records of this send, so start a fresh producer (see
+        // ReliableProducer.reset), then go one by one.
+        await this.producer.reset();
         for (const each of send) await this.deliver([each]);
         return;
       }
