@@ -3,7 +3,7 @@ import pino from 'pino';
 import { loadConnectionEnv } from '@pulse/config';
 import { defaultRulesConfig, parseRulesConfig } from '@pulse/core';
 import { profilerConfigFromEnv, type ProfilerConfig } from './config.ts';
-import { failpointsFromEnv } from './failpoints.ts';
+import { failpointsFromEnv, parseFailpoint } from './failpoints.ts';
 import { startProfiler } from './profiler.ts';
 
 /**
@@ -14,7 +14,12 @@ export async function runProfiler(
   overrides: Partial<ProfilerConfig> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const logger = pino({ name: 'pulse-profiler', level: env.PULSE_LOG_LEVEL ?? 'info' });
+  const loggerOptions = { name: 'pulse-profiler', level: env.PULSE_LOG_LEVEL ?? 'info' };
+  // An armed test failpoint stops the process right after its log line: log synchronously then,
+  // so that line and every one before it reach stdout first.
+  const logger = parseFailpoint(env.PULSE_TEST_FAILPOINT)
+    ? pino(loggerOptions, pino.destination({ dest: 1, sync: true }))
+    : pino(loggerOptions);
   const connection = loadConnectionEnv(env);
   const config = profilerConfigFromEnv(env, overrides);
   const rules = env.PULSE_RULES_FILE
