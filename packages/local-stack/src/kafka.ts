@@ -11,6 +11,8 @@ import { waitUntil } from './wait.ts';
 export interface KafkaServer {
   brokers: string;
   process: StartedProcess;
+  /** Starts the broker again after it stopped: same port, properties and (formatted) data. */
+  startAgain(): Promise<StartedProcess>;
 }
 
 /** Heap of the broker: modest, the machines have 2 cores and the tests run beside it. */
@@ -113,24 +115,35 @@ export async function startKafka(options: {
     throw new Error(`formatting KRaft storage failed:\n${format.stdout}\n${format.stderr}`);
   }
 
-  const server = startProcess(
-    'kafka',
-    'java',
-    [
-      `-Xmx${BROKER_HEAP}`,
-      `-Xms${BROKER_HEAP}`,
-      '-XX:+UseG1GC',
-      ...jvmFlags,
-      '-cp',
-      classpath,
-      'kafka.Kafka',
-      propertiesFile,
-    ],
-    { cwd: options.workDir, logFile: join(logsDir, 'stdout.log'), detached: options.detached },
-  );
+  const launch = async (): Promise<StartedProcess> => {
+    const server = startProcess(
+      'kafka',
+      'java',
+      [
+        `-Xmx${BROKER_HEAP}`,
+        `-Xms${BROKER_HEAP}`,
+        '-XX:+UseG1GC',
+        ...jvmFlags,
+        '-cp',
+        classpath,
+        'kafka.Kafka',
+        propertiesFile,
+      ],
+      { cwd: options.workDir, logFile: join(logsDir, 'stdout.log'), detached: options.detached },
+    );
+    await waitForKafka(brokers, { timeoutMs: 90_000, abortIf: server.exited });
+    return server;
+  };
   const brokers = `127.0.0.1:${port}`;
-  await waitForKafka(brokers, { timeoutMs: 90_000, abortIf: server.exited });
-  return { brokers, process: server };
+  const kafka: KafkaServer = {
+    brokers,
+    process: await launch(),
+    async startAgain() {
+      kafka.process = await launch();
+      return kafka.process;
+    },
+  };
+  return kafka;
 }
 
 /** Ready means: the broker answers metadata requests and reports its controller. */
