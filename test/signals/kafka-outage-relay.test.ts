@@ -121,6 +121,16 @@ describe('Kafka unavailable during the signal relay', () => {
       expect(outboxed.filter((entry) => !keptIds.has(entry.signalId))).toEqual([]);
 
       await broker.start();
+      // The test's own admin learns the restarted broker's leadership like any client: retry.
+      await waitFor(
+        'the restarted broker to serve the input offsets',
+        async () => {
+          for (const topic of [topics.visits, topics.purchases])
+            await admin.fetchTopicOffsets(topic);
+          return true;
+        },
+        { timeoutMs: 60_000, intervalMs: 500 },
+      );
       await wait(
         waitForSignalsSettled(admin, config, PARTITIONS, { timeoutMs: 120_000, failFast }),
       );

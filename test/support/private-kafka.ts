@@ -26,7 +26,7 @@ export interface PrivateKafka {
 export async function privateKafka(): Promise<PrivateKafka> {
   const workDir = mkdtempSync(join(tmpdir(), 'pulse-private-kafka-'));
   onCleanup(async () => rmSync(workDir, { recursive: true, force: true }));
-  const server: KafkaServer = await startKafka({ workDir, detached: false, log: () => undefined });
+  let server: KafkaServer = await startKafka({ workDir, detached: false, log: () => undefined });
   onCleanup(() => stopPid(server.process.pid, 10_000));
   const env = loadConnectionEnv({ KAFKA_BROKERS: server.brokers, REDIS_URL: inject('redisUrl') });
   return {
@@ -34,7 +34,12 @@ export async function privateKafka(): Promise<PrivateKafka> {
     kafka: createKafka(env, { clientId: uniqueName('pulse-test'), logLevel: logLevel.NOTHING }),
     stop: () => stopPid(server.process.pid, 30_000),
     async start() {
-      await server.startAgain();
+      server = await startKafka({
+        workDir,
+        detached: false,
+        log: () => undefined,
+        ports: server.ports,
+      });
     },
   };
 }

@@ -14,13 +14,12 @@ export {
   type PartitionedConsumerHandlers,
   type PartitionedConsumerOptions,
 } from './consumer.ts';
-export { ReliableProducer } from './producer.ts';
+export { ReliableProducer, type OutputRecord } from './producer.ts';
 export {
-  estimateRecordBytes,
   isRecordTooLarge,
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  recordSizeUpperBound,
   splitBySize,
-  type OutputRecord,
 } from './record-size.ts';
 export {
   TOPICS,

@@ -1,7 +1,14 @@
 import kafkajs, { CompressionTypes, type Admin, type Kafka, type Producer } from 'kafkajs';
-import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES, type OutputRecord } from './record-size.ts';
+import { KAFKA_DEFAULT_MAX_MESSAGE_BYTES } from './record-size.ts';
 
-export type { OutputRecord } from './record-size.ts';
+/** A record as Pulse produces it. */
+export interface OutputRecord {
+  topic: string;
+  /** null: no key (the partitioner picks the partition). */
+  key: Buffer | string | null;
+  value: Buffer | string | null;
+  headers?: Record<string, string>;
+}
 
 // Not among the names Node can import from kafkajs's CommonJS module: read it off the module.
 const { ConfigResourceTypes } = kafkajs;

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import {
-  estimateRecordBytes,
+  recordSizeUpperBound,
   isRecordTooLarge,
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
   splitBySize,
-  type OutputRecord,
 } from './record-size.ts';
+import type { OutputRecord } from './producer.ts';
 
 const record = (topic: string, valueBytes: number, key: string | null = 'c-1'): OutputRecord => ({
   topic,
@@ -14,9 +14,9 @@ const record = (topic: string, valueBytes: number, key: string | null = 'c-1'): 
   headers: { 'pulse-error-kind': 'not-json' },
 });
 
-describe('estimateRecordBytes', () => {
+describe('recordSizeUpperBound', () => {
   it('counts key, value and headers with room for the varints', () => {
-    const bytes = estimateRecordBytes(record('t', 1_000));
+    const bytes = recordSizeUpperBound(record('t', 1_000));
     const payload = 3 + 1_000 + 'pulse-error-kind'.length + 'not-json'.length;
     expect(bytes).toBeGreaterThan(payload);
     expect(bytes).toBeLessThan(payload + 64);
@@ -24,7 +24,7 @@ describe('estimateRecordBytes', () => {
 
   it('counts a string value in UTF-8 bytes and a null key as nothing', () => {
     const text: OutputRecord = { topic: 't', key: null, value: 'ü'.repeat(100) };
-    expect(estimateRecordBytes(text)).toBe(estimateRecordBytes({ ...text, value: '' }) + 200);
+    expect(recordSizeUpperBound(text)).toBe(recordSizeUpperBound({ ...text, value: '' }) + 200);
   });
 });
 
@@ -35,14 +35,14 @@ describe('splitBySize', () => {
     expect(sends.flat()).toEqual(records);
     expect(sends.length).toBeGreaterThan(2);
     for (const send of sends) {
-      const bytes = 61 + send.reduce((sum, each) => sum + estimateRecordBytes(each), 0);
+      const bytes = 61 + send.reduce((sum, each) => sum + recordSizeUpperBound(each), 0);
       expect(bytes).toBeLessThanOrEqual(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
     }
     // Full sends: no send could have taken the next send's first record.
     for (let index = 0; index + 1 < sends.length; index += 1) {
       const send = sends[index] as OutputRecord[];
       const next = (sends[index + 1] as OutputRecord[])[0] as OutputRecord;
-      const bytes = 61 + [...send, next].reduce((sum, each) => sum + estimateRecordBytes(each), 0);
+      const bytes = 61 + [...send, next].reduce((sum, each) => sum + recordSizeUpperBound(each), 0);
       expect(bytes).toBeGreaterThan(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
     }
   });

@@ -3,15 +3,7 @@
 // the topic overrides it, 1 MiB by default), and a refused send refuses every record in it. So a
 // sender of many records cuts them into sends whose size stays under the limit, and a record
 // too large on its own goes alone, where only it is refused.
-
-/** A record as Pulse produces it. */
-export interface OutputRecord {
-  topic: string;
-  /** null: no key (the partitioner picks the partition). */
-  key: Buffer | string | null;
-  value: Buffer | string | null;
-  headers?: Record<string, string>;
-}
+import type { OutputRecord } from './producer.ts';
 
 /** Kafka's default message.max.bytes: what a topic accepts when nothing says otherwise. */
 export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
@@ -30,7 +22,7 @@ function byteLength(data: Buffer | string | null): number {
 }
 
 /** Upper bound of a record's size inside an uncompressed v2 record batch, in bytes. */
-export function estimateRecordBytes(record: OutputRecord): number {
+export function recordSizeUpperBound(record: OutputRecord): number {
   let bytes = RECORD_OVERHEAD_BYTES + byteLength(record.key) + byteLength(record.value);
   for (const [name, value] of Object.entries(record.headers ?? {}))
     bytes += HEADER_OVERHEAD_BYTES + Buffer.byteLength(name) + Buffer.byteLength(value);
@@ -55,7 +47,7 @@ export function splitBySize<T>(
   let currentLimit = Number.POSITIVE_INFINITY;
   for (const item of items) {
     const record = recordOf(item);
-    const bytes = estimateRecordBytes(record);
+    const bytes = recordSizeUpperBound(record);
     const limit = Math.min(currentLimit, limitBytesOf(record.topic));
     if (current.length > 0 && currentBytes + bytes > limit) {
       sends.push(current);

@@ -54,7 +54,7 @@ export interface PartitionTaskDeps {
   /** Called after a commit that wrote outbox entries. */
   onOutbox(): void;
   nowMs(): number;
-  /** Customers forgotten by `pulse forget`: their events are consumed, never applied (issue 7). */
+  /** Customers forgotten by `pulse forget`: their events are consumed, never applied. */
   forgotten?: { syncTo(generation: number): Promise<void>; has(customerId: string): boolean };
 }
 
@@ -68,7 +68,7 @@ interface SweepOptions {
 }
 
 /**
- * One Kafka partition's unit of work and state (DESIGN.md decision 3): partition p of the
+ * One Kafka partition's unit of work and state: partition p of the
  * visits and purchases topics, and everything under the Redis hash tag {namespace:p}. Work is
  * serialized per task; each batch is one load and one compare-and-set commit.
  */

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '@pulse/contracts';
 import type { Signal } from '@pulse/core';
 import type { PartitionStore } from '@pulse/store';
-import { estimateRecordBytes, type OutputRecord, type ReliableProducer } from '@pulse/stream';
+import { recordSizeUpperBound, type OutputRecord, type ReliableProducer } from '@pulse/stream';
 import { ProfilerMetrics } from './metrics.ts';
 import { encodeOutboxEntry, type OutboxEntry } from './outbox.ts';
 import { OutboxRelay, REFUSED_HEADERS } from './relay.ts';
@@ -59,7 +59,7 @@ class FakeBroker {
     if (this.down) throw new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
     const byTopic = new Map<string, number>();
     for (const record of records)
-      byTopic.set(record.topic, (byTopic.get(record.topic) ?? 61) + estimateRecordBytes(record));
+      byTopic.set(record.topic, (byTopic.get(record.topic) ?? 61) + recordSizeUpperBound(record));
     for (const [topic, bytes] of byTopic) {
       if (bytes > (this.enforced[topic] ?? (await this.recordLimitBytes(topic)))) {
         this.refusals += 1;
@@ -152,7 +152,7 @@ describe('OutboxRelay', () => {
     const aside = broker.sent[1] as OutputRecord;
     expect(aside.topic).toBe('dlq');
     expect(aside.key).toEqual(Buffer.from('c-2'));
-    expect(estimateRecordBytes(aside)).toBeLessThan(1_048_588);
+    expect(recordSizeUpperBound(aside)).toBeLessThan(1_048_588);
     expect((aside.value as Buffer).equals(huge.subarray(0, (aside.value as Buffer).length))).toBe(
       true,
     );
@@ -179,7 +179,7 @@ describe('OutboxRelay', () => {
     expect(outbox.entries).toEqual([]);
     expect(broker.sent).toHaveLength(1);
     expect(broker.sent[0]?.headers?.[DLQ_HEADERS.errorKind]).toBe('undeliverable');
-    expect(estimateRecordBytes(broker.sent[0] as OutputRecord)).toBeLessThanOrEqual(20_000);
+    expect(recordSizeUpperBound(broker.sent[0] as OutputRecord)).toBeLessThanOrEqual(20_000);
   });
 
   it('goes one by one, with a fresh producer, when the limit shrank since it was read', async () => {

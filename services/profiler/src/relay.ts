@@ -7,7 +7,7 @@ import {
   type DeadLetterReason,
 } from '@pulse/contracts';
 import {
-  estimateRecordBytes,
+  recordSizeUpperBound,
   isRecordTooLarge,
   splitBySize,
   type OutputRecord,
@@ -193,7 +193,7 @@ export class OutboxRelay {
     const { record } = pending;
     const deadLetterTopic = this.options.deadLetterTopic;
     const limit = await this.producer.recordLimitBytes(deadLetterTopic);
-    const bytes = estimateRecordBytes(record);
+    const bytes = recordSizeUpperBound(record);
     const refusedHeaders = JSON.stringify(record.headers ?? {});
     const reason: DeadLetterReason = {
       kind: 'undeliverable',
