@@ -12,16 +12,14 @@
  * The dedup memory is cut to one event (oracle likewise) so that a replay cannot hide as
  * tracker retries.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { parseRulesConfig, type CustomerEvent } from '@pulse/core';
-import { startRedis, stopPid, type RedisServer } from '@pulse/local-stack';
+import { stopPid, type RedisServer } from '@pulse/local-stack';
 import { generatePopulation } from '@pulse/test-kit';
 import { produceStream } from '../support/events.ts';
-import { connectedAdmin, connectedProducer, onCleanup } from '../support/infra.ts';
+import { connectedAdmin, connectedProducer } from '../support/infra.ts';
+import { privateRedis } from '../support/private-redis.ts';
 import {
   createProfilerTopics,
   expectProfilesMatchOracle,
@@ -41,31 +39,6 @@ import { waitFor } from '../support/wait.ts';
 
 const PARTITIONS = 4;
 const RULES = { dedupMemorySize: 1 };
-
-/** A private redis-server; stopped (and woken first, if frozen) after the test file. */
-async function privateRedis(): Promise<{
-  current: () => RedisServer;
-  restart: () => Promise<void>;
-}> {
-  const workDir = mkdtempSync(join(tmpdir(), 'pulse-redis-outage-'));
-  let server = await startRedis({ workDir, detached: false });
-  onCleanup(async () => rmSync(workDir, { recursive: true, force: true }));
-  onCleanup(async () => {
-    try {
-      process.kill(server.process.pid, 'SIGCONT');
-    } catch {
-      // already gone
-    }
-    await stopPid(server.process.pid, 5_000);
-  });
-  return {
-    current: () => server,
-    async restart() {
-      await stopPid(server.process.pid, 10_000);
-      server = await startRedis({ workDir, detached: false, port: server.port });
-    },
-  };
-}
 
 interface OutageContext {
   redis: { current: () => RedisServer; restart: () => Promise<void> };

@@ -1,13 +1,19 @@
 /*
- * Crash between commit and relay (SIGKILL): after restart every signal is delivered; duplicates
- * on the topic, if any, share the signalId (DESIGN.md decision 5, issue 5).
+ * Crashes on both sides of the relay (SIGKILL): after restart every signal is delivered, and
+ * every repeat on the topics shares its signalId and decision. Signals leave through the outbox:
+ * committed with the batch, produced by the relay, then trimmed.
  *
  * A profiler child process (`node bin/pulse.mjs run profiler`) consumes a whole input log
  * while its signal topics do not exist yet (the broker does not create topics on demand), so
  * every signal its CAS commits write to the per-partition Redis outbox stays there: the relay
  * cannot deliver. The outboxes are read directly (XRANGE on `<prefix>:{<ns>:p<n>}:outbox`) and
- * must already hold every expected signal. Then the process is killed with SIGKILL, the
- * signal topics are created, and a new profiler process takes over; once its outboxes are
+ * must already hold every expected signal. Then the process is killed with SIGKILL (the window
+ * between commit and relay) and the signal topics are created. A second process aims at the
+ * other window: its test failpoint (PULSE_TEST_FAILPOINT=kill-after-relay-produce) SIGKILLs it
+ * right after its relay's first produce is acknowledged, before that send is trimmed from the
+ * outbox. Nothing may have been trimmed, and what it produced is on the topics: those records
+ * must come again (a random kill hit this window too rarely: the test used to pass with zero
+ * repeats). A third process takes over; once its outboxes are
  * empty, the topics (de-duplicated by signalId) must hold exactly the signals of the outbox
  * snapshot, and exactly those an independent run computed: a second profiler in this process
  * over the same input, in its own namespace, key prefix and group, its signals redirected to a
@@ -105,13 +111,14 @@ describe('outbox relay after a crash', () => {
     });
     const rules = rulesFile(RULES_INPUT);
     const processes: ProfilerProcess[] = [];
-    const spawn = async (name: string) => {
+    const spawn = async (name: string, failpoint?: string) => {
       const started = await spawnProfiler({
         config,
         name,
         rulesFile: rules,
         extraEnv: {
           PULSE_IDLE_AFTER_MS: String(IDLE_AFTER_MS),
+          ...(failpoint ? { PULSE_TEST_FAILPOINT: failpoint } : {}),
         },
       });
       processes.push(started);
@@ -177,12 +184,25 @@ describe('outbox relay after a crash', () => {
       { topic: topics.lapse, partitions: 2 },
       { topic: topics.readyToBuy, partitions: 2 },
     ]);
-    await spawn('profiler-2');
+    // The window after the relay's produce, before the trim.
+    const second = await spawn('profiler-2', 'kill-after-relay-produce');
+    expect((await explained(() => [second], second.exited)).signal).toBe('SIGKILL');
+    expect(
+      second.logs.find((line) => line.msg === 'test failpoint reached; stopping the process'),
+    ).toBeDefined();
+    expect(
+      (await readBacklog(config, PARTITIONS)).outbox,
+      'outboxes after the relay crash',
+    ).toEqual(lengthsBeforeKill);
+    const producedBeforeTrim = (await readSignals(admin, [topics.lapse, topics.readyToBuy])).length;
+    expect(producedBeforeTrim, 'records produced before the kill').toBeGreaterThan(0);
+
+    await spawn('profiler-3');
     await explained(
-      () => processes.slice(1),
+      () => processes.slice(2),
       waitForSignalsSettled(admin, config, PARTITIONS, {
         timeoutMs: 60_000,
-        failFast: failIfAnyExited(() => processes.slice(1)),
+        failFast: failIfAnyExited(() => processes.slice(2)),
       }),
     );
 
@@ -207,6 +227,10 @@ describe('outbox relay after a crash', () => {
       for (const decision of decisions.slice(1))
         expect(decision, `repeat of ${signalId}`).toEqual(decisions[0]);
     }
+    // Everything produced before the trim came again, and nothing else did.
+    expect(repeats, 'repeats = records produced before the untrimmed kill').toBe(
+      producedBeforeTrim,
+    );
     const restamped = expectSameDecisions(
       delivered.map((record) => record.signal),
       expected,

@@ -71,13 +71,18 @@ export function testConsumer(groupId: string, kafka: Kafka = testKafka()): Consu
 
 /** Creates topics with unique names and deletes them after the file's tests. */
 export async function createTestTopics(
-  specs: { prefix: string; partitions: number }[],
+  specs: { prefix: string; partitions: number; configs?: Record<string, string> }[],
 ): Promise<string[]> {
   const admin = await connectedAdmin();
   const topics = specs.map((spec) => ({
     topic: uniqueName(spec.prefix),
     numPartitions: spec.partitions,
     replicationFactor: 1,
+    ...(spec.configs
+      ? {
+          configEntries: Object.entries(spec.configs).map(([name, value]) => ({ name, value })),
+        }
+      : {}),
   }));
   // kafkajs's own leader wait fails on a busy broker with "does not host this topic-partition"
   // while the topic is still being created; poll the metadata instead.

@@ -31,13 +31,20 @@ export interface ProfilerTopics {
 }
 
 /** A fresh set of input and output topics with unique names; inputs co-partitioned. */
-export async function createProfilerTopics(partitions: number): Promise<ProfilerTopics> {
+export async function createProfilerTopics(
+  partitions: number,
+  options: { deadLetterConfigs?: Record<string, string> } = {},
+): Promise<ProfilerTopics> {
   const [visits, purchases, lapse, readyToBuy, deadLetter] = await createTestTopics([
     { prefix: 'visits', partitions },
     { prefix: 'purchases', partitions },
     { prefix: 'lapse', partitions: 2 },
     { prefix: 'rtb', partitions: 2 },
-    { prefix: 'dlq', partitions: 1 },
+    {
+      prefix: 'dlq',
+      partitions: 1,
+      ...(options.deadLetterConfigs ? { configs: options.deadLetterConfigs } : {}),
+    },
   ]);
   return {
     visits: visits as string,

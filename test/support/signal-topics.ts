@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { Admin, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { expect, inject } from 'vitest';
 import { signalWireSchema, type SignalWire } from '@pulse/contracts';
 import { DAY_MS, type CustomerEvent } from '@pulse/core';
@@ -206,6 +206,7 @@ export interface ObservedSignal {
 export async function readSignals(
   admin: Admin,
   topics: readonly string[],
+  kafka?: Kafka,
 ): Promise<ObservedSignal[]> {
   const ends = new Map<string, bigint>();
   for (const topic of topics)
@@ -217,7 +218,7 @@ export async function readSignals(
   const observed: ObservedSignal[] = [];
   const problems: string[] = [];
   const next = new Map<string, bigint>();
-  const consumer = testConsumer(uniqueName('signal-reader'));
+  const consumer = testConsumer(uniqueName('signal-reader'), kafka);
   await consumer.connect();
   await consumer.subscribe({ topics: [...topics], fromBeginning: true });
   await consumer.run({

@@ -108,7 +108,7 @@ describe('createEventDecoder: JSON', () => {
   });
 
   it('only ever returns the documented error kinds', () => {
-    expect(DLQ_ERROR_KINDS).toHaveLength(9);
+    expect(DLQ_ERROR_KINDS).toHaveLength(11);
   });
 });
 
@@ -211,5 +211,51 @@ describe('createEventDecoder: Avro (Confluent wire format)', () => {
     const failure = await decoder.decode('visit', avroVisit()).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(ContractsError);
     expect(failure).toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true });
+  });
+});
+
+describe('createEventDecoder: the record key', () => {
+  const decoder = createEventDecoder();
+  const visit = encodeJson(sampleVisit());
+
+  it('accepts a record keyed by its customerId, byte for byte', async () => {
+    await expect(
+      decoder.decode('visit', visit, { key: Buffer.from('customer-42') }),
+    ).resolves.toMatchObject({ ok: true, event: { customerId: 'customer-42' } });
+  });
+
+  it.each([
+    ['a null key', null],
+    ['an empty key', Buffer.alloc(0)],
+    ['a 10 KB key', Buffer.alloc(10_240, 0x61)],
+    ["another customer's id", Buffer.from('customer-43')],
+    ['the id with a trailing space', Buffer.from('customer-42 ')],
+  ])('dead-letters a valid event with %s as key-mismatch, naming no id', async (_, key) => {
+    const result = await decoder.decode('visit', visit, { key });
+    expect(result).toMatchObject({ ok: false, kind: 'key-mismatch', customerId: 'customer-42' });
+    if (!result.ok) {
+      expectNoPersonalData(result.message);
+      expect(result.message).not.toContain('customer-43');
+    }
+  });
+
+  it('keeps the verdict of an invalid record whatever its key', async () => {
+    await expect(
+      decoder.decode('visit', Buffer.from('{"eventId":'), { key: null }),
+    ).resolves.toMatchObject({ ok: false, kind: 'not-json' });
+  });
+
+  it('checks nothing when no record is given', async () => {
+    await expect(decoder.decode('visit', visit)).resolves.toMatchObject({ ok: true });
+  });
+
+  it('compares the UTF-8 bytes: a non-ASCII customerId keyed by its UTF-8 bytes is accepted', async () => {
+    const value = encodeJson(sampleVisit({ customerId: 'kundin-jürgen-東京' }));
+    await expect(
+      decoder.decode('visit', value, { key: Buffer.from('kundin-jürgen-東京', 'utf8') }),
+    ).resolves.toMatchObject({ ok: true });
+    await expect(
+      decoder.decode('visit', value, { key: Buffer.from('kundin-jürgen-東京', 'latin1') }),
+    ).resolves.toMatchObject({ ok: false, kind: 'key-mismatch' });
   });
 });

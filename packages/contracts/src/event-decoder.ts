@@ -20,7 +20,37 @@ import { describeIssues } from './validation-messages.ts';
 import { purchaseWireSchema, visitWireSchema, type EventTopicKind } from './wire.ts';
 
 export type DecodeResult =
-  { ok: true; event: DomainEvent } | { ok: false; kind: DlqErrorKind; message: string };
+  | { ok: true; event: DomainEvent }
+  | {
+      ok: false;
+      kind: DlqErrorKind;
+      message: string;
+      /** Set on a `key-mismatch` verdict: the (valid) event's customer, so that a caller can
+       * treat a forgotten customer's record as forgotten rather than dead-letter it. */
+      customerId?: string;
+    };
+
+/**
+ * The one rule for a record's key (schemas/README.md, "Topics and keys"): an input record must
+ * be keyed by its customerId, byte for byte. Kafka put the record in the partition its *key*
+ * hashes to, and a customer's state lives in the partition of their customerId, so a record
+ * keyed otherwise (null, empty, a 10 KB key, another customer's id) would be applied where the
+ * customer's profile is not: a second profile, a split rhythm, a 404 from the profile API.
+ * Re-routing it by customerId would mean producing into the input topics (which a replay must
+ * never do, and which would make a replay's result depend on when it ran), so it is a dead
+ * letter, kind `key-mismatch`. Returns the verdict, or undefined when the key is right.
+ */
+export function checkRecordKey(key: Buffer | null, event: DomainEvent): DecodeResult | undefined {
+  const expected = Buffer.from(event.customerId, 'utf8');
+  if (key !== null && key.equals(expected)) return undefined;
+  const actual = key === null ? 'null' : `${key.length} bytes`;
+  return {
+    ok: false,
+    kind: 'key-mismatch',
+    message: `message key (${actual}) is not the event's customerId (${expected.length} bytes of UTF-8): records must be keyed by customerId`,
+    customerId: event.customerId,
+  };
+}
 
 /** The one registry call the decoder needs; @kafkajs/confluent-schema-registry's SchemaRegistry fits. */
 export interface SchemaRegistryReader {
@@ -40,7 +70,16 @@ export const EVENT_DECODER_DEFAULTS = {
 } as const;
 
 export interface EventDecoder {
-  decode(topicKind: EventTopicKind, value: Buffer | null): Promise<DecodeResult>;
+  /**
+   * Bytes to a domain event or a dead-letter verdict. With `record.key` (the Kafka message key,
+   * null for none), an otherwise valid event keyed differently from its customerId is a
+   * `key-mismatch` verdict (checkRecordKey); without it the key is not checked.
+   */
+  decode(
+    topicKind: EventTopicKind,
+    value: Buffer | null,
+    record?: { key: Buffer | null },
+  ): Promise<DecodeResult>;
 }
 
 type Resolver = ReturnType<avro.Type['createResolver']>;
@@ -184,7 +223,20 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
       : violation(parsed.error);
   }
 
-  async function decode(topicKind: EventTopicKind, value: Buffer | null): Promise<DecodeResult> {
+  async function decode(
+    topicKind: EventTopicKind,
+    value: Buffer | null,
+    record?: { key: Buffer | null },
+  ): Promise<DecodeResult> {
+    const result = await decodeValue(topicKind, value);
+    if (!result.ok || record === undefined) return result;
+    return checkRecordKey(record.key, result.event) ?? result;
+  }
+
+  async function decodeValue(
+    topicKind: EventTopicKind,
+    value: Buffer | null,
+  ): Promise<DecodeResult> {
     if (value === null || value.length === 0)
       return reject('empty-payload', 'message value is empty');
     if (value.length > MAX_EVENT_PAYLOAD_BYTES) {

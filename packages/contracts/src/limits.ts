@@ -16,6 +16,18 @@ export const MAX_SIGNAL_ID_LENGTH = 256;
 
 export const MAX_RULES_VERSION_LENGTH = 64;
 
+// A dead letter must always fit on the dead-letter topic, whatever the rejected record was (a
+// broker refuses records over its `message.max.bytes`, 1 MiB by default, and an outbox entry it
+// refuses would block its partition's outbox). A dead letter carries the original value verbatim
+// up to DLQ_MAX_VALUE_BYTES — twice MAX_EVENT_PAYLOAD_BYTES, so every record that broke no size
+// limit is copied whole — and the original key verbatim up to DLQ_MAX_KEY_BYTES (a key that is
+// a valid customer id takes at most 4 × MAX_ID_LENGTH bytes of UTF-8). Beyond, a prefix of that
+// many bytes plus the original size and SHA-256 (dead-letter.ts).
+/** Longest value prefix a dead letter carries, in bytes. */
+export const DLQ_MAX_VALUE_BYTES = 64 * 1024;
+/** Longest key prefix a dead letter carries, in bytes. */
+export const DLQ_MAX_KEY_BYTES = 1024;
+
 // A ready-to-buy signal carries ~35 numbers (windows, RFM, both latencies, its reasons): room to grow.
 export const MAX_EVIDENCE_ENTRIES = 64;
 export const MAX_EVIDENCE_KEY_LENGTH = 64;

@@ -75,6 +75,7 @@ export {
   type Silence,
 } from './partition/traffic.ts';
 export {
+  deadLetterTopicOf,
   dueHorizonMs,
   emptyPartitionState,
   newestAcceptedMs,

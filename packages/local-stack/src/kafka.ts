@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { ensureKafkaClasspath } from './artifacts.ts';
@@ -10,13 +10,21 @@ import { waitUntil } from './wait.ts';
 
 export interface KafkaServer {
   brokers: string;
+  /** Everything needed to start the same broker again (same ports, same data). */
+  ports: KafkaPorts;
   process: StartedProcess;
+}
+
+export interface KafkaPorts {
+  port: number;
+  controllerPort: number;
 }
 
 /** Heap of the broker: modest, the machines have 2 cores and the tests run beside it. */
 const BROKER_HEAP = '512m';
 
-function serverProperties(port: number, controllerPort: number, logDir: string): string {
+function serverProperties(ports: KafkaPorts, logDir: string): string {
+  const { port, controllerPort } = ports;
   return [
     'process.roles=broker,controller',
     'node.id=1',
@@ -71,20 +79,29 @@ export function newClusterId(): string {
   }
 }
 
-export async function startKafka(options: {
+export interface StartKafkaOptions {
   workDir: string;
   detached: boolean;
   log: (line: string) => void;
-}): Promise<KafkaServer> {
+  /**
+   * The ports of a broker started before in the same workDir: it starts again with its data
+   * (a restart after a stop). Fresh free ports and a fresh storage otherwise.
+   */
+  ports?: KafkaPorts;
+}
+
+export async function startKafka(options: StartKafkaOptions): Promise<KafkaServer> {
   const classpath = join(ensureKafkaClasspath(options.log), '*');
-  const port = await freePort();
-  const controllerPort = await freePort();
+  const ports: KafkaPorts = options.ports ?? {
+    port: await freePort(),
+    controllerPort: await freePort(),
+  };
   const dataDir = join(options.workDir, 'kafka-data');
   const logsDir = join(options.workDir, 'kafka-logs');
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(logsDir, { recursive: true });
   const propertiesFile = join(options.workDir, 'server.properties');
-  writeFileSync(propertiesFile, serverProperties(port, controllerPort, dataDir));
+  writeFileSync(propertiesFile, serverProperties(ports, dataDir));
   const log4jFile = join(options.workDir, 'log4j2.properties');
   writeFileSync(log4jFile, LOG4J2);
   const jvmFlags = [
@@ -93,24 +110,27 @@ export async function startKafka(options: {
     '-Djava.awt.headless=true',
   ];
 
-  const format = spawnSync(
-    'java',
-    [
-      ...jvmFlags,
-      '-Xmx256m',
-      '-cp',
-      classpath,
-      'kafka.tools.StorageTool',
-      'format',
-      '-t',
-      newClusterId(),
-      '-c',
-      propertiesFile,
-    ],
-    { encoding: 'utf8' },
-  );
-  if (format.status !== 0) {
-    throw new Error(`formatting KRaft storage failed:\n${format.stdout}\n${format.stderr}`);
+  // A restart keeps the formatted storage.
+  if (!existsSync(join(dataDir, 'meta.properties'))) {
+    const format = spawnSync(
+      'java',
+      [
+        ...jvmFlags,
+        '-Xmx256m',
+        '-cp',
+        classpath,
+        'kafka.tools.StorageTool',
+        'format',
+        '-t',
+        newClusterId(),
+        '-c',
+        propertiesFile,
+      ],
+      { encoding: 'utf8' },
+    );
+    if (format.status !== 0) {
+      throw new Error(`formatting KRaft storage failed:\n${format.stdout}\n${format.stderr}`);
+    }
   }
 
   const server = startProcess(
@@ -128,9 +148,9 @@ export async function startKafka(options: {
     ],
     { cwd: options.workDir, logFile: join(logsDir, 'stdout.log'), detached: options.detached },
   );
-  const brokers = `127.0.0.1:${port}`;
+  const brokers = `127.0.0.1:${ports.port}`;
   await waitForKafka(brokers, { timeoutMs: 90_000, abortIf: server.exited });
-  return { brokers, process: server };
+  return { brokers, ports, process: server };
 }
 
 /** Ready means: the broker answers metadata requests and reports its controller. */

@@ -18,8 +18,12 @@ export type OutboxEntry =
   | {
       type: 'dead-letter';
       topic: string;
-      /** The record's key as text (the customer id for a well-keyed record), or null. */
+      /** The record's key as text (the customer id of a well-keyed record), or null: what
+       * `forgetCustomer` matches on. */
       key: string | null;
+      /** The key's exact bytes (bounded like the value). Entries written before keys were kept
+       * as bytes have only `key`. */
+      keyBase64?: string | null;
       valueBase64: string;
       headers: Record<string, string>;
     };

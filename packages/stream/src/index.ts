@@ -16,6 +16,12 @@ export {
 } from './consumer.ts';
 export { ReliableProducer, type OutputRecord } from './producer.ts';
 export {
+  isRecordTooLarge,
+  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  recordSizeUpperBound,
+  splitBySize,
+} from './record-size.ts';
+export {
   TOPICS,
   defaultTopicLayout,
   initTopics,

@@ -3,6 +3,7 @@ import pino from 'pino';
 import { loadConnectionEnv } from '@pulse/config';
 import { defaultRulesConfig, parseRulesConfig } from '@pulse/core';
 import { profilerConfigFromEnv, type ProfilerConfig } from './config.ts';
+import { failpointsFromEnv, parseFailpoint } from './failpoints.ts';
 import { startProfiler } from './profiler.ts';
 
 /**
@@ -13,13 +14,22 @@ export async function runProfiler(
   overrides: Partial<ProfilerConfig> = {},
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<void> {
-  const logger = pino({ name: 'pulse-profiler', level: env.PULSE_LOG_LEVEL ?? 'info' });
+  const loggerOptions = { name: 'pulse-profiler', level: env.PULSE_LOG_LEVEL ?? 'info' };
+  // An armed test failpoint stops the process right after its log line: log synchronously then,
+  // so that line and every one before it reach stdout first.
+  const logger = parseFailpoint(env.PULSE_TEST_FAILPOINT)
+    ? pino(loggerOptions, pino.destination({ dest: 1, sync: true }))
+    : pino(loggerOptions);
   const connection = loadConnectionEnv(env);
   const config = profilerConfigFromEnv(env, overrides);
   const rules = env.PULSE_RULES_FILE
     ? parseRulesConfig(JSON.parse(readFileSync(env.PULSE_RULES_FILE, 'utf8')))
     : defaultRulesConfig;
-  const profiler = await startProfiler({ connection, config, rules, logger });
+  // Test-only (fault tests aim a SIGKILL / SIGSTOP at an exact window): see failpoints.ts.
+  const failpoints = failpointsFromEnv(env, (failpoint) =>
+    logger.warn({ failpoint }, 'test failpoint reached; stopping the process'),
+  );
+  const profiler = await startProfiler({ connection, config, rules, logger, failpoints });
   logger.info(
     {
       namespace: config.namespace,

@@ -92,6 +92,12 @@ export class ProfilerMetrics {
     help: 'Outbox entries that broke their contract and went to the dead-letter topic (a Pulse bug)',
     registers: [this.registry],
   });
+  readonly outboxUndeliverable = new Counter({
+    name: 'pulse_outbox_undeliverable_total',
+    help: 'Outbox entries the broker refused as too large, moved to the dead-letter topic as undeliverable, by the topic they were meant for',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
   readonly lag = new Gauge({
     name: 'pulse_partition_lag',
     help: 'Records between the committed position and the log end',

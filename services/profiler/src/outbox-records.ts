@@ -1,5 +1,5 @@
 import type { OutboxItem } from '@pulse/core';
-import { deadLetterHeaders, encodeSignalJson, type DlqErrorKind } from '@pulse/contracts';
+import { buildDeadLetter, encodeSignalJson, type DlqErrorKind } from '@pulse/contracts';
 import type { OutboxEntry } from '@pulse/store';
 import type { OutputRecord } from '@pulse/stream';
 
@@ -16,23 +16,38 @@ export function toOutboxEntry(item: OutboxItem): OutboxEntry {
       decidedAtWallMs: item.decidedAtWallMs,
     };
   }
+  // The kinds the step reports are the contracts' decode verdicts and the core's timestamp
+  // checks: all of them dead-letter kinds of the contract. The record is bounded (a prefix of an
+  // oversized original, with its size and SHA-256), so it always fits on the topic.
+  const record = buildDeadLetter(
+    { ...item.reason, kind: item.reason.kind as DlqErrorKind },
+    {
+      key: item.key === null ? null : Buffer.from(item.key),
+      value: item.value === null ? null : Buffer.from(item.value),
+    },
+  );
   return {
     type: 'dead-letter',
     topic: item.topic,
-    key: item.key ? Buffer.from(item.key).toString('utf8') : null,
-    valueBase64: item.value ? Buffer.from(item.value).toString('base64') : '',
-    // The kinds the step reports are the contracts' decode verdicts and the core's timestamp
-    // checks: all of them dead-letter kinds of the contract.
-    headers: deadLetterHeaders({ ...item.reason, kind: item.reason.kind as DlqErrorKind }),
+    key: record.key === null ? null : record.key.toString('utf8'),
+    keyBase64: record.key === null ? null : record.key.toString('base64'),
+    valueBase64: record.value === null ? '' : record.value.toString('base64'),
+    headers: record.headers,
   };
 }
 
 /** The Kafka record of an outbox entry. `emittedAtMs` is the wall clock of this send. */
 export function toOutputRecord(entry: OutboxEntry, emittedAtMs: number): OutputRecord {
   if (entry.type === 'dead-letter') {
+    const key =
+      entry.keyBase64 === undefined
+        ? (entry.key ?? '')
+        : entry.keyBase64 === null
+          ? null
+          : Buffer.from(entry.keyBase64, 'base64');
     return {
       topic: entry.topic,
-      key: entry.key ?? '',
+      key,
       value: Buffer.from(entry.valueBase64, 'base64'),
       headers: entry.headers,
     };

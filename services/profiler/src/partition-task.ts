@@ -252,7 +252,7 @@ export class PartitionTask {
           offset: message.offset,
           key: message.key,
           value: message.value,
-          verdict: await this.deps.decoder.decode(kind, message.value),
+          verdict: await this.deps.decoder.decode(kind, message.value, { key: message.key }),
         })),
       ),
     );

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { redisClientOptions, type ConnectionEnv } from '@pulse/config';
 import { createEventDecoder } from '@pulse/contracts';
-import type { RulesConfig } from '@pulse/core';
+import { deadLetterTopicOf, type RulesConfig } from '@pulse/core';
 import {
   assertNoEviction,
   PartitionStore,
@@ -14,6 +14,7 @@ import {
 } from '@pulse/store';
 import { createKafka, PartitionedConsumer, ReliableProducer, type Assignment } from '@pulse/stream';
 import type { ProfilerConfig } from './config.ts';
+import { noFailpoints, withCommitFailpoints, type Failpoints } from './failpoints.ts';
 import { ForgottenCustomers } from './forgotten.ts';
 import { startOpsServer, type OpsServer } from './http.ts';
 import { ProfilerMetrics } from './metrics.ts';
@@ -27,6 +28,8 @@ export interface ProfilerOptions {
   logger: Logger;
   /** Wall clock; only used to reject far-future timestamps and stamp emittedAt. */
   nowMs?: () => number;
+  /** Fault tests only (PULSE_TEST_FAILPOINT, see failpoints.ts). */
+  failpoints?: Failpoints;
 }
 
 export interface Profiler {
@@ -54,6 +57,7 @@ interface OwnedPartition {
 export async function startProfiler(options: ProfilerOptions): Promise<Profiler> {
   const { connection, config, rules, logger } = options;
   const nowMs = options.nowMs ?? Date.now;
+  const failpoints = options.failpoints ?? noFailpoints;
   const metrics = new ProfilerMetrics();
 
   const redis = new Redis(connection.REDIS_URL, {
@@ -99,7 +103,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     redis.disconnect();
     throw error;
   });
-  // Issue 7: the namespace is the live one unless configured; `pulse promote` moves it (see
+  // The namespace is the live one unless configured; `pulse promote` moves it (see
   // followLiveNamespace below). Forgotten customers are skipped in every namespace.
   let namespace = config.followLiveNamespace
     ? await readLiveNamespace(redis, config.keyPrefix)
@@ -152,11 +156,20 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
 
   const open = (partition: number): OwnedPartition => {
     const openedIn = namespace;
-    const store = new PartitionStore(redis, namespace, partition, config.keyPrefix);
+    const store = withCommitFailpoints(
+      new PartitionStore(redis, namespace, partition, config.keyPrefix),
+      failpoints,
+    );
     const relay = new OutboxRelay(
       store,
       producer,
-      { batchSize: config.relayBatchSize, nowMs, deadLetterTopic: config.deadLetterTopic },
+      {
+        batchSize: config.relayBatchSize,
+        nowMs,
+        // A replay's undeliverable entries go where its dead letters go (never the live DLQ).
+        deadLetterTopic: deadLetterTopicOf(config) ?? config.deadLetterTopic,
+        failpoints,
+      },
       metrics,
       logger,
     );
@@ -169,7 +182,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       metrics,
       logger,
       nowMs,
-      // A task of a namespace no longer live (issue 7) must not move or pause the consumer.
+      // A task of a namespace no longer live must not move or pause the consumer.
       seek: (topic, offset) => {
         if (openedIn === namespace) consumer.seek(topic, partition, offset);
       },
@@ -177,8 +190,10 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
         if (openedIn === namespace) consumer.pause(topic, [partition]);
       },
       resume: (topic) => consumer.resume(topic, [partition]),
-      commitHint: (positions) =>
-        consumer.commitHint(positions.map((position) => ({ ...position, partition }))),
+      commitHint: (positions) => {
+        failpoints.reach('kill-after-commit');
+        consumer.commitHint(positions.map((position) => ({ ...position, partition })));
+      },
       fetchEndOffsets: () => endOffsets(partition),
       onOutbox: () => relay.kick(),
       forgotten,
@@ -283,7 +298,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     return frontier;
   }
 
-  // ── Following `pulse promote` (issue 7) ──────────────────────────────────────────────
+  // ── Following `pulse promote` ─────────────────────────────────────────────────────────
   // On a change of the live namespace key, every owned partition's task is dropped and a new
   // one opened in the new namespace: its claim fences the replay's writers there, and it seeks
   // to the positions that namespace stored, so nothing is skipped or applied twice in it. The

@@ -39,7 +39,9 @@ import { cloneTraffic, emptyTraffic, observeRecord, type InputTraffic } from './
 
 /** What the contracts made of a record's bytes. */
 export type RecordVerdict =
-  { ok: true; event: CustomerEvent } | { ok: false; kind: string; message: string };
+  | { ok: true; event: CustomerEvent }
+  /** `customerId`: set when the record names a customer although it is rejected. */
+  | { ok: false; kind: string; message: string; customerId?: string };
 
 export interface StepRecord {
   /** Kafka offset (64-bit, as a decimal string). */
@@ -377,7 +379,10 @@ export function stepPartition(
   for (const record of records) {
     const { verdict } = record;
     if (!verdict.ok) {
-      deadLetter(record, verdict.kind, verdict.message);
+      // A forgotten customer's rejected record is not dead-lettered: that would keep their data.
+      if (verdict.customerId !== undefined && input.isForgotten?.(verdict.customerId)) {
+        counts.forgotten += 1;
+      } else deadLetter(record, verdict.kind, verdict.message);
       continue;
     }
     const event = verdict.event;
@@ -557,8 +562,14 @@ function signalTopicOf(routing: Routing, kind: SignalKind): string | null {
   return kind === 'ready_to_buy' ? routing.readyToBuyTopic : routing.lapseTopic;
 }
 
-/** A replay's dead letters go where its signals go: never to the live dead-letter topic. */
-function deadLetterTopicOf(routing: Routing): string | null {
+/**
+ * Where a run's dead letters go: where its signals go. The live run sends them to the
+ * dead-letter topic; a replay never touches the live topics, so with signals suppressed its dead
+ * letters are dropped too (counted: the live run already sent them), and with signals
+ * redirected they go to the redirect topic beside the signals (told apart by their
+ * `pulse-error-kind` header). null: not sent.
+ */
+export function deadLetterTopicOf(routing: Routing): string | null {
   if (routing.signalMode === 'suppress') return null;
   if (routing.signalMode === 'redirect') return routing.redirectTopic ?? null;
   return routing.deadLetterTopic;
