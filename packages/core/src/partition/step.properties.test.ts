@@ -152,6 +152,11 @@ function comparable(result: SimulationResult) {
   );
 }
 
+/** Held lapses without the stream time they were held at (that depends on the batching). */
+function heldLapses(result: SimulationResult) {
+  return new Map([...result.held].map(([id, { signal, reason }]) => [id, { signal, reason }]));
+}
+
 describe('the partition step, over whole logs', () => {
   it('publishes the same signals in the same order, and keeps the same profiles, whatever the batching', () => {
     // What the generated logs exercised, so that a generator gone dull fails the test.
@@ -178,7 +183,7 @@ describe('the partition step, over whole logs', () => {
           expect(signalsByCustomer(other)).toEqual(signalsByCustomer(reference));
           expect(deadLetterOffsets(other).sort()).toEqual(deadLetterOffsets(reference).sort());
           expect(comparable(other)).toEqual(comparable(reference));
-          expect(other.held).toEqual(reference.held);
+          expect(heldLapses(other)).toEqual(heldLapses(reference));
         }
       }),
       { numRuns: 60 },

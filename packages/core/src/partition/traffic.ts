@@ -253,10 +253,13 @@ export interface OutageAt {
 /**
  * Was the topic in an outage at `atMs` (a day-aligned due time)? Yes when a silence had become
  * improbable at or before `atMs` and lasted until `atMs`, or ended at most `graceMs` before it;
- * then `endMs` is when it ended (null: it goes on, as far as the topic has been read). Whether
- * it was in an outage reads only the hours before `atMs` — final once the stream time reached
- * `atMs` — so that answer is the same whenever the question is asked after that. Hours after
- * the topic's newest record count as silent: a topic with nothing left to read is silent since.
+ * then `endMs` is when it ended (null: it goes on, as far as the topic has been read).
+ *
+ * The hours before `atMs` are final once the stream time reached `atMs` (no on-time record can
+ * land in them), so the answer is the one folding them gives — computed on a copy when the
+ * topic has not folded them yet (it has not moved far enough past them, or it is paused, or it
+ * has nothing left to read: its hours after the newest record count as silent). So the answer
+ * is the same whenever, after that, the question is asked.
  */
 export function outageAt(
   traffic: InputTraffic,
@@ -264,44 +267,24 @@ export function outageAt(
   graceMs: number,
   outageSilenceProbability: number,
 ): OutageAt | null {
-  for (const silence of traffic.silences) {
+  if (traffic.frontierHour === null) return null;
+  const lastHour = Math.ceil(atMs / HOUR_MS) - 1;
+  let folded = traffic;
+  if (traffic.foldedUntilHour < lastHour) {
+    folded = cloneTraffic(traffic);
+    foldUntil(folded, lastHour, outageThreshold(outageSilenceProbability));
+  }
+  for (const silence of folded.silences) {
     if (atMs >= silence.improbableFromMs && atMs <= silence.endMs + graceMs) {
       return { endMs: silence.endMs };
     }
   }
-  if (traffic.frontierHour === null) return null;
-  const threshold = outageThreshold(outageSilenceProbability);
-  const lastHour = Math.ceil(atMs / HOUR_MS) - 1;
-  const improbableBy = (run: typeof quiet) =>
-    run !== null && run.improbableFromHour !== null && run.improbableFromHour * HOUR_MS <= atMs;
-  // The run of silent hours at the fold edge, walked on through the open hours up to atMs.
-  let quiet = traffic.quiet === null ? null : { ...traffic.quiet };
-  const lastOpenHour = Math.min(lastHour, traffic.frontierHour);
-  for (let hour = traffic.foldedUntilHour + 1; hour <= lastOpenHour; hour += 1) {
-    if ((traffic.recent.get(hour) ?? 0) > 0) {
-      if (improbableBy(quiet) && atMs <= hour * HOUR_MS + graceMs) return { endMs: hour * HOUR_MS };
-      quiet = null;
-      continue;
-    }
-    quiet ??= { startHour: hour, expected: 0, improbableFromHour: null };
-    if (quiet.improbableFromHour === null) {
-      quiet.expected += expectedInHour(traffic, hour);
-      if (quiet.expected >= threshold) quiet.improbableFromHour = hour + 1;
-    }
-  }
-  if (lastHour > traffic.frontierHour) {
-    const fromHour = Math.max(traffic.frontierHour, traffic.foldedUntilHour) + 1;
-    quiet ??= { startHour: fromHour, expected: 0, improbableFromHour: null };
-    if (quiet.improbableFromHour === null) {
-      quiet.expected += expectedInHours(traffic, fromHour, lastHour);
-      if (quiet.expected >= threshold) quiet.improbableFromHour = lastHour + 1;
-    }
-  }
-  if (!improbableBy(quiet)) return null;
-  // In an outage at atMs: it ends with the first hour after atMs that has events, if any yet.
-  const later = [...traffic.recent.keys()].filter(
-    (hour) => hour > lastHour && hour > traffic.foldedUntilHour,
-  );
+  const quiet = folded.quiet;
+  if (quiet === null || quiet.improbableFromHour === null) return null;
+  if (quiet.improbableFromHour * HOUR_MS > atMs) return null;
+  // The silence reaches the fold edge, at or after atMs: it ends with the first later hour
+  // that has events, if the topic has read one yet.
+  const later = [...folded.recent.keys()].filter((hour) => hour > folded.foldedUntilHour);
   return { endMs: later.length === 0 ? null : Math.min(...later) * HOUR_MS };
 }
 
