@@ -8,12 +8,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
-import { logLevel, type Admin, type Producer } from 'kafkajs';
 import { loadConnectionEnv, redisClientOptions } from '@pulse/config';
 import type { SignalWire } from '@pulse/contracts';
 import { defaultRulesConfig } from '@pulse/core';
 import { freePort, guardStack } from '@pulse/local-stack';
-import { createKafka } from '@pulse/stream';
+import { createKafka, quietKafkaLogs, type KafkaAdmin, type KafkaProducer } from '@pulse/stream';
 import {
   day,
   describeCustomerKind,
@@ -150,7 +149,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     const connection = loadConnectionEnv({ ...io.env, ...infra.settings });
     const kafka = createKafka(connection, {
       clientId: `pulse-demo-${randomBytes(3).toString('hex')}`,
-      logLevel: logLevel.NOTHING,
+      ...quietKafkaLogs,
     });
     const admin = kafka.admin();
     await admin.connect();
@@ -281,7 +280,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     );
 
     // 5. Playback.
-    const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    const producer: KafkaProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     cleanups.push({ what: 'the producer', run: () => producer.disconnect() });
     const client = collectorClient({ url: collectorUrl, writeKey, signal: io.signal });
@@ -535,7 +534,7 @@ function serviceEnv(
  * metadata: kafkajs's own leader wait can fail on a busy broker while a topic is being created.
  */
 async function createDemoTopics(
-  admin: Admin,
+  admin: KafkaAdmin,
   names: DemoNames,
   partitions: number,
   signal: AbortSignal,
@@ -583,7 +582,7 @@ async function createDemoTopics(
  * signal and dead-letter topics up to their ends.
  */
 async function waitForSettled(options: {
-  admin: Admin;
+  admin: KafkaAdmin;
   redis: Redis;
   names: DemoNames;
   partitions: number;

@@ -2,7 +2,7 @@
 // topics through a consumer of their own, and the profiler's progress through the state it
 // commits in Redis (positions, stream time, outboxes, profiles).
 import type { Redis } from 'ioredis';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { topicOffsets, type KafkaAdmin, type KafkaClient, type KafkaConsumer } from '@pulse/stream';
 import { DLQ_HEADERS, signalWireSchema, type SignalWire } from '@pulse/contracts';
 import { decodeProfile, deriveView, type RulesConfig } from '@pulse/core';
 import { maxEventField, META_FIELDS, offsetField, partitionKeys } from '@pulse/store';
@@ -19,11 +19,11 @@ export interface SignalReader {
 }
 
 export async function startSignalReader(
-  kafka: Kafka,
+  kafka: KafkaClient,
   names: DemoNames,
   onSignal: (signal: SignalWire) => void,
 ): Promise<SignalReader> {
-  const consumer: Consumer = kafka.consumer({
+  const consumer: KafkaConsumer = kafka.consumer({
     groupId: names.readerGroup,
     sessionTimeout: 10_000,
     heartbeatInterval: 1_000,
@@ -75,13 +75,14 @@ export async function startSignalReader(
 }
 
 /** `topic/partition` → high watermark, for the topics that hold any record. */
-export async function endOffsets(admin: Admin, topics: string[]): Promise<Map<string, bigint>> {
+export async function endOffsets(
+  admin: KafkaAdmin,
+  topics: string[],
+): Promise<Map<string, bigint>> {
   const ends = new Map<string, bigint>();
   for (const topic of topics) {
-    for (const entry of await admin.fetchTopicOffsets(topic)) {
-      if (BigInt(entry.high) > BigInt(entry.low)) {
-        ends.set(`${topic}/${entry.partition}`, BigInt(entry.high));
-      }
+    for (const [partition, { low, high }] of await topicOffsets(admin, topic)) {
+      if (BigInt(high) > BigInt(low)) ends.set(`${topic}/${partition}`, BigInt(high));
     }
   }
   return ends;

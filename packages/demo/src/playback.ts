@@ -1,7 +1,7 @@
 // Sending the scenario's events the two ways Pulse takes them: straight to the input topics
 // (an order system with a Kafka client) and through the collector's HTTP API (a site tracker).
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Producer } from 'kafkajs';
+import type { KafkaProducer } from '@pulse/stream';
 import type { CustomerEvent } from '@pulse/core';
 import { domainToWire } from '@pulse/contracts';
 import type { DemoNames } from './infra.ts';
@@ -11,7 +11,7 @@ const KAFKA_CHUNK = 5_000;
 
 /** Produces events (key = customerId, JSON) and bad records, acks from all replicas. */
 export async function sendDirect(
-  producer: Producer,
+  producer: KafkaProducer,
   names: DemoNames,
   events: readonly CustomerEvent[],
   badRecords: readonly BadRecord[] = [],

@@ -3,7 +3,14 @@ export {
   CO_PARTITIONED_ASSIGNER_NAME,
   CoPartitionedAssigner,
 } from './assigner.ts';
-export { createKafka } from './client.ts';
+export { offsetsAtTime, topicOffsets, type KafkaAdmin } from './admin.ts';
+export {
+  createKafka,
+  quietKafkaLogs,
+  type KafkaClient,
+  type KafkaConsumer,
+  type KafkaProducer,
+} from './client.ts';
 export {
   fetchEndOffsets,
   PartitionedConsumer,

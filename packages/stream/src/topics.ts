@@ -1,13 +1,9 @@
 import type { Admin } from 'kafkajs';
 
-/** The wire contract's topic names (schemas/README.md documents them). */
-export const TOPICS = {
-  visits: 'pulse.visits',
-  purchases: 'pulse.purchases',
-  lapseSignals: 'pulse.signals.lapse',
-  readyToBuySignals: 'pulse.signals.ready-to-buy',
-  deadLetter: 'pulse.dlq',
-} as const;
+import { TOPICS } from '@pulse/contracts';
+
+/** The wire contract's topic names: one catalogue, in @pulse/contracts (schemas/README.md). */
+export { TOPICS };
 
 export interface TopicLayout {
   /** Partitions of each input topic; visits and purchases always get the same count (co-partitioned). */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TOPICS } from '@pulse/contracts';
 import { defaultGuardSettings, guardSettingsSchema, type GuardSettings } from '@pulse/core';
 
 /**
@@ -12,11 +13,11 @@ export const profilerDefaults = {
    * (issue 7). Set when no namespace is configured explicitly (profilerConfigFromEnv). */
   followLiveNamespace: false,
   keyPrefix: 'pulse',
-  visitsTopic: 'pulse.visits',
-  purchasesTopic: 'pulse.purchases',
-  lapseTopic: 'pulse.signals.lapse',
-  readyToBuyTopic: 'pulse.signals.ready-to-buy',
-  deadLetterTopic: 'pulse.dlq',
+  visitsTopic: TOPICS.visits,
+  purchasesTopic: TOPICS.purchases,
+  lapseTopic: TOPICS.lapseSignals,
+  readyToBuyTopic: TOPICS.readyToBuySignals,
+  deadLetterTopic: TOPICS.deadLetter,
   sessionTimeoutMs: 30_000,
   heartbeatIntervalMs: 3_000,
   maxBytesPerPartition: 1_048_576,

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { redisClientOptions, type ConnectionEnv } from '@pulse/config';
@@ -12,7 +11,14 @@ import {
   readLiveNamespace,
   readPartitionMetas,
 } from '@pulse/store';
-import { createKafka, PartitionedConsumer, ReliableProducer, type Assignment } from '@pulse/stream';
+import {
+  createKafka,
+  PartitionedConsumer,
+  ReliableProducer,
+  topicOffsets,
+  topicPartitionCount,
+  type Assignment,
+} from '@pulse/stream';
 import type { ProfilerConfig } from './config.ts';
 import { noFailpoints, withCommitFailpoints, type Failpoints } from './failpoints.ts';
 import { ForgottenCustomers } from './forgotten.ts';
@@ -38,11 +44,6 @@ export interface Profiler {
   isReady(): boolean;
   /** Finish the batch in hand, commit, leave the group. */
   stop(): Promise<void>;
-}
-
-async function partitionCount(admin: Admin, topic: string): Promise<number> {
-  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
-  return metadata.topics[0]?.partitions.length ?? 0;
 }
 
 interface OwnedPartition {
@@ -140,9 +141,8 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   const endOffsets = async (partition: number) => {
     const result = new Map<string, { low: string; high: string }>();
     for (const topic of [config.visitsTopic, config.purchasesTopic]) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      const entry = offsets.find((offset) => offset.partition === partition);
-      if (entry) result.set(topic, { low: entry.low, high: entry.high });
+      const entry = (await topicOffsets(admin, topic)).get(partition);
+      if (entry) result.set(topic, entry);
     }
     return result;
   };
@@ -240,7 +240,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     },
   });
 
-  const inputPartitions = await partitionCount(admin, config.visitsTopic);
+  const inputPartitions = await topicPartitionCount(admin, config.visitsTopic);
   let ticking = false;
   const ticker = setInterval(() => {
     probeRedis();

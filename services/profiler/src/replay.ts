@@ -11,7 +11,7 @@ import {
   seedPartitionPositions,
   StoreError,
 } from '@pulse/store';
-import { createKafka, topicPartitionCount } from '@pulse/stream';
+import { createKafka, offsetsAtTime, topicOffsets, topicPartitionCount } from '@pulse/stream';
 import type { ProfilerConfig } from './config.ts';
 import type { ProfilerMetrics } from './metrics.ts';
 import { startProfiler, type Profiler } from './profiler.ts';
@@ -104,12 +104,9 @@ export function replayProgress(
   };
 }
 
-async function offsetsOf(
-  fetch: () => Promise<{ partition: number; offset: string }[]>,
-  topic: string,
-  into: Offsets,
-): Promise<void> {
-  for (const { partition, offset } of await fetch()) {
+/** Adds one topic's offsets (by partition) to per-partition positions. */
+function positionsOf(offsets: Map<number, string>, topic: string, into: Offsets): void {
+  for (const [partition, offset] of offsets) {
     const byTopic = into.get(partition) ?? new Map<string, string>();
     byTopic.set(topic, offset);
     into.set(partition, byTopic);
@@ -149,15 +146,15 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     const end: Offsets = new Map();
     const low: Offsets = new Map();
     for (const topic of topics) {
-      const offsets = await admin.fetchTopicOffsets(topic);
-      await offsetsOf(async () => offsets.map((o) => ({ ...o, offset: o.high })), topic, end);
-      await offsetsOf(async () => offsets.map((o) => ({ ...o, offset: o.low })), topic, low);
+      const offsets = await topicOffsets(admin, topic);
+      positionsOf(new Map([...offsets].map(([p, { high }]) => [p, high])), topic, end);
+      positionsOf(new Map([...offsets].map(([p, { low: first }]) => [p, first])), topic, low);
     }
     let start: Offsets = low;
     if (from.kind === 'time') {
       start = new Map();
       for (const topic of topics) {
-        await offsetsOf(() => admin.fetchTopicOffsetsByTimestamp(topic, from.timeMs), topic, start);
+        positionsOf(await offsetsAtTime(admin, topic, from.timeMs), topic, start);
       }
     }
 
