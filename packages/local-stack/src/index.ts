@@ -2,7 +2,14 @@ export { APICURIO_VERSION, KAFKA_VERSION, ensureKafkaClasspath } from './artifac
 export { freePort } from './ports.ts';
 export { isAlive, stopPid } from './process.ts';
 export { startRedis, waitForRedis, type RedisServer } from './redis.ts';
-export { waitForKafka } from './kafka.ts';
+export {
+  startKafka,
+  waitForKafka,
+  type KafkaPorts,
+  type KafkaSaslUser,
+  type KafkaServer,
+  type StartKafkaOptions,
+} from './kafka.ts';
 export { waitForSchemaRegistry } from './schema-registry.ts';
 export {
   guardStack,
