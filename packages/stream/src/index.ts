@@ -3,7 +3,8 @@ export {
   CO_PARTITIONED_ASSIGNER_NAME,
   CoPartitionedAssigner,
 } from './assigner.ts';
-export { createKafka } from './client.ts';
+export { BROKER_PROBE_DEFAULTS, BrokerProbe, type BrokerProbeOptions } from './broker-probe.ts';
+export { createKafka, isKafkaAuthenticationError, kafkaAuthenticationHint } from './client.ts';
 export {
   fetchEndOffsets,
   PartitionedConsumer,
@@ -15,6 +16,13 @@ export {
   type PartitionedConsumerOptions,
 } from './consumer.ts';
 export { ReliableProducer, type OutputRecord } from './producer.ts';
+export {
+  fetchMaxMessageBytes,
+  KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  produceBudgetBytes,
+  recordSizeUpperBound,
+  splitBySize,
+} from './record-size.ts';
 export {
   TOPICS,
   defaultTopicLayout,

@@ -7,45 +7,102 @@ export interface OutputRecord {
   headers?: Record<string, string>;
 }
 
+/** One kafkajs producer and the sends still running on it. */
+interface Generation {
+  producer: Producer;
+  connecting: Promise<void> | undefined;
+  inFlight: number;
+  retired: boolean;
+}
+
 /**
  * An idempotent producer with acks from all in-sync replicas: a retry inside the client never
  * writes a record twice, and a send resolves only once the record is durable.
+ *
+ * A failed send retires the kafkajs producer and the next send starts a new one (a new producer
+ * id, every sequence from 0). kafkajs rolls back its per-partition sequence numbers when a
+ * produce request fails, but the broker may have appended some of the request's batches anyway:
+ * one partition refused (a batch over `message.max.bytes`) while the others in the same request
+ * were written, or a request that timed out client-side and landed later. From then on every
+ * send to those partitions carries a sequence the broker already saw, is refused with
+ * OUT_OF_ORDER_SEQUENCE_NUMBER, and the partition stays unusable for the producer's life (the
+ * Java client bumps the epoch on that error; kafkajs does not). A fresh producer id is what the
+ * broker accepts again. The records of the failed send may then be on the topic twice once the
+ * caller retries; its consumers de-duplicate (event ids, signal ids).
  */
 export class ReliableProducer {
-  private readonly producer: Producer;
+  private current: Generation;
 
-  constructor(kafka: Kafka) {
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      retry: { retries: 8 },
+  constructor(private readonly kafka: Kafka) {
+    this.current = this.newGeneration();
+  }
+
+  private newGeneration(): Generation {
+    return {
+      producer: this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        retry: { retries: 8 },
+      }),
+      connecting: undefined,
+      inFlight: 0,
+      retired: false,
+    };
+  }
+
+  private connectGeneration(generation: Generation): Promise<void> {
+    generation.connecting ??= generation.producer.connect().catch((error: unknown) => {
+      generation.connecting = undefined; // the next call tries again
+      throw error;
     });
+    return generation.connecting;
   }
 
   connect(): Promise<void> {
-    return this.producer.connect();
+    return this.connectGeneration(this.current);
   }
 
   async send(records: OutputRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const byTopic = new Map<string, OutputRecord[]>();
-    for (const record of records)
-      byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
-    await this.producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((record) => ({
-          key: record.key,
-          value: record.value,
-          ...(record.headers ? { headers: record.headers } : {}),
+    const generation = this.current;
+    generation.inFlight += 1;
+    try {
+      await this.connectGeneration(generation);
+      const byTopic = new Map<string, OutputRecord[]>();
+      for (const record of records)
+        byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
+      await generation.producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((record) => ({
+            key: record.key,
+            value: record.value,
+            ...(record.headers ? { headers: record.headers } : {}),
+          })),
         })),
-      })),
-    });
+      });
+    } catch (error) {
+      this.retire(generation);
+      throw error;
+    } finally {
+      generation.inFlight -= 1;
+      if (generation.retired && generation.inFlight === 0)
+        void generation.producer.disconnect().catch(() => undefined);
+    }
   }
 
-  disconnect(): Promise<void> {
-    return this.producer.disconnect();
+  /** Replaces the producer for later sends; the old one closes once its last send settles. */
+  private retire(generation: Generation): void {
+    if (generation.retired) return;
+    generation.retired = true;
+    if (this.current === generation) this.current = this.newGeneration();
+  }
+
+  async disconnect(): Promise<void> {
+    const generation = this.current;
+    generation.retired = true;
+    await generation.producer.disconnect();
   }
 }

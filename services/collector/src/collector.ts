@@ -1,7 +1,7 @@
 import { logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ConnectionEnv } from '@pulse/config';
-import { createKafka } from '@pulse/stream';
+import { BrokerProbe, createKafka, kafkaAuthenticationHint } from '@pulse/stream';
 import type { CollectorConfig } from './config.ts';
 import { CollectorMetrics } from './metrics.ts';
 import { buildCollectorServer } from './server.ts';
@@ -19,12 +19,17 @@ export interface CollectorOptions {
   config: CollectorConfig;
   logger: Logger;
   collectDefaultMetrics?: boolean;
+  /**
+   * Kafka refused the login (after it was logged): retrying cannot help. `pulse run collector`
+   * stops on it; by default the collector keeps answering 503 and /readyz 503.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 /**
  * Starts listening at once and connects to Kafka in the background: while Kafka is
- * unreachable the collector is alive (/healthz), not ready (/readyz 503), and answers event
- * batches with 503 + Retry-After.
+ * unreachable the collector is alive (/healthz), not ready (/readyz 503: a metadata round trip
+ * to the broker, cached a few seconds), and answers event batches with 503 + Retry-After.
  */
 export async function startCollector(options: CollectorOptions): Promise<Collector> {
   const { config, logger } = options;
@@ -35,7 +40,17 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
     logLevel: logLevel.NOTHING,
   });
-  const sink = new KafkaEventSink(kafka, { produceTimeoutMs: config.produceTimeoutMs, logger });
+  const sink = new KafkaEventSink(kafka, {
+    produceTimeoutMs: config.produceTimeoutMs,
+    logger,
+    topics: [config.visitsTopic, config.purchasesTopic],
+    probe: new BrokerProbe(options.connection),
+    onAuthenticationFailure: (error) => {
+      const hint = kafkaAuthenticationHint(options.connection);
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, hint);
+      options.onFatal?.(new Error(hint, { cause: error }));
+    },
+  });
   const metrics = new CollectorMetrics(options.collectDefaultMetrics ?? true);
   const app = buildCollectorServer({ config, sink, metrics, logger });
   void sink.start();

@@ -300,7 +300,7 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = sink.isReady();
+    const ready = await sink.isReady();
     return reply
       .code(ready ? 200 : 503)
       .send({ ready, kafka: ready ? 'connected' : 'unreachable' });
