@@ -105,7 +105,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
         probingRedis = false;
       });
   };
-  await assertNoEviction(redis).catch((error: unknown) => {
+  await assertNoEviction(redis, (reason) => logger.warn(reason)).catch((error: unknown) => {
     redis.disconnect();
     throw error;
   });
