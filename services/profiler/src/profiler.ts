@@ -109,7 +109,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     redis.disconnect();
     throw error;
   });
-  // Issue 7: the namespace is the live one unless configured; `pulse promote` moves it (see
+  // The namespace is the live one unless configured; `pulse promote` moves it (see
   // followLiveNamespace below). Forgotten customers are skipped in every namespace.
   let namespace = config.followLiveNamespace
     ? await readLiveNamespace(redis, config.keyPrefix)
@@ -193,7 +193,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       metrics,
       logger,
       nowMs,
-      // A task of a namespace no longer live (issue 7) must not move or pause the consumer.
+      // A task of a namespace no longer live must not move or pause the consumer.
       seek: (topic, offset) => {
         if (openedIn === namespace) consumer.seek(topic, partition, offset);
       },
@@ -319,7 +319,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     return frontier;
   }
 
-  // ── Following `pulse promote` (issue 7) ──────────────────────────────────────────────
+  // ── Following `pulse promote` ──────────────────────────────────────────────
   // On a change of the live namespace key, every owned partition's task is dropped and a new
   // one opened in the new namespace: its claim fences the replay's writers there, and it seeks
   // to the positions that namespace stored, so nothing is skipped or applied twice in it. The
