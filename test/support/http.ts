@@ -57,9 +57,10 @@ export async function startTestCollector(
 export async function startTestProfileApi(
   profiler: ProfilerConfig,
   settings: Partial<ProfileApiConfig> & Pick<ProfileApiConfig, 'readKeys'>,
+  options: { connection?: ConnectionEnv; logger?: Logger } = {},
 ): Promise<ProfileApi> {
   const api = await startProfileApi({
-    connection: testEnv(),
+    connection: options.connection ?? testEnv(),
     config: parseProfileApiConfig({
       host: '127.0.0.1',
       port: 0,
@@ -69,7 +70,7 @@ export async function startTestProfileApi(
       ...settings,
     }),
     rules: defaultRulesConfig,
-    logger: pino({ level: 'silent' }),
+    logger: options.logger ?? pino({ level: 'silent' }),
     collectDefaultMetrics: false,
   });
   onCleanup(() => api.stop());

@@ -59,7 +59,10 @@ export function replayInProcess(
 }
 
 /** Env for `npx pulse …` child processes aimed at a test's topics and key prefix. */
-export function cliEnv(config: ProfilerConfig): NodeJS.ProcessEnv {
+export function cliEnv(
+  config: ProfilerConfig,
+  extra: Record<string, string> = {},
+): NodeJS.ProcessEnv {
   return testProcessEnv({
     PULSE_KEY_PREFIX: config.keyPrefix,
     PULSE_VISITS_TOPIC: config.visitsTopic,
@@ -68,6 +71,7 @@ export function cliEnv(config: ProfilerConfig): NodeJS.ProcessEnv {
     PULSE_READY_TO_BUY_TOPIC: config.readyToBuyTopic,
     PULSE_DLQ_TOPIC: config.deadLetterTopic,
     PULSE_LOG_LEVEL: 'warn',
+    ...extra,
   });
 }
 

@@ -21,6 +21,9 @@ export const DLQ_ERROR_KINDS = [
   'schema-violation',
   /** eventId, customerId or orderId is absent or empty. */
   'missing-id',
+  /** An id (eventId, customerId, orderId, sessionId, source) breaks the id rule of
+   * identifier.ts: too long, a control character, or not valid UTF-8 / Unicode. */
+  'invalid-id',
   /** occurredAt is beyond the allowed clock skew ahead of stream time (assigned by the profiler). */
   'future-timestamp',
   /** occurredAt is not a strict ISO-8601 UTC timestamp (decoder), or too far in the past for the

@@ -82,6 +82,17 @@ describe('createEventDecoder: JSON', () => {
     ['missing-id', encodeJson({ ...sampleVisit(), customerId: '' })],
     ['missing-id', encodeJson({ ...sampleVisit(), customerId: null })],
     ['invalid-timestamp', encodeJson({ ...sampleVisit(), occurredAt: '2025-03-01 09:30' })],
+    ['invalid-id', encodeJson({ ...sampleVisit(), customerId: 'c'.repeat(129) })],
+    ['invalid-id', encodeJson({ ...sampleVisit(), eventId: 'evt\u0000-1' })],
+    ['invalid-id', encodeJson({ ...sampleVisit(), customerId: 'customer-\ud800' })],
+    ['invalid-id', encodeJson({ ...sampleVisit(), source: 'web\n' })],
+    [
+      'invalid-id',
+      Buffer.from(
+        '{"eventId":"e-1","customerId":"customer-\xff","occurredAt":"2025-03-01T09:30:00.000Z"}',
+        'latin1',
+      ),
+    ],
   ] as const)('rejects as %s', async (kind, value) => {
     const result = await decoder.decode('visit', value);
     expect(result).toMatchObject({ ok: false, kind });
@@ -107,8 +118,37 @@ describe('createEventDecoder: JSON', () => {
     expect(result.ok && result.event).toMatchObject({ kind: 'visit' });
   });
 
+  it('never merges two customer ids that differ only in an invalid UTF-8 byte', async () => {
+    const recordWith = (lastByte: number) =>
+      Buffer.concat([
+        Buffer.from('{"eventId":"e-1","customerId":"hostile-utf8-3-'),
+        Buffer.from([lastByte]),
+        Buffer.from('","occurredAt":"2025-03-01T09:30:00.000Z"}'),
+      ]);
+    for (const lastByte of [0xff, 0xfe, 0xc3]) {
+      const result = await decoder.decode('visit', recordWith(lastByte));
+      expect(result).toMatchObject({ ok: false, kind: 'invalid-id' });
+      if (!result.ok) expect(result.message).toMatch(/customerId .*UTF-8/);
+    }
+  });
+
+  it('refuses a record whose other text is not valid UTF-8 either', async () => {
+    const value = Buffer.concat([
+      Buffer.from(
+        '{"eventId":"e-1","customerId":"c-1","occurredAt":"2025-03-01T09:30:00.000Z","page":"/shoes',
+      ),
+      Buffer.from([0xff]),
+      Buffer.from('"}'),
+    ]);
+    await expect(decoder.decode('visit', value)).resolves.toMatchObject({
+      ok: false,
+      kind: 'schema-violation',
+      message: expect.stringContaining('UTF-8'),
+    });
+  });
+
   it('only ever returns the documented error kinds', () => {
-    expect(DLQ_ERROR_KINDS).toHaveLength(11);
+    expect(DLQ_ERROR_KINDS).toHaveLength(12);
   });
 });
 
@@ -191,6 +231,16 @@ describe('createEventDecoder: Avro (Confluent wire format)', () => {
       avroVisit(sampleVisit({ occurredAt: '2025-02-30T00:00:00Z', customerId: '' })),
     );
     expect(result).toMatchObject({ ok: false, kind: 'missing-id' });
+  });
+
+  it('dead-letters an Avro customer id with an invalid UTF-8 byte as invalid-id', async () => {
+    const decoder = createEventDecoder({ registry: fakeRegistry() });
+    const frame = avroVisit(sampleVisit({ customerId: 'customer-~' }));
+    frame[frame.indexOf('customer-~') + 'customer-'.length] = 0xff;
+    await expect(decoder.decode('visit', frame)).resolves.toMatchObject({
+      ok: false,
+      kind: 'invalid-id',
+    });
   });
 
   it('without a registry, an Avro message is unknown-schema, never a crash', async () => {

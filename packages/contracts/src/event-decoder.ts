@@ -7,6 +7,7 @@
 // from it to the topic's current reader schema (schemas/avro) is built once and cached. Each
 // message then costs one avsc decode plus the zod checks — the same checks as JSON, so both
 // encodings accept and reject exactly the same events.
+import { isUtf8 } from 'node:buffer';
 import avro from 'avsc';
 import type { z } from 'zod';
 import { currentSchema, type ContractName } from './catalog.ts';
@@ -17,7 +18,7 @@ import { ContractsError } from './errors.ts';
 import { MAX_EVENT_PAYLOAD_BYTES } from './limits.ts';
 import { httpStatusOf } from './registry-errors.ts';
 import { describeIssues } from './validation-messages.ts';
-import { purchaseWireSchema, visitWireSchema, type EventTopicKind } from './wire.ts';
+import { ID_RULE_ISSUE, purchaseWireSchema, visitWireSchema, type EventTopicKind } from './wire.ts';
 
 export type DecodeResult =
   | { ok: true; event: DomainEvent }
@@ -100,7 +101,10 @@ function reject(kind: DlqErrorKind, message: string): DecodeResult {
   return { ok: false, kind, message };
 }
 
-/** missing-id and invalid-timestamp are more useful to a tracker team than a generic violation. */
+/**
+ * missing-id, invalid-id and invalid-timestamp are more useful to a tracker team than a generic
+ * violation.
+ */
 function classifyIssues(issues: readonly z.core.$ZodIssue[]): DlqErrorKind {
   const firstField = (issue: z.core.$ZodIssue) => String(issue.path[0] ?? '');
   const missingId = issues.some(
@@ -110,6 +114,10 @@ function classifyIssues(issues: readonly z.core.$ZodIssue[]): DlqErrorKind {
         (issue.code === 'invalid_type' && /received (undefined|null)$/.test(issue.message))),
   );
   if (missingId) return 'missing-id';
+  const invalidId = issues.some(
+    (issue) => issue.code === 'custom' && issue.params?.rule === ID_RULE_ISSUE,
+  );
+  if (invalidId) return 'invalid-id';
   if (issues.some((issue) => TIMESTAMP_FIELDS.has(firstField(issue)))) return 'invalid-timestamp';
   return 'schema-violation';
 }
@@ -273,7 +281,14 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
       // JSON.parse quotes the input in its error: report only the size.
       return reject('not-json', `message value (${value.length} bytes) is neither JSON nor Avro`);
     }
-    return validate(topicKind, decoded);
+    const verdict = validate(topicKind, decoded);
+    // JSON is UTF-8 (RFC 8259). toString above replaced invalid bytes with U+FFFD; in an id the
+    // id rule refuses it (invalid-id: two ids differing in an invalid byte must never merge).
+    // Elsewhere (page) the document is still not what its sender meant: refuse it as well.
+    if (verdict.ok && !isUtf8(value)) {
+      return reject('schema-violation', 'message value is not valid UTF-8 (JSON must be)');
+    }
+    return verdict;
   }
 
   return { decode };

@@ -1,6 +1,7 @@
 // @pulse/contracts: the wire contract of Pulse. Schemas, validation, encodings, registration.
 // No business rules (packages/core) and no Kafka consumption (services/) live here.
 export * from './limits.ts';
+export * from './identifier.ts';
 export * from './errors.ts';
 export * from './timestamp.ts';
 export * from './wire.ts';

@@ -5,7 +5,10 @@
 /** Largest accepted input message value (visit or purchase), in bytes, on either encoding. */
 export const MAX_EVENT_PAYLOAD_BYTES = 32 * 1024;
 
-/** eventId, customerId, orderId, sessionId, source: characters (UTF-16 code units). */
+/**
+ * eventId, customerId, orderId, sessionId, source: characters, counted as Unicode code points
+ * (identifier.ts holds the whole id rule: length, valid UTF-8, no control characters).
+ */
 export const MAX_ID_LENGTH = 128;
 
 /** Visit `page`: room for a long URL path with a query string. */

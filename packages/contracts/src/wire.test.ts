@@ -23,6 +23,9 @@ describe('visitWireSchema', () => {
     ['empty eventId', { eventId: '' }],
     ['too long customerId', { customerId: 'c'.repeat(MAX_ID_LENGTH + 1) }],
     ['numeric customerId', { customerId: 42 }],
+    ['customerId with a control character', { customerId: 'c\u0007-1' }],
+    ['customerId with U+FFFD', { customerId: 'c-\ufffd' }],
+    ['sessionId with an unpaired surrogate', { sessionId: 's-\udfff' }],
     ['local time', { occurredAt: '2025-03-01T09:30:00' }],
     ['non-string page', { page: 3 }],
   ])('rejects %s', (_label, override) => {

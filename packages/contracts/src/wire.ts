@@ -15,6 +15,7 @@ import {
   MAX_RULES_VERSION_LENGTH,
   MAX_SIGNAL_ID_LENGTH,
 } from './limits.ts';
+import { checkId } from './identifier.ts';
 import { parseUtcTimestampMs } from './timestamp.ts';
 
 function boundedString(maxLength: number) {
@@ -24,7 +25,28 @@ function boundedString(maxLength: number) {
     .max(maxLength, { error: `must be at most ${maxLength} characters` });
 }
 
-const id = () => boundedString(MAX_ID_LENGTH);
+/** Marks a zod issue raised by the id rule, so the decoder can dead-letter it as `invalid-id`. */
+export const ID_RULE_ISSUE = 'pulse-id-rule';
+
+/** The id rule of identifier.ts on a string, skipping the empty one (min(1) reports it). */
+function idRule(value: string, context: z.core.$RefinementCtx<string>): void {
+  if (value.length === 0) return;
+  const check = checkId(value);
+  if (!check.ok)
+    context.addIssue({ code: 'custom', message: check.reason, params: { rule: ID_RULE_ISSUE } });
+}
+
+// maxLength in the metadata: JSON Schema counts code points too, so the OpenAPI documents say
+// exactly what the rule enforces (zod's own max() would count UTF-16 code units).
+const idMeta = {
+  maxLength: MAX_ID_LENGTH,
+  description: `At most ${MAX_ID_LENGTH} characters (code points) of valid Unicode; no control characters, no U+FFFD.`,
+};
+
+const id = () => z.string().min(1, { error: 'must not be empty' }).superRefine(idRule).meta(idMeta);
+
+/** An optional id (Avro union null|string): absent, null, or a string under the id rule. */
+const optionalId = () => z.string().superRefine(idRule).meta(idMeta).nullish();
 
 /** Optional on the wire: the field may be absent or null (Avro union null|string, default null). */
 function optionalString(maxLength: number) {
@@ -44,9 +66,9 @@ export const visitWireSchema = z.object({
   eventId: id(),
   customerId: id(),
   occurredAt: utcTimestampSchema,
-  sessionId: optionalString(MAX_ID_LENGTH),
+  sessionId: optionalId(),
   page: optionalString(MAX_PAGE_LENGTH),
-  source: optionalString(MAX_ID_LENGTH),
+  source: optionalId(),
 });
 
 export const purchaseWireSchema = z.object({

@@ -6,6 +6,7 @@ export {
   startKafka,
   waitForKafka,
   type KafkaPorts,
+  type KafkaSaslUser,
   type KafkaServer,
   type StartKafkaOptions,
 } from './kafka.ts';

@@ -9,7 +9,10 @@ import { startProcess, type StartedProcess } from './process.ts';
 import { waitUntil } from './wait.ts';
 
 export interface KafkaServer {
+  /** host:port of the PLAINTEXT listener. */
   brokers: string;
+  /** host:port of the SASL_PLAINTEXT listener, when the broker was started with SASL users. */
+  saslBrokers?: string;
   /** Everything needed to start the same broker again (same ports, same data). */
   ports: KafkaPorts;
   process: StartedProcess;
@@ -18,22 +21,56 @@ export interface KafkaServer {
 export interface KafkaPorts {
   port: number;
   controllerPort: number;
+  saslPort?: number;
+}
+
+/** A login the SASL listener accepts, with either mechanism (PLAIN or SCRAM-SHA-256). */
+export interface KafkaSaslUser {
+  username: string;
+  password: string;
 }
 
 /** Heap of the broker: modest, the machines have 2 cores and the tests run beside it. */
 const BROKER_HEAP = '512m';
 
-function serverProperties(ports: KafkaPorts, logDir: string): string {
-  const { port, controllerPort } = ports;
+/** A JAAS option value in double quotes (the users are test logins; quotes are escaped anyway). */
+function jaasQuoted(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+}
+
+/**
+ * The broker's properties. With SASL users, a second client listener (SASL_PLAINTEXT) takes
+ * PLAIN and SCRAM-SHA-256 logins: PLAIN users are listed in its JAAS line, SCRAM credentials are
+ * written into the metadata log when the storage is formatted (KRaft keeps them there).
+ * Inter-broker and controller traffic stay on PLAINTEXT.
+ */
+export function serverProperties(
+  ports: KafkaPorts,
+  logDir: string,
+  saslUsers: readonly KafkaSaslUser[] = [],
+): string {
+  const { port, controllerPort, saslPort } = ports;
+  const sasl = saslUsers.length > 0 && saslPort !== undefined;
+  const clientListeners = [
+    `PLAINTEXT://127.0.0.1:${port}`,
+    ...(sasl ? [`SASL_PLAINTEXT://127.0.0.1:${saslPort}`] : []),
+  ];
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
-    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    `listeners=${[...clientListeners, `CONTROLLER://127.0.0.1:${controllerPort}`].join(',')}`,
+    `advertised.listeners=${clientListeners.join(',')}`,
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT${sasl ? ',SASL_PLAINTEXT:SASL_PLAINTEXT' : ''}`,
+    ...(sasl
+      ? [
+          'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256',
+          `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required ${saslUsers.map((user) => `user_${user.username}=${jaasQuoted(user.password)}`).join(' ')};`,
+          'listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+        ]
+      : []),
     `log.dirs=${logDir}`,
     'num.partitions=1',
     // One node: every internal topic has a single replica.
@@ -66,7 +103,6 @@ const LOG4J2 = [
   '',
 ].join('\n');
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what StorageTool prints). */
 /**
  * A fresh KRaft cluster id (16 random bytes, base64url). Never one starting with '-': the
  * storage tool's argument parser takes such a value for an option and fails the format (one
@@ -88,20 +124,24 @@ export interface StartKafkaOptions {
    * (a restart after a stop). Fresh free ports and a fresh storage otherwise.
    */
   ports?: KafkaPorts;
+  /** Logins for a SASL_PLAINTEXT listener (PLAIN and SCRAM-SHA-256); none: no such listener. */
+  saslUsers?: readonly KafkaSaslUser[];
 }
 
 export async function startKafka(options: StartKafkaOptions): Promise<KafkaServer> {
   const classpath = join(ensureKafkaClasspath(options.log), '*');
+  const saslUsers = options.saslUsers ?? [];
   const ports: KafkaPorts = options.ports ?? {
     port: await freePort(),
     controllerPort: await freePort(),
+    ...(saslUsers.length > 0 ? { saslPort: await freePort() } : {}),
   };
   const dataDir = join(options.workDir, 'kafka-data');
   const logsDir = join(options.workDir, 'kafka-logs');
   mkdirSync(dataDir, { recursive: true });
   mkdirSync(logsDir, { recursive: true });
   const propertiesFile = join(options.workDir, 'server.properties');
-  writeFileSync(propertiesFile, serverProperties(ports, dataDir));
+  writeFileSync(propertiesFile, serverProperties(ports, dataDir, saslUsers));
   const log4jFile = join(options.workDir, 'log4j2.properties');
   writeFileSync(log4jFile, LOG4J2);
   const jvmFlags = [
@@ -110,7 +150,7 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaServe
     '-Djava.awt.headless=true',
   ];
 
-  // A restart keeps the formatted storage.
+  // A restart keeps the formatted storage (and the SCRAM credentials in it).
   if (!existsSync(join(dataDir, 'meta.properties'))) {
     const format = spawnSync(
       'java',
@@ -125,6 +165,10 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaServe
         newClusterId(),
         '-c',
         propertiesFile,
+        ...saslUsers.flatMap((user) => [
+          '--add-scram',
+          `SCRAM-SHA-256=[name=${user.username},password=${user.password}]`,
+        ]),
       ],
       { encoding: 'utf8' },
     );
@@ -150,7 +194,12 @@ export async function startKafka(options: StartKafkaOptions): Promise<KafkaServe
   );
   const brokers = `127.0.0.1:${ports.port}`;
   await waitForKafka(brokers, { timeoutMs: 90_000, abortIf: server.exited });
-  return { brokers, ports, process: server };
+  return {
+    brokers,
+    ...(ports.saslPort !== undefined ? { saslBrokers: `127.0.0.1:${ports.saslPort}` } : {}),
+    ports,
+    process: server,
+  };
 }
 
 /** Ready means: the broker answers metadata requests and reports its controller. */

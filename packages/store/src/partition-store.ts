@@ -314,10 +314,42 @@ function flattenHash(hash: Record<string, Buffer>): unknown[] {
 /**
  * Redis is Pulse's state store, not a cache: a policy that may evict keys would silently lose
  * profiles and offsets. Refuse to run with one.
+ *
+ * The policy is read with CONFIG GET, or with INFO memory when CONFIG is refused: a
+ * least-privilege ACL user (`+@all -@dangerous`) may run neither unless granted `+info`. When
+ * both are refused the check cannot be made, and `onUnchecked` hears why (the profiler logs a
+ * warning and runs): refusing to start would make the recommended ACL unusable, and the
+ * operator who set it up can check the policy as admin.
  */
-export async function assertNoEviction(redis: Redis): Promise<void> {
-  const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
-  const policy = reply[1];
+export async function assertNoEviction(
+  redis: Redis,
+  onUnchecked: (reason: string) => void = () => undefined,
+): Promise<void> {
+  const refusals: string[] = [];
+  const readOrRefused = async (read: () => Promise<string | undefined>) => {
+    try {
+      return { policy: await read() };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (!/^NOPERM/.test(message)) throw error;
+      refusals.push(message.split('\n')[0] as string);
+      return undefined;
+    }
+  };
+  const answer =
+    (await readOrRefused(
+      async () => ((await redis.config('GET', 'maxmemory-policy')) as string[])[1],
+    )) ??
+    (await readOrRefused(
+      async () => /^maxmemory_policy:(\S+)/m.exec(await redis.info('memory'))?.[1],
+    ));
+  if (answer === undefined) {
+    onUnchecked(
+      `cannot read Redis maxmemory-policy (${refusals.join('; ')}): make sure it is noeviction, an evicting policy would silently lose profiles and positions; grant the user +info to have it checked`,
+    );
+    return;
+  }
+  const policy = answer.policy;
   if (policy !== undefined && policy !== 'noeviction') {
     throw new StoreError(
       'STORE_EVICTION_POLICY',

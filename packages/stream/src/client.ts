@@ -25,3 +25,37 @@ export function createKafka(env: ConnectionEnv, overrides: Partial<KafkaConfig> 
     ...overrides,
   });
 }
+
+const AUTHENTICATION_PROTOCOL_ERRORS = new Set([
+  'SASL_AUTHENTICATION_FAILED',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'ILLEGAL_SASL_STATE',
+]);
+
+/**
+ * True when Kafka refused the login (wrong SASL user or password, a mechanism the listener does
+ * not take). Retrying cannot fix it: a process that meets it should stop and say so, not serve
+ * 503s or wait for a broker that is there. Looks inside a retrier's wrapper too.
+ */
+export function isKafkaAuthenticationError(error: unknown): boolean {
+  for (let current = error, depth = 0; current && depth < 5; depth += 1) {
+    const { name, type, cause, originalError } = current as {
+      name?: string;
+      type?: string;
+      cause?: unknown;
+      originalError?: unknown;
+    };
+    if (name === 'KafkaJSSASLAuthenticationError') return true;
+    if (type !== undefined && AUTHENTICATION_PROTOCOL_ERRORS.has(type)) return true;
+    current = originalError ?? cause;
+  }
+  return false;
+}
+
+/** What to tell an operator whose login Kafka refused: the settings to check, never the secret. */
+export function kafkaAuthenticationHint(env: ConnectionEnv): string {
+  const login = env.KAFKA_SASL_MECHANISM
+    ? `SASL ${env.KAFKA_SASL_MECHANISM} as user "${env.KAFKA_SASL_USERNAME ?? ''}"`
+    : 'no SASL settings';
+  return `Kafka refused the login (${login}): check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD`;
+}

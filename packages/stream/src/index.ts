@@ -4,8 +4,11 @@ export {
   CoPartitionedAssigner,
 } from './assigner.ts';
 export { offsetsAtTime, topicOffsets, type KafkaAdmin } from './admin.ts';
+export { BROKER_PROBE_DEFAULTS, BrokerProbe, type BrokerProbeOptions } from './broker-probe.ts';
 export {
   createKafka,
+  isKafkaAuthenticationError,
+  kafkaAuthenticationHint,
   quietKafkaLogs,
   type KafkaClient,
   type KafkaConsumer,
@@ -23,8 +26,10 @@ export {
 } from './consumer.ts';
 export { ReliableProducer, type OutputRecord } from './producer.ts';
 export {
+  fetchMaxMessageBytes,
   isRecordTooLarge,
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  produceBudgetBytes,
   recordSizeUpperBound,
   splitBySize,
 } from './record-size.ts';

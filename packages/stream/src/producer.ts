@@ -13,71 +13,101 @@ export interface OutputRecord {
 // Not among the names Node can import from kafkajs's CommonJS module: read it off the module.
 const { ConfigResourceTypes } = kafkajs;
 
+/** One kafkajs producer and the sends still running on it. */
+interface Generation {
+  producer: Producer;
+  connecting: Promise<void> | undefined;
+  inFlight: number;
+  retired: boolean;
+}
+
 /**
  * An idempotent producer with acks from all in-sync replicas: a retry inside the client never
  * writes a record twice, and a send resolves only once the record is durable.
+ *
+ * A failed send retires the kafkajs producer and the next send starts a new one (a new producer
+ * id, every sequence from 0). kafkajs rolls back its per-partition sequence numbers when a
+ * produce request fails, but the broker may have appended some of the request's batches anyway:
+ * one partition refused (a batch over `message.max.bytes`) while the others in the same request
+ * were written, or a request that timed out client-side and landed later. From then on every
+ * send to those partitions carries a sequence the broker already saw, is refused with
+ * OUT_OF_ORDER_SEQUENCE_NUMBER, and the partition stays unusable for the producer's life (the
+ * Java client bumps the epoch on that error; kafkajs does not). A fresh producer id is what the
+ * broker accepts again. The records of the failed send may then be on the topic twice once the
+ * caller retries; its consumers de-duplicate (event ids, signal ids).
  */
 export class ReliableProducer {
-  private producer: Producer;
+  private current: Generation;
   private admin: Admin | undefined;
   private readonly limits = new Map<string, number>();
-  private resetting: Promise<void> | undefined;
 
   constructor(private readonly kafka: Kafka) {
-    this.producer = this.newProducer();
+    this.current = this.newGeneration();
   }
 
-  private newProducer(): Producer {
-    return this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      retry: { retries: 8 },
-    });
+  private newGeneration(): Generation {
+    return {
+      producer: this.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        retry: { retries: 8 },
+      }),
+      connecting: undefined,
+      inFlight: 0,
+      retired: false,
+    };
   }
 
-  /**
-   * Replaces the client's producer with a new one (a new producer id, sequence numbers from
-   * zero). Needed after a send that the broker took for some partitions and refused for
-   * another: kafkajs then rolls back the sequence numbers of every partition of the request,
-   * and the next send to a partition that did take its records would reuse a number the broker
-   * has already seen. Concurrent calls share one reset.
-   */
-  reset(): Promise<void> {
-    this.resetting ??= (async () => {
-      const old = this.producer;
-      const next = this.newProducer();
-      await next.connect();
-      this.producer = next;
-      await old.disconnect().catch(() => undefined);
-    })().finally(() => {
-      this.resetting = undefined;
+  private connectGeneration(generation: Generation): Promise<void> {
+    generation.connecting ??= generation.producer.connect().catch((error: unknown) => {
+      generation.connecting = undefined; // the next call tries again
+      throw error;
     });
-    return this.resetting;
+    return generation.connecting;
   }
 
   connect(): Promise<void> {
-    return this.producer.connect();
+    return this.connectGeneration(this.current);
   }
 
   /** One request; the broker takes all records or none of a partition's. Split big sends with
    * splitBySize and recordLimitBytes first. */
   async send(records: OutputRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const byTopic = new Map<string, OutputRecord[]>();
-    for (const record of records)
-      byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
-    await this.producer.sendBatch({
-      acks: -1,
-      compression: CompressionTypes.None,
-      topicMessages: [...byTopic].map(([topic, list]) => ({
-        topic,
-        messages: list.map((record) => ({
-          key: record.key,
-          value: record.value,
-          ...(record.headers ? { headers: record.headers } : {}),
+    const generation = this.current;
+    generation.inFlight += 1;
+    try {
+      await this.connectGeneration(generation);
+      const byTopic = new Map<string, OutputRecord[]>();
+      for (const record of records)
+        byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
+      await generation.producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: [...byTopic].map(([topic, list]) => ({
+          topic,
+          messages: list.map((record) => ({
+            key: record.key,
+            value: record.value,
+            ...(record.headers ? { headers: record.headers } : {}),
+          })),
         })),
-      })),
-    });
+      });
+    } catch (error) {
+      this.retire(generation);
+      throw error;
+    } finally {
+      generation.inFlight -= 1;
+      if (generation.retired && generation.inFlight === 0)
+        void generation.producer.disconnect().catch(() => undefined);
+    }
+  }
+
+  /** Replaces the producer for later sends; the old one closes once its last send settles. */
+  private retire(generation: Generation): void {
+    if (generation.retired) return;
+    generation.retired = true;
+    if (this.current === generation) this.current = this.newGeneration();
   }
 
   /**
@@ -115,6 +145,8 @@ export class ReliableProducer {
 
   async disconnect(): Promise<void> {
     await this.admin?.disconnect().catch(() => undefined);
-    await this.producer.disconnect();
+    const generation = this.current;
+    generation.retired = true;
+    await generation.producer.disconnect();
   }
 }

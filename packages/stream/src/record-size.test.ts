@@ -3,6 +3,7 @@ import {
   recordSizeUpperBound,
   isRecordTooLarge,
   KAFKA_DEFAULT_MAX_MESSAGE_BYTES,
+  produceBudgetBytes,
   splitBySize,
 } from './record-size.ts';
 import type { OutputRecord } from './producer.ts';
@@ -90,5 +91,23 @@ describe('isRecordTooLarge', () => {
       isRecordTooLarge(Object.assign(new Error('unknown'), { type: 'UNKNOWN_TOPIC_OR_PARTITION' })),
     ).toBe(false);
     expect(isRecordTooLarge(undefined)).toBe(false);
+  });
+});
+
+describe('produceBudgetBytes', () => {
+  it('leaves room for the batch header under max.message.bytes, as splitBySize does', () => {
+    const budget = produceBudgetBytes(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
+    expect(budget).toBeLessThan(KAFKA_DEFAULT_MAX_MESSAGE_BYTES);
+    // Records that add up to exactly the budget fit in one send under the limit.
+    const one = record('t', 1_000);
+    const size = recordSizeUpperBound(one);
+    const count = Math.floor(produceBudgetBytes(10 * size + 61) / size);
+    expect(count).toBe(10);
+    expect(
+      splitBySize(
+        Array.from({ length: 10 }, () => one),
+        () => 10 * size + 61,
+      ),
+    ).toHaveLength(1);
   });
 });

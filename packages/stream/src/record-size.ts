@@ -3,7 +3,11 @@
 // the topic overrides it, 1 MiB by default), and a refused send refuses every record in it. So a
 // sender of many records cuts them into sends whose size stays under the limit, and a record
 // too large on its own goes alone, where only it is refused.
+import type { Admin, ConfigResourceTypes } from 'kafkajs';
 import type { OutputRecord } from './producer.ts';
+
+/** ConfigResourceTypes.TOPIC: kafkajs does not expose that enum to ES modules (only to require). */
+const TOPIC_RESOURCE = 2 as ConfigResourceTypes;
 
 /** Kafka's default message.max.bytes: what a topic accepts when nothing says otherwise. */
 export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
@@ -80,4 +84,34 @@ export function isRecordTooLarge(error: unknown): boolean {
     current = (current as { cause?: unknown }).cause;
   }
   return false;
+}
+
+/** How many record bytes one produce request may carry for a given `max.message.bytes`. */
+export function produceBudgetBytes(maxMessageBytes: number): number {
+  return Math.max(1, maxMessageBytes - RECORD_BATCH_OVERHEAD_BYTES);
+}
+
+/**
+ * The smallest `max.message.bytes` of the topics, as the broker applies it (the topic's own
+ * setting, else the broker's `message.max.bytes`). Undefined when the broker would not say (an
+ * ACL without DescribeConfigs): the caller falls back to Kafka's default.
+ */
+export async function fetchMaxMessageBytes(
+  admin: Admin,
+  topics: readonly string[],
+): Promise<number | undefined> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((name) => ({
+      type: TOPIC_RESOURCE,
+      name,
+      configNames: ['max.message.bytes'],
+    })),
+  });
+  const limits = described.resources
+    .flatMap((resource) => resource.configEntries)
+    .filter((entry) => entry.configName === 'max.message.bytes')
+    .map((entry) => Number(entry.configValue))
+    .filter((value) => Number.isFinite(value) && value > 0);
+  return limits.length === topics.length ? Math.min(...limits) : undefined;
 }

@@ -49,9 +49,24 @@ describe('validateEvent', () => {
     });
   });
 
-  it('keeps a source the tracker set', () => {
-    const result = validateEvent({ ...visit, source: 'app' }, 'shop');
-    expect(result.ok && result.event.wire).toMatchObject({ source: 'app' });
+  it("takes a source equal to the write key's, and rejects another one with the reason", () => {
+    const same = validateEvent({ ...visit, source: 'shop' }, 'shop');
+    expect(same.ok && same.event.wire).toMatchObject({ source: 'shop' });
+    const other = validateEvent({ ...visit, source: 'partner' }, 'shop');
+    expect(other).toEqual({
+      ok: false,
+      errors: [{ field: 'source', reason: expect.stringContaining('"shop"') }],
+    });
+    const unset = validateEvent({ ...visit, source: null }, 'shop');
+    expect(unset.ok && unset.event.wire).toMatchObject({ source: 'shop' });
+  });
+
+  it('applies the id rule: control characters, U+FFFD, unpaired surrogates and 129 characters are rejected', () => {
+    for (const customerId of ['c\u0000', 'c-\ufffd', 'c-\ud800', 'c'.repeat(129)]) {
+      const result = validateEvent({ ...visit, customerId }, 'shop');
+      expect(result.ok ? [] : result.errors.map((error) => error.field)).toEqual(['customerId']);
+    }
+    expect(validateEvent({ ...visit, customerId: '🦊'.repeat(128) }, 'shop').ok).toBe(true);
   });
 
   it('accepts a purchase unchanged', () => {

@@ -6,6 +6,7 @@
 // a time, so one bad event is rejected with its field and reason while the others go through.
 import { z } from 'zod';
 import {
+  checkId,
   purchaseWireSchema,
   visitWireSchema,
   type PurchaseWire,
@@ -127,6 +128,11 @@ function reasonOf(issue: z.core.$ZodIssue): string {
 /**
  * One event: accepted as a valid contract record (with `type` removed and `source` defaulting
  * to the write key's source for visits), or rejected with every broken field and why.
+ *
+ * The write key's source is authoritative: a visit that names another source is rejected, not
+ * rewritten. A mismatch is a sender's bug or a key used for what it may not speak for; either
+ * way the sender must hear it, and silently rewriting would store an event that is not what
+ * its sender believes it sent.
  */
 export function validateEvent(
   raw: unknown,
@@ -162,16 +168,25 @@ export function validateEvent(
   }
   if (type === 'visit') {
     const wire = parsed.data as VisitWire;
-    return { ok: true, event: { type, wire: { ...wire, source: wire.source ?? source } } };
+    if (wire.source !== undefined && wire.source !== null && wire.source !== source) {
+      return {
+        ok: false,
+        errors: [{ field: 'source', reason: sourceMismatchReason(source) }],
+      };
+    }
+    return { ok: true, event: { type, wire: { ...wire, source } } };
   }
   return { ok: true, event: { type, wire: parsed.data as PurchaseWire } };
 }
 
-/** The event id to echo in a result, when the event has a usable one. */
+/** Why a visit naming another source than its write key's is rejected. */
+export function sourceMismatchReason(keySource: string): string {
+  return `must be "${keySource}" (the write key's source) or absent: a write key speaks for its own source only`;
+}
+
+/** The event id to echo in a result, when the event has one that passes the id rule. */
 export function eventIdOf(raw: unknown): string | undefined {
   if (typeof raw !== 'object' || raw === null) return undefined;
   const eventId = (raw as { eventId?: unknown }).eventId;
-  return typeof eventId === 'string' && eventId.length > 0 && eventId.length <= 128
-    ? eventId
-    : undefined;
+  return typeof eventId === 'string' && checkId(eventId).ok ? eventId : undefined;
 }

@@ -1,7 +1,6 @@
-import { logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { ConnectionEnv } from '@pulse/config';
-import { createKafka } from '@pulse/stream';
+import { BrokerProbe, createKafka, kafkaAuthenticationHint, quietKafkaLogs } from '@pulse/stream';
 import { buildTrackerBundles } from '@pulse/tracker';
 import type { CollectorConfig } from './config.ts';
 import { CollectorMetrics } from './metrics.ts';
@@ -23,12 +22,17 @@ export interface CollectorOptions {
   config: CollectorConfig;
   logger: Logger;
   collectDefaultMetrics?: boolean;
+  /**
+   * Kafka refused the login (after it was logged): retrying cannot help. `pulse run collector`
+   * stops on it; by default the collector keeps answering 503 and /readyz 503.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 /**
  * Starts listening at once and connects to Kafka in the background: while Kafka is
- * unreachable the collector is alive (/healthz), not ready (/readyz 503), and answers event
- * batches with 503 + Retry-After.
+ * unreachable the collector is alive (/healthz), not ready (/readyz 503: a metadata round trip
+ * to the broker, cached a few seconds), and answers event batches with 503 + Retry-After.
  */
 export async function startCollector(options: CollectorOptions): Promise<Collector> {
   const { config, logger } = options;
@@ -37,9 +41,19 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     // tracker is waiting, and it retries on 503 anyway.
     connectionTimeout: 3_000,
     retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
-    logLevel: logLevel.NOTHING,
+    ...quietKafkaLogs,
   });
-  const sink = new KafkaEventSink(kafka, { produceTimeoutMs: config.produceTimeoutMs, logger });
+  const sink = new KafkaEventSink(kafka, {
+    produceTimeoutMs: config.produceTimeoutMs,
+    logger,
+    topics: [config.visitsTopic, config.purchasesTopic],
+    probe: new BrokerProbe(options.connection),
+    onAuthenticationFailure: (error) => {
+      const hint = kafkaAuthenticationHint(options.connection);
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, hint);
+      options.onFatal?.(new Error(hint, { cause: error }));
+    },
+  });
   const metrics = new CollectorMetrics(options.collectDefaultMetrics ?? true);
   // Built from the tracker's sources at start-up (esbuild, tens of milliseconds), like the rest
   // of Pulse runs from its sources: the served script always matches this version.

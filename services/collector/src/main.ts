@@ -11,7 +11,18 @@ export async function runCollector(
   const logger = pino({ name: 'pulse-collector', level: env.PULSE_LOG_LEVEL ?? 'info' });
   const connection = loadConnectionEnv(env);
   const config = collectorConfigFromEnv(env, overrides);
-  const collector = await startCollector({ connection, config, logger });
+  let failed: (error: Error) => void = () => undefined;
+  const fatal = new Promise<never>((_, reject) => {
+    failed = reject;
+  });
+  fatal.catch(() => undefined);
+  const collector = await startCollector({
+    connection,
+    config,
+    logger,
+    // A refused Kafka login will not heal by retrying: stop, and let the exit code say so.
+    onFatal: (error) => failed(error),
+  });
   logger.info(
     {
       url: collector.url,
@@ -24,7 +35,7 @@ export async function runCollector(
     },
     'collector started',
   );
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     const shutdown = (signal: string): void => {
       logger.info({ signal }, 'stopping');
       void collector.stop().then(resolve);
@@ -32,5 +43,11 @@ export async function runCollector(
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+  try {
+    await Promise.race([stopped, fatal]);
+  } catch (error) {
+    await collector.stop();
+    throw error;
+  }
   logger.info('stopped');
 }

@@ -60,7 +60,11 @@ export function collectorOpenApi(
         'Takes batches of visit and purchase events (the JSON contract of schemas/, plus a ' +
         '`type` field) and produces the valid ones to Kafka, keyed by customerId. A 202 lists ' +
         'every event as accepted (acknowledged by all in-sync replicas) or rejected (field and ' +
-        'reason). Retry 503 and 429 after Retry-After with the same eventIds: duplicates count once.',
+        'reason). Retry 503 and 429 after Retry-After with the same eventIds: duplicates count once. ' +
+        "A write key speaks for its own source only: a visit without source gets the key's source, " +
+        'a visit naming another source is rejected (field source), never rewritten. Ids (eventId, ' +
+        'customerId, orderId, sessionId, source) have 1-128 characters (Unicode code points) of ' +
+        'valid UTF-8, no control characters and no U+FFFD.',
     },
     components: {
       securitySchemes: { writeKey: { type: 'http', scheme: 'bearer', description: 'A write key' } },
@@ -92,7 +96,9 @@ export function collectorOpenApi(
                 'application/json': { schema: { $ref: '#/components/schemas/BatchResult' } },
               },
             },
-            '400': errorBody('Empty body, not JSON, or not {"events": [...]}'),
+            '400': errorBody(
+              'Empty body, not valid UTF-8 (invalid_utf8: nothing of the batch is accepted), not JSON, or not {"events": [...]}',
+            ),
             '401': errorBody('Missing or unknown write key'),
             '403': errorBody(
               'The browser origin (Origin header) is not allowed for this write key: nothing accepted',
@@ -118,7 +124,8 @@ export function collectorOpenApi(
       },
       '/readyz': {
         get: {
-          summary: 'Connected to Kafka',
+          summary:
+            'Connected to Kafka, and the broker answered a metadata request within the last 2 s',
           security: [],
           responses: { '200': { description: 'ready' }, '503': { description: 'not ready' } },
         },

@@ -1,4 +1,10 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { isUtf8 } from 'node:buffer';
+import Fastify, {
+  type FastifyBodyParser,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { OutputRecord } from '@pulse/stream';
 import {
@@ -30,6 +36,33 @@ export interface CollectorServerOptions {
 
 const EVENTS_ROUTE = '/v1/events';
 
+/** Error code of a body that is not valid UTF-8. */
+const BODY_NOT_UTF8 = 'PULSE_BODY_NOT_UTF8';
+
+/**
+ * Fastify's JSON parser behind a strict UTF-8 check. Its own decoding replaces invalid bytes
+ * with U+FFFD, so two customer ids differing only in an invalid byte would become one; the id
+ * rule would refuse those ids, but a body with broken bytes anywhere is not what its sender
+ * meant, and the whole request is refused (400) before anything is produced.
+ */
+function strictUtf8JsonParser(
+  jsonParser: ReturnType<FastifyInstance['getDefaultJsonParser']>,
+): FastifyBodyParser<Buffer> {
+  return (request, body, done) => {
+    if (!isUtf8(body)) {
+      done(
+        Object.assign(new Error('body is not valid UTF-8'), {
+          code: BODY_NOT_UTF8,
+          statusCode: 400,
+        }),
+        undefined,
+      );
+      return;
+    }
+    void jsonParser(request, body.toString('utf8'), done);
+  };
+}
+
 function sendError(
   reply: FastifyReply,
   status: number,
@@ -57,6 +90,14 @@ function bodyErrorOf(
       return { status: 400, error: 'empty_body', message: 'body is empty: send {"events": [...]}' };
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return { status: 400, error: 'invalid_json', message: 'body is not valid JSON' };
+    case BODY_NOT_UTF8:
+      return {
+        status: 400,
+        error: 'invalid_utf8',
+        message:
+          'body is not valid UTF-8 (JSON must be): nothing of this batch was accepted. ' +
+          'Ids that differ only in invalid bytes would decode to the same text.',
+      };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return {
         status: 415,
@@ -88,11 +129,17 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
     logger: false,
     bodyLimit: config.maxBodyBytes,
   });
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    'application/json',
+    { parseAs: 'buffer', bodyLimit: config.maxBodyBytes },
+    strictUtf8JsonParser(app.getDefaultJsonParser('error', 'error')),
+  );
   // navigator.sendBeacon and CORS-simple fetches send text/plain: parse it as JSON too.
   app.addContentTypeParser(
     'text/plain',
-    { parseAs: 'string', bodyLimit: config.maxBodyBytes },
-    app.getDefaultJsonParser('error', 'remove'),
+    { parseAs: 'buffer', bodyLimit: config.maxBodyBytes },
+    strictUtf8JsonParser(app.getDefaultJsonParser('error', 'remove')),
   );
 
   app.addHook('onRequest', async (request, reply) => {
@@ -274,7 +321,7 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    const ready = sink.isReady();
+    const ready = await sink.isReady();
     return reply
       .code(ready ? 200 : 503)
       .send({ ready, kafka: ready ? 'connected' : 'unreachable' });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { MAX_ID_LENGTH } from '@pulse/contracts';
 import { errorResponseSchema, profileResponseSchema } from './view.ts';
 
 function component(schema: z.ZodType): Record<string, unknown> {
@@ -42,7 +43,8 @@ export function profileApiOpenApi() {
               name: 'customerId',
               in: 'path',
               required: true,
-              schema: { type: 'string', minLength: 1, maxLength: 128 },
+              description: `The customer id, percent-encoded. The id rule of every Pulse edge: 1-${MAX_ID_LENGTH} characters (Unicode code points), valid UTF-8, no control characters, no U+FFFD.`,
+              schema: { type: 'string', minLength: 1, maxLength: MAX_ID_LENGTH },
             },
             {
               name: 'asOf',
@@ -58,7 +60,9 @@ export function profileApiOpenApi() {
               description: 'The profile',
               content: { 'application/json': { schema: { $ref: '#/components/schemas/Profile' } } },
             },
-            '400': errorBody('Bad customer id or asOf'),
+            '400': errorBody(
+              `A customer id that breaks the id rule (the message names the rule and the limit, ${MAX_ID_LENGTH} characters), or a bad asOf`,
+            ),
             '401': errorBody('Missing or unknown read key'),
             '404': errorBody('Pulse has no profile for this customer in the live namespace'),
             '503': errorBody('Redis or the Kafka metadata is unavailable'),

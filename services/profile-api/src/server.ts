@@ -1,6 +1,6 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
-import { MAX_ID_LENGTH, parseUtcTimestampMs } from '@pulse/contracts';
+import { checkId, idProblemReason, parseUtcTimestampMs } from '@pulse/contracts';
 import type { ProfileApiConfig } from './config.ts';
 import { ReadKeyRing } from './config.ts';
 import type { ProfileApiMetrics } from './metrics.ts';
@@ -20,9 +20,16 @@ function sendError(reply: FastifyReply, status: number, error: string, message: 
 }
 
 /**
+ * Longest route parameter the router hands over. Far above any id the id rule accepts (128 code
+ * points are at most 1,536 characters percent-encoded), so a too-long id reaches the rule and
+ * gets its 400 with the limit, not the router's bare 414.
+ */
+const MAX_PARAM_LENGTH = 8192;
+
+/**
  * GET /v1/profiles/:customerId behind read keys, plus /healthz, /readyz, /metrics and
- * /openapi.json. Request logs: method, route template, status, time, the caller's key name and
- * the customer id (the only personal datum it handles); never a response body.
+ * /openapi.json. Request logs: method, route template, status, time; never the customer id
+ * (personal data: the route template stands for it), never a query string or a response body.
  */
 export function buildProfileApiServer(options: ProfileApiServerOptions): FastifyInstance {
   const { config, reader, metrics, logger } = options;
@@ -31,19 +38,39 @@ export function buildProfileApiServer(options: ProfileApiServerOptions): Fastify
     ? new ReadKeyRing([{ name: 'metrics', key: config.metricsToken }])
     : undefined;
   const openApi = profileApiOpenApi();
-  const app = Fastify({ logger: false });
+  const app = Fastify({
+    logger: false,
+    routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+    // The router's own refusals, in the API's error shape and without echoing the URL (it
+    // holds the customer id): bad percent-encoding (not UTF-8) and a parameter past the bound.
+    frameworkErrors: (error, _request, reply) => {
+      if (error.code === 'FST_ERR_BAD_URL')
+        return sendError(
+          reply,
+          400,
+          'invalid_customer_id',
+          'customerId must be valid UTF-8, percent-encoded in the path',
+        );
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH')
+        return sendError(
+          reply,
+          400,
+          'invalid_customer_id',
+          `customerId ${idProblemReason('too-long')}`,
+        );
+      return sendError(reply, 400, 'bad_request', 'bad request');
+    },
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.requests.inc({ route, status: String(reply.statusCode) });
-    const params = request.params as { customerId?: string } | undefined;
     logger.info(
       {
         method: request.method,
         route,
         status: reply.statusCode,
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
-        customerId: params?.customerId,
       },
       'request',
     );
@@ -66,13 +93,11 @@ export function buildProfileApiServer(options: ProfileApiServerOptions): Fastify
     },
     async (request, reply) => {
       const { customerId } = request.params;
-      if (customerId.length === 0 || customerId.length > MAX_ID_LENGTH)
-        return sendError(
-          reply,
-          400,
-          'invalid_customer_id',
-          `customer ids have 1-${MAX_ID_LENGTH} characters`,
-        );
+      // The same id rule as the collector and the profiler's decoder: an id they would refuse
+      // was never stored, and the answer says why instead of a 404.
+      const idCheck = checkId(customerId);
+      if (!idCheck.ok)
+        return sendError(reply, 400, 'invalid_customer_id', `customerId ${idCheck.reason}`);
       let asOfMs: number | undefined;
       if (request.query.asOf !== undefined) {
         asOfMs = parseUtcTimestampMs(request.query.asOf);

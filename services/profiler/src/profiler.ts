@@ -12,7 +12,10 @@ import {
   readPartitionMetas,
 } from '@pulse/store';
 import {
+  BrokerProbe,
   createKafka,
+  isKafkaAuthenticationError,
+  kafkaAuthenticationHint,
   PartitionedConsumer,
   ReliableProducer,
   topicOffsets,
@@ -100,7 +103,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
         probingRedis = false;
       });
   };
-  await assertNoEviction(redis).catch((error: unknown) => {
+  await assertNoEviction(redis, (reason) => logger.warn(reason)).catch((error: unknown) => {
     redis.disconnect();
     throw error;
   });
@@ -114,9 +117,23 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
 
   const kafka = createKafka(connection);
   const admin = kafka.admin();
-  await admin.connect();
   const producer = new ReliableProducer(kafka);
-  await producer.connect();
+  // Readiness asks the broker itself (a metadata round trip, cached): the consumer's last
+  // assignment says nothing about a broker that stopped since.
+  const brokerProbe = new BrokerProbe(connection);
+  try {
+    await admin.connect();
+    await producer.connect();
+  } catch (error) {
+    // Nothing may keep the process alive after a failed start (the CLI exits on the error).
+    await admin.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    redis.disconnect();
+    if (isKafkaAuthenticationError(error))
+      throw new Error(kafkaAuthenticationHint(connection), { cause: error });
+    throw error;
+  }
+  void brokerProbe.check();
   const registry = connection.SCHEMA_REGISTRY_URL
     ? new SchemaRegistry({ host: connection.SCHEMA_REGISTRY_URL })
     : undefined;
@@ -244,6 +261,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   let ticking = false;
   const ticker = setInterval(() => {
     probeRedis();
+    void brokerProbe.check();
     metrics.ready.set(isReady() ? 1 : 0);
     if (ticking) return;
     ticking = true;
@@ -342,6 +360,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       redisUp &&
       redisAnswering &&
       kafkaUp &&
+      brokerProbe.lastKnown() &&
       [...owned.values()].every(({ task }) => task.isActive())
     );
   }
@@ -375,6 +394,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       for (const { task } of owned.values()) task.close();
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
+      await brokerProbe.close();
       await ops?.close();
       redis.disconnect();
     },

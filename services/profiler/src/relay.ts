@@ -160,9 +160,8 @@ export class OutboxRelay {
       if (!isRecordTooLarge(error)) throw error;
       if (send.length > 1) {
         // The limit changed since it was read (the estimate is an upper bound): the broker may
-        // have taken some partitions' records of this send, so start a fresh producer (see
-        // ReliableProducer.reset), then go one by one.
-        await this.producer.reset();
+        // have taken some partitions' records of this send (the producer starts afresh after a
+        // failed send, see ReliableProducer), so go one by one.
         for (const each of send) await this.deliver([each]);
         return;
       }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { checkId } from '@pulse/contracts';
 import { decodeProfile, deriveView } from '@pulse/core';
 import { readLiveNamespace, readStoredProfile } from '@pulse/store';
 import { createKafka, partitionForKey, topicPartitionCount } from '@pulse/stream';
@@ -25,6 +26,9 @@ export function registerProfileCommand(program: Command): void {
         customerId: string,
         options: { namespace?: string; rules?: string; json?: boolean },
       ) => {
+        // The id rule of every edge: an id it refuses was never stored, so say why, not "unknown".
+        const idCheck = checkId(customerId);
+        if (!idCheck.ok) throw new Error(`customerId ${idCheck.reason}`);
         const rules = loadRules(options.rules);
         const { connection, keyPrefix, visitsTopic } = await stateSettings();
         const admin = createKafka(connection).admin();
