@@ -1,4 +1,3 @@
-import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { BrokerProbe } from '@pulse/stream';
 import {
@@ -9,6 +8,7 @@ import {
   recordSizeUpperBound,
   ReliableProducer,
   splitBySize,
+  type KafkaClient,
   type OutputRecord,
 } from '@pulse/stream';
 import { CollectorError } from './errors.ts';
@@ -67,7 +67,7 @@ export class KafkaEventSink implements EventSink {
   private maxMessageBytes = KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
 
   constructor(
-    private readonly kafka: Kafka,
+    private readonly kafka: KafkaClient,
     private readonly options: KafkaEventSinkOptions,
   ) {
     this.producer = new ReliableProducer(kafka);

@@ -1,4 +1,4 @@
-import type { Admin } from 'kafkajs';
+import type { KafkaAdmin } from '@pulse/stream';
 
 /**
  * The visits topic's partition count, from Kafka metadata, cached for `ttlMs`. A failed refresh
@@ -10,7 +10,7 @@ export class PartitionCount {
   private fetching: Promise<number> | undefined;
 
   constructor(
-    private readonly admin: Admin,
+    private readonly admin: KafkaAdmin,
     private readonly topic: string,
     private readonly ttlMs: number,
     private readonly nowMs: () => number = Date.now,

@@ -1,9 +1,8 @@
 import { Redis } from 'ioredis';
-import { logLevel } from 'kafkajs';
 import type { Logger } from 'pino';
 import { redisClientOptions, type ConnectionEnv } from '@pulse/config';
 import type { RulesConfig } from '@pulse/core';
-import { createKafka } from '@pulse/stream';
+import { createKafka, quietKafkaLogs } from '@pulse/stream';
 import type { ProfileApiConfig } from './config.ts';
 import { ProfileApiMetrics } from './metrics.ts';
 import { PartitionCount } from './partition-count.ts';
@@ -38,7 +37,7 @@ export async function startProfileApi(options: ProfileApiOptions): Promise<Profi
   const admin = createKafka(connection, {
     connectionTimeout: 3_000,
     retry: { initialRetryTime: 100, maxRetryTime: 1_000, retries: 3 },
-    logLevel: logLevel.NOTHING,
+    ...quietKafkaLogs,
   }).admin();
   const adminConnected = admin.connect().catch((error: unknown) => {
     logger.warn(
