@@ -1,5 +1,5 @@
 // Contracts against the real schema registry (Apicurio's Confluent-compatible API).
-// Guards issue 6: the schema files register with BACKWARD compatibility, a compatible v2
+// Guards the contracts' evolution rules: the schema files register with BACKWARD compatibility, a compatible v2
 // (new optional field) produced by a newer tracker is read by the current decoder, an
 // incompatible change is refused by the check with the breaking field named, and an unknown
 // schema id becomes a dead-letter verdict, never a crash. Every test uses its own subjects,

@@ -1,6 +1,6 @@
 /*
  * Kill -9 at any moment, then restart: profiles equal one clean pass, nothing counted twice,
- * nothing lost (DESIGN.md decision 4, issue 4). A live stream is produced while a profiler
+ * nothing lost (exactly-once effect on state). A live stream is produced while a profiler
  * child process consumes it; the process is SIGKILLed at random moments and restarted. The
  * invariant rests on profiles, due index, outbox and next offset committing in one CAS script:
  * a commit that landed without its offset would replay the batch, one whose offset landed

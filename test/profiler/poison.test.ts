@@ -1,5 +1,5 @@
 /*
- * Bad input never stops the pipeline and is never lost (DESIGN.md decision 7). Garbage bytes,
+ * Bad input never stops the pipeline and is never lost. Garbage bytes,
  * broken JSON, schema violations, missing ids, empty and oversized values, unknown Avro schema
  * ids and far-future timestamps are mixed into a stream of good events. Every good event must
  * reach its profile (oracle equality), the committed position must reach the log end (the

@@ -1,6 +1,6 @@
 /*
- * Partitions change hands mid-stream and the profiles still equal one clean pass (DESIGN.md
- * decisions 3 and 4). Two profiler processes share the group; a third joins (every member's
+ * Partitions change hands mid-stream and the profiles still equal one clean pass (a
+ * partition is the unit of work and state; its effect on state is exactly once). Two profiler processes share the group; a third joins (every member's
  * partitions move, possibly while a batch is in hand) and then one is SIGKILLed (its
  * partitions wait for its session to expire, then go to the survivors). A writer that lost a
  * partition must fail the CAS and drop its batch; the new owner must continue from the

@@ -1,6 +1,6 @@
 /*
  * `npx pulse schemas register` and `npx pulse schemas check`, run as a user runs them (child
- * process, settings from the environment) against the real registry. Guards issue 6: the
+ * process, settings from the environment) against the real registry. Guards the contracts' evolution rules: the
  * schema files register under the fixed Pulse subjects with BACKWARD compatibility, the check
  * passes on the repo's files, and a changed copy that breaks compatibility fails the check with
  * exit code 1 naming the field. The fixed subjects are fine because the test registry is private

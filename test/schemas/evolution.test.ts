@@ -1,6 +1,6 @@
 /*
  * Schema evolution on the wire, through the running profiler (in-process) on the real broker,
- * Redis and registry. Guards issue 6:
+ * Redis and registry. Guards the contracts' evolution rules:
  *  - a new tracker producing a v2 visit (one new optional field), Confluent-framed by
  *    @kafkajs/confluent-schema-registry, an old tracker still on v1 Avro, and a tracker sending
  *    plain JSON share one topic; the profiler reads all three without configuration and every

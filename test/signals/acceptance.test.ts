@@ -1,5 +1,5 @@
 /*
- * DESIGN.md's acceptance scenarios driven through the real broker and Redis, with background
+ * The product's acceptance scenarios driven through the real broker and Redis, with background
  * traffic that keeps every partition's stream time moving: each expected signal appears on its
  * topic exactly once (counted by signalId), with its evidence, and nothing unexpected appears.
  * The expectation comes from the core alone (the signal oracle), and the scenarios are also

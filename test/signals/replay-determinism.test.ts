@@ -1,6 +1,6 @@
 /*
  * Replaying the same input into a fresh namespace gives the same signal ids and detectedAt
- * values (DESIGN.md decisions 1 and 5, issue 5). Two profilers in this process read the same
+ * values (event time, deterministic signal ids). Two profilers in this process read the same
  * input log (a population of daily, weekly, monthly and irregular visitors, many of whom lapse
  * and some return; half of them buy), each into a namespace, key prefix and consumer group of
  * its own, each with its signals redirected to a topic of its own. Their signals must agree:

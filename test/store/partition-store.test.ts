@@ -1,5 +1,5 @@
 /*
- * Guards decision 4 of DESIGN.md: a batch commit is a compare-and-set on the partition's
+ * Guards the exactly-once effect on state: a batch commit is a compare-and-set on the partition's
  * owner and version. Under real contention (many writers, one Redis) no update is lost and
  * none is applied twice; a writer fenced by a new owner changes nothing at all.
  */

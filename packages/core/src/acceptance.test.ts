@@ -1,4 +1,4 @@
-// The acceptance scenarios of DESIGN.md, one test each, driven by @pulse/test-kit customers and a
+// The product's acceptance scenarios, one test each, driven by @pulse/test-kit customers and a
 // single-partition clock that fires timers only through dueTimeMs (as the profiler's due index).
 import { customerEventList, generatePopulation, type CustomerScript } from '@pulse/test-kit';
 import { describe, expect, it } from 'vitest';

@@ -17,7 +17,7 @@ import {
 /** Event time of the demo's first day: fixed, so the data never depends on when it runs. */
 export const DEMO_START_MS = Date.UTC(2025, 0, 6);
 
-/** The founding example of DESIGN.md: a daily visitor who goes silent. */
+/** The founding example of Pulse: a daily visitor who goes silent. */
 export const FOUNDING_EXAMPLE_ID = 'daily-regular-dana';
 
 export interface ScenarioOptions {

@@ -17,7 +17,7 @@ const RETRIABLE: Record<StoreErrorCode, boolean> = {
   STORE_UNAVAILABLE: true,
   STORE_EVICTION_POLICY: false,
   STORE_CORRUPT: false,
-  // Refusals of namespace operations (issue 7): the caller chose the wrong namespace.
+  // Refusals of namespace operations: the caller chose the wrong namespace.
   STORE_NAMESPACE_LIVE: false,
   STORE_NAMESPACE_NOT_EMPTY: false,
   STORE_NAMESPACE_EMPTY: false,

@@ -13,7 +13,7 @@ import { readPartitionMetas } from './partition-store.ts';
 import { runScript } from './scripts.ts';
 
 /**
- * Namespaces (issue 7): a replay builds `v2` beside the live `v1`, `promote` switches the one
+ * Namespaces: a replay builds `v2` beside the live `v1`, `promote` switches the one
  * key readers follow, `drop` deletes a namespace that is no longer live. Plus the
  * right-to-be-forgotten record, which spans every namespace.
  */

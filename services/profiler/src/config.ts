@@ -10,7 +10,7 @@ export const profilerDefaults = {
   groupId: 'pulse-profiler',
   namespace: 'v1',
   /** Read the namespace from `<prefix>:live-namespace` at start and follow `pulse promote`
-   * (issue 7). Set when no namespace is configured explicitly (profilerConfigFromEnv). */
+   * Set when no namespace is configured explicitly (profilerConfigFromEnv). */
   followLiveNamespace: false,
   keyPrefix: 'pulse',
   visitsTopic: TOPICS.visits,
@@ -186,7 +186,7 @@ export function profilerConfigFromEnv(
       key === 'idleWallClockLagMs';
     fromEnv[key] = numeric ? Number(value) : value;
   }
-  // No namespace named anywhere: follow the live one (`pulse promote`, issue 7).
+  // No namespace named anywhere: follow the live one (`pulse promote`).
   const followLiveNamespace =
     overrides.followLiveNamespace ??
     (fromEnv.namespace === undefined && overrides.namespace === undefined);

@@ -2,7 +2,7 @@ import type { Redis } from 'ioredis';
 import { hashCustomerId, readForgotten } from '@pulse/store';
 
 /**
- * The profiler's copy of the forgotten-customers set (issue 7, `pulse forget`): events of a
+ * The profiler's copy of the forgotten-customers set (`pulse forget`): events of a
  * forgotten customer are consumed but never applied, so neither the live run nor a replay
  * brings them back. Refreshed when a partition's meta carries a newer generation than this
  * copy (the forget script stamps it and bumps the version, so a commit loaded before the

@@ -17,7 +17,7 @@ import type { ProfilerMetrics } from './metrics.ts';
 import { startProfiler, type Profiler } from './profiler.ts';
 
 /**
- * `pulse replay` (issue 7): rebuilds profiles from the retained log into a namespace of its
+ * `pulse replay`: rebuilds profiles from the retained log into a namespace of its
  * own, with the profiler itself (same code, same event-time clock, so timers fire at their
  * historical moments) in a consumer group of its own, signals suppressed or redirected —
  * never sent to the live signal topics. Stops once every input partition's position stored
