@@ -83,6 +83,8 @@ function partitionStateOf(meta: PartitionMeta): PartitionState {
  */
 export class PartitionTask {
   private state: TaskState = 'claiming';
+  /** The last claim gave up (Kafka or Redis away longer than their clients retry). */
+  private claimFailed = false;
   private ownerToken = '';
   private meta: PartitionMeta | undefined;
   private partitionState: PartitionState | undefined;
@@ -109,6 +111,11 @@ export class PartitionTask {
     return this.state === 'fenced';
   }
 
+  /** Fenced, or its last claim failed: the owner should claim it again. */
+  needsClaim(): boolean {
+    return this.state === 'fenced' || (this.state === 'claiming' && this.claimFailed);
+  }
+
   streamTimeMs(): number | null {
     return this.partitionState?.streamTimeMs ?? null;
   }
@@ -120,35 +127,45 @@ export class PartitionTask {
   claim(ownerToken: string): Promise<void> {
     this.ownerToken = ownerToken;
     this.state = 'claiming';
+    this.claimFailed = false;
     this.ready = this.serialize(async () => {
-      const meta = await this.retrying('claim', () => this.deps.store.claim(ownerToken));
-      this.meta = meta;
-      this.partitionState = partitionStateOf(meta);
-      const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
-      const lagging: string[] = [];
-      for (const topic of this.inputTopics()) {
-        const stored = meta.offsets.get(topic);
-        const end = ends.get(topic);
-        if (stored !== undefined) this.deps.seek(topic, stored);
-        const position = stored ?? end?.low ?? '0';
-        if (end !== undefined && BigInt(end.high) > BigInt(position)) lagging.push(topic);
+      try {
+        await this.claimNow(ownerToken);
+      } catch (error) {
+        this.claimFailed = true;
+        throw error;
       }
-      // A fresh view: nothing paused. The consumer may still hold a pause of this task's
-      // earlier claim; lift it, the step cuts again where needed.
-      this.view = newInputView(this.inputTopics(), lagging);
-      for (const topic of this.inputTopics()) this.deps.resume(topic);
-      if (this.state === 'claiming') this.state = 'active';
-      this.deps.logger.info(
-        {
-          partition: this.partition,
-          version: meta.version,
-          offsets: Object.fromEntries(meta.offsets),
-        },
-        'partition claimed',
-      );
-      this.deps.onOutbox();
     });
     return this.ready;
+  }
+
+  private async claimNow(ownerToken: string): Promise<void> {
+    const meta = await this.retrying('claim', () => this.deps.store.claim(ownerToken));
+    this.meta = meta;
+    this.partitionState = partitionStateOf(meta);
+    const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
+    const lagging: string[] = [];
+    for (const topic of this.inputTopics()) {
+      const stored = meta.offsets.get(topic);
+      const end = ends.get(topic);
+      if (stored !== undefined) this.deps.seek(topic, stored);
+      const position = stored ?? end?.low ?? '0';
+      if (end !== undefined && BigInt(end.high) > BigInt(position)) lagging.push(topic);
+    }
+    // A fresh view: nothing paused. The consumer may still hold a pause of this task's
+    // earlier claim; lift it, the step cuts again where needed.
+    this.view = newInputView(this.inputTopics(), lagging);
+    for (const topic of this.inputTopics()) this.deps.resume(topic);
+    if (this.state === 'claiming') this.state = 'active';
+    this.deps.logger.info(
+      {
+        partition: this.partition,
+        version: meta.version,
+        offsets: Object.fromEntries(meta.offsets),
+      },
+      'partition claimed',
+    );
+    this.deps.onOutbox();
   }
 
   close(): void {

@@ -229,7 +229,13 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
         }
       }
       for (const partition of next.keys()) {
-        if (owned.has(partition)) continue;
+        const kept = owned.get(partition);
+        if (kept) {
+          // Its claim may have failed while Kafka was away (the rebalance that brought us
+          // here is the sign it is back): take it again.
+          if (kept.task.needsClaim()) claim(partition, kept);
+          continue;
+        }
         const entry = open(partition);
         owned.set(partition, entry);
         claim(partition, entry);
@@ -266,6 +272,13 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     if (ticking) return;
     ticking = true;
     void (async () => {
+      // A claim that gave up (Kafka or Redis away for longer than their clients retry) is
+      // tried again on the next tick, not left unclaimed until the next rebalance.
+      for (const [partition, entry] of owned) {
+        if (entry.task.needsClaim() && !entry.task.isFenced() && assignment.has(partition)) {
+          if (!stopping) claim(partition, entry);
+        }
+      }
       if (config.followLiveNamespace) {
         await followLiveNamespace().catch((error: unknown) => {
           logger.warn({ err: (error as Error).message }, 'live namespace check failed');
@@ -332,7 +345,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     // once more before it sees the promotion and stops; a fenced task might then get no batch
     // to re-claim on (its input paused, the other caught up), so the tick takes it back.
     for (const [partition, entry] of owned) {
-      if (entry.task.isFenced() && assignment.has(partition) && !stopping) claim(partition, entry);
+      if (entry.task.needsClaim() && assignment.has(partition) && !stopping) claim(partition, entry);
     }
     const live = await readLiveNamespace(redis, config.keyPrefix);
     if (live === namespace || stopping) return;
