@@ -57,6 +57,8 @@ export interface BenchOptions {
   signalRate: number;
   phases: Phase[];
   outDir: string;
+  /** Where to keep the profile phase's .cpuprofile (for a flame graph); not kept when unset. */
+  cpuProfileOut?: string;
   log: (line: string) => void;
   progress?: (line: string) => void;
 }
@@ -199,9 +201,11 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           },
           onProgress: (done, wanted) => progress(`draining (profiled): ${done} / ${wanted} events`),
         });
+        const profile = readLargestProfile(dir);
+        if (options.cpuProfileOut) writeFileSync(options.cpuProfileOut, JSON.stringify(profile));
         report.cpuProfile = {
           eventsPerSecond: result.eventsPerSecond,
-          ...summarizeCpuProfile(readLargestProfile(dir), result.events),
+          ...summarizeCpuProfile(profile, result.events),
         };
       } finally {
         rmSync(dir, { recursive: true, force: true });

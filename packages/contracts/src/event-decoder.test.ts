@@ -165,6 +165,16 @@ describe('createEventDecoder: Avro (Confluent wire format)', () => {
     expect(purchase).toMatchObject({ ok: true, event: { kind: 'purchase', amountMinor: 12_550 } });
   });
 
+  it('decodes without waiting once the writer schema is known (decodeSync)', async () => {
+    const registry = fakeRegistry();
+    const decoder = createEventDecoder({ registry });
+    expect(decoder.decodeSync('visit', avroVisit())).toBeUndefined();
+    const slow = await decoder.decode('visit', avroVisit());
+    expect(decoder.decodeSync('visit', avroVisit())).toStrictEqual(slow);
+    expect(decoder.decodeSync('visit', encodeJson(sampleVisit()))).toStrictEqual(slow);
+    expect(registry.getSchema).toHaveBeenCalledTimes(1);
+  });
+
   it('fetches each writer schema once, however many messages use it', async () => {
     const registry = fakeRegistry();
     const decoder = createEventDecoder({ registry });

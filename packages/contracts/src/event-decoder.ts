@@ -18,6 +18,7 @@ import { ContractsError } from './errors.ts';
 import { MAX_EVENT_PAYLOAD_BYTES } from './limits.ts';
 import { httpStatusOf } from './registry-errors.ts';
 import { describeIssues } from './validation-messages.ts';
+import { fastPurchase, fastVisit } from './fast-validation.ts';
 import { ID_RULE_ISSUE, purchaseWireSchema, visitWireSchema, type EventTopicKind } from './wire.ts';
 
 export type DecodeResult =
@@ -81,6 +82,16 @@ export interface EventDecoder {
     value: Buffer | null,
     record?: { key: Buffer | null },
   ): Promise<DecodeResult>;
+  /**
+   * The same verdict without waiting, or undefined when it needs the registry (an Avro record
+   * whose writer schema was not read yet): then call `decode`. The hot path: JSON and known
+   * Avro schemas never allocate a promise.
+   */
+  decodeSync(
+    topicKind: EventTopicKind,
+    value: Buffer | null,
+    record?: { key: Buffer | null },
+  ): DecodeResult | undefined;
 }
 
 type Resolver = ReturnType<avro.Type['createResolver']>;
@@ -200,9 +211,16 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
     }
   }
 
-  async function readerFor(topicKind: EventTopicKind, schemaId: number): Promise<ReaderEntry> {
+  /** The reader of a schema id when it is known (and, for an unknown id, not due a retry). */
+  function cachedReader(topicKind: EventTopicKind, schemaId: number): ReaderEntry | undefined {
     const cached = readers[topicKind].get(schemaId);
     if (cached !== undefined && (cached.readable || cached.retryAfterMs > nowMs())) return cached;
+    return undefined;
+  }
+
+  async function readerFor(topicKind: EventTopicKind, schemaId: number): Promise<ReaderEntry> {
+    const cached = cachedReader(topicKind, schemaId);
+    if (cached !== undefined) return cached;
     // Concurrent misses for the same id share one registry request.
     const key = `${topicKind}:${schemaId}`;
     let request = pending.get(key);
@@ -216,6 +234,10 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
   }
 
   function validate(topicKind: EventTopicKind, decoded: unknown): DecodeResult {
+    // The hand-written check first (every valid record passes it); zod only for the others,
+    // to say exactly why (fast-validation.ts).
+    const fast = topicKind === 'visit' ? fastVisit(decoded) : fastPurchase(decoded);
+    if (fast !== undefined) return { ok: true, event: fast };
     if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
       return reject('schema-violation', `(value) must be a ${topicKind} object`);
     }
@@ -236,15 +258,33 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
     value: Buffer | null,
     record?: { key: Buffer | null },
   ): Promise<DecodeResult> {
-    const result = await decodeValue(topicKind, value);
+    const result = decodeValue(topicKind, value) ?? (await decodeAvroSlowly(topicKind, value!));
     if (!result.ok || record === undefined) return result;
     return checkRecordKey(record.key, result.event) ?? result;
   }
 
-  async function decodeValue(
+  function decodeSync(
     topicKind: EventTopicKind,
     value: Buffer | null,
-  ): Promise<DecodeResult> {
+    record?: { key: Buffer | null },
+  ): DecodeResult | undefined {
+    const result = decodeValue(topicKind, value);
+    if (result === undefined || !result.ok || record === undefined) return result;
+    return checkRecordKey(record.key, result.event) ?? result;
+  }
+
+  /** An Avro record whose writer schema is not read yet: ask the registry, then decode. */
+  async function decodeAvroSlowly(topicKind: EventTopicKind, value: Buffer): Promise<DecodeResult> {
+    const frame = parseConfluentFrame(value);
+    if (!frame.ok) throw new Error('decodeAvroSlowly: not an Avro frame');
+    await readerFor(topicKind, frame.schemaId);
+    const result = decodeValue(topicKind, value);
+    if (result === undefined) throw new Error('decodeAvroSlowly: reader still unknown');
+    return result;
+  }
+
+  /** The verdict, or undefined when it needs the registry (an Avro schema id not read yet). */
+  function decodeValue(topicKind: EventTopicKind, value: Buffer | null): DecodeResult | undefined {
     if (value === null || value.length === 0)
       return reject('empty-payload', 'message value is empty');
     if (value.length > MAX_EVENT_PAYLOAD_BYTES) {
@@ -256,7 +296,8 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
 
     const frame = parseConfluentFrame(value);
     if (frame.ok) {
-      const entry = await readerFor(topicKind, frame.schemaId);
+      const entry = cachedReader(topicKind, frame.schemaId);
+      if (entry === undefined) return undefined;
       if (!entry.readable) return reject(entry.kind, entry.message);
       let decoded: unknown;
       try {
@@ -291,5 +332,5 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
     return verdict;
   }
 
-  return { decode };
+  return { decode, decodeSync };
 }

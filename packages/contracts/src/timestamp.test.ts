@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { formatUtcTimestamp, parseUtcTimestampMs } from './timestamp.ts';
 
@@ -32,5 +33,72 @@ describe('parseUtcTimestampMs', () => {
   it('round-trips through formatUtcTimestamp', () => {
     const epochMs = Date.UTC(2025, 0, 2, 3, 4, 5, 6);
     expect(parseUtcTimestampMs(formatUtcTimestamp(epochMs))).toBe(epochMs);
+  });
+});
+
+/** The first implementation (a regular expression and a Date, fields checked against it). */
+function referenceParse(text: string): number | undefined {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z$/.exec(text);
+  if (match === null) return undefined;
+  const [, year, month, day, hour, minute, second, fraction] = match.map(Number);
+  const milliseconds = match[7] === undefined ? 0 : Number(match[7].slice(0, 3).padEnd(3, '0'));
+  void fraction;
+  const epochMs = Date.UTC(year!, month! - 1, day, hour, minute, second, milliseconds);
+  const check = new Date(epochMs);
+  const same =
+    check.getUTCFullYear() === year &&
+    check.getUTCMonth() === month! - 1 &&
+    check.getUTCDate() === day &&
+    check.getUTCHours() === hour &&
+    check.getUTCMinutes() === minute &&
+    check.getUTCSeconds() === second;
+  return same ? epochMs : undefined;
+}
+
+describe('parseUtcTimestampMs agrees with the Date-based reference', () => {
+  const digitsOf = (count: number) =>
+    fc
+      .array(fc.constantFrom(...'0123456789'), { minLength: count, maxLength: count })
+      .map((d) => d.join(''));
+  const nearFormat = fc
+    .tuple(
+      fc.oneof(digitsOf(4), fc.constantFrom('0000', '0099', '0100', '1970', '2024', '9999')),
+      fc.oneof(digitsOf(2), fc.constantFrom('00', '01', '02', '12', '13')),
+      fc.oneof(digitsOf(2), fc.constantFrom('00', '28', '29', '30', '31', '32')),
+      fc.oneof(digitsOf(2), fc.constantFrom('00', '23', '24')),
+      fc.oneof(digitsOf(2), fc.constantFrom('59', '60')),
+      fc.oneof(digitsOf(2), fc.constantFrom('59', '60')),
+      fc.oneof(
+        fc.constant(''),
+        fc.integer({ min: 0, max: 10 }).chain((n) => digitsOf(n).map((d) => `.${d}`)),
+      ),
+      fc.constantFrom('Z', 'Z', 'Z', 'z', '+01:00', ''),
+    )
+    .map(([y, mo, d, h, mi, s, f, z]) => `${y}-${mo}-${d}T${h}:${mi}:${s}${f}${z}`);
+
+  it('on strings near the format and on any string', () => {
+    fc.assert(
+      fc.property(fc.oneof(nearFormat, fc.string({ maxLength: 32 })), (text) => {
+        expect(parseUtcTimestampMs(text)).toBe(referenceParse(text));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('on every instant JavaScript can format', () => {
+    fc.assert(
+      fc.property(
+        fc.date({
+          min: new Date(Date.UTC(100, 0, 1)),
+          max: new Date(Date.UTC(9999, 11, 31)),
+          noInvalidDate: true,
+        }),
+        (date) => {
+          const text = date.toISOString();
+          expect(parseUtcTimestampMs(text)).toBe(date.getTime());
+        },
+      ),
+      { numRuns: 5_000 },
+    );
   });
 });

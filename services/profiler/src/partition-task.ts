@@ -263,16 +263,17 @@ export class PartitionTask {
     { reachesLogEnd }: { reachesLogEnd: boolean },
   ): Promise<StepChunk> {
     const kind = topic === this.deps.config.purchasesTopic ? 'purchase' : 'visit';
-    const records = await this.retrying('decode', () =>
-      Promise.all(
-        messages.map(async (message): Promise<StepRecord> => ({
-          offset: message.offset,
-          key: message.key,
-          value: message.value,
-          verdict: await this.deps.decoder.decode(kind, message.value, { key: message.key }),
-        })),
-      ),
-    );
+    const { decoder } = this.deps;
+    const records: StepRecord[] = new Array<StepRecord>(messages.length);
+    for (let index = 0; index < messages.length; index += 1) {
+      const message = messages[index]!;
+      // JSON and Avro of a known schema decode without waiting; an Avro schema id not read
+      // yet asks the registry (retried while it is away).
+      const verdict =
+        decoder.decodeSync(kind, message.value, message) ??
+        (await this.retrying('decode', () => decoder.decode(kind, message.value, message)));
+      records[index] = { offset: message.offset, key: message.key, value: message.value, verdict };
+    }
     return { topic, records, reachesLogEnd };
   }
 

@@ -50,6 +50,7 @@ export function registerBenchCommand(program: Command): void {
       'which figures: throughput,profile,replay,naive,raw,latency,signals,ceilings (default all)',
     )
     .option('--out <dir>', 'where the results go (default bench/results)')
+    .option('--cpu-profile <file>', "keep the profile phase's .cpuprofile (open it in Chrome DevTools)")
     .action(
       async (options: {
         customers?: number;
@@ -64,6 +65,7 @@ export function registerBenchCommand(program: Command): void {
         signalRate?: number;
         phases?: string;
         out?: string;
+        cpuProfile?: string;
       }) => {
         const { benchDefaults, PHASES, renderMarkdown, runBench } = await import('@pulse/bench');
         const phases = options.phases?.split(',').map((phase) => phase.trim());
@@ -77,6 +79,7 @@ export function registerBenchCommand(program: Command): void {
           ...benchDefaults,
           ...(options.customers ? { customers: options.customers } : {}),
           ...(options.events ? { events: options.events } : {}),
+          ...(options.cpuProfile ? { cpuProfileOut: options.cpuProfile } : {}),
           ...(options.runs ? { runs: options.runs } : {}),
           ...(options.seed ? { seed: options.seed } : {}),
           ...(options.instances ? { instances: options.instances } : {}),
