@@ -50,6 +50,35 @@ describe('PartitionStore against a real Redis', () => {
     expect(await store.outboxLength()).toBe(0);
   });
 
+  it("sends no bytes of the caller's cached profiles while its version holds, and all of them after anyone else wrote", async () => {
+    const redis = testRedis();
+    const store = new PartitionStore(redis, 'v1', 4, uniqueName('t'));
+    const meta = await store.claim('owner-a');
+    const version = await store.commit({
+      ...emptyCommit('owner-a', meta.version),
+      profiles: [
+        ['cached', new Uint8Array([1])],
+        ['fresh', new Uint8Array([2])],
+      ],
+      due: [['cached', 100]],
+    });
+    const cache = { version, has: (id: string) => id === 'cached' };
+
+    const good = await store.load(['cached', 'fresh'], 100, 10, cache);
+    expect(good.cacheGood).toBe(true);
+    expect([...good.profiles.keys()]).toEqual(['fresh']);
+    // A cached due customer comes without bytes too.
+    expect(good.due).toEqual([{ customerId: 'cached', profile: null }]);
+
+    // Another writer (here a new claim) moves the version: the cache is stale, every byte comes.
+    await store.claim('owner-b');
+    const stale = await store.load(['cached', 'fresh'], 100, 10, cache);
+    expect(stale.cacheGood).toBe(false);
+    expect(stale.profiles.get('cached')).toEqual(Buffer.from([1]));
+    expect(stale.profiles.get('fresh')).toEqual(Buffer.from([2]));
+    expect(stale.due).toEqual([{ customerId: 'cached', profile: Buffer.from([1]) }]);
+  });
+
   it('fences the old owner: its commit changes nothing', async () => {
     const redis = testRedis();
     const store = new PartitionStore(redis, 'v1', 0, uniqueName('t'));

@@ -39,6 +39,8 @@ export interface LoadedBatch {
   held: Map<string, string>;
   /** Customers with a timer: the base the storm guard measures a sweep against. */
   timedCustomers: number;
+  /** The caller's cached profiles were good: their bytes were not sent (see `load`). */
+  cacheGood: boolean;
 }
 
 export interface BatchCommit {
@@ -186,18 +188,34 @@ export class PartitionStore {
     );
   }
 
+  /**
+   * One round trip for a batch. `cache`: the caller holds decoded profiles of some of these
+   * customers, good for the partition's version `cache.version` (its own last commit); when that
+   * is still the version, their bytes are not sent (`LoadedBatch.cacheGood`), otherwise every
+   * profile is.
+   */
   async load(
     customerIds: string[],
     dueHorizonMs: number | null,
     dueLimit: number,
+    cache?: { version: number; has(customerId: string): boolean },
   ): Promise<LoadedBatch> {
+    const uncached: string[] = [];
+    const cached: string[] = [];
+    for (const customerId of customerIds) {
+      if (cache?.has(customerId)) cached.push(customerId);
+      else uncached.push(customerId);
+    }
     const reply = (await this.call(
       'loadBatch',
       partitionKeyList(this.keys),
       [
         dueHorizonMs === null ? '-1' : String(Math.floor(dueHorizonMs)),
         String(dueLimit),
-        ...customerIds,
+        cache === undefined ? '-1' : String(cache.version),
+        String(uncached.length),
+        ...uncached,
+        ...cached,
       ],
       true,
     )) as [
@@ -208,6 +226,7 @@ export class PartitionStore {
       (Buffer | null)[],
       (Buffer | null)[],
       number,
+      number,
     ];
     const [
       metaFlat,
@@ -217,9 +236,11 @@ export class PartitionStore {
       heldReplies,
       heldDueReplies,
       timedCustomers,
+      cacheGood,
     ] = reply;
+    const ordered = [...uncached, ...cached];
     const held = new Map<string, string>();
-    customerIds.forEach((customerId, index) => {
+    ordered.forEach((customerId, index) => {
       const entry = heldReplies[index];
       if (entry) held.set(customerId, entry.toString('utf8'));
     });
@@ -228,7 +249,8 @@ export class PartitionStore {
       if (entry) held.set(id.toString('utf8'), entry.toString('utf8'));
     });
     const profiles = new Map<string, Buffer>();
-    customerIds.forEach((customerId, index) => {
+    const fetched = cacheGood === 1 ? uncached : ordered;
+    fetched.forEach((customerId, index) => {
       const bytes = profileReplies[index];
       if (bytes) profiles.set(customerId, bytes);
     });
@@ -237,10 +259,11 @@ export class PartitionStore {
       profiles,
       due: dueIds.map((id, index) => ({
         customerId: id.toString('utf8'),
-        profile: dueProfiles[index] ?? null,
+        profile: dueProfiles[index] || null,
       })),
       held,
       timedCustomers: Number(timedCustomers),
+      cacheGood: cacheGood === 1,
     };
   }
 

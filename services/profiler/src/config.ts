@@ -26,6 +26,8 @@ export const profilerDefaults = {
   maxEventsPerCommit: 2_000,
   /** Most due customers swept per commit. */
   maxDuePerSweep: 2_000,
+  /** Decoded profiles a partition task keeps between batches (estimated bytes); 0: none. */
+  profileCacheBytesPerPartition: 16 * 1_048_576,
   /** How often idle partitions sweep their due index and the relay drains outboxes. */
   tickIntervalMs: 1_000,
   relayBatchSize: 500,
@@ -78,6 +80,7 @@ export const profilerConfigSchema = z
     partitionsConsumedConcurrently: z.number().int().min(1).max(64),
     maxEventsPerCommit: z.number().int().min(1).max(50_000),
     maxDuePerSweep: z.number().int().min(1).max(50_000),
+    profileCacheBytesPerPartition: z.number().int().min(0),
     tickIntervalMs: z.number().int().min(10),
     relayBatchSize: z.number().int().min(1).max(10_000),
     redisCommandTimeoutMs: z.number().int().min(100),
@@ -155,6 +158,7 @@ const envNames: Record<string, keyof ProfilerConfig> = {
   PULSE_DLQ_TOPIC: 'deadLetterTopic',
   PULSE_PARTITIONS_CONCURRENTLY: 'partitionsConsumedConcurrently',
   PULSE_MAX_EVENTS_PER_COMMIT: 'maxEventsPerCommit',
+  PULSE_PROFILE_CACHE_BYTES_PER_PARTITION: 'profileCacheBytesPerPartition',
   PULSE_TICK_INTERVAL_MS: 'tickIntervalMs',
   PULSE_SESSION_TIMEOUT_MS: 'sessionTimeoutMs',
   PULSE_HEARTBEAT_INTERVAL_MS: 'heartbeatIntervalMs',

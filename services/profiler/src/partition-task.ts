@@ -37,6 +37,7 @@ import type { BatchControl, InputBatch, InputMessage } from '@pulse/stream';
 import { guardSettingsOf, type ProfilerConfig } from './config.ts';
 import type { ProfilerMetrics } from './metrics.ts';
 import { toOutboxEntry } from './outbox-records.ts';
+import { ProfileCache } from './profile-cache.ts';
 
 /** What a partition task needs from the outside world; injected so it is testable. */
 export interface PartitionTaskDeps {
@@ -93,9 +94,19 @@ export class PartitionTask {
   private ready: Promise<void> = Promise.resolve();
   /** Per topic, the newest event time at which the other inputs' lag was last asked of Kafka. */
   private readonly lagCheckedAtEventMs = new Map<string, number>();
+  /** Decoded profiles of this task's own commits, good for partition version `cacheVersion`. */
+  private readonly cache: ProfileCache;
+  private cacheVersion: number | undefined;
 
   constructor(private readonly deps: PartitionTaskDeps) {
     this.view = newInputView(this.inputTopics());
+    this.cache = new ProfileCache(deps.config.profileCacheBytesPerPartition);
+  }
+
+  /** Forgets the cached profiles (a failed or refused commit, a new claim). */
+  private dropCache(): void {
+    this.cache.clear();
+    this.cacheVersion = undefined;
   }
 
   get partition(): number {
@@ -140,6 +151,7 @@ export class PartitionTask {
   }
 
   private async claimNow(ownerToken: string): Promise<void> {
+    this.dropCache();
     const meta = await this.retrying('claim', () => this.deps.store.claim(ownerToken));
     this.meta = meta;
     this.partitionState = partitionStateOf(meta);
@@ -299,6 +311,8 @@ export class PartitionTask {
         deps.metrics.batchDuration.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
         return true;
       } catch (error) {
+        // Whatever went wrong, what Redis holds is no longer known: start from it again.
+        this.dropCache();
         if (error instanceof StoreError && error.code === 'STORE_FENCED') {
           this.state = 'fenced';
           deps.metrics.fenced.inc();
@@ -404,7 +418,12 @@ export class PartitionTask {
       rules,
       idleStreamTimeMs,
     );
-    const loaded = await deps.store.load([...customerIds], horizon, config.maxDuePerSweep);
+    const cached =
+      this.cacheVersion !== undefined && this.cache.size > 0
+        ? { version: this.cacheVersion, has: (id: string) => this.cache.has(id) }
+        : undefined;
+    const loaded = await deps.store.load([...customerIds], horizon, config.maxDuePerSweep, cached);
+    if (!loaded.cacheGood) this.dropCache();
     const meta = loaded.meta;
     if (meta.owner !== this.ownerToken) {
       throw new StoreError('STORE_FENCED', 'the partition has another owner', {
@@ -413,13 +432,14 @@ export class PartitionTask {
     }
     await deps.forgotten?.syncTo(meta.forgottenGeneration);
     const state = partitionStateOf(meta);
+    const lookup = profileLookup(loaded, this.cache);
 
     const result = stepPartition(
       {
         state,
         view: this.view,
         ...(chunk !== undefined ? { chunk } : {}),
-        profiles: lazyProfiles(loaded),
+        profiles: lookup,
         due: loaded.due.map(({ customerId }) => customerId),
         held: new Map([...loaded.held].map(([id, payload]) => [id, decodeHeld(payload)])),
         timedCustomers: loaded.timedCustomers,
@@ -443,6 +463,8 @@ export class PartitionTask {
     }
 
     let version = meta.version;
+    const encoded = new Map<string, Uint8Array>();
+    for (const [id, profile] of result.profiles) encoded.set(id, encodeProfile(profile));
     if (result.changed) {
       version = await deps.store.commit({
         ownerToken: this.ownerToken,
@@ -460,13 +482,23 @@ export class PartitionTask {
             encodeTraffic(result.state.traffic.get(topic)!),
           ]),
         ),
-        profiles: [...result.profiles].map(([id, profile]) => [id, encodeProfile(profile)]),
+        profiles: [...encoded],
         due: [...result.due],
         outbox: result.outbox.map((item) => encodeOutboxEntry(toOutboxEntry(item))),
         held: [...result.held].map(([id, entry]) => [id, entry && encodeHeld(entry)]),
       });
     }
     this.meta = { ...meta, version };
+    // What Redis now holds for every customer this step read or wrote, decoded: good for the
+    // version just committed.
+    for (const [id, profile] of result.profiles)
+      this.cache.set(id, profile, encoded.get(id)!.length);
+    for (const [id, entry] of lookup.decoded) {
+      // Read from the cache (encodedBytes 0): already there.
+      if (!result.profiles.has(id) && entry.encodedBytes > 0)
+        this.cache.set(id, entry.profile, entry.encodedBytes);
+    }
+    this.cacheVersion = version;
     this.partitionState = result.state;
     this.view = result.view;
     this.recordMetrics(chunk?.topic, result, highWatermark);
@@ -521,19 +553,35 @@ export class PartitionTask {
   }
 }
 
-/** Stored profiles of a load, decoded on first use (a due customer may need none). */
-function lazyProfiles(loaded: LoadedBatch): { get(customerId: string): Profile | undefined } {
+/**
+ * The profiles a step reads: from the task's cache while it is good, else the stored bytes of
+ * the load, decoded on first use (a due customer may need none). `decoded` lists what was read,
+ * with its encoded size, for the cache.
+ */
+function profileLookup(
+  loaded: LoadedBatch,
+  cache: ProfileCache,
+): {
+  get(customerId: string): Profile | undefined;
+  decoded: Map<string, { profile: Profile; encodedBytes: number }>;
+} {
   const bytes = new Map(loaded.profiles);
   for (const { customerId, profile } of loaded.due) if (profile) bytes.set(customerId, profile);
-  const decoded = new Map<string, Profile>();
+  const decoded = new Map<string, { profile: Profile; encodedBytes: number }>();
   return {
+    decoded,
     get(customerId) {
-      const cached = decoded.get(customerId);
-      if (cached) return cached;
+      const known = decoded.get(customerId);
+      if (known) return known.profile;
+      const fromCache = loaded.cacheGood ? cache.get(customerId) : undefined;
+      if (fromCache) {
+        decoded.set(customerId, { profile: fromCache, encodedBytes: 0 });
+        return fromCache;
+      }
       const stored = bytes.get(customerId);
       if (!stored) return undefined;
       const profile = decodeProfile(stored);
-      decoded.set(customerId, profile);
+      decoded.set(customerId, { profile, encodedBytes: stored.length });
       return profile;
     },
   };

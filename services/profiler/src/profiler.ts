@@ -345,7 +345,8 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     // once more before it sees the promotion and stops; a fenced task might then get no batch
     // to re-claim on (its input paused, the other caught up), so the tick takes it back.
     for (const [partition, entry] of owned) {
-      if (entry.task.needsClaim() && assignment.has(partition) && !stopping) claim(partition, entry);
+      if (entry.task.needsClaim() && assignment.has(partition) && !stopping)
+        claim(partition, entry);
     }
     const live = await readLiveNamespace(redis, config.keyPrefix);
     if (live === namespace || stopping) return;
