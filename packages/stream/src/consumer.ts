@@ -32,6 +32,8 @@ export interface PartitionedConsumerOptions {
   sessionTimeoutMs: number;
   heartbeatIntervalMs: number;
   maxBytesPerPartition: number;
+  /** How long the broker may hold a fetch with nothing to return (default 500 ms). */
+  maxWaitTimeMs?: number;
   partitionsConsumedConcurrently: number;
   /** Where a partition with no committed position starts. Redis positions override it. */
   fromBeginning: boolean;
@@ -66,6 +68,8 @@ export class PartitionedConsumer {
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: options.heartbeatIntervalMs,
       maxBytesPerPartition: options.maxBytesPerPartition,
+      maxBytes: Math.max(10 * 1_048_576, 4 * options.maxBytesPerPartition),
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
       retry: { retries: 10 },
     });
   }

@@ -20,10 +20,16 @@ export const profilerDefaults = {
   deadLetterTopic: TOPICS.deadLetter,
   sessionTimeoutMs: 30_000,
   heartbeatIntervalMs: 3_000,
-  maxBytesPerPartition: 1_048_576,
-  partitionsConsumedConcurrently: 4,
+  /** Bigger fetches: fewer round trips per event (a larger single record still comes). */
+  maxBytesPerPartition: 4 * 1_048_576,
+  /** How long the broker may hold a fetch that has nothing to return: bounds how long leaving
+   * the group waits for the fetch in hand (a stop within a second). */
+  fetchMaxWaitMs: 500,
+  /** Every partition a member owns at once on a typical deployment: while one waits on Redis,
+   * another applies its batch. */
+  partitionsConsumedConcurrently: 12,
   /** Most events applied per Redis load/commit pair; bounds one script call's size. */
-  maxEventsPerCommit: 2_000,
+  maxEventsPerCommit: 5_000,
   /** Most due customers swept per commit. */
   maxDuePerSweep: 2_000,
   /** Decoded profiles a partition task keeps between batches (estimated bytes); 0: none. */
@@ -77,6 +83,7 @@ export const profilerConfigSchema = z
     sessionTimeoutMs: z.number().int().min(6_000).max(300_000),
     heartbeatIntervalMs: z.number().int().min(100),
     maxBytesPerPartition: z.number().int().min(1024),
+    fetchMaxWaitMs: z.number().int().min(10).max(30_000),
     partitionsConsumedConcurrently: z.number().int().min(1).max(64),
     maxEventsPerCommit: z.number().int().min(1).max(50_000),
     maxDuePerSweep: z.number().int().min(1).max(50_000),
@@ -157,6 +164,7 @@ const envNames: Record<string, keyof ProfilerConfig> = {
   PULSE_READY_TO_BUY_TOPIC: 'readyToBuyTopic',
   PULSE_DLQ_TOPIC: 'deadLetterTopic',
   PULSE_PARTITIONS_CONCURRENTLY: 'partitionsConsumedConcurrently',
+  PULSE_FETCH_MAX_WAIT_MS: 'fetchMaxWaitMs',
   PULSE_MAX_EVENTS_PER_COMMIT: 'maxEventsPerCommit',
   PULSE_PROFILE_CACHE_BYTES_PER_PARTITION: 'profileCacheBytesPerPartition',
   PULSE_TICK_INTERVAL_MS: 'tickIntervalMs',

@@ -145,6 +145,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     sessionTimeoutMs: config.sessionTimeoutMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBytesPerPartition: config.maxBytesPerPartition,
+    maxWaitTimeMs: config.fetchMaxWaitMs,
     partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
     fromBeginning: config.fromBeginning,
   });
