@@ -11,6 +11,13 @@ export {
   trafficField,
   type PartitionKeys,
 } from './keys.ts';
+export {
+  parsePartitionHealth,
+  readPartitionHealth,
+  streamIdTimeMs,
+  type NamespaceHealth,
+  type PartitionHealth,
+} from './health.ts';
 export { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from './outbox.ts';
 export {
   assertNoEviction,

@@ -15,6 +15,7 @@ const SCRIPT_FILES = {
   ackOutbox: 'ackOutbox-1.lua',
   seedPositions: 'seedPositions-1.lua',
   forgetCustomer: 'forgetCustomer-5.lua',
+  readPartitionHealth: 'readPartitionHealth-5.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

@@ -43,3 +43,9 @@ export {
   type TopicPlan,
 } from './topics.ts';
 export { murmur2, partitionForKey, topicPartitionCount } from './partitioner.ts';
+export {
+  ClusterInspector,
+  type GroupDescription,
+  type GroupMember,
+  type LogOffsets,
+} from './inspector.ts';
