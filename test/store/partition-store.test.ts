@@ -4,7 +4,7 @@
  * none is applied twice; a writer fenced by a new owner changes nothing at all.
  */
 import { describe, expect, it } from 'vitest';
-import { PartitionStore, StoreError, type BatchCommit } from '@pulse/store';
+import { PartitionStore, readPartitionHealth, StoreError, type BatchCommit } from '@pulse/store';
 import { testRedis, uniqueName } from '../support/infra.ts';
 
 function emptyCommit(ownerToken: string, expectedVersion: number): BatchCommit {
@@ -128,5 +128,51 @@ describe('PartitionStore against a real Redis', () => {
     expect(final.profiles.get('counter')?.readUInt32BE(0)).toBe(writers * incrementsPerWriter);
     // The race was real: some commits had to be retried.
     expect(conflicts).toBeGreaterThan(0);
+  });
+
+  it("reads a partition's health in one snapshot: outbox age, held lapses, timers due", async () => {
+    const redis = testRedis();
+    const prefix = uniqueName('t');
+    const store = new PartitionStore(redis, 'v1', 1, prefix);
+    const meta = await store.claim('owner-a');
+    const [beforeSeconds] = (await redis.time()).map(Number) as [number];
+    await store.commit({
+      ...emptyCommit('owner-a', meta.version),
+      offsets: new Map([['visits', '7']]),
+      streamTimeMs: 5_000,
+      commitWallMs: 123,
+      due: [
+        ['due-1', 4_000],
+        ['due-2', 5_000],
+        ['later', 6_000],
+      ],
+      outbox: ['first', 'second'],
+      held: [['held-1', 'payload']],
+    });
+
+    const { redisTimeMs, partitions } = await readPartitionHealth(redis, 'v1', 3, prefix);
+    expect(partitions.map((partition) => partition.partition)).toEqual([0, 1, 2]);
+    const [empty, filled] = partitions;
+    expect(empty).toMatchObject({
+      outboxEntries: 0,
+      oldestOutboxEntryId: null,
+      heldLapses: 0,
+      timers: 0,
+      timersDue: 0,
+    });
+    expect(empty?.meta.version).toBe(0);
+    expect(filled).toMatchObject({ outboxEntries: 2, heldLapses: 1, timers: 3, timersDue: 2 });
+    expect(filled?.meta.offsets.get('visits')).toBe('7');
+    expect(filled?.meta.lastCommitWallMs).toBe(123);
+    // The oldest entry's time is Redis's clock when the commit added it.
+    const oldest = (await store.readOutbox(1))[0]?.id;
+    expect(filled?.oldestOutboxEntryId).toBe(oldest);
+    expect(filled?.oldestOutboxEntryMs).toBeGreaterThanOrEqual(beforeSeconds * 1000);
+    expect(filled?.oldestOutboxEntryMs).toBeLessThanOrEqual(redisTimeMs);
+
+    await store.ackOutbox([oldest as string]);
+    const after = (await readPartitionHealth(redis, 'v1', 2, prefix)).partitions[1];
+    expect(after?.outboxEntries).toBe(1);
+    expect(after?.oldestOutboxEntryId).not.toBe(oldest);
   });
 });

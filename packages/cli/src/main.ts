@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { examples, paragraphs } from './help-text.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerBenchCommand } from './commands/bench.ts';
 import { registerEvaluateCommand } from './commands/evaluate.ts';
@@ -9,25 +10,35 @@ import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerSchemasCommands } from './commands/schemas.ts';
 import { registerShopCommand } from './commands/shop.ts';
+import { registerStatusCommand } from './commands/status.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
 
 export function buildProgram(): Command {
   const program = new Command('pulse')
     .description(
-      [
-        'Pulse keeps a rolling behavioural profile of every customer from visit and purchase events',
-        'on Kafka, stores it in Redis, and emits "lapsed" and "ready to buy" signals.',
-        '',
-        'See it work: npx pulse demo                 # the whole system, a synthetic population',
-        'Start here:  eval "$(npx pulse infra up)"   # a local Kafka + Redis + schema registry',
-        '             npx pulse topics init          # create the topics',
-      ].join('\n'),
+      paragraphs(
+        'Pulse keeps a rolling behavioural profile of every customer from the visit and ' +
+          'purchase events on Kafka, stores it in Redis, and emits signals: "lapsed" when a ' +
+          'customer breaks their own rhythm (and "reactivated" when they come back), and ' +
+          '"ready to buy" when their visits speed up inside their usual repurchase window.',
+        'Every operation is a subcommand with its own --help. The connection settings ' +
+          '(KAFKA_BROKERS, REDIS_URL, SCHEMA_REGISTRY_URL) come from the environment, or from ' +
+          'the local stack that `npx pulse infra up` started.',
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'npx pulse demo                 # the whole system, a synthetic population',
+        'eval "$(npx pulse infra up)" && npx pulse topics init',
+      ),
     )
     .showHelpAfterError('(run with --help for usage)');
   registerInfraCommands(program);
   registerTopicsCommands(program);
   registerRunCommands(program);
   registerSchemasCommands(program);
+  registerStatusCommand(program);
   registerProfileCommand(program);
   registerReplayCommand(program);
   registerNamespaceCommands(program);

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { positiveInteger } from '../options.ts';
+import { examples, paragraphs } from '../help-text.ts';
 
 function integerList(value: string): number[] {
   const values = value.split(',').map((part) => Number(part.trim()));
@@ -12,16 +13,22 @@ function integerList(value: string): number[] {
 export function registerBenchCommand(program: Command): void {
   program
     .command('bench')
+    .summary('measure throughput, latency, memory, replay')
     .description(
-      [
-        'measure Pulse on this machine and write bench/results/<date>.json and .md:',
-        'throughput (1 and 2 profilers draining a pre-produced log), produce → committed latency at',
-        'fixed rates, Redis bytes per customer, `pulse replay` speed and signal delay — side by side',
-        'with a naive eachMessage/GET+SET baseline, raw kafkajs and @platformatic/kafka consume, and',
-        "Kafka's and Redis's own perf tools. Starts its own Kafka/Redis/registry unless KAFKA_BROKERS,",
-        'REDIS_URL and SCHEMA_REGISTRY_URL are set. The default size takes a long while; try',
-        '`--customers 100000 --events 500000 --runs 1` first.',
-      ].join('\n'),
+      paragraphs(
+        'Measures Pulse on this machine and writes bench/results/<date>.json and .md: ' +
+          'throughput (1 and 2 profilers draining a pre-produced log), produce → committed ' +
+          'latency at fixed rates, Redis bytes per customer, `pulse replay` speed and signal ' +
+          'delay, side by side with a naive eachMessage/GET+SET baseline, raw kafkajs and ' +
+          "@platformatic/kafka consumers, and Kafka's and Redis's own perf tools.",
+        'It starts its own Kafka, Redis and registry unless KAFKA_BROKERS, REDIS_URL and ' +
+          'SCHEMA_REGISTRY_URL are set. The default size takes a long while: try a smaller ' +
+          'run first.',
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples('npx pulse bench --customers 100000 --events 500000 --runs 1', 'npx pulse bench'),
     )
     .option('--customers <n>', 'customers in the workload', positiveInteger)
     .option('--events <n>', 'events pre-produced to the input topics', positiveInteger)
@@ -47,7 +54,8 @@ export function registerBenchCommand(program: Command): void {
     .option('--signal-rate <n>', 'live rate of the signal-delay runs, events/s', positiveInteger)
     .option(
       '--phases <list>',
-      'which figures: throughput,profile,replay,naive,raw,latency,signals,ceilings (default all)',
+      'which figures, separated by commas: throughput, profile, replay, naive, raw, ' +
+        'latency, signals, ceilings (default: all)',
     )
     .option('--out <dir>', 'where the results go (default bench/results)')
     .option('--cpu-profile <file>', "keep the profile phase's .cpuprofile (open it in Chrome DevTools)")

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { positiveInteger } from '../options.ts';
+import { examples, paragraphs } from '../help-text.ts';
 
 function share(value: string): number {
   const parsed = Number(value);
@@ -40,16 +41,21 @@ interface DemoCommandOptions {
 export function registerDemoCommand(program: Command): void {
   program
     .command('demo')
-    .summary('run the whole system on real components with a synthetic population')
+    .summary('the whole system on a synthetic population')
     .description(
-      'Starts Kafka, Redis and the schema registry (or uses KAFKA_BROKERS / REDIS_URL / ' +
-        'SCHEMA_REGISTRY_URL, or the stack `pulse infra up` started), creates the topics, runs the ' +
-        'profiler and the collector as child processes and plays a seeded synthetic population over ' +
-        "months of event time, fast-forwarded: part through the collector's HTTP API, the rest " +
-        'straight to Kafka. Prints signals as they arrive, then a summary, and writes an HTML report. ' +
-        'Stops and removes everything it started on exit and on Ctrl-C (unless --keep). ' +
-        'Same --seed, same signals.',
+      paragraphs(
+        'Starts Kafka, Redis and the schema registry (or uses KAFKA_BROKERS, REDIS_URL and ' +
+          'SCHEMA_REGISTRY_URL, or the stack `npx pulse infra up` started), creates the ' +
+          'topics, runs the profiler and the collector as child processes and plays a seeded ' +
+          'synthetic population over months of event time, fast-forwarded: part through the ' +
+          "collector's HTTP API, the rest straight to Kafka.",
+        'It prints the signals as they arrive, then a summary, and writes an HTML report. ' +
+          'Same --seed, same signals. Everything it started stops on exit and on Ctrl-C; ' +
+          '--keep leaves it running beside the example shop and prints how to inspect it and ' +
+          'how to stop it.',
+      ),
     )
+    .addHelpText('after', examples('npx pulse demo', 'npx pulse demo --customers 500 --keep'))
     .option('--seed <n>', 'seed of the synthetic population', wholeNumber, 42)
     .option('--customers <n>', 'customers in the population', positiveInteger, 3_000)
     .option('--months <n>', 'months of event time to play', months, 6)

@@ -10,6 +10,7 @@ import {
   type EvaluationResult,
 } from '@pulse/evaluate';
 import { loadRules } from './state-access.ts';
+import { examples, paragraphs } from '../help-text.ts';
 
 function isoDate(value: string): string {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
@@ -67,22 +68,33 @@ function summary(result: EvaluationResult): string {
 export function registerEvaluateCommand(program: Command): void {
   program
     .command('evaluate')
-    .summary('backtest the rules on a purchase / visit log against its own holdout period')
+    .summary('backtest the rules on a log and its holdout')
     .description(
-      'Runs the calibration part of a log (up to --cutoff) through the same core the profiler ' +
-        "runs, in event-time order, and reads every customer's state at the end of the cut-off " +
-        'day. A customer is "gone" when they have no activity between the cut-off and ' +
-        "--holdout-end. Prints, and writes as JSON, for each predictor — Pulse's lapse state " +
-        "(with its risk score's AUC), the naive N-day rule, BG/NBD and MBG/NBD P(alive) < 0.5 " +
-        'fitted on the calibration period — the share judged, the confusion matrix, precision, ' +
-        "recall, F1, accuracy and ROC AUC; the share of Pulse's lapse alerts during calibration " +
-        'that were followed by activity within 180 days; and the fitted parameters with their ' +
-        'log-likelihood. The CSV files need a header naming at least customerId and occurredAt ' +
-        '(ISO date or date-time) and, for purchases, amount (decimal, major units) or amountMinor. ' +
-        '--synthetic-visits instead evaluates a seeded synthetic visit population (regular and ' +
-        'memoryless visitors, 40 % of whom stop for good) and adds figures only a known truth ' +
-        'gives. Example: npx pulse evaluate --purchases purchases.csv --cutoff 1997-09-30 ' +
-        '--holdout-end 1998-06-30 --json evaluation.json --report evaluation.html',
+      paragraphs(
+        'Runs the calibration part of a log (up to --cutoff) through the same core the ' +
+          "profiler runs, in event-time order, and reads every customer's state at the end of " +
+          'the cut-off day. A customer is "gone" when they have no activity between the ' +
+          'cut-off and --holdout-end.',
+        "For each predictor — Pulse's lapse state (with its risk score's AUC), the naive " +
+          'N-day rule, and BG/NBD and MBG/NBD P(alive) < 0.5 fitted on the calibration period ' +
+          '— it prints, and writes as JSON, the share judged, the confusion matrix, precision, ' +
+          "recall, F1, accuracy and ROC AUC; the share of Pulse's lapse alerts during " +
+          'calibration that were followed by activity within 180 days; and the fitted ' +
+          'parameters with their log-likelihood.',
+        'The CSV files need a header naming at least customerId and occurredAt (ISO date or ' +
+          'date-time) and, for purchases, amount (decimal, major units) or amountMinor. ' +
+          '--synthetic-visits instead evaluates a seeded synthetic visit population (regular ' +
+          'and memoryless visitors, 40 % of whom stop for good) and adds figures only a known ' +
+          'truth gives.',
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'npx pulse evaluate --purchases purchases.csv --cutoff 1997-09-30 \\\n' +
+          '--holdout-end 1998-06-30 --json evaluation.json --report evaluation.html',
+        'npx pulse evaluate --synthetic-visits',
+      ),
     )
     .option('--purchases <file>', 'purchase log (CSV)')
     .option('--visits <file>', 'visit log (CSV)')

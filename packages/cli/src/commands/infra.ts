@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { infraDown, infraStatus, infraUp } from '@pulse/local-stack';
+import { examples, paragraphs } from '../help-text.ts';
 
 const toStderr = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -8,16 +9,29 @@ const toStderr = (line: string): void => {
 export function registerInfraCommands(program: Command): void {
   const infra = program
     .command('infra')
+    .summary('a local Kafka, Redis and registry (no Docker)')
     .description(
-      'start, stop and inspect a local Kafka + Redis + schema registry (no Docker needed)',
-    );
+      paragraphs(
+        'Starts, stops and inspects a local Apache Kafka (KRaft), redis-server and Apicurio ' +
+          'schema registry for development, on free loopback ports, without Docker. The first ' +
+          'start fetches Kafka and the registry from Maven Central into .cache/ (Java 17 and ' +
+          'Maven needed); later starts need no network.',
+      ),
+    )
+    .addHelpText('after', examples('eval "$(npx pulse infra up)"', 'npx pulse infra down'));
 
   infra
     .command('up')
+    .summary('start the stack in the background, print its settings')
     .description(
-      'start the local stack in the background and print its settings as KEY=value lines,\n' +
-        'so that `eval "$(npx pulse infra up)"` sets KAFKA_BROKERS, REDIS_URL and SCHEMA_REGISTRY_URL',
+      paragraphs(
+        'Starts the local stack in the background and prints its connection settings as ' +
+          'KEY=value lines (KAFKA_BROKERS, REDIS_URL, SCHEMA_REGISTRY_URL), so that eval sets ' +
+          'them in the shell. Other pulse commands find the running stack without them too: ' +
+          'its state is kept in .pulse/.',
+      ),
     )
+    .addHelpText('after', examples('eval "$(npx pulse infra up)"'))
     .action(async () => {
       const settings = await infraUp(toStderr);
       for (const [key, value] of Object.entries(settings)) {
@@ -27,14 +41,29 @@ export function registerInfraCommands(program: Command): void {
 
   infra
     .command('down')
-    .description('stop exactly the processes `pulse infra up` started and delete their data')
+    .summary('stop what `infra up` started and delete its data')
+    .description(
+      paragraphs(
+        'Stops exactly the processes `npx pulse infra up` started (by their process ids, ' +
+          'nothing else) and deletes their data.',
+      ),
+    )
+    .addHelpText('after', examples('npx pulse infra down'))
     .action(async () => {
       await infraDown(toStderr);
     });
 
   infra
     .command('status')
-    .description('show whether the local stack runs and answers; exit code 1 when it does not')
+    .summary('show whether the local stack runs and answers')
+    .description(
+      paragraphs(
+        'Shows whether each server of the local stack runs and answers, with its process id, ' +
+          'and the connection settings. Exit code 1 when the stack is not running or a server ' +
+          'does not answer. For the state of the pipeline itself, see `npx pulse status`.',
+      ),
+    )
+    .addHelpText('after', examples('npx pulse infra status'))
     .action(async () => {
       const status = await infraStatus();
       if (status.components.length === 0) {

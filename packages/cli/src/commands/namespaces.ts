@@ -7,15 +7,21 @@ import {
   readLiveNamespace,
 } from '@pulse/store';
 import { stateSettings, withRedis } from './state-access.ts';
+import { examples, paragraphs } from '../help-text.ts';
 
 export function registerNamespaceCommands(program: Command): void {
   program
     .command('promote')
     .summary('make a namespace the live one')
     .description(
-      'Make a namespace the live one, atomically (one key the profiler, the API and the CLI ' +
-        'read). A running profiler without an explicit namespace follows it within a tick.',
+      paragraphs(
+        'Makes a namespace the live one, atomically: one key that the profiler, the profile ' +
+          'API and the CLI read. A running profiler without an explicit namespace follows it ' +
+          'within a tick and carries on from the positions stored there. It refuses a ' +
+          'namespace with no state.',
+      ),
     )
+    .addHelpText('after', examples('npx pulse promote v2'))
     .argument('<namespace>', 'the namespace a replay built, e.g. v2')
     .action(async (namespace: string) => {
       const { connection, keyPrefix } = await stateSettings();
@@ -27,10 +33,23 @@ export function registerNamespaceCommands(program: Command): void {
       });
     });
 
-  const namespaces = program.command('namespace').description('list or drop profile namespaces');
+  const namespaces = program
+    .command('namespace')
+    .summary('list or drop profile namespaces')
+    .description(
+      paragraphs(
+        'Profiles live in namespaces (v1, v2 …): a replay builds a new one beside the live ' +
+          'one, `npx pulse promote` switches readers over, and the old one can then be dropped.',
+      ),
+    )
+    .addHelpText('after', examples('npx pulse namespace list', 'npx pulse namespace drop v1'));
   namespaces
     .command('list')
-    .description('namespaces with state, their partitions, and which one is live')
+    .summary('namespaces with state, and which one is live')
+    .description(
+      paragraphs('Lists the namespaces with state in Redis, their partitions, and the live one.'),
+    )
+    .addHelpText('after', examples('npx pulse namespace list'))
     .action(async () => {
       const { connection, keyPrefix } = await stateSettings();
       await withRedis(connection, async (redis) => {
@@ -46,7 +65,14 @@ export function registerNamespaceCommands(program: Command): void {
     });
   namespaces
     .command('drop')
-    .description('delete every key of a namespace; refuses the live one')
+    .summary('delete every key of a namespace (never the live one)')
+    .description(
+      paragraphs(
+        'Deletes every key of a namespace (profiles, timers, held lapses, outboxes, positions). ' +
+          'It refuses the live namespace: promote another one first.',
+      ),
+    )
+    .addHelpText('after', examples('npx pulse namespace drop v1'))
     .argument('<namespace>')
     .action(async (namespace: string) => {
       const { connection, keyPrefix } = await stateSettings();
@@ -58,12 +84,16 @@ export function registerNamespaceCommands(program: Command): void {
 
   program
     .command('forget')
-    .summary('delete a customer everywhere and keep them from coming back')
+    .summary('delete a customer everywhere, for good')
     .description(
-      "Right to be forgotten: delete a customer's profile, timers, held signals and unsent " +
-        'outbox entries in every namespace, and record the (hashed) id so no profiler or later ' +
-        'replay applies their events again. Signals already sent to Kafka cannot be recalled.',
+      paragraphs(
+        "Right to be forgotten: deletes a customer's profile, timers, held signals and unsent " +
+          'outbox entries in every namespace, and records the hashed id so that no profiler or ' +
+          'later replay applies their events again. Signals already sent to Kafka cannot be ' +
+          'recalled.',
+      ),
     )
+    .addHelpText('after', examples('npx pulse forget c-42'))
     .argument('<customerId>')
     .action(async (customerId: string) => {
       const { connection, keyPrefix } = await stateSettings();

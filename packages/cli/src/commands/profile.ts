@@ -5,14 +5,27 @@ import { readLiveNamespace, readStoredProfile } from '@pulse/store';
 import { createKafka, partitionForKey, topicPartitionCount } from '@pulse/stream';
 import { formatProfileView } from '../profile-format.ts';
 import { loadRules, stateSettings, withRedis } from './state-access.ts';
+import { examples, paragraphs } from '../help-text.ts';
 
 export function registerProfileCommand(program: Command): void {
   program
     .command('profile')
-    .summary("print a customer's profile and its derived values")
+    .summary("a customer's profile and its derived values")
     .description(
-      "Print a customer's profile with its derived values (usual latency, days silent, hurdle, " +
-        "due time, status) at their partition's stream time. Exits 1 for an unknown customer.",
+      paragraphs(
+        "Prints a customer's profile with its derived values (usual latency, days silent, " +
+          "hurdle, due time, status) at their partition's stream time, from the live " +
+          'namespace or the one named. The partition is found the way producers find it: ' +
+          "the customer id hashed over the visits topic's partitions.",
+        'Exit code 1 for a customer with no profile.',
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'npx pulse profile daily-regular-dana',
+        'npx pulse profile c-42 --json | jq .status',
+      ),
     )
     .argument('<customerId>', 'the customer id (the key of their events)')
     .option('--namespace <name>', 'profile namespace (default: the live one)')

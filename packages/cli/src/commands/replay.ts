@@ -8,6 +8,7 @@ import {
   type SignalsOption,
 } from '../replay-options.ts';
 import { loadRules, stateSettings } from './state-access.ts';
+import { examples, paragraphs } from '../help-text.ts';
 
 /** Non-TTY progress: a log line this often (a terminal's line is redrawn every second). */
 const LOG_EVERY_MS = 5_000;
@@ -15,13 +16,23 @@ const LOG_EVERY_MS = 5_000;
 export function registerReplayCommand(program: Command): void {
   program
     .command('replay')
-    .summary('rebuild profiles from the input log into a new namespace (then: pulse promote)')
+    .summary('rebuild profiles into a new namespace')
     .description(
-      'Rebuild profiles from the retained input log into a new namespace, in a consumer group ' +
-        'of its own, on event time (timers fire at their historical moments). Signals are ' +
-        'suppressed (counted) or redirected, never sent to the live signal topics. Stops once ' +
-        'caught up with the log end offsets taken at the start, unless --follow. ' +
-        'Then: npx pulse promote <namespace>',
+      paragraphs(
+        'Rebuilds profiles from the retained input log into a new namespace, in a consumer ' +
+          'group of its own, on event time: timers fire at their historical moments, so the ' +
+          'same log gives the same profiles and signals. Signals are suppressed (counted) or ' +
+          'redirected to another topic, never sent to the live signal topics.',
+        'It stops once caught up with the log end offsets taken at its start, unless --follow ' +
+          'keeps it current. Then make it live with `npx pulse promote <namespace>`.',
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'npx pulse replay --namespace v2 && npx pulse promote v2',
+        'npx pulse replay --namespace v3 --from 2026-03-01T00:00:00Z --signals suppress',
+      ),
     )
     .requiredOption('--namespace <name>', 'namespace to build, e.g. v2 (must not be live)')
     .option(

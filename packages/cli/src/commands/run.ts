@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { readStackState } from '@pulse/local-stack';
+import { examples, paragraphs } from '../help-text.ts';
 
 /** Fills connection settings a shell lacks from the stack `pulse infra up` started. */
 function withLocalStackEnv(): NodeJS.ProcessEnv {
@@ -8,15 +9,39 @@ function withLocalStackEnv(): NodeJS.ProcessEnv {
 }
 
 export function registerRunCommands(program: Command): void {
-  const run = program.command('run').description("run one of Pulse's services in the foreground");
+  const run = program
+    .command('run')
+    .summary('run a service in the foreground')
+    .description(
+      paragraphs(
+        "Runs one of Pulse's services in the foreground until SIGTERM or Ctrl-C. Each reads " +
+          "its settings from the environment (the service's README lists them) and logs JSON " +
+          'lines to stdout, never event payloads.',
+      ),
+    )
+    .addHelpText('after', examples('npx pulse run profiler'));
   run
     .command('profiler')
+    .summary('consume the inputs, keep profiles, emit signals')
     .description(
-      'consume pulse.visits and pulse.purchases, keep profiles in Redis, emit signals. ' +
-        'Settings: KAFKA_BROKERS, REDIS_URL, SCHEMA_REGISTRY_URL, PULSE_* (see services/profiler/README.md). ' +
-        'Stops cleanly on SIGTERM / Ctrl-C.',
+      paragraphs(
+        'Consumes pulse.visits and pulse.purchases as a member of a consumer group, keeps ' +
+          "every customer's profile in Redis and emits signals through each partition's " +
+          'outbox. Start more of them to share the partitions.',
+        'Settings: KAFKA_BROKERS, REDIS_URL, SCHEMA_REGISTRY_URL and the PULSE_* variables ' +
+          'of services/profiler/README.md. It serves /healthz, /readyz and /metrics on the ' +
+          'metrics port. On SIGTERM or Ctrl-C it finishes the batch in hand, commits it and ' +
+          'leaves the group.',
+      ),
     )
-    .option('--namespace <name>', 'profile key namespace (default: v1)')
+    .addHelpText(
+      'after',
+      examples('npx pulse run profiler', 'npx pulse run profiler --metrics-port 0 --namespace v2'),
+    )
+    .option(
+      '--namespace <name>',
+      'profile key namespace (default: the live one, following pulse promote)',
+    )
     .option('--group-id <id>', 'consumer group (default: pulse-profiler)')
     .option('--metrics-port <port>', 'port of /metrics, /healthz and /readyz (0 = any free port)')
     .action(async (options: { namespace?: string; groupId?: string; metricsPort?: string }) => {
@@ -34,9 +59,20 @@ export function registerRunCommands(program: Command): void {
     });
   run
     .command('collector')
+    .summary('the HTTP front door for trackers and order systems')
     .description(
-      'HTTP collector for trackers: POST /v1/events → pulse.visits / pulse.purchases. ' +
-        'Settings: PULSE_COLLECTOR_WRITE_KEYS=source:key,… and PULSE_COLLECTOR_* (see services/collector/README.md).',
+      paragraphs(
+        'Serves POST /v1/events for trackers and order systems (write keys, browser origins ' +
+          'per key, size limits, a rate limit per key) and produces the events to pulse.visits ' +
+          'and pulse.purchases, answering 202 only for events the broker acknowledged. It also ' +
+          'serves the browser tracker at GET /v1/tracker.js.',
+        'Settings: PULSE_COLLECTOR_WRITE_KEYS=source:key,… and the PULSE_COLLECTOR_* ' +
+          'variables of services/collector/README.md.',
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples('PULSE_COLLECTOR_WRITE_KEYS=web:web-key-0123456789ab npx pulse run collector'),
     )
     .option('--port <port>', 'HTTP port (default: 8080; 0 = any free port)')
     .action(async (options: { port?: string }) => {
@@ -48,9 +84,19 @@ export function registerRunCommands(program: Command): void {
     });
   run
     .command('profile-api')
+    .summary('HTTP read access to profiles')
     .description(
-      'HTTP API: GET /v1/profiles/:customerId from the live namespace. ' +
-        'Settings: PULSE_PROFILE_API_READ_KEYS=name:key,… and PULSE_PROFILE_API_* (see services/profile-api/README.md).',
+      paragraphs(
+        "Serves GET /v1/profiles/:customerId: a customer's profile with its derived values " +
+          '(usual latency, days silent, hurdle, status), from the live namespace, to clients ' +
+          'with a read key.',
+        'Settings: PULSE_PROFILE_API_READ_KEYS=name:key,… and the PULSE_PROFILE_API_* ' +
+          'variables of services/profile-api/README.md.',
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples('PULSE_PROFILE_API_READ_KEYS=crm:crm-key-0123456789ab npx pulse run profile-api'),
     )
     .option('--port <port>', 'HTTP port (default: 8081; 0 = any free port)')
     .action(async (options: { port?: string }) => {

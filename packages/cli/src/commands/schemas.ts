@@ -20,6 +20,7 @@ import {
   type ContractName,
 } from '@pulse/contracts';
 import { readStackState } from '@pulse/local-stack';
+import { examples, paragraphs } from '../help-text.ts';
 
 const COMPATIBILITY = 'BACKWARD';
 
@@ -111,45 +112,43 @@ function errorText(error: unknown): string {
 export function registerSchemasCommands(program: Command): void {
   const schemas = program
     .command('schemas')
-    .summary('register the event and signal schemas, check changes against the registry')
+    .summary('register the schemas, check a changed one')
     .description(
-      [
-        'The event and signal contracts (schemas/avro/*.avsc) in the schema registry.',
-        '',
-        'Reads SCHEMA_REGISTRY_URL, the Confluent-compatible API of the registry',
-        '(e.g. http://localhost:8080/apis/ccompat/v7), and optionally',
-        'SCHEMA_REGISTRY_USERNAME / SCHEMA_REGISTRY_PASSWORD. Without them it uses the',
-        'stack that `npx pulse infra up` started. Kafka and Redis are not needed.',
-      ].join('\n'),
+      paragraphs(
+        'The event and signal contracts (schemas/avro/*.avsc) in the schema registry: ' +
+          '`register` registers them, `check` tells whether a changed file is compatible with ' +
+          'what is registered.',
+        'Both read SCHEMA_REGISTRY_URL, the Confluent-compatible API of the registry (e.g. ' +
+          'http://localhost:8080/apis/ccompat/v7), and optionally SCHEMA_REGISTRY_USERNAME and ' +
+          'SCHEMA_REGISTRY_PASSWORD; without them they use the stack `npx pulse infra up` ' +
+          'started. Kafka and Redis are not needed.',
+        [
+          'Changing a schema (packages/contracts/README.md says more):',
+          '  1. add schemas/avro/visit.v2.avsc (new fields optional, "default": null)',
+          '  2. bump CURRENT_SCHEMA_VERSIONS.visit in packages/contracts/src/catalog.ts',
+          '  3. npx pulse schemas check      # names the field that breaks, if any',
+          '  4. npx pulse schemas register',
+        ].join('\n'),
+      ),
     )
-    .addHelpText(
-      'after',
-      [
-        '',
-        'Changing a schema (see packages/contracts/README.md):',
-        '  1. add schemas/avro/visit.v2.avsc (new fields optional, "default": null)',
-        '  2. bump CURRENT_SCHEMA_VERSIONS.visit in packages/contracts/src/catalog.ts',
-        '  3. npx pulse schemas check      # names the field that breaks, if any',
-        '  4. npx pulse schemas register',
-      ].join('\n'),
-    );
+    .addHelpText('after', examples('npx pulse schemas check', 'npx pulse schemas register'));
 
   schemas
     .command('register')
-    .summary('register every schema file with BACKWARD compatibility; prints subject → id')
+    .summary('register every schema file with BACKWARD compatibility')
     .description(
-      [
-        'Registers the schema file of every subject with BACKWARD compatibility and',
-        'prints "subject → schema id":',
-        '  pulse.visits-value, pulse.purchases-value (events, read by the profiler)',
-        '  pulse.signals.lapse-value, pulse.signals.ready-to-buy-value (signals)',
-        '',
-        'Safe to run again: an unchanged file keeps its id. The registry refuses an',
-        'incompatible file; `npx pulse schemas check` tells which field breaks. The file',
-        'of each contract is the version the code reads (CURRENT_SCHEMA_VERSIONS in',
-        'packages/contracts/src/catalog.ts), e.g. schemas/avro/visit.v1.avsc.',
-      ].join('\n'),
+      paragraphs(
+        'Registers the schema file of every subject with BACKWARD compatibility and prints ' +
+          '"subject → schema id": pulse.visits-value and pulse.purchases-value (the events the ' +
+          'profiler reads), pulse.signals.lapse-value and pulse.signals.ready-to-buy-value ' +
+          '(the signals).',
+        'Safe to run again: an unchanged file keeps its id. The registry refuses an ' +
+          'incompatible file; `npx pulse schemas check` tells which field breaks. The file of ' +
+          'each contract is the version the code reads (CURRENT_SCHEMA_VERSIONS in ' +
+          'packages/contracts/src/catalog.ts), e.g. schemas/avro/visit.v1.avsc.',
+      ),
     )
+    .addHelpText('after', examples('npx pulse schemas register'))
     .action(async () => {
       const settings = registrySettings();
       const registry = new SchemaRegistry({
@@ -167,19 +166,20 @@ export function registerSchemasCommands(program: Command): void {
 
   schemas
     .command('check')
-    .summary('fail, naming the field, when a schema file is incompatible with the registry')
+    .summary('fail, naming the field, when a schema file is incompatible')
     .description(
-      [
-        'Asks the registry whether each schema file may become the next version of its',
-        "subject under the subject's compatibility level (BACKWARD for Pulse: the new",
-        'schema must read data written with the registered one). Prints one line per',
-        'subject and, for a breaking change, the field that breaks. Registers nothing.',
-        '',
-        'Exit code:',
-        '  0  every file is compatible, or its subject is not registered yet',
-        '  1  a file is incompatible (or is not a valid schema file)',
-        '  2  the check could not run (registry unreachable, settings missing)',
-      ].join('\n'),
+      paragraphs(
+        'Asks the registry whether each schema file may become the next version of its ' +
+          "subject under the subject's compatibility level (BACKWARD for Pulse: the new schema " +
+          'must read data written with the registered one). Prints one line per subject and, ' +
+          'for a breaking change, the field that breaks. Registers nothing.',
+        [
+          'Exit code:',
+          '  0  every file is compatible, or its subject is not registered yet',
+          '  1  a file is incompatible (or is not a valid schema file)',
+          '  2  the check could not run (registry unreachable, settings missing)',
+        ].join('\n'),
+      ),
     )
     .option(
       '--schemas-dir <dir>',
@@ -188,12 +188,7 @@ export function registerSchemasCommands(program: Command): void {
     )
     .addHelpText(
       'after',
-      [
-        '',
-        'Examples:',
-        '  npx pulse schemas check',
-        '  npx pulse schemas check --schemas-dir /tmp/schemas-candidate',
-      ].join('\n'),
+      examples('npx pulse schemas check', 'npx pulse schemas check --schemas-dir /tmp/candidate'),
     )
     .action(async (options: { schemasDir?: string }) => {
       let settings: RegistrySettings;

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, type Command } from 'commander';
+import { examples, paragraphs } from '../help-text.ts';
 
 function port(value: string): number {
   const parsed = Number(value);
@@ -21,16 +22,18 @@ function baseUrl(value: string): string {
 export function registerShopCommand(program: Command): void {
   program
     .command('shop')
-    .summary('serve the example shop, which loads the tracker from a collector')
+    .summary('serve the example shop (it loads the tracker)')
     .description(
-      'Serve the example shop (examples/shop: a product list, product pages and a single-page ' +
-        'cart with a demo login) on a local port. Every page loads the Pulse tracker from the ' +
-        'collector at --collector and sends its visits there with the write key (--write-key, or ' +
-        "PULSE_SHOP_WRITE_KEY). The collector must allow the shop's origin for that key: " +
-        "PULSE_COLLECTOR_CORS_ORIGINS=<source>=<the shop's origin>, as printed at start. " +
-        'Open the printed address, accept, log in as demo-shopper, click around, then run ' +
-        '`npx pulse profile demo-shopper`. `npx pulse demo --keep` starts one for you. ' +
-        'Serves until Ctrl-C.',
+      paragraphs(
+        'Serves the example shop (examples/shop: a product list, product pages and a ' +
+          'single-page cart with a demo login) on a local port until Ctrl-C. Every page loads ' +
+          'the Pulse tracker from the collector at --collector and sends its visits there with ' +
+          'the write key (--write-key, or PULSE_SHOP_WRITE_KEY).',
+        "The collector must allow the shop's origin for that key: " +
+          "PULSE_COLLECTOR_CORS_ORIGINS=<source>=<the shop's origin>, as printed at start. " +
+          'Open the printed address, accept, log in as demo-shopper, click around, then run ' +
+          '`npx pulse profile demo-shopper`. `npx pulse demo --keep` starts one for you.',
+      ),
     )
     .option('--port <port>', 'port to listen on (0 = any free port)', port, 8090)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
@@ -46,13 +49,12 @@ export function registerShopCommand(program: Command): void {
     )
     .addHelpText(
       'after',
-      [
-        '',
-        'Example:',
-        '  PULSE_COLLECTOR_WRITE_KEYS=shop:shop-write-key-0123456789 \\',
-        '  PULSE_COLLECTOR_CORS_ORIGINS=shop=http://127.0.0.1:8090 npx pulse run collector &',
-        '  npx pulse shop --collector http://127.0.0.1:8080 --write-key shop-write-key-0123456789',
-      ].join('\n'),
+      examples(
+        'PULSE_COLLECTOR_WRITE_KEYS=shop:shop-key-0123456789ab \\\n' +
+          'PULSE_COLLECTOR_CORS_ORIGINS=shop=http://127.0.0.1:8090 \\\n' +
+          'npx pulse run collector &',
+        'npx pulse shop --write-key shop-key-0123456789ab',
+      ),
     )
     .action(
       async (options: { port: number; host: string; collector: string; writeKey?: string }) => {

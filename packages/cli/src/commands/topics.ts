@@ -2,14 +2,39 @@ import type { Command } from 'commander';
 import { resolveConnectionEnv } from '../connections.ts';
 import { createKafka, defaultTopicLayout, initTopics, planTopics } from '@pulse/stream';
 import { positiveInteger } from '../options.ts';
+import { examples, paragraphs } from '../help-text.ts';
 
 export function registerTopicsCommands(program: Command): void {
-  const topics = program.command('topics').description("manage Pulse's Kafka topics");
+  const topics = program
+    .command('topics')
+    .summary("create Pulse's Kafka topics")
+    .description(
+      paragraphs(
+        "Pulse's Kafka topics: the two input topics (co-partitioned: the same partition count, " +
+          "keyed by customer id, so a customer's visits and purchases meet in one partition), " +
+          'the two signal topics and the dead-letter topic.',
+      ),
+    )
+    .addHelpText('after', examples('npx pulse topics init --partitions 12'));
   topics
     .command('init')
+    .summary('create the input, signal and dead-letter topics')
     .description(
-      'create pulse.visits, pulse.purchases (co-partitioned), the two signal topics and pulse.dlq;\n' +
-        'safe to run again. Reads KAFKA_BROKERS from the environment.',
+      paragraphs(
+        'Creates pulse.visits and pulse.purchases with the same partition count, ' +
+          'pulse.signals.lapse, pulse.signals.ready-to-buy and pulse.dlq. Topics that exist ' +
+          'are kept, so it is safe to run again; it stops when the input topics exist with ' +
+          'different partition counts.',
+        'Reads KAFKA_BROKERS from the environment, or uses the stack `npx pulse infra up` ' +
+          'started.',
+      ),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'npx pulse topics init',
+        'npx pulse topics init --partitions 24 --replication-factor 3',
+      ),
     )
     .option(
       '--partitions <n>',
