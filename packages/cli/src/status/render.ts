@@ -80,7 +80,7 @@ function columns(report: StatusReport): Column[] {
   return [
     { header: 'p', align: 'right', cell: (p) => String(p.partition) },
     { header: 'mbr', align: 'left', cell: (p) => p.memberAlias ?? '—' },
-    { header: 'stream time (UTC)', align: 'left', cell: (p) => streamTimeCell(p.streamTimeMs) },
+    { header: 'stream time', align: 'left', cell: (p) => streamTimeCell(p.streamTimeMs) },
     {
       header: 'behind',
       align: 'right',
@@ -124,9 +124,9 @@ function table(report: StatusReport, color: boolean): string[] {
       )
       .join('  ')
       .trimEnd();
-  const out = [` ${line(cols.map((col) => col.header))}`];
+  const out = [line(cols.map((col) => col.header))];
   report.partitions.forEach((partition, index) => {
-    const text = `${partition.stuck ? '!' : ' '}${line(rows[index] ?? [])}`;
+    const text = `${line(rows[index] ?? [])}${partition.stuck ? '  STUCK' : ''}`;
     out.push(partition.stuck && color ? `${RED}${text}${RESET}` : text);
   });
   return out;
@@ -207,10 +207,11 @@ export function renderStatus(
     '',
     ...table(report, options.color),
     ...wrapWords(
-      `(${report.partitions[0]?.inputs.map((input) => topicColumn(input.topic)).join(', ')}: ` +
-        `input lag, the log end minus the position in Redis; behind: wall time minus stream ` +
-        `time; outbox: entries waiting and the age of the oldest; held: held lapses; due: ` +
-        `timers due at stream time; commit: time since the last commit)`,
+      `(stream time in UTC; behind: the wall clock minus stream time; ` +
+        `${report.partitions[0]?.inputs.map((input) => topicColumn(input.topic)).join(', ')}: ` +
+        `input lag, the log end minus the position in Redis; outbox: entries waiting and the ` +
+        `age of the oldest; held: held lapses; due: timers due at stream time; commit: time ` +
+        `since the last commit)`,
       width,
     ),
     '',
