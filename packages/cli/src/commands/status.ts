@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
 import { ClusterInspector } from '@pulse/stream';
 import { StatusReader } from '../status/gather.ts';
@@ -27,7 +28,10 @@ interface StatusOptions {
 
 function errorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+  const cause =
+    error.cause instanceof Error && !error.message.includes(error.cause.message)
+      ? `: ${error.cause.message}`
+      : '';
   return `${error.message}${cause}`;
 }
 
@@ -132,7 +136,20 @@ export function registerStatusCommand(program: Command): void {
           const reader = new StatusReader(redis, cluster, settings);
           if (options.watch && tty && !options.json) process.stdout.write('\u001b[2J');
           for (let first = true; ; first = false) {
-            const report = await reader.read(sampleMs);
+            let report: StatusReport;
+            try {
+              report = await reader.read(sampleMs);
+            } catch (error) {
+              // Watching rides out a broker or Redis that is briefly away: say so, try again.
+              if (!options.watch || stop.signal.aborted) throw error;
+              process.stderr.write(
+                `pulse status: cannot read the pipeline: ${errorText(error)}; ` +
+                  `trying again in ${options.interval}s\n`,
+              );
+              process.exitCode = STATUS_EXIT.couldNotRead;
+              await sleep(sampleMs);
+              continue;
+            }
             if (stop.signal.aborted) return;
             show(report, first);
             process.exitCode = report.healthy ? STATUS_EXIT.healthy : STATUS_EXIT.stuck;
