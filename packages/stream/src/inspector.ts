@@ -1,6 +1,8 @@
-import kafkajs, { logLevel, type Admin, type Kafka } from 'kafkajs';
+import kafkajs, { type Admin, type Kafka } from 'kafkajs';
 import type { ConnectionEnv } from '@pulse/config';
-import { createKafka } from './client.ts';
+import { offsetsAtTime, topicOffsets } from './admin.ts';
+import { createKafka, quietKafkaLogs } from './client.ts';
+import { topicPartitionCount } from './partitioner.ts';
 
 // Not among the names Node can import from kafkajs's CommonJS module: read it off the module.
 const { AssignerProtocol } = kafkajs;
@@ -66,7 +68,7 @@ export class ClusterInspector {
       createKafka(env, {
         connectionTimeout: 3_000,
         retry: { retries: 2, initialRetryTime: 200, maxRetryTime: 2_000 },
-        logLevel: logLevel.NOTHING,
+        ...quietKafkaLogs,
       });
     const admin = client.admin();
     await admin.connect();
@@ -82,17 +84,13 @@ export class ClusterInspector {
   }
 
   /** Partition count of a topic; throws when the topic does not exist. */
-  async partitionCount(topic: string): Promise<number> {
-    const metadata = await this.admin.fetchTopicMetadata({ topics: [topic] });
-    const count = metadata.topics[0]?.partitions.length ?? 0;
-    if (count === 0) throw new Error(`topic ${topic} has no partitions (does it exist?)`);
-    return count;
+  partitionCount(topic: string): Promise<number> {
+    return topicPartitionCount(this.admin, topic);
   }
 
   /** Log start and end of every partition of a topic. */
-  async logOffsets(topic: string): Promise<Map<number, LogOffsets>> {
-    const offsets = await this.admin.fetchTopicOffsets(topic);
-    return new Map(offsets.map((entry) => [entry.partition, { low: entry.low, high: entry.high }]));
+  logOffsets(topic: string): Promise<Map<number, LogOffsets>> {
+    return topicOffsets(this.admin, topic);
   }
 
   /**
@@ -102,10 +100,10 @@ export class ClusterInspector {
    * control records take offsets), which is how Pulse writes its outputs.
    */
   async recordsSince(topic: string, sinceMs: number): Promise<number> {
-    const first = await this.admin.fetchTopicOffsetsByTimestamp(topic, sinceMs);
+    const first = await offsetsAtTime(this.admin, topic, sinceMs);
     const ends = await this.logOffsets(topic);
     let records = 0n;
-    for (const { partition, offset } of first) {
+    for (const [partition, offset] of first) {
       const end = ends.get(partition);
       if (end === undefined) continue;
       const count = BigInt(end.high) - BigInt(offset);

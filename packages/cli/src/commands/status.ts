@@ -1,6 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, type Command } from 'commander';
-import { ClusterInspector } from '@pulse/stream';
+import {
+  ClusterInspector,
+  isKafkaAuthenticationError,
+  kafkaAuthenticationHint,
+} from '@pulse/stream';
 import { StatusReader } from '../status/gather.ts';
 import { renderStatus } from '../status/render.ts';
 import type { StatusReport } from '../status/report.ts';
@@ -123,7 +127,13 @@ export function registerStatusCommand(program: Command): void {
       try {
         cluster = await ClusterInspector.connect(connection);
       } catch (error) {
-        process.stderr.write(`pulse status: cannot reach Kafka: ${errorText(error)}\n`);
+        process.stderr.write(
+          `pulse status: ${
+            isKafkaAuthenticationError(error)
+              ? kafkaAuthenticationHint(connection)
+              : `cannot reach Kafka: ${errorText(error)}`
+          }\n`,
+        );
         process.exitCode = STATUS_EXIT.couldNotRead;
         return;
       }
