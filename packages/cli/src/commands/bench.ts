@@ -58,7 +58,10 @@ export function registerBenchCommand(program: Command): void {
         'latency, signals, ceilings (default: all)',
     )
     .option('--out <dir>', 'where the results go (default bench/results)')
-    .option('--cpu-profile <file>', "keep the profile phase's .cpuprofile (open it in Chrome DevTools)")
+    .option(
+      '--cpu-profile <file>',
+      "keep the profile phase's .cpuprofile (open it in Chrome DevTools)",
+    )
     .action(
       async (options: {
         customers?: number;
