@@ -759,6 +759,7 @@ function keepHelp(kept: {
       : []),
     'Inspect:',
     `  ${scoped}npx pulse profile ${FOUNDING_EXAMPLE_ID}`,
+    `  ${scoped}npx pulse status`,
     `  curl -s ${metricsUrl} | grep pulse_signals`,
     ...(infra.origin === 'own-kept' || infra.origin === 'infra-up'
       ? ['  npx pulse infra status']
