@@ -160,8 +160,10 @@ export class PartitionTask {
     for (const topic of this.inputTopics()) {
       const stored = meta.offsets.get(topic);
       const end = ends.get(topic);
-      if (stored !== undefined) this.deps.seek(topic, stored);
+      // No stored position: this namespace has applied nothing of the partition, so it starts
+      // at the log's start — never at an offset Kafka's group remembers for another run.
       const position = stored ?? end?.low ?? '0';
+      this.deps.seek(topic, position);
       if (end !== undefined && BigInt(end.high) > BigInt(position)) lagging.push(topic);
     }
     // A fresh view: nothing paused. The consumer may still hold a pause of this task's
