@@ -1,7 +1,7 @@
 // The profiler's hot path: bytes from pulse.visits / pulse.purchases / pulse.traits in, a domain
-// event (or traits record) or a dead-letter verdict out. Bad input never throws; only infrastructure failures do (the registry
-// is down), as a retriable ContractsError, because dead-lettering good events for an outage would
-// be worse than pausing.
+// event (or traits record) or a dead-letter verdict out. Bad input never throws; only
+// infrastructure failures do (the registry is down), as a retriable ContractsError, because
+// dead-lettering good events for an outage would be worse than pausing.
 //
 // Avro path: the writer schema is fetched from the registry once per schema id, and a resolver
 // from it to the topic's current reader schema (schemas/avro) is built once and cached. Each

@@ -1,6 +1,6 @@
-// The hot path's check of a decoded visit, purchase or traits record: the rules of the zod wire schemas
-// (wire.ts), written out once more for speed — the profiler runs it on every record. It only
-// ever says "valid, and here is the event"; a record it does not accept goes to zod, which
+// The hot path's check of a decoded visit, purchase or traits record: the rules of the zod wire
+// schemas (wire.ts), written out once more for speed — the profiler runs it on every record. It
+// only ever says "valid, and here is the event"; a record it does not accept goes to zod, which
 // decides and says why. So the two can only disagree in one direction that matters (this check
 // accepting what zod refuses), and `fast-validation.test.ts` checks over generated records that
 // they never do.
