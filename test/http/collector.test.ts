@@ -383,6 +383,10 @@ describe('POST /v1/events', () => {
     }>(`${collector.url}/openapi.json`);
     expect(openApi.status).toBe(200);
     expect(Object.keys(openApi.body.paths)).toContain('/v1/events');
+    expect(Object.keys(openApi.body.paths)).toContain('/v1/traits');
+    const traitsSchema = openApi.body.components.schemas.Traits;
+    expect(traitsSchema?.required).toEqual(['eventId', 'customerId', 'occurredAt']);
+    expect(traitsSchema?.properties?.attributes).toBeDefined();
     const purchaseSchema = openApi.body.components.schemas.PurchaseEvent;
     expect(purchaseSchema?.required).toEqual(
       expect.arrayContaining([

@@ -42,6 +42,33 @@ export function planTopics(layout: TopicLayout, names: typeof TOPICS = TOPICS): 
   ];
 }
 
+/**
+ * The topics' metadata once every partition has a leader. kafkajs's own wait for leaders (and a
+ * metadata request right after creating topics) fails on a busy broker with "This server does not
+ * host this topic-partition" while the topics are still being set up: ask again, a bounded
+ * number of times, until they are.
+ */
+async function metadataWithLeaders(
+  admin: Admin,
+  topics: string[],
+  attempts = 150,
+  intervalMs = 200,
+): Promise<Awaited<ReturnType<Admin['fetchTopicMetadata']>>> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.topics.every((topic) =>
+        topic.partitions.every((partition) => partition.leader >= 0),
+      );
+      if (ready || attempt >= attempts) return metadata;
+    } catch (error) {
+      const retriable = (error as { retriable?: boolean }).retriable === true;
+      if (!retriable || attempt >= attempts) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
 /** planTopics lists the input topics first: visits, purchases, traits. */
 const INPUT_TOPIC_COUNT = 3;
 
@@ -59,9 +86,12 @@ export async function initTopics(admin: Admin, plan: TopicPlan[]): Promise<InitT
   const existingNames = new Set(await admin.listTopics());
   const missing = plan.filter((entry) => !existingNames.has(entry.topic));
   if (missing.length > 0) {
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
+    await admin.createTopics({ topics: missing, waitForLeaders: false });
   }
-  const metadata = await admin.fetchTopicMetadata({ topics: plan.map((entry) => entry.topic) });
+  const metadata = await metadataWithLeaders(
+    admin,
+    plan.map((entry) => entry.topic),
+  );
   const partitionsOf = new Map(
     metadata.topics.map((topic) => [topic.name, topic.partitions.length]),
   );
