@@ -33,6 +33,11 @@ function uniqueSubjects(): SubjectContract[] {
       contract: 'purchase',
     },
     {
+      topic: topic('pulse.traits'),
+      subject: valueSubject(topic('pulse.traits')),
+      contract: 'traits',
+    },
+    {
       topic: topic('pulse.signals.lapse'),
       subject: valueSubject(topic('pulse.signals.lapse')),
       contract: 'signal',
@@ -119,6 +124,57 @@ describe('contracts against the real schema registry', () => {
     });
     expect(reports[0]).toMatchObject({ registered: true, compatible: false });
     expect(breakingMessages(reports).join('\n')).toContain('tenantId');
+  });
+
+  it('registers traits, decodes a traits record a sender encoded through the registry, and refuses a breaking traits change', async () => {
+    const traits = uniqueSubjects().find((entry) => entry.contract === 'traits')!;
+    const [registered] = await registerAll(registry, {
+      compatibility: 'BACKWARD',
+      subjects: [traits],
+    });
+    const produced = await registry.encode(registered!.schemaId, {
+      eventId: 'evt-t1',
+      customerId: 'customer-1',
+      occurredAt: '2025-03-01T08:00:00.000Z',
+      country: 'FR',
+      region: null,
+      acquisitionSource: 'web',
+      customerType: 'consumer',
+      plan: '',
+      attributes: { tier: 'gold' },
+    });
+    const decoder = createEventDecoder({ registry: new SchemaRegistry({ host: registryUrl }) });
+    await expect(decoder.decode('traits', produced)).resolves.toStrictEqual({
+      ok: true,
+      event: {
+        kind: 'traits',
+        eventId: 'evt-t1',
+        customerId: 'customer-1',
+        occurredAtMs: Date.UTC(2025, 2, 1, 8),
+        country: 'FR',
+        region: null,
+        acquisitionSource: 'web',
+        customerType: 'consumer',
+        plan: '',
+        attributes: { tier: 'gold' },
+      },
+    });
+
+    // Making an optional trait required breaks every record written without it.
+    const v1 = currentSchema('traits');
+    const breaking = {
+      ...v1,
+      fields: v1.fields.map((field) =>
+        field.name === 'country'
+          ? { name: 'country', type: 'string', doc: 'Now required.' }
+          : field,
+      ),
+    };
+    const reports = await checkCompatibility(registryUrl, {
+      candidates: [{ subject: traits.subject, schema: breaking }],
+    });
+    expect(reports[0]).toMatchObject({ registered: true, compatible: false });
+    expect(breakingMessages(reports).join('\n')).toContain('country');
   });
 
   it('reports a subject that was never registered as compatible and unregistered', async () => {

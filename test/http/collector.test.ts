@@ -6,7 +6,7 @@ import type { Admin } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BatchResponse, Collector } from '@pulse/collector';
 import { partitionForKey } from '@pulse/stream';
-import { connectedAdmin, createTestTopics } from '../support/infra.ts';
+import { connectedAdmin, createTestTopics, uniqueName } from '../support/infra.ts';
 import {
   bearer,
   capturingLogger,
@@ -383,6 +383,10 @@ describe('POST /v1/events', () => {
     }>(`${collector.url}/openapi.json`);
     expect(openApi.status).toBe(200);
     expect(Object.keys(openApi.body.paths)).toContain('/v1/events');
+    expect(Object.keys(openApi.body.paths)).toContain('/v1/traits');
+    const traitsSchema = openApi.body.components.schemas.Traits;
+    expect(traitsSchema?.required).toEqual(['eventId', 'customerId', 'occurredAt']);
+    expect(traitsSchema?.properties?.attributes).toBeDefined();
     const purchaseSchema = openApi.body.components.schemas.PurchaseEvent;
     expect(purchaseSchema?.required).toEqual(
       expect.arrayContaining([
@@ -396,5 +400,135 @@ describe('POST /v1/events', () => {
       ]),
     );
     expect(purchaseSchema?.properties?.currency).toMatchObject({ pattern: '^[A-Z]{3}$' });
+  });
+});
+
+describe('POST /v1/traits', () => {
+  /** A collector whose traits go to a fresh co-partitioned topic (or to the one named). */
+  async function collectorWithTraits(
+    settings: { traitsTopic?: string; produceTimeoutMs?: number } = {},
+  ) {
+    const [visits, purchases, traits] = (await createTestTopics([
+      { prefix: 'http-visits', partitions: PARTITIONS },
+      { prefix: 'http-purchases', partitions: PARTITIONS },
+      { prefix: 'http-traits', partitions: PARTITIONS },
+    ])) as [string, string, string];
+    const collector = await startTestCollector({
+      visitsTopic: visits,
+      purchasesTopic: purchases,
+      traitsTopic: settings.traitsTopic ?? traits,
+      writeKeys: [{ source: 'crm', key: shopKey }],
+      maxEventsPerBatch: 4,
+      ...(settings.produceTimeoutMs ? { produceTimeoutMs: settings.produceTimeoutMs } : {}),
+    });
+    return { collector, visits, purchases, traits, url: `${collector.url}/v1/traits` };
+  }
+
+  const traitsOf = (n: number, customerId = `customer-${n}`) => ({
+    eventId: `traits-${n}`,
+    customerId,
+    occurredAt: new Date(Date.UTC(2025, 2, 1, 8, n)).toISOString(),
+    country: 'DE',
+    customerType: 'business',
+    plan: 'pro',
+    attributes: { industry: 'retail' },
+  });
+
+  it('produces valid traits to pulse.traits keyed and partitioned by customer, and rejects the rest with field and reason', async () => {
+    const { collector, url, visits, purchases, traits } = await collectorWithTraits();
+    const answer = await post<BatchResponse>(
+      url,
+      {
+        traits: [
+          traitsOf(1),
+          { ...traitsOf(2), country: 'Germany', plan: '' },
+          { ...traitsOf(3), attributes: { 'secret key': 'x' } },
+          { ...traitsOf(4), region: null, plan: '', type: 'traits' },
+        ],
+      },
+      bearer(shopKey),
+    );
+    expect(answer.status).toBe(202);
+    expect(answer.body).toMatchObject({ accepted: 2, rejected: 2 });
+    expect(answer.body.results[1]).toMatchObject({
+      index: 1,
+      eventId: 'traits-2',
+      status: 'rejected',
+      errors: [{ field: 'country', reason: expect.stringMatching(/ISO 3166-1 alpha-2/) }],
+    });
+    expect(answer.body.results[2]?.errors?.map((error) => error.field)).toEqual([
+      'attributes.secret key',
+    ]);
+
+    const records = await consumeRecords([traits], 2);
+    expect(records.map((record) => record.value.eventId).sort()).toEqual(['traits-1', 'traits-4']);
+    for (const record of records) {
+      expect(record.key).toBe(record.value.customerId);
+      // Co-partitioned with visits and purchases: the same partition as the customer's events.
+      expect(record.partition).toBe(partitionForKey(record.key, PARTITIONS));
+    }
+    // Sent as stated: an empty plan (cleared) and a null region (not stated) stay as they are.
+    expect(records.find((record) => record.value.eventId === 'traits-4')?.value).toEqual({
+      ...traitsOf(4),
+      region: null,
+      plan: '',
+    });
+    expect(await recordCount(admin, traits)).toBe(2);
+    expect(await recordCount(admin, visits)).toBe(0);
+    expect(await recordCount(admin, purchases)).toBe(0);
+
+    const metrics = await get<string>(`${collector.url}/metrics`);
+    expect(metrics.body).toMatch(
+      /pulse_collector_events_total\{type="traits",outcome="accepted"\} 2/,
+    );
+    expect(metrics.body).toMatch(
+      /pulse_collector_events_total\{type="traits",outcome="rejected"\} 2/,
+    );
+  });
+
+  it('wants the same write keys and keeps the same limits, producing nothing it refuses', async () => {
+    const { url, traits } = await collectorWithTraits();
+    expect((await post(url, { traits: [traitsOf(1)] })).status).toBe(401);
+    expect(
+      (await post(url, { traits: [traitsOf(1)] }, bearer('not-a-key-0123456789'))).status,
+    ).toBe(401);
+    const events = await post(url, { events: [traitsOf(1)] }, bearer(shopKey));
+    expect(events.status).toBe(400);
+    expect(events.body).toMatchObject({
+      error: 'invalid_body',
+      message: 'traits must be an array',
+    });
+    const tooMany = await post(
+      url,
+      { traits: [1, 2, 3, 4, 5].map((n) => traitsOf(n)) },
+      bearer(shopKey),
+    );
+    expect(tooMany.status).toBe(413);
+    expect(tooMany.body).toMatchObject({ error: 'batch_too_large' });
+    const badId = await post<BatchResponse>(
+      url,
+      { traits: [{ ...traitsOf(1), customerId: 'c-\ufffd' }] },
+      bearer(shopKey),
+    );
+    expect(badId.body.results[0]?.errors?.map((error) => error.field)).toEqual(['customerId']);
+    expect(await recordCount(admin, traits)).toBe(0);
+    // The key in the body (a beacon) works here too.
+    expect((await post(url, { traits: [traitsOf(1)], writeKey: shopKey })).status).toBe(202);
+    expect(await recordCount(admin, traits)).toBe(1);
+  });
+
+  it('answers 503 with Retry-After, accepting nothing, when Kafka does not acknowledge the traits', async () => {
+    // The test broker does not create topics on demand, so a traits topic that was never
+    // created is a real broker that will not take the records: the collector must say so.
+    const missing = uniqueName('http-traits-missing');
+    const { url } = await collectorWithTraits({ traitsTopic: missing, produceTimeoutMs: 1_500 });
+    const answer = await post(url, { traits: [traitsOf(1)] }, bearer(shopKey));
+    expect(answer.status).toBe(503);
+    expect(answer.headers.get('retry-after')).toBe('5');
+    expect(answer.body).toMatchObject({
+      error: 'kafka_unavailable',
+      message: expect.stringMatching(/nothing of this batch was accepted/),
+    });
+    expect((await admin.listTopics()).includes(missing)).toBe(false);
   });
 });

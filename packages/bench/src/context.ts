@@ -77,6 +77,7 @@ export function topicNames(context: BenchContext, label: string): TopicNames {
   return {
     visits: `${base}.visits`,
     purchases: `${base}.purchases`,
+    traits: `${base}.traits`,
     lapseSignals: `${base}.signals.lapse`,
     readyToBuySignals: `${base}.signals.ready-to-buy`,
     deadLetter: `${base}.dlq`,

@@ -16,11 +16,12 @@ import {
   SCHEMAS_DIRECTORY,
   type ContractName,
 } from './catalog.ts';
-import { purchaseWireSchema, signalWireSchema, visitWireSchema } from './wire.ts';
+import { purchaseWireSchema, signalWireSchema, traitsWireSchema, visitWireSchema } from './wire.ts';
 
 const zodSchemas: Record<ContractName, z.ZodObject> = {
   visit: visitWireSchema,
   purchase: purchaseWireSchema,
+  traits: traitsWireSchema,
   signal: signalWireSchema,
 };
 
@@ -123,11 +124,56 @@ describe('Avro round trip', () => {
   });
 });
 
+describe('Avro round trip of traits', () => {
+  it('a valid traits record survives Avro encoding and still passes zod unchanged', () => {
+    const traitsType = avro.Type.forSchema(currentSchema('traits') as unknown as avro.Schema);
+    const traitValue = fc.option(fc.constantFrom('', 'consumer', 'business', 'pro', 'DE-BY'));
+    const arbitraryTraits = fc.record(
+      {
+        eventId: fc.string({ minLength: 1, maxLength: 128 }),
+        customerId: fc.string({ minLength: 1, maxLength: 128 }),
+        occurredAt: fc
+          .integer({ min: 0, max: 4_102_444_800_000 })
+          .map((epochMs) => new Date(epochMs).toISOString()),
+        country: fc.option(fc.constantFrom('', 'DE', 'US', 'FR')),
+        region: traitValue,
+        acquisitionSource: traitValue,
+        customerType: traitValue,
+        plan: traitValue,
+        attributes: fc.option(
+          fc.dictionary(
+            fc.stringMatching(/^[a-z][a-z0-9_]{0,7}$/),
+            traitValue.map((value) => value ?? ''),
+            { maxKeys: 16, noNullPrototype: true },
+          ),
+        ),
+      },
+      { requiredKeys: ['eventId', 'customerId', 'occurredAt'] },
+    );
+    fc.assert(
+      fc.property(arbitraryTraits, (traits) => {
+        const decoded: unknown = traitsType.fromBuffer(traitsType.toBuffer(traits));
+        const parsed = traitsWireSchema.parse(decoded);
+        expect(parsed).toStrictEqual({
+          country: null,
+          region: null,
+          acquisitionSource: null,
+          customerType: null,
+          plan: null,
+          attributes: null,
+          ...traits,
+        });
+      }),
+    );
+  });
+});
+
 describe('schema files', () => {
   const files = readdirSync(SCHEMAS_DIRECTORY).filter((name) => name.endsWith('.avsc'));
 
   it('are all named <contract>.v<version>.avsc and the current versions exist', () => {
-    for (const name of files) expect(name).toMatch(/^(visit|purchase|signal)\.v[1-9]\d*\.avsc$/);
+    for (const name of files)
+      expect(name).toMatch(/^(visit|purchase|traits|signal)\.v[1-9]\d*\.avsc$/);
     for (const contract of contracts) {
       expect(files).toContain(`${contract}.v${CURRENT_SCHEMA_VERSIONS[contract]}.avsc`);
     }

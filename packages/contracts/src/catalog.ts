@@ -7,6 +7,7 @@ import { ContractsError } from './errors.ts';
 export const TOPICS = {
   visits: 'pulse.visits',
   purchases: 'pulse.purchases',
+  traits: 'pulse.traits',
   lapseSignals: 'pulse.signals.lapse',
   readyToBuySignals: 'pulse.signals.ready-to-buy',
   deadLetter: 'pulse.dlq',
@@ -19,12 +20,13 @@ export function valueSubject(topic: string): string {
   return `${topic}-value`;
 }
 
-export type ContractName = 'visit' | 'purchase' | 'signal';
+export type ContractName = 'visit' | 'purchase' | 'traits' | 'signal';
 
 /** The newest version of each record; a new file (visit.v2.avsc) moves this number. */
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<ContractName, number>> = {
   visit: 1,
   purchase: 1,
+  traits: 1,
   signal: 1,
 };
 
@@ -96,6 +98,7 @@ export interface SubjectContract {
 export const SUBJECT_CONTRACTS: readonly SubjectContract[] = [
   { topic: TOPICS.visits, subject: valueSubject(TOPICS.visits), contract: 'visit' },
   { topic: TOPICS.purchases, subject: valueSubject(TOPICS.purchases), contract: 'purchase' },
+  { topic: TOPICS.traits, subject: valueSubject(TOPICS.traits), contract: 'traits' },
   { topic: TOPICS.lapseSignals, subject: valueSubject(TOPICS.lapseSignals), contract: 'signal' },
   {
     topic: TOPICS.readyToBuySignals,

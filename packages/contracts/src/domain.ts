@@ -2,7 +2,7 @@
 // identical interfaces of its own (it must not depend on the wire); these are here so the
 // mapping has a checked target. Keep the two in step: same kinds, same fields, same units.
 import { parseUtcTimestampMs } from './timestamp.ts';
-import type { PurchaseWire, VisitWire } from './wire.ts';
+import type { PurchaseWire, TraitsWire, VisitWire } from './wire.ts';
 
 export interface VisitEvent {
   kind: 'visit';
@@ -22,6 +22,28 @@ export interface PurchaseEvent {
 }
 
 export type DomainEvent = VisitEvent | PurchaseEvent;
+
+/** The traits a record states: null = not stated, '' = cleared, else the value. */
+export interface StatedTraits {
+  country: string | null;
+  region: string | null;
+  acquisitionSource: string | null;
+  customerType: string | null;
+  plan: string | null;
+  /** Custom attributes stated by the record ('' = cleared); {} when none. */
+  attributes: Record<string, string>;
+}
+
+/**
+ * A traits record (pulse.traits) in domain form. Not a DomainEvent: it does not make a
+ * customer's rhythm, and the partition step takes it as a third input of its own.
+ */
+export interface TraitsEvent extends StatedTraits {
+  kind: 'traits';
+  eventId: string;
+  customerId: string;
+  occurredAtMs: number;
+}
 
 function occurredAtMs(occurredAt: string): number {
   const epochMs = parseUtcTimestampMs(occurredAt);
@@ -49,6 +71,25 @@ export function purchaseToDomain(wire: PurchaseWire): PurchaseEvent {
     orderId: wire.orderId,
     amountMinor: wire.amountMinor,
     currency: wire.currency,
+  };
+}
+
+export function traitsToDomain(wire: TraitsWire): TraitsEvent {
+  const attributes: Record<string, string> = {};
+  // Names are validated (an ASCII letter first), so none is __proto__ and assignment is safe.
+  if (wire.attributes)
+    for (const [name, value] of Object.entries(wire.attributes)) attributes[name] = value;
+  return {
+    kind: 'traits',
+    eventId: wire.eventId,
+    customerId: wire.customerId,
+    occurredAtMs: occurredAtMs(wire.occurredAt),
+    country: wire.country ?? null,
+    region: wire.region ?? null,
+    acquisitionSource: wire.acquisitionSource ?? null,
+    customerType: wire.customerType ?? null,
+    plan: wire.plan ?? null,
+    attributes,
   };
 }
 

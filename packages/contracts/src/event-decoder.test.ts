@@ -7,7 +7,7 @@ import { encodeJson } from './encoders.ts';
 import { ContractsError } from './errors.ts';
 import { createEventDecoder, type SchemaRegistryReader } from './event-decoder.ts';
 import { MAX_EVENT_PAYLOAD_BYTES } from './limits.ts';
-import { samplePurchase, sampleVisit } from './test-fixtures.ts';
+import { samplePurchase, sampleTraits, sampleVisit } from './test-fixtures.ts';
 
 const visitV1 = avro.Type.forSchema(currentSchema('visit') as unknown as avro.Schema);
 const purchaseV1 = avro.Type.forSchema(currentSchema('purchase') as unknown as avro.Schema);
@@ -20,7 +20,10 @@ const visitV2 = avro.Type.forSchema({
   ],
 } as unknown as avro.Schema);
 
+const traitsV1 = avro.Type.forSchema(currentSchema('traits') as unknown as avro.Schema);
+
 const VISIT_V1_ID = 11;
+const TRAITS_V1_ID = 14;
 const PURCHASE_V1_ID = 12;
 const VISIT_V2_ID = 13;
 
@@ -35,6 +38,7 @@ function fakeRegistry(
     [VISIT_V1_ID]: visitV1,
     [PURCHASE_V1_ID]: purchaseV1,
     [VISIT_V2_ID]: visitV2,
+    [TRAITS_V1_ID]: traitsV1,
   },
 ) {
   const getSchema = vi.fn(async (id: number): Promise<unknown> => {
@@ -317,5 +321,111 @@ describe('createEventDecoder: the record key', () => {
     await expect(
       decoder.decode('visit', value, { key: Buffer.from('kundin-jürgen-東京', 'latin1') }),
     ).resolves.toMatchObject({ ok: false, kind: 'key-mismatch' });
+  });
+});
+
+describe('createEventDecoder: traits (pulse.traits)', () => {
+  const traitsEvent = {
+    kind: 'traits',
+    eventId: 'evt-traits-1',
+    customerId: 'customer-42',
+    occurredAtMs: Date.UTC(2025, 2, 1, 8),
+    country: 'DE',
+    region: 'DE-BY',
+    acquisitionSource: 'web',
+    customerType: 'business',
+    plan: 'pro',
+    attributes: { industry: 'retail', seats: '12' },
+  };
+
+  it('decodes JSON and Avro traits to the same record, without waiting once the schema is known', async () => {
+    const decoder = createEventDecoder({ registry: fakeRegistry() });
+    await expect(decoder.decode('traits', encodeJson(sampleTraits()))).resolves.toStrictEqual({
+      ok: true,
+      event: traitsEvent,
+    });
+    const framed = confluentFrame(TRAITS_V1_ID, traitsV1.toBuffer(sampleTraits()));
+    await expect(decoder.decode('traits', framed)).resolves.toStrictEqual({
+      ok: true,
+      event: traitsEvent,
+    });
+    expect(decoder.decodeSync('traits', framed)).toStrictEqual({ ok: true, event: traitsEvent });
+  });
+
+  it('reads absent and null traits as not stated, and the empty string as cleared', async () => {
+    const decoder = createEventDecoder();
+    const verdict = await decoder.decode(
+      'traits',
+      encodeJson({
+        eventId: 'e',
+        customerId: 'c',
+        occurredAt: '2025-03-01T08:00:00Z',
+        plan: '',
+        region: null,
+        attributes: { seats: '' },
+      }),
+    );
+    expect(verdict).toStrictEqual({
+      ok: true,
+      event: {
+        kind: 'traits',
+        eventId: 'e',
+        customerId: 'c',
+        occurredAtMs: Date.UTC(2025, 2, 1, 8),
+        country: null,
+        region: null,
+        acquisitionSource: null,
+        customerType: null,
+        plan: '',
+        attributes: { seats: '' },
+      },
+    });
+  });
+
+  it.each([
+    ['schema-violation', { country: 'de' }, 'country'],
+    ['schema-violation', { country: 'DEU' }, 'country'],
+    ['schema-violation', { plan: 'x'.repeat(129) }, 'plan'],
+    ['schema-violation', { customerType: 'bad\u0007type' }, 'customerType'],
+    ['schema-violation', { attributes: { 'has space': 'x' } }, 'attributes'],
+    ['schema-violation', { attributes: { __proto__x: 'x' } }, 'attributes'],
+    [
+      'schema-violation',
+      { attributes: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`a${i}`, 'x'])) },
+      'attributes',
+    ],
+    ['schema-violation', { attributes: { seats: 12 } }, 'attributes'],
+    ['missing-id', { customerId: '' }, 'customerId'],
+    ['invalid-id', { eventId: 'x'.repeat(129) }, 'eventId'],
+    ['invalid-timestamp', { occurredAt: '2025-03-01T08:00:00+01:00' }, 'occurredAt'],
+  ])('dead-letters as %s: %j', async (kind, override, field) => {
+    const decoder = createEventDecoder();
+    const verdict = await decoder.decode(
+      'traits',
+      encodeJson({ ...sampleTraits(), ...(override as object) }),
+    );
+    expect(verdict).toMatchObject({ ok: false, kind });
+    if (!verdict.ok) {
+      expect(verdict.message).toContain(field);
+      expectNoPersonalData(verdict.message);
+    }
+  });
+
+  it('applies the key rule to traits too', async () => {
+    const decoder = createEventDecoder();
+    const value = encodeJson(sampleTraits());
+    await expect(
+      decoder.decode('traits', value, { key: Buffer.from('customer-42') }),
+    ).resolves.toMatchObject({ ok: true });
+    await expect(
+      decoder.decode('traits', value, { key: Buffer.from('customer-43') }),
+    ).resolves.toMatchObject({ ok: false, kind: 'key-mismatch', customerId: 'customer-42' });
+  });
+
+  it('rejects a visit schema on the traits topic as unknown-schema', async () => {
+    const decoder = createEventDecoder({ registry: fakeRegistry() });
+    // Avro resolves records by name: a dev.pulse.Visit is not a dev.pulse.Traits.
+    const verdict = await decoder.decode('traits', avroVisit());
+    expect(verdict).toMatchObject({ ok: false, kind: 'unknown-schema' });
   });
 });

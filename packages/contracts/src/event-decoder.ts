@@ -1,7 +1,7 @@
-// The profiler's hot path: bytes from pulse.visits / pulse.purchases in, a domain event or a
-// dead-letter verdict out. Bad input never throws; only infrastructure failures do (the registry
-// is down), as a retriable ContractsError, because dead-lettering good events for an outage would
-// be worse than pausing.
+// The profiler's hot path: bytes from pulse.visits / pulse.purchases / pulse.traits in, a domain
+// event (or traits record) or a dead-letter verdict out. Bad input never throws; only
+// infrastructure failures do (the registry is down), as a retriable ContractsError, because
+// dead-lettering good events for an outage would be worse than pausing.
 //
 // Avro path: the writer schema is fetched from the registry once per schema id, and a resolver
 // from it to the topic's current reader schema (schemas/avro) is built once and cached. Each
@@ -13,24 +13,42 @@ import type { z } from 'zod';
 import { currentSchema, type ContractName } from './catalog.ts';
 import { parseConfluentFrame } from './confluent-frame.ts';
 import type { DlqErrorKind } from './dead-letter.ts';
-import { purchaseToDomain, visitToDomain, type DomainEvent } from './domain.ts';
+import {
+  purchaseToDomain,
+  traitsToDomain,
+  visitToDomain,
+  type DomainEvent,
+  type TraitsEvent,
+} from './domain.ts';
 import { ContractsError } from './errors.ts';
 import { MAX_EVENT_PAYLOAD_BYTES } from './limits.ts';
 import { httpStatusOf } from './registry-errors.ts';
 import { describeIssues } from './validation-messages.ts';
-import { fastPurchase, fastVisit } from './fast-validation.ts';
-import { ID_RULE_ISSUE, purchaseWireSchema, visitWireSchema, type EventTopicKind } from './wire.ts';
+import { fastPurchase, fastTraits, fastVisit } from './fast-validation.ts';
+import {
+  ID_RULE_ISSUE,
+  inputWireSchemas,
+  type EventTopicKind,
+  type InputTopicKind,
+} from './wire.ts';
 
-export type DecodeResult =
-  | { ok: true; event: DomainEvent }
-  | {
-      ok: false;
-      kind: DlqErrorKind;
-      message: string;
-      /** Set on a `key-mismatch` verdict: the (valid) event's customer, so that a caller can
-       * treat a forgotten customer's record as forgotten rather than dead-letter it. */
-      customerId?: string;
-    };
+/** A record that cannot be applied: the dead-letter kind and why. */
+export interface DecodeRejection {
+  ok: false;
+  kind: DlqErrorKind;
+  message: string;
+  /** Set on a `key-mismatch` verdict: the (valid) event's customer, so that a caller can
+   * treat a forgotten customer's record as forgotten rather than dead-letter it. */
+  customerId?: string;
+}
+
+/** A verdict on a visit or purchase (or, with TraitsEvent, on a traits record). */
+export type DecodeResult<Event = DomainEvent> = { ok: true; event: Event } | DecodeRejection;
+
+/** A verdict on a pulse.traits record. */
+export type TraitsDecodeResult = DecodeResult<TraitsEvent>;
+
+type AnyDecodeResult = DecodeResult<DomainEvent | TraitsEvent>;
 
 /**
  * The one rule for a record's key (schemas/README.md, "Topics and keys"): an input record must
@@ -42,7 +60,10 @@ export type DecodeResult =
  * never do, and which would make a replay's result depend on when it ran), so it is a dead
  * letter, kind `key-mismatch`. Returns the verdict, or undefined when the key is right.
  */
-export function checkRecordKey(key: Buffer | null, event: DomainEvent): DecodeResult | undefined {
+export function checkRecordKey(
+  key: Buffer | null,
+  event: { customerId: string },
+): DecodeRejection | undefined {
   const expected = Buffer.from(event.customerId, 'utf8');
   if (key !== null && key.equals(expected)) return undefined;
   const actual = key === null ? 'null' : `${key.length} bytes`;
@@ -82,6 +103,12 @@ export interface EventDecoder {
     value: Buffer | null,
     record?: { key: Buffer | null },
   ): Promise<DecodeResult>;
+  /** A pulse.traits record: the same rules (size, encodings, ids, key), its own schema. */
+  decode(
+    topicKind: 'traits',
+    value: Buffer | null,
+    record?: { key: Buffer | null },
+  ): Promise<TraitsDecodeResult>;
   /**
    * The same verdict without waiting, or undefined when it needs the registry (an Avro record
    * whose writer schema was not read yet): then call `decode`. The hot path: JSON and known
@@ -92,6 +119,11 @@ export interface EventDecoder {
     value: Buffer | null,
     record?: { key: Buffer | null },
   ): DecodeResult | undefined;
+  decodeSync(
+    topicKind: 'traits',
+    value: Buffer | null,
+    record?: { key: Buffer | null },
+  ): TraitsDecodeResult | undefined;
 }
 
 type Resolver = ReturnType<avro.Type['createResolver']>;
@@ -108,7 +140,7 @@ interface TopicContract {
 const ID_FIELDS = new Set(['eventId', 'customerId', 'orderId']);
 const TIMESTAMP_FIELDS = new Set(['occurredAt']);
 
-function reject(kind: DlqErrorKind, message: string): DecodeResult {
+function reject(kind: DlqErrorKind, message: string): DecodeRejection {
   return { ok: false, kind, message };
 }
 
@@ -133,7 +165,7 @@ function classifyIssues(issues: readonly z.core.$ZodIssue[]): DlqErrorKind {
   return 'schema-violation';
 }
 
-function violation(error: z.ZodError): DecodeResult {
+function violation(error: z.ZodError): DecodeRejection {
   return reject(classifyIssues(error.issues), describeIssues(error.issues));
 }
 
@@ -155,26 +187,26 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
     options.unknownSchemaRetryMs ?? EVENT_DECODER_DEFAULTS.unknownSchemaRetryMs;
   const nowMs = options.nowMs ?? Date.now;
 
-  const topics: Record<EventTopicKind, TopicContract> = {
-    visit: {
-      contract: 'visit',
-      readerType: avro.Type.forSchema(currentSchema('visit') as unknown as avro.Schema),
-    },
-    purchase: {
-      contract: 'purchase',
-      readerType: avro.Type.forSchema(currentSchema('purchase') as unknown as avro.Schema),
-    },
+  const topicContract = (contract: InputTopicKind): TopicContract => ({
+    contract,
+    readerType: avro.Type.forSchema(currentSchema(contract) as unknown as avro.Schema),
+  });
+  const topics: Record<InputTopicKind, TopicContract> = {
+    visit: topicContract('visit'),
+    purchase: topicContract('purchase'),
+    traits: topicContract('traits'),
   };
 
   // Per topic kind, per writer schema id. Ids are immutable in a registry, so positive entries
   // never expire; negative ones do, in case the id is registered later.
-  const readers: Record<EventTopicKind, Map<number, ReaderEntry>> = {
+  const readers: Record<InputTopicKind, Map<number, ReaderEntry>> = {
     visit: new Map(),
     purchase: new Map(),
+    traits: new Map(),
   };
   const pending = new Map<string, Promise<ReaderEntry>>();
 
-  async function buildReader(topicKind: EventTopicKind, schemaId: number): Promise<ReaderEntry> {
+  async function buildReader(topicKind: InputTopicKind, schemaId: number): Promise<ReaderEntry> {
     const { readerType, contract } = topics[topicKind];
     const unreadable = (message: string): ReaderEntry => ({
       readable: false,
@@ -212,13 +244,13 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
   }
 
   /** The reader of a schema id when it is known (and, for an unknown id, not due a retry). */
-  function cachedReader(topicKind: EventTopicKind, schemaId: number): ReaderEntry | undefined {
+  function cachedReader(topicKind: InputTopicKind, schemaId: number): ReaderEntry | undefined {
     const cached = readers[topicKind].get(schemaId);
     if (cached !== undefined && (cached.readable || cached.retryAfterMs > nowMs())) return cached;
     return undefined;
   }
 
-  async function readerFor(topicKind: EventTopicKind, schemaId: number): Promise<ReaderEntry> {
+  async function readerFor(topicKind: InputTopicKind, schemaId: number): Promise<ReaderEntry> {
     const cached = cachedReader(topicKind, schemaId);
     if (cached !== undefined) return cached;
     // Concurrent misses for the same id share one registry request.
@@ -233,48 +265,62 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
     return entry;
   }
 
-  function validate(topicKind: EventTopicKind, decoded: unknown): DecodeResult {
+  function validate(topicKind: InputTopicKind, decoded: unknown): AnyDecodeResult {
     // The hand-written check first (every valid record passes it); zod only for the others,
     // to say exactly why (fast-validation.ts).
-    const fast = topicKind === 'visit' ? fastVisit(decoded) : fastPurchase(decoded);
+    const fast =
+      topicKind === 'visit'
+        ? fastVisit(decoded)
+        : topicKind === 'purchase'
+          ? fastPurchase(decoded)
+          : fastTraits(decoded);
     if (fast !== undefined) return { ok: true, event: fast };
     if (typeof decoded !== 'object' || decoded === null || Array.isArray(decoded)) {
       return reject('schema-violation', `(value) must be a ${topicKind} object`);
     }
     if (topicKind === 'visit') {
-      const parsed = visitWireSchema.safeParse(decoded);
+      const parsed = inputWireSchemas.visit.safeParse(decoded);
       return parsed.success
         ? { ok: true, event: visitToDomain(parsed.data) }
         : violation(parsed.error);
     }
-    const parsed = purchaseWireSchema.safeParse(decoded);
+    if (topicKind === 'purchase') {
+      const parsed = inputWireSchemas.purchase.safeParse(decoded);
+      return parsed.success
+        ? { ok: true, event: purchaseToDomain(parsed.data) }
+        : violation(parsed.error);
+    }
+    const parsed = inputWireSchemas.traits.safeParse(decoded);
     return parsed.success
-      ? { ok: true, event: purchaseToDomain(parsed.data) }
+      ? { ok: true, event: traitsToDomain(parsed.data) }
       : violation(parsed.error);
   }
 
   async function decode(
-    topicKind: EventTopicKind,
+    topicKind: InputTopicKind,
     value: Buffer | null,
     record?: { key: Buffer | null },
-  ): Promise<DecodeResult> {
+  ): Promise<AnyDecodeResult> {
     const result = decodeValue(topicKind, value) ?? (await decodeAvroSlowly(topicKind, value!));
     if (!result.ok || record === undefined) return result;
     return checkRecordKey(record.key, result.event) ?? result;
   }
 
   function decodeSync(
-    topicKind: EventTopicKind,
+    topicKind: InputTopicKind,
     value: Buffer | null,
     record?: { key: Buffer | null },
-  ): DecodeResult | undefined {
+  ): AnyDecodeResult | undefined {
     const result = decodeValue(topicKind, value);
     if (result === undefined || !result.ok || record === undefined) return result;
     return checkRecordKey(record.key, result.event) ?? result;
   }
 
   /** An Avro record whose writer schema is not read yet: ask the registry, then decode. */
-  async function decodeAvroSlowly(topicKind: EventTopicKind, value: Buffer): Promise<DecodeResult> {
+  async function decodeAvroSlowly(
+    topicKind: InputTopicKind,
+    value: Buffer,
+  ): Promise<AnyDecodeResult> {
     const frame = parseConfluentFrame(value);
     if (!frame.ok) throw new Error('decodeAvroSlowly: not an Avro frame');
     await readerFor(topicKind, frame.schemaId);
@@ -284,7 +330,10 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
   }
 
   /** The verdict, or undefined when it needs the registry (an Avro schema id not read yet). */
-  function decodeValue(topicKind: EventTopicKind, value: Buffer | null): DecodeResult | undefined {
+  function decodeValue(
+    topicKind: InputTopicKind,
+    value: Buffer | null,
+  ): AnyDecodeResult | undefined {
     if (value === null || value.length === 0)
       return reject('empty-payload', 'message value is empty');
     if (value.length > MAX_EVENT_PAYLOAD_BYTES) {
@@ -332,5 +381,9 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
     return verdict;
   }
 
-  return { decode, decodeSync };
+  // The overloads only narrow the event type by topic kind; the verdicts are the same function.
+  return {
+    decode: decode as EventDecoder['decode'],
+    decodeSync: decodeSync as EventDecoder['decodeSync'],
+  };
 }

@@ -5,10 +5,10 @@
 // wrong types, extra fields) — a drift between the two fails here.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { purchaseToDomain, visitToDomain } from './domain.ts';
-import { fastPurchase, fastVisit } from './fast-validation.ts';
-import { MAX_ID_LENGTH, MAX_PAGE_LENGTH } from './limits.ts';
-import { purchaseWireSchema, visitWireSchema } from './wire.ts';
+import { purchaseToDomain, traitsToDomain, visitToDomain } from './domain.ts';
+import { fastPurchase, fastTraits, fastVisit } from './fast-validation.ts';
+import { MAX_ID_LENGTH, MAX_PAGE_LENGTH, MAX_TRAIT_ATTRIBUTES } from './limits.ts';
+import { purchaseWireSchema, traitsWireSchema, visitWireSchema } from './wire.ts';
 
 const idLike = fc.oneof(
   fc.string({ minLength: 1, maxLength: 12 }),
@@ -60,6 +60,37 @@ const currencyLike = fc.oneof(
   fc.constantFrom('EUR', 'USD', 'eur', 'EURO', 'EU', ''),
   fc.string({ maxLength: 4 }),
 );
+const countryLike = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.constantFrom('DE', 'US', '', 'de', 'DEU', 'D', 'D1', 'ÄÖ'),
+  fc.string({ maxLength: 3 }),
+  fc.integer(),
+);
+const traitLike = fc.oneof(optionalLike, fc.constantFrom('', 'consumer', 'business'));
+const attributeNameLike = fc.oneof(
+  fc.constantFrom('industry', 'seats', 'a', 'A.b-c_1', 'x'.repeat(32), 'x'.repeat(33)),
+  fc.constantFrom('1st', '_x', 'has space', '__proto__', 'constructor', 'toString', 'ü', ''),
+  fc.string({ maxLength: 6 }),
+);
+const attributeValueLike = fc.oneof(
+  fc.constantFrom('', 'retail', 'a'.repeat(MAX_ID_LENGTH), 'a'.repeat(MAX_ID_LENGTH + 1)),
+  fc.constantFrom('bad\u0007value', 'lone\ud800'),
+  fc.string({ maxLength: 6 }),
+  fc.integer(),
+  fc.constant(null),
+);
+const attributesLike = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.dictionary(attributeNameLike, attributeValueLike, { maxKeys: 4, noNullPrototype: true }),
+  fc.dictionary(fc.stringMatching(/^[a-z][a-z0-9]{0,6}$/), fc.constantFrom('', 'v'), {
+    minKeys: MAX_TRAIT_ATTRIBUTES - 1,
+    maxKeys: MAX_TRAIT_ATTRIBUTES + 2,
+    noNullPrototype: true,
+  }),
+  fc.constantFrom([], ['a'], 'industry=retail', 7),
+);
 const extra = fc.dictionary(fc.string({ maxLength: 5 }), fc.jsonValue(), { maxKeys: 2 });
 
 const visitLike = fc
@@ -85,6 +116,23 @@ const purchaseLike = fc
       orderId: idLike,
       amountMinor: amountLike,
       currency: currencyLike,
+    },
+    { requiredKeys: [] },
+  )
+  .chain((fields) => extra.map((more) => ({ ...more, ...fields })));
+
+const traitsLike = fc
+  .record(
+    {
+      eventId: idLike,
+      customerId: idLike,
+      occurredAt: timestampLike,
+      country: countryLike,
+      region: traitLike,
+      acquisitionSource: traitLike,
+      customerType: traitLike,
+      plan: traitLike,
+      attributes: attributesLike,
     },
     { requiredKeys: [] },
   )
@@ -117,6 +165,15 @@ const validPurchase = {
   orderId: 'o-1',
   amountMinor: 1250,
   currency: 'EUR',
+};
+
+const validTraits = {
+  eventId: 'e-3',
+  customerId: 'c-1',
+  occurredAt: '2025-03-01T09:30:00.000Z',
+  country: 'DE',
+  plan: 'pro',
+  attributes: { industry: 'retail' },
 };
 
 describe('the fast check agrees with the wire schemas', () => {
@@ -173,6 +230,36 @@ describe('the fast check agrees with the wire schemas', () => {
             expect(zod.success).toBe(true);
           }
           if (zod.success) expect(fast).toEqual(purchaseToDomain(zod.data));
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+    expect(accepted).toBeGreaterThan(0);
+  });
+
+  it('for traits', () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          traitsLike,
+          aroundValid(validTraits, {
+            eventId: idLike,
+            customerId: idLike,
+            occurredAt: timestampLike,
+            country: countryLike,
+            plan: traitLike,
+            attributes: attributesLike,
+          }),
+        ),
+        (record) => {
+          const fast = fastTraits(record);
+          const zod = traitsWireSchema.safeParse(record);
+          if (fast !== undefined) {
+            accepted += 1;
+            expect(zod.success).toBe(true);
+          }
+          if (zod.success) expect(fast).toEqual(traitsToDomain(zod.data));
         },
       ),
       { numRuns: 3_000 },

@@ -1,12 +1,19 @@
-// The hot path's check of a decoded visit or purchase: the rules of the zod wire schemas
-// (wire.ts), written out once more for speed — the profiler runs it on every record. It only
-// ever says "valid, and here is the event"; a record it does not accept goes to zod, which
+// The hot path's check of a decoded visit, purchase or traits record: the rules of the zod wire
+// schemas (wire.ts), written out once more for speed — the profiler runs it on every record. It
+// only ever says "valid, and here is the event"; a record it does not accept goes to zod, which
 // decides and says why. So the two can only disagree in one direction that matters (this check
 // accepting what zod refuses), and `fast-validation.test.ts` checks over generated records that
 // they never do.
-import type { PurchaseEvent, VisitEvent } from './domain.ts';
+import type { PurchaseEvent, TraitsEvent, VisitEvent } from './domain.ts';
 import { checkId } from './identifier.ts';
-import { CURRENCY_PATTERN, MAX_PAGE_LENGTH } from './limits.ts';
+import {
+  COUNTRY_PATTERN,
+  CURRENCY_PATTERN,
+  MAX_PAGE_LENGTH,
+  MAX_TRAIT_ATTRIBUTES,
+  MAX_TRAIT_VALUE_LENGTH,
+  TRAIT_ATTRIBUTE_KEY_PATTERN,
+} from './limits.ts';
 import { parseUtcTimestampMs } from './timestamp.ts';
 
 type Fields = Record<string, unknown>;
@@ -57,4 +64,77 @@ export function fastPurchase(decoded: unknown): PurchaseEvent | undefined {
     return undefined;
   if (typeof currency !== 'string' || !CURRENCY_PATTERN.test(currency)) return undefined;
   return { kind: 'purchase', eventId, customerId, occurredAtMs, orderId, amountMinor, currency };
+}
+
+/** A stated trait value: '' (clears) or text under the id rule at the traits' length. */
+function isTraitValue(value: unknown): value is string {
+  return typeof value === 'string' && (value === '' || checkId(value, MAX_TRAIT_VALUE_LENGTH).ok);
+}
+
+/** A trait field: its stated value, null when not stated, or undefined when invalid. */
+function traitOf(value: unknown): string | null | undefined {
+  if (value === undefined || value === null) return null;
+  return isTraitValue(value) ? value : undefined;
+}
+
+function isPlainRecord(value: unknown): value is Fields {
+  if (!isRecord(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** The stated custom attributes ({} for none), or undefined when invalid. */
+function attributesOf(value: unknown): Record<string, string> | undefined {
+  if (value === undefined || value === null) return {};
+  if (!isPlainRecord(value)) return undefined;
+  const names = Object.keys(value);
+  if (names.length > MAX_TRAIT_ATTRIBUTES) return undefined;
+  const attributes: Record<string, string> = {};
+  for (const name of names) {
+    const attribute = value[name];
+    if (!TRAIT_ATTRIBUTE_KEY_PATTERN.test(name) || !isTraitValue(attribute)) return undefined;
+    attributes[name] = attribute;
+  }
+  return attributes;
+}
+
+/** The traits record, when the decoded value is a valid one; undefined: ask zod. */
+export function fastTraits(decoded: unknown): TraitsEvent | undefined {
+  if (!isRecord(decoded)) return undefined;
+  const { eventId, customerId, occurredAt } = decoded;
+  if (!isId(eventId) || !isId(customerId)) return undefined;
+  const occurredAtMs = occurredAtMsOf(occurredAt);
+  if (occurredAtMs === undefined) return undefined;
+  const { country } = decoded;
+  if (!(
+    country === undefined ||
+    country === null ||
+    (typeof country === 'string' && (country === '' || COUNTRY_PATTERN.test(country)))
+  ))
+    return undefined;
+  const region = traitOf(decoded['region']);
+  const acquisitionSource = traitOf(decoded['acquisitionSource']);
+  const customerType = traitOf(decoded['customerType']);
+  const plan = traitOf(decoded['plan']);
+  if (
+    region === undefined ||
+    acquisitionSource === undefined ||
+    customerType === undefined ||
+    plan === undefined
+  )
+    return undefined;
+  const attributes = attributesOf(decoded['attributes']);
+  if (attributes === undefined) return undefined;
+  return {
+    kind: 'traits',
+    eventId,
+    customerId,
+    occurredAtMs,
+    country: country ?? null,
+    region,
+    acquisitionSource,
+    customerType,
+    plan,
+    attributes,
+  };
 }

@@ -2,7 +2,7 @@
 // They are deliberately generous for real trackers and tight enough that one hostile message
 // cannot bloat a Redis profile or a batch.
 
-/** Largest accepted input message value (visit or purchase), in bytes, on either encoding. */
+/** Largest accepted input message value (visit, purchase or traits), in bytes, on either encoding. */
 export const MAX_EVENT_PAYLOAD_BYTES = 32 * 1024;
 
 /**
@@ -38,3 +38,30 @@ export const MAX_EVIDENCE_STRING_LENGTH = 256;
 
 /** ISO 4217 alphabetic code: three upper-case ASCII letters. */
 export const CURRENCY_PATTERN = /^[A-Z]{3}$/;
+
+// Traits (pulse.traits): a customer's attributes as of a time. Each value is small, and a record
+// carries a bounded map of custom attributes, so a customer's traits stay a few hundred bytes in
+// a profile however chatty the sender (the core keeps the newest MAX_TRAIT_ATTRIBUTES keys).
+
+/** ISO 3166-1 alpha-2 country code: two upper-case ASCII letters (the format, not the list). */
+export const COUNTRY_PATTERN = /^[A-Z]{2}$/;
+
+/**
+ * region, acquisitionSource, customerType, plan and every custom attribute value: characters
+ * (code points), under the id rule. As long as an id, so a visit's `source` (an id) always fits
+ * as an `acquisitionSource`.
+ */
+export const MAX_TRAIT_VALUE_LENGTH = MAX_ID_LENGTH;
+
+/** Custom attributes in one traits record, and the most a customer's traits keep. */
+export const MAX_TRAIT_ATTRIBUTES = 16;
+
+/** Longest custom attribute name, in characters. */
+export const MAX_TRAIT_ATTRIBUTE_KEY_LENGTH = 32;
+
+/**
+ * A custom attribute name: an ASCII letter, then letters, digits, `_`, `.` or `-` (at most
+ * MAX_TRAIT_ATTRIBUTE_KEY_LENGTH in all). Names are safe as labels and JSON keys everywhere
+ * (no `__proto__`, no spaces, no case-folding surprises beyond ASCII).
+ */
+export const TRAIT_ATTRIBUTE_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;

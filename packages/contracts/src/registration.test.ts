@@ -21,6 +21,7 @@ describe('registerAll', () => {
     expect(registered.map((entry) => entry.subject)).toStrictEqual([
       'pulse.visits-value',
       'pulse.purchases-value',
+      'pulse.traits-value',
       'pulse.signals.lapse-value',
       'pulse.signals.ready-to-buy-value',
     ]);

@@ -1,5 +1,5 @@
 // Valid sample events shared by this package's tests. Not exported from index.ts.
-import type { PurchaseWire, SignalWire, VisitWire } from './wire.ts';
+import type { PurchaseWire, SignalWire, TraitsWire, VisitWire } from './wire.ts';
 
 export function sampleVisit(overrides: Partial<VisitWire> = {}): VisitWire {
   return {
@@ -21,6 +21,21 @@ export function samplePurchase(overrides: Partial<PurchaseWire> = {}): PurchaseW
     orderId: 'order-9001',
     amountMinor: 12_550,
     currency: 'EUR',
+    ...overrides,
+  };
+}
+
+export function sampleTraits(overrides: Partial<TraitsWire> = {}): TraitsWire {
+  return {
+    eventId: 'evt-traits-1',
+    customerId: 'customer-42',
+    occurredAt: '2025-03-01T08:00:00.000Z',
+    country: 'DE',
+    region: 'DE-BY',
+    acquisitionSource: 'web',
+    customerType: 'business',
+    plan: 'pro',
+    attributes: { industry: 'retail', seats: '12' },
     ...overrides,
   };
 }

@@ -6,6 +6,7 @@
 // resolution: a newer tracker may add optional fields before Pulse knows about them.
 import { z } from 'zod';
 import {
+  COUNTRY_PATTERN,
   CURRENCY_PATTERN,
   MAX_EVIDENCE_ENTRIES,
   MAX_EVIDENCE_KEY_LENGTH,
@@ -14,6 +15,10 @@ import {
   MAX_PAGE_LENGTH,
   MAX_RULES_VERSION_LENGTH,
   MAX_SIGNAL_ID_LENGTH,
+  MAX_TRAIT_ATTRIBUTE_KEY_LENGTH,
+  MAX_TRAIT_ATTRIBUTES,
+  MAX_TRAIT_VALUE_LENGTH,
+  TRAIT_ATTRIBUTE_KEY_PATTERN,
 } from './limits.ts';
 import { checkId } from './identifier.ts';
 import { parseUtcTimestampMs } from './timestamp.ts';
@@ -84,6 +89,58 @@ export const purchaseWireSchema = z.object({
     .regex(CURRENCY_PATTERN, { error: 'must be an ISO 4217 code of three upper-case letters' }),
 });
 
+/**
+ * A trait value's rule: the empty string (it clears the trait), or text under the id rule (valid
+ * Unicode, no control characters, at most MAX_TRAIT_VALUE_LENGTH code points). Not tagged as an
+ * id issue: a bad trait is a `schema-violation`, not an `invalid-id`.
+ */
+function traitValueRule(value: string, context: z.core.$RefinementCtx<string>): void {
+  if (value.length === 0) return;
+  const check = checkId(value, MAX_TRAIT_VALUE_LENGTH);
+  if (!check.ok) context.addIssue({ code: 'custom', message: check.reason });
+}
+
+const traitValueMeta = {
+  maxLength: MAX_TRAIT_VALUE_LENGTH,
+  description: `Empty to clear the trait; else at most ${MAX_TRAIT_VALUE_LENGTH} characters (code points) of valid Unicode, no control characters.`,
+};
+
+/** A stated trait value (string; '' clears) or not stated (absent or null). */
+const traitValue = () => z.string().superRefine(traitValueRule).meta(traitValueMeta).nullish();
+
+export const traitAttributesSchema = z
+  .record(
+    z.string().regex(TRAIT_ATTRIBUTE_KEY_PATTERN, {
+      error: `names must be an ASCII letter then letters, digits, _ . or -, at most ${MAX_TRAIT_ATTRIBUTE_KEY_LENGTH} characters`,
+    }),
+    z.string().superRefine(traitValueRule).meta(traitValueMeta),
+  )
+  .refine((attributes) => Object.keys(attributes).length <= MAX_TRAIT_ATTRIBUTES, {
+    error: `must have at most ${MAX_TRAIT_ATTRIBUTES} entries`,
+  });
+
+/**
+ * A customer's traits as of `occurredAt` (pulse.traits). Every trait is optional: absent or null
+ * says nothing about it, a value sets it as of `occurredAt`, the empty string clears it. For
+ * each trait the value stated at the latest `occurredAt` wins (schemas/README.md).
+ */
+export const traitsWireSchema = z.object({
+  eventId: id(),
+  customerId: id(),
+  occurredAt: utcTimestampSchema,
+  country: z
+    .string()
+    .refine((text) => text === '' || COUNTRY_PATTERN.test(text), {
+      error: 'must be an ISO 3166-1 alpha-2 code of two upper-case letters (or empty to clear)',
+    })
+    .nullish(),
+  region: traitValue(),
+  acquisitionSource: traitValue(),
+  customerType: traitValue(),
+  plan: traitValue(),
+  attributes: traitAttributesSchema.nullish(),
+});
+
 export const SIGNAL_KINDS = ['lapsed', 'reactivated', 'ready_to_buy'] as const;
 export const signalKindSchema = z.enum(SIGNAL_KINDS);
 
@@ -124,15 +181,25 @@ export const signalWireSchema = z.object({
 export type VisitWire = z.infer<typeof visitWireSchema>;
 /** A purchase as an order system sends it, after validation. */
 export type PurchaseWire = z.infer<typeof purchaseWireSchema>;
+/** A customer's traits as a CRM or sign-up flow sends them, after validation. */
+export type TraitsWire = z.infer<typeof traitsWireSchema>;
 /** A signal as Pulse emits it. */
 export type SignalWire = z.infer<typeof signalWireSchema>;
 export type SignalKind = z.infer<typeof signalKindSchema>;
 export type EvidenceValue = z.infer<typeof evidenceValueSchema>;
 export type Evidence = z.infer<typeof evidenceSchema>;
 
+/** The behavioural inputs (what a profile's rhythm is made of). */
 export type EventTopicKind = 'visit' | 'purchase';
+/** Every input topic's record: the behavioural events and the traits. */
+export type InputTopicKind = EventTopicKind | 'traits';
 
 export const eventWireSchemas = {
   visit: visitWireSchema,
   purchase: purchaseWireSchema,
+} as const;
+
+export const inputWireSchemas = {
+  ...eventWireSchemas,
+  traits: traitsWireSchema,
 } as const;

@@ -9,6 +9,59 @@ const DAY_MS = 86_400_000;
 
 const positive = () => z.number().finite().positive();
 
+/**
+ * The rules of segments.ts: which behavioural segment a customer is in and their latency band.
+ * No quintiles: every threshold is absolute or relative to the customer's own rhythm, so a
+ * customer's segment does not move because other customers did, and a partition's figures add
+ * up to the namespace's.
+ */
+export const segmentSettingsSchema = z
+  .object({
+    /** `new`: first seen fewer than this many days ago. */
+    newCustomerDays: z.number().int().min(1).max(365).default(30),
+    /** `reactivated`: back from a lapse, the return fewer than this many days ago. */
+    reactivatedDays: z.number().int().min(1).max(365).default(30),
+    /** `at_risk`: an active customer silent for at least this fraction of their hurdle. */
+    atRiskHurdleFraction: z.number().finite().gt(0).lt(1).default(0.6),
+    /** `high_value`: an active customer with at least this many purchases in 365 days … */
+    highValueMinPurchases365d: z.number().int().min(1).max(10_000).default(6),
+    /**
+     * … or at least this spend in 365 days, in minor units of their primary currency, per ISO
+     * 4217 code ({"EUR": 50000}); a currency not listed has no spend threshold.
+     */
+    highValueMinSpend365dMinor: z
+      .record(z.string().regex(/^[A-Z]{3}$/), z.number().int().positive())
+      .default({})
+      // Sorted, so two files listing the same currencies in another order are the same rules.
+      .transform((byCurrency) =>
+        Object.fromEntries(Object.entries(byCurrency).sort(([a], [b]) => (a < b ? -1 : 1))),
+      ),
+    /** Latency bands by the usual gap between active days: `daily` up to this many days … */
+    dailyMaxLatencyDays: z.number().finite().positive().max(365).default(1.5),
+    /** … `weekly` up to this … */
+    weeklyMaxLatencyDays: z.number().finite().positive().max(365).default(10),
+    /** … `monthly` up to this, `occasional` beyond. */
+    monthlyMaxLatencyDays: z.number().finite().positive().max(730).default(45),
+    /** A latency band needs a usual latency resting on at least this many gaps. */
+    minGapsForLatencyBand: z.number().int().min(1).max(64).default(4),
+  })
+  .strict()
+  .superRefine((settings, context) => {
+    if (
+      settings.dailyMaxLatencyDays >= settings.weeklyMaxLatencyDays ||
+      settings.weeklyMaxLatencyDays >= settings.monthlyMaxLatencyDays
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['weeklyMaxLatencyDays'],
+        message:
+          'latency bands must grow: dailyMaxLatencyDays < weeklyMaxLatencyDays < monthlyMaxLatencyDays',
+      });
+    }
+  });
+
+export type SegmentSettings = z.infer<typeof segmentSettingsSchema>;
+
 export const rulesConfigSchema = z
   .object({
     /** Events up to this much older than the partition's newest event still count as on time. */
@@ -86,6 +139,8 @@ export const rulesConfigSchema = z
     repurchaseWindowStartFraction: z.number().finite().gt(0).max(5).default(0.8),
     /** ...and closes at this fraction (beyond it the customer is overdue, not about to buy). */
     repurchaseWindowEndFraction: z.number().finite().gt(0).max(10).default(2),
+    /** Behavioural segments and latency bands (segments.ts); they describe, they never decide. */
+    segments: segmentSettingsSchema.prefault({}),
   })
   .strict()
   .superRefine((config, context) => {

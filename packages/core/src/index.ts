@@ -146,3 +146,48 @@ export {
   type LapsePlan,
 } from './rules.ts';
 export { normalQuantile } from './model/special.ts';
+// Customers' traits (who they are) and behavioural segments (what kind of customer by what they
+// do): pure, not yet read by the partition step.
+export {
+  applyTraitsStatement,
+  emptyTraits,
+  laterValue,
+  MAX_TRAIT_ATTRIBUTES_KEPT,
+  mergeTraits,
+  observeVisitSource,
+  TRAIT_NAMES,
+  traitsView,
+  type CustomerTraits,
+  type TraitAttribute,
+  type TraitName,
+  type TraitsStatement,
+  type TraitsView,
+  type TraitValue,
+} from './traits.ts';
+export { decodeTraits, encodeTraits, TraitStringPool } from './traits-codec.ts';
+export { segmentSettingsSchema, type SegmentSettings } from './config.ts';
+export {
+  addLatency,
+  countSegment,
+  CUSTOMER_SEGMENTS,
+  decodeLatencySketch,
+  emptyLatencySketch,
+  emptySegmentFigures,
+  encodeLatencySketch,
+  LATENCY_BANDS,
+  latencyBandOf,
+  mergeLatencySketches,
+  mergeSegmentFigures,
+  returnDayOf,
+  segmentMedians,
+  segmentOf,
+  SKETCH_BUCKETS,
+  SKETCH_MEDIAN_RELATIVE_ERROR,
+  sketchBucketOf,
+  sketchMedianDays,
+  type CustomerSegment,
+  type LatencyBand,
+  type LatencySketch,
+  type SegmentFigures,
+  type SegmentOfCustomer,
+} from './segments.ts';

@@ -6,7 +6,10 @@ import { TOPICS } from '@pulse/contracts';
 export { TOPICS };
 
 export interface TopicLayout {
-  /** Partitions of each input topic; visits and purchases always get the same count (co-partitioned). */
+  /**
+   * Partitions of each input topic; visits, purchases and traits always get the same count
+   * (co-partitioned).
+   */
   inputPartitions: number;
   signalPartitions: number;
   deadLetterPartitions: number;
@@ -32,11 +35,42 @@ export function planTopics(layout: TopicLayout, names: typeof TOPICS = TOPICS): 
   return [
     { topic: names.visits, numPartitions: layout.inputPartitions, replicationFactor },
     { topic: names.purchases, numPartitions: layout.inputPartitions, replicationFactor },
+    { topic: names.traits, numPartitions: layout.inputPartitions, replicationFactor },
     { topic: names.lapseSignals, numPartitions: layout.signalPartitions, replicationFactor },
     { topic: names.readyToBuySignals, numPartitions: layout.signalPartitions, replicationFactor },
     { topic: names.deadLetter, numPartitions: layout.deadLetterPartitions, replicationFactor },
   ];
 }
+
+/**
+ * The topics' metadata once every partition has a leader. kafkajs's own wait for leaders (and a
+ * metadata request right after creating topics) fails on a busy broker with "This server does not
+ * host this topic-partition" while the topics are still being set up: ask again, a bounded
+ * number of times, until they are.
+ */
+async function metadataWithLeaders(
+  admin: Admin,
+  topics: string[],
+  attempts = 150,
+  intervalMs = 200,
+): Promise<Awaited<ReturnType<Admin['fetchTopicMetadata']>>> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const ready = metadata.topics.every((topic) =>
+        topic.partitions.every((partition) => partition.leader >= 0),
+      );
+      if (ready || attempt >= attempts) return metadata;
+    } catch (error) {
+      const retriable = (error as { retriable?: boolean }).retriable === true;
+      if (!retriable || attempt >= attempts) throw error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+/** planTopics lists the input topics first: visits, purchases, traits. */
+const INPUT_TOPIC_COUNT = 3;
 
 export interface InitTopicsResult {
   created: string[];
@@ -45,24 +79,29 @@ export interface InitTopicsResult {
 
 /**
  * Creates the missing topics and checks the existing ones. Idempotent. Refuses to go on when
- * the two input topics exist with different partition counts: co-partitioning is what puts
- * a customer's visits and purchases in the same task.
+ * the input topics (the first three of the plan) exist with different partition counts:
+ * co-partitioning is what puts a customer's visits, purchases and traits in the same task.
  */
 export async function initTopics(admin: Admin, plan: TopicPlan[]): Promise<InitTopicsResult> {
   const existingNames = new Set(await admin.listTopics());
   const missing = plan.filter((entry) => !existingNames.has(entry.topic));
   if (missing.length > 0) {
-    await admin.createTopics({ topics: missing, waitForLeaders: true });
+    await admin.createTopics({ topics: missing, waitForLeaders: false });
   }
-  const metadata = await admin.fetchTopicMetadata({ topics: plan.map((entry) => entry.topic) });
+  const metadata = await metadataWithLeaders(
+    admin,
+    plan.map((entry) => entry.topic),
+  );
   const partitionsOf = new Map(
     metadata.topics.map((topic) => [topic.name, topic.partitions.length]),
   );
-  const [visits, purchases] = plan;
-  if (visits && purchases && partitionsOf.get(visits.topic) !== partitionsOf.get(purchases.topic)) {
-    throw new Error(
-      `${visits.topic} has ${partitionsOf.get(visits.topic)} partitions but ${purchases.topic} has ${partitionsOf.get(purchases.topic)}: input topics must be co-partitioned`,
-    );
+  const [first, ...others] = plan.slice(0, INPUT_TOPIC_COUNT);
+  for (const other of others) {
+    if (first && partitionsOf.get(first.topic) !== partitionsOf.get(other.topic)) {
+      throw new Error(
+        `${first.topic} has ${partitionsOf.get(first.topic)} partitions but ${other.topic} has ${partitionsOf.get(other.topic)}: input topics must be co-partitioned`,
+      );
+    }
   }
   return {
     created: missing.map((entry) => entry.topic),

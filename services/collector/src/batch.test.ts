@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkBatchShape, validateEvent } from './batch.ts';
+import { checkBatchShape, validateEvent, validateTraits } from './batch.ts';
 
 const visit = {
   type: 'visit',
@@ -27,6 +27,24 @@ describe('checkBatchShape', () => {
     [{ events: [visit, visit, visit] }, 413, 'batch_too_large'],
   ])('refuses %j with %i %s', (body, status, error) => {
     expect(checkBatchShape(body, 2)).toMatchObject({ ok: false, status, error });
+  });
+
+  it('reads the traits list on the traits route, and names it in its messages', () => {
+    const traits = { eventId: 't1', customerId: 'c1', occurredAt: visit.occurredAt };
+    expect(checkBatchShape({ traits: [traits] }, 2, 'traits')).toEqual({
+      ok: true,
+      events: [traits],
+      writeKey: undefined,
+    });
+    expect(checkBatchShape({ events: [traits] }, 2, 'traits')).toMatchObject({
+      ok: false,
+      status: 400,
+      message: 'traits must be an array',
+    });
+    expect(checkBatchShape({ traits: [traits, traits, traits] }, 2, 'traits')).toMatchObject({
+      status: 413,
+      message: expect.stringMatching(/3 records; at most 2/),
+    });
   });
 
   it('passes a batch and the body write key through', () => {
@@ -108,5 +126,56 @@ describe('validateEvent', () => {
   ])('rejects %j at %s', (raw, field) => {
     const result = validateEvent(raw, 'shop');
     expect(result.ok ? [] : result.errors.map((error) => error.field)).toEqual([field]);
+  });
+});
+
+describe('validateTraits', () => {
+  const traits = {
+    eventId: 't1',
+    customerId: 'c1',
+    occurredAt: '2025-03-01T08:00:00.000Z',
+    country: 'DE',
+    customerType: 'business',
+    acquisitionSource: 'partner-x',
+    attributes: { industry: 'retail', seats: '' },
+  };
+
+  it('accepts a traits record as sent (type and unknown fields dropped; any acquisitionSource)', () => {
+    expect(validateTraits({ ...traits, type: 'traits', extra: 1 })).toEqual({
+      ok: true,
+      event: { type: 'traits', wire: traits },
+    });
+  });
+
+  it('names every broken field with a reason and never echoes values', () => {
+    const result = validateTraits({
+      ...traits,
+      customerId: '',
+      country: 'Germany',
+      plan: 'secret\u0000plan',
+      attributes: { 'secret key': 'x', seats: 3 },
+    });
+    const errors = result.ok ? [] : result.errors;
+    expect(errors.map((error) => error.field).sort()).toEqual([
+      'attributes.seats',
+      'attributes.secret key',
+      'country',
+      'customerId',
+      'plan',
+    ]);
+    expect(errors.find((error) => error.field === 'country')?.reason).toMatch(/ISO 3166-1/);
+    expect(JSON.stringify(errors.map((error) => error.reason))).not.toMatch(/secret|Germany/);
+  });
+
+  it('rejects more than 16 custom attributes, and a non-object', () => {
+    const attributes = Object.fromEntries(Array.from({ length: 17 }, (_, n) => [`a${n}`, 'x']));
+    const result = validateTraits({ ...traits, attributes });
+    expect(result.ok ? [] : result.errors).toEqual([
+      { field: 'attributes', reason: 'must have at most 16 entries' },
+    ]);
+    expect(validateTraits(['x'])).toEqual({
+      ok: false,
+      errors: [{ field: '(event)', reason: 'must be a JSON object' }],
+    });
   });
 });

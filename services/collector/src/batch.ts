@@ -8,8 +8,10 @@ import { z } from 'zod';
 import {
   checkId,
   purchaseWireSchema,
+  traitsWireSchema,
   visitWireSchema,
   type PurchaseWire,
+  type TraitsWire,
   type VisitWire,
 } from '@pulse/contracts';
 
@@ -30,6 +32,23 @@ export const collectorEventSchema = z.discriminatedUnion('type', [
   collectorVisitSchema,
   collectorPurchaseSchema,
 ]);
+
+export const collectorTraitsSchema = traitsWireSchema.meta({
+  description:
+    "A customer's traits as of occurredAt (schemas/avro/traits.v1.avsc): absent or null = not " +
+    'stated, a value sets the trait, the empty string clears it; per trait the latest occurredAt wins.',
+});
+
+/** Documentation of the traits body (the check itself is checkBatchShape + validateTraits). */
+export function traitsBatchRequestSchema(maxEventsPerBatch: number) {
+  return z.object({
+    writeKey: z
+      .string()
+      .optional()
+      .meta({ description: 'The write key, for senders that cannot set headers.' }),
+    traits: z.array(collectorTraitsSchema).min(1).max(maxEventsPerBatch),
+  });
+}
 
 /** Documentation of the body (the check itself is checkBatchShape + validateEvent). */
 export function batchRequestSchema(maxEventsPerBatch: number) {
@@ -76,14 +95,21 @@ export type BatchShape =
   | { ok: true; events: unknown[]; writeKey: string | undefined }
   | { ok: false; status: 400 | 413; error: string; message: string };
 
-/** Whole-request checks, before any event is looked at. */
-export function checkBatchShape(body: unknown, maxEventsPerBatch: number): BatchShape {
+/** The list a batch body carries: `events` on POST /v1/events, `traits` on POST /v1/traits. */
+export type BatchList = 'events' | 'traits';
+
+/** Whole-request checks, before any event (or traits record) is looked at. */
+export function checkBatchShape(
+  body: unknown,
+  maxEventsPerBatch: number,
+  list: BatchList = 'events',
+): BatchShape {
   if (body === undefined || body === null || body === '') {
     return {
       ok: false,
       status: 400,
       error: 'empty_body',
-      message: 'body is empty: send {"events": [...]}',
+      message: `body is empty: send {"${list}": [...]}`,
     };
   }
   if (typeof body !== 'object' || Array.isArray(body)) {
@@ -91,29 +117,32 @@ export function checkBatchShape(body: unknown, maxEventsPerBatch: number): Batch
       ok: false,
       status: 400,
       error: 'invalid_body',
-      message: 'body must be a JSON object {"events": [...]}',
+      message: `body must be a JSON object {"${list}": [...]}`,
     };
   }
-  const { events, writeKey } = body as { events?: unknown; writeKey?: unknown };
+  const { writeKey } = body as { writeKey?: unknown };
+  const events = (body as Record<string, unknown>)[list];
   if (!Array.isArray(events)) {
-    return { ok: false, status: 400, error: 'invalid_body', message: 'events must be an array' };
+    return { ok: false, status: 400, error: 'invalid_body', message: `${list} must be an array` };
   }
   if (events.length === 0) {
-    return { ok: false, status: 400, error: 'empty_batch', message: 'events is empty' };
+    return { ok: false, status: 400, error: 'empty_batch', message: `${list} is empty` };
   }
   if (events.length > maxEventsPerBatch) {
     return {
       ok: false,
       status: 413,
       error: 'batch_too_large',
-      message: `the batch has ${events.length} events; at most ${maxEventsPerBatch} are accepted per request`,
+      message: `the batch has ${events.length} ${list === 'events' ? 'events' : 'records'}; at most ${maxEventsPerBatch} are accepted per request`,
     };
   }
   return { ok: true, events, writeKey: typeof writeKey === 'string' ? writeKey : undefined };
 }
 
 export type ValidEvent =
-  { type: 'visit'; wire: VisitWire } | { type: 'purchase'; wire: PurchaseWire };
+  | { type: 'visit'; wire: VisitWire }
+  | { type: 'purchase'; wire: PurchaseWire }
+  | { type: 'traits'; wire: TraitsWire };
 
 function reasonOf(issue: z.core.$ZodIssue): string {
   if (issue.code === 'invalid_type') {
@@ -157,15 +186,7 @@ export function validateEvent(
     };
   }
   const parsed = (type === 'visit' ? visitWireSchema : purchaseWireSchema).safeParse(fields);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map((issue) => ({
-        field: issue.path.length === 0 ? '(event)' : issue.path.map(String).join('.'),
-        reason: reasonOf(issue),
-      })),
-    };
-  }
+  if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
   if (type === 'visit') {
     const wire = parsed.data as VisitWire;
     if (wire.source !== undefined && wire.source !== null && wire.source !== source) {
@@ -177,6 +198,31 @@ export function validateEvent(
     return { ok: true, event: { type, wire: { ...wire, source } } };
   }
   return { ok: true, event: { type, wire: parsed.data as PurchaseWire } };
+}
+
+function fieldErrors(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    field: issue.path.length === 0 ? '(event)' : issue.path.map(String).join('.'),
+    reason: reasonOf(issue),
+  }));
+}
+
+/**
+ * One traits record of POST /v1/traits: accepted as a valid contract record, or rejected with
+ * every broken field and why. No `type` field (the route says what it is); one sent anyway is
+ * dropped with the other unknown fields. `acquisitionSource` is the sender's to state: unlike a
+ * visit's `source`, it is a fact about the customer (a partner, a campaign), not about the
+ * sender.
+ */
+export function validateTraits(
+  raw: unknown,
+): { ok: true; event: ValidEvent & { type: 'traits' } } | { ok: false; errors: FieldError[] } {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, errors: [{ field: '(event)', reason: 'must be a JSON object' }] };
+  }
+  const parsed = traitsWireSchema.safeParse(raw);
+  if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
+  return { ok: true, event: { type: 'traits', wire: parsed.data } };
 }
 
 /** Why a visit naming another source than its write key's is rejected. */

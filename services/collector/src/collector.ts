@@ -46,7 +46,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const sink = new KafkaEventSink(kafka, {
     produceTimeoutMs: config.produceTimeoutMs,
     logger,
-    topics: [config.visitsTopic, config.purchasesTopic],
+    topics: [config.visitsTopic, config.purchasesTopic, config.traitsTopic],
     probe: new BrokerProbe(options.connection),
     onAuthenticationFailure: (error) => {
       const hint = kafkaAuthenticationHint(options.connection);

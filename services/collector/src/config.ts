@@ -10,6 +10,7 @@ export const collectorDefaults = {
   port: 8080,
   visitsTopic: 'pulse.visits',
   purchasesTopic: 'pulse.purchases',
+  traitsTopic: 'pulse.traits',
   /** Segment's batch endpoint takes 500 KB; Snowplow's collector about 1 MB. */
   maxEventsPerBatch: 500,
   maxBodyBytes: 512 * 1024,
@@ -55,6 +56,7 @@ export const collectorConfigSchema = z
     port: z.number().int().min(0).max(65_535),
     visitsTopic: topicName,
     purchasesTopic: topicName,
+    traitsTopic: topicName,
     writeKeys: z.array(z.object({ source: z.string(), key: z.string().min(16) })).min(1),
     maxEventsPerBatch: z.number().int().min(1).max(10_000),
     maxBodyBytes: z
@@ -85,6 +87,13 @@ export const collectorConfigSchema = z
         code: 'custom',
         path: ['purchasesTopic'],
         message: 'must differ from visitsTopic',
+      });
+    }
+    if (config.traitsTopic === config.visitsTopic || config.traitsTopic === config.purchasesTopic) {
+      context.addIssue({
+        code: 'custom',
+        path: ['traitsTopic'],
+        message: 'must differ from visitsTopic and purchasesTopic',
       });
     }
   });
@@ -118,6 +127,7 @@ const textEnv: Record<string, keyof CollectorConfig> = {
   PULSE_COLLECTOR_HOST: 'host',
   PULSE_VISITS_TOPIC: 'visitsTopic',
   PULSE_PURCHASES_TOPIC: 'purchasesTopic',
+  PULSE_TRAITS_TOPIC: 'traitsTopic',
   PULSE_COLLECTOR_METRICS_TOKEN: 'metricsToken',
 };
 

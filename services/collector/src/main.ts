@@ -32,6 +32,7 @@ export async function runCollector(
       trackerGzipBytes: collector.tracker.classic.gzipBytes,
       visitsTopic: config.visitsTopic,
       purchasesTopic: config.purchasesTopic,
+      traitsTopic: config.traitsTopic,
     },
     'collector started',
   );

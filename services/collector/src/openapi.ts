@@ -3,8 +3,10 @@ import {
   batchRequestSchema,
   batchResponseSchema,
   collectorPurchaseSchema,
+  collectorTraitsSchema,
   collectorVisitSchema,
   errorResponseSchema,
+  traitsBatchRequestSchema,
 } from './batch.ts';
 import type { CollectorConfig } from './config.ts';
 
@@ -51,6 +53,39 @@ const trackerPath = (summary: string) => ({
 export function collectorOpenApi(
   config: Pick<CollectorConfig, 'maxEventsPerBatch' | 'maxBodyBytes'>,
 ) {
+  const batchPath = (summary: string, items: string, body: string, badRequest: string) => ({
+    post: {
+      summary,
+      requestBody: {
+        required: true,
+        description: `At most ${config.maxEventsPerBatch} ${items} and ${config.maxBodyBytes} bytes. application/json, or text/plain holding JSON (navigator.sendBeacon).`,
+        content: {
+          'application/json': { schema: { $ref: `#/components/schemas/${body}` } },
+          'text/plain': { schema: { $ref: `#/components/schemas/${body}` } },
+        },
+      },
+      responses: {
+        '202': {
+          description: `Every one of the ${items} accepted or rejected, one result each, in order`,
+          content: {
+            'application/json': { schema: { $ref: '#/components/schemas/BatchResult' } },
+          },
+        },
+        '400': errorBody(badRequest),
+        '401': errorBody('Missing or unknown write key'),
+        '403': errorBody(
+          'The browser origin (Origin header) is not allowed for this write key: nothing accepted',
+        ),
+        '413': errorBody(`Too many ${items} or too many bytes`),
+        '415': errorBody('Neither application/json nor text/plain'),
+        '429': errorBody('Rate limit of the write key', retryAfter),
+        '503': errorBody(
+          'Kafka did not acknowledge: nothing of this batch is accepted',
+          retryAfter,
+        ),
+      },
+    },
+  });
   return {
     openapi: '3.1.0',
     info: {
@@ -64,7 +99,9 @@ export function collectorOpenApi(
         "A write key speaks for its own source only: a visit without source gets the key's source, " +
         'a visit naming another source is rejected (field source), never rewritten. Ids (eventId, ' +
         'customerId, orderId, sessionId, source) have 1-128 characters (Unicode code points) of ' +
-        'valid UTF-8, no control characters and no U+FFFD.',
+        "valid UTF-8, no control characters and no U+FFFD. POST /v1/traits takes a customer's " +
+        'traits as of a time (country, region, acquisitionSource, customerType, plan, custom ' +
+        'attributes) to pulse.traits, with the same keys, limits and answers.',
     },
     components: {
       securitySchemes: { writeKey: { type: 'http', scheme: 'bearer', description: 'A write key' } },
@@ -72,47 +109,26 @@ export function collectorOpenApi(
         EventBatch: component(batchRequestSchema(config.maxEventsPerBatch), 'input'),
         VisitEvent: component(collectorVisitSchema, 'input'),
         PurchaseEvent: component(collectorPurchaseSchema, 'input'),
+        TraitsBatch: component(traitsBatchRequestSchema(config.maxEventsPerBatch), 'input'),
+        Traits: component(collectorTraitsSchema, 'input'),
         BatchResult: component(batchResponseSchema, 'output'),
         Error: component(errorResponseSchema, 'output'),
       },
     },
     security: [{ writeKey: [] }],
     paths: {
-      '/v1/events': {
-        post: {
-          summary: 'Send a batch of events',
-          requestBody: {
-            required: true,
-            description: `At most ${config.maxEventsPerBatch} events and ${config.maxBodyBytes} bytes. application/json, or text/plain holding JSON (navigator.sendBeacon).`,
-            content: {
-              'application/json': { schema: { $ref: '#/components/schemas/EventBatch' } },
-              'text/plain': { schema: { $ref: '#/components/schemas/EventBatch' } },
-            },
-          },
-          responses: {
-            '202': {
-              description: 'Every event accepted or rejected, one result per event, in order',
-              content: {
-                'application/json': { schema: { $ref: '#/components/schemas/BatchResult' } },
-              },
-            },
-            '400': errorBody(
-              'Empty body, not valid UTF-8 (invalid_utf8: nothing of the batch is accepted), not JSON, or not {"events": [...]}',
-            ),
-            '401': errorBody('Missing or unknown write key'),
-            '403': errorBody(
-              'The browser origin (Origin header) is not allowed for this write key: nothing accepted',
-            ),
-            '413': errorBody('Too many events or too many bytes'),
-            '415': errorBody('Neither application/json nor text/plain'),
-            '429': errorBody('Rate limit of the write key', retryAfter),
-            '503': errorBody(
-              'Kafka did not acknowledge: nothing of this batch is accepted',
-              retryAfter,
-            ),
-          },
-        },
-      },
+      '/v1/events': batchPath(
+        'Send a batch of events',
+        'events',
+        'EventBatch',
+        'Empty body, not valid UTF-8 (invalid_utf8: nothing of the batch is accepted), not JSON, or not {"events": [...]}',
+      ),
+      '/v1/traits': batchPath(
+        "Send a batch of customers' traits",
+        'traits records',
+        'TraitsBatch',
+        'Empty body, not valid UTF-8 (invalid_utf8: nothing of the batch is accepted), not JSON, or not {"traits": [...]}',
+      ),
       '/v1/tracker.js': trackerPath('The browser tracker as a classic script (sets window.pulse)'),
       '/v1/tracker.mjs': trackerPath('The browser tracker as an ES module'),
       '/healthz': {

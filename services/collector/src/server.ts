@@ -11,8 +11,11 @@ import {
   checkBatchShape,
   eventIdOf,
   validateEvent,
+  validateTraits,
+  type BatchList,
   type BatchResponse,
   type EventResult,
+  type ValidEvent,
 } from './batch.ts';
 import type { CollectorConfig } from './config.ts';
 import { CollectorError } from './errors.ts';
@@ -35,6 +38,7 @@ export interface CollectorServerOptions {
 }
 
 const EVENTS_ROUTE = '/v1/events';
+const TRAITS_ROUTE = '/v1/traits';
 
 /** Error code of a body that is not valid UTF-8. */
 const BODY_NOT_UTF8 = 'PULSE_BODY_NOT_UTF8';
@@ -110,7 +114,7 @@ function bodyErrorOf(
 }
 
 /**
- * The collector's HTTP surface: POST /v1/events, CORS for the configured origins, write keys,
+ * The collector's HTTP surface: POST /v1/events and POST /v1/traits, CORS for the configured origins, write keys,
  * a per-key rate limit, and /healthz, /readyz, /metrics, /openapi.json. Request logs carry the
  * method, route, status, time and source: never a body, never a query string.
  */
@@ -221,103 +225,123 @@ export function buildCollectorServer(options: CollectorServerOptions): FastifyIn
     return undefined;
   }
 
-  app.options(EVENTS_ROUTE, async (request, reply) => {
-    const origin = request.headers.origin;
-    if (!origin || !origins.allowedForSomeKey(origin))
-      return sendError(reply, 403, 'origin_not_allowed', 'this origin may not send events');
-    return reply
-      .code(204)
-      .header('access-control-allow-methods', 'POST')
-      .header('access-control-allow-headers', 'authorization, content-type')
-      .header('access-control-max-age', '600')
-      .send();
-  });
+  /** What one batch route accepts: `events` (visits and purchases) or `traits` records. */
+  function validateItem(list: BatchList, raw: unknown, sender: string) {
+    return list === 'events' ? validateEvent(raw, sender) : validateTraits(raw);
+  }
 
-  app.post(
-    EVENTS_ROUTE,
-    {
-      // A key in the header is checked before the body is read: an unknown sender costs no parse.
-      onRequest: async (request, reply) => {
-        if (request.headers.authorization === undefined) return;
-        const source = keys.sourceOf(bearerToken(request.headers.authorization));
-        if (source !== undefined) sourceOfRequest.set(request, source);
-        return refuse(request, reply, source);
+  function topicOf(event: ValidEvent): string {
+    if (event.type === 'visit') return config.visitsTopic;
+    if (event.type === 'purchase') return config.purchasesTopic;
+    return config.traitsTopic;
+  }
+
+  /** POST /v1/events and POST /v1/traits: the same keys, origins, limits, ids and answers. */
+  function registerBatchRoute(route: string, list: BatchList): void {
+    app.options(route, async (request, reply) => {
+      const origin = request.headers.origin;
+      if (!origin || !origins.allowedForSomeKey(origin))
+        return sendError(reply, 403, 'origin_not_allowed', 'this origin may not send events');
+      return reply
+        .code(204)
+        .header('access-control-allow-methods', 'POST')
+        .header('access-control-allow-headers', 'authorization, content-type')
+        .header('access-control-max-age', '600')
+        .send();
+    });
+
+    app.post(
+      route,
+      {
+        // A key in the header is checked before the body is read: an unknown sender costs no parse.
+        onRequest: async (request, reply) => {
+          if (request.headers.authorization === undefined) return;
+          const source = keys.sourceOf(bearerToken(request.headers.authorization));
+          if (source !== undefined) sourceOfRequest.set(request, source);
+          return refuse(request, reply, source);
+        },
       },
-    },
-    async (request, reply) => {
-      const shape = checkBatchShape(request.body, config.maxEventsPerBatch);
-      let source = sourceOfRequest.get(request);
-      if (source === undefined) {
-        // No header: the beacon form, with the key in the body.
-        const fromBody = keys.sourceOf(shape.ok ? shape.writeKey : undefined);
-        if (fromBody !== undefined) sourceOfRequest.set(request, fromBody);
-        const refused = refuse(request, reply, fromBody);
-        if (refused || fromBody === undefined) return refused;
-        source = fromBody;
-      }
-      const sender = source;
-      if (!shape.ok) return sendError(reply, shape.status, shape.error, shape.message);
+      async (request, reply) => {
+        const shape = checkBatchShape(request.body, config.maxEventsPerBatch, list);
+        let source = sourceOfRequest.get(request);
+        if (source === undefined) {
+          // No header: the beacon form, with the key in the body.
+          const fromBody = keys.sourceOf(shape.ok ? shape.writeKey : undefined);
+          if (fromBody !== undefined) sourceOfRequest.set(request, fromBody);
+          const refused = refuse(request, reply, fromBody);
+          if (refused || fromBody === undefined) return refused;
+          source = fromBody;
+        }
+        const sender = source;
+        if (!shape.ok) return sendError(reply, shape.status, shape.error, shape.message);
 
-      const results: EventResult[] = [];
-      const records: OutputRecord[] = [];
-      const counts = {
-        visit: { accepted: 0, rejected: 0 },
-        purchase: { accepted: 0, rejected: 0 },
-        unknown: { accepted: 0, rejected: 0 },
-      };
-      shape.events.forEach((raw, index) => {
-        const eventId = eventIdOf(raw);
-        const checked = validateEvent(raw, sender);
-        if (!checked.ok) {
-          const type = (raw as { type?: unknown } | null)?.type;
-          counts[type === 'visit' || type === 'purchase' ? type : 'unknown'].rejected += 1;
-          results.push({
-            index,
-            ...(eventId ? { eventId } : {}),
-            status: 'rejected',
-            errors: checked.errors,
+        const results: EventResult[] = [];
+        const records: OutputRecord[] = [];
+        const counts = {
+          visit: { accepted: 0, rejected: 0 },
+          purchase: { accepted: 0, rejected: 0 },
+          traits: { accepted: 0, rejected: 0 },
+          unknown: { accepted: 0, rejected: 0 },
+        };
+        shape.events.forEach((raw, index) => {
+          const eventId = eventIdOf(raw);
+          const checked = validateItem(list, raw, sender);
+          if (!checked.ok) {
+            const type = list === 'traits' ? 'traits' : (raw as { type?: unknown } | null)?.type;
+            counts[
+              type === 'visit' || type === 'purchase' || type === 'traits' ? type : 'unknown'
+            ].rejected += 1;
+            results.push({
+              index,
+              ...(eventId ? { eventId } : {}),
+              status: 'rejected',
+              errors: checked.errors,
+            });
+            return;
+          }
+          counts[checked.event.type].accepted += 1;
+          results.push({ index, eventId: checked.event.wire.eventId, status: 'accepted' });
+          records.push({
+            topic: topicOf(checked.event),
+            key: checked.event.wire.customerId,
+            value: JSON.stringify(checked.event.wire),
           });
-          return;
-        }
-        counts[checked.event.type].accepted += 1;
-        results.push({ index, eventId: checked.event.wire.eventId, status: 'accepted' });
-        records.push({
-          topic: checked.event.type === 'visit' ? config.visitsTopic : config.purchasesTopic,
-          key: checked.event.wire.customerId,
-          value: JSON.stringify(checked.event.wire),
         });
-      });
 
-      if (records.length > 0) {
-        const stopTimer = metrics.produceDuration.startTimer();
-        try {
-          await sink.send(records);
-          stopTimer();
-        } catch (error) {
-          const code = error instanceof CollectorError ? error.code : 'PRODUCE_FAILED';
-          metrics.kafkaUnavailable.inc({ code });
-          logger.warn({ code, events: records.length }, 'batch not acknowledged by Kafka; 503');
-          return sendError(
-            reply,
-            503,
-            'kafka_unavailable',
-            'events could not be stored; nothing of this batch was accepted: retry it with the same eventIds',
-            config.unavailableRetryAfterSeconds,
-          );
+        if (records.length > 0) {
+          const stopTimer = metrics.produceDuration.startTimer();
+          try {
+            await sink.send(records);
+            stopTimer();
+          } catch (error) {
+            const code = error instanceof CollectorError ? error.code : 'PRODUCE_FAILED';
+            metrics.kafkaUnavailable.inc({ code });
+            logger.warn({ code, events: records.length }, 'batch not acknowledged by Kafka; 503');
+            return sendError(
+              reply,
+              503,
+              'kafka_unavailable',
+              'events could not be stored; nothing of this batch was accepted: retry it with the same eventIds',
+              config.unavailableRetryAfterSeconds,
+            );
+          }
         }
-      }
-      for (const [type, count] of Object.entries(counts)) {
-        if (count.accepted > 0) metrics.events.inc({ type, outcome: 'accepted' }, count.accepted);
-        if (count.rejected > 0) metrics.events.inc({ type, outcome: 'rejected' }, count.rejected);
-      }
-      const body: BatchResponse = {
-        accepted: records.length,
-        rejected: results.length - records.length,
-        results,
-      };
-      return reply.code(202).send(body);
-    },
-  );
+        for (const [type, count] of Object.entries(counts)) {
+          if (count.accepted > 0) metrics.events.inc({ type, outcome: 'accepted' }, count.accepted);
+          if (count.rejected > 0) metrics.events.inc({ type, outcome: 'rejected' }, count.rejected);
+        }
+        const body: BatchResponse = {
+          accepted: records.length,
+          rejected: results.length - records.length,
+          results,
+        };
+        return reply.code(202).send(body);
+      },
+    );
+  }
+
+  registerBatchRoute(EVENTS_ROUTE, 'events');
+  registerBatchRoute(TRAITS_ROUTE, 'traits');
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

@@ -109,7 +109,11 @@ export class KafkaEventSink implements EventSink {
     const admin = this.kafka.admin();
     try {
       await admin.connect();
-      const limit = await fetchMaxMessageBytes(admin, this.options.topics);
+      // Only the topics that exist: a deployment that has not created one yet (pulse.traits,
+      // say) still gets the real limit of the others rather than the default.
+      const existing = new Set(await admin.listTopics());
+      const topics = this.options.topics.filter((topic) => existing.has(topic));
+      const limit = topics.length > 0 ? await fetchMaxMessageBytes(admin, topics) : undefined;
       this.maxMessageBytes = limit ?? KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
       this.budgetBytes = produceBudgetBytes(this.maxMessageBytes);
     } catch (error) {

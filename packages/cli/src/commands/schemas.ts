@@ -90,7 +90,7 @@ function schemaFileName(contract: ContractName): string {
 function filesAheadOfCode(directory: URL): string[] {
   const notes: string[] = [];
   for (const name of readdirSync(directory)) {
-    const match = /^(visit|purchase|signal)\.v(\d+)\.avsc$/.exec(name);
+    const match = /^(visit|purchase|traits|signal)\.v(\d+)\.avsc$/.exec(name);
     if (match === null) continue;
     const contract = match[1] as ContractName;
     if (Number(match[2]) > CURRENT_SCHEMA_VERSIONS[contract]) {
@@ -115,7 +115,7 @@ export function registerSchemasCommands(program: Command): void {
     .summary('register the schemas, check a changed one')
     .description(
       paragraphs(
-        'The event and signal contracts (schemas/avro/*.avsc) in the schema registry: ' +
+        'The event, traits and signal contracts (schemas/avro/*.avsc) in the schema registry: ' +
           '`register` registers them, `check` tells whether a changed file is compatible with ' +
           'what is registered.',
         'Both read SCHEMA_REGISTRY_URL, the Confluent-compatible API of the registry (e.g. ' +
@@ -140,8 +140,8 @@ export function registerSchemasCommands(program: Command): void {
       paragraphs(
         'Registers the schema file of every subject with BACKWARD compatibility and prints ' +
           '"subject → schema id": pulse.visits-value and pulse.purchases-value (the events the ' +
-          'profiler reads), pulse.signals.lapse-value and pulse.signals.ready-to-buy-value ' +
-          '(the signals).',
+          "profiler reads), pulse.traits-value (customers' traits), pulse.signals.lapse-value " +
+          'and pulse.signals.ready-to-buy-value (the signals).',
         'Safe to run again: an unchanged file keeps its id. The registry refuses an ' +
           'incompatible file; `npx pulse schemas check` tells which field breaks. The file of ' +
           'each contract is the version the code reads (CURRENT_SCHEMA_VERSIONS in ' +

@@ -10,8 +10,9 @@ export function registerTopicsCommands(program: Command): void {
     .summary("create Pulse's Kafka topics")
     .description(
       paragraphs(
-        "Pulse's Kafka topics: the two input topics (co-partitioned: the same partition count, " +
-          "keyed by customer id, so a customer's visits and purchases meet in one partition), " +
+        "Pulse's Kafka topics: the three input topics (co-partitioned: the same partition count, " +
+          "keyed by customer id, so a customer's visits, purchases and traits meet in one " +
+          'partition), ' +
           'the two signal topics and the dead-letter topic.',
       ),
     )
@@ -21,7 +22,7 @@ export function registerTopicsCommands(program: Command): void {
     .summary('create the input, signal and dead-letter topics')
     .description(
       paragraphs(
-        'Creates pulse.visits and pulse.purchases with the same partition count, ' +
+        'Creates pulse.visits, pulse.purchases and pulse.traits with the same partition count, ' +
           'pulse.signals.lapse, pulse.signals.ready-to-buy and pulse.dlq. Topics that exist ' +
           'are kept, so it is safe to run again; it stops when the input topics exist with ' +
           'different partition counts.',
