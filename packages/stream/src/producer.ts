@@ -40,6 +40,8 @@ export class ReliableProducer {
   private current: Generation;
   private admin: Admin | undefined;
   private readonly limits = new Map<string, number>();
+  /** After disconnect nothing may connect again: a client that did would keep the process alive. */
+  private closed = false;
 
   constructor(private readonly kafka: Kafka) {
     this.current = this.newGeneration();
@@ -74,6 +76,7 @@ export class ReliableProducer {
    * splitBySize and recordLimitBytes first. */
   async send(records: OutputRecord[]): Promise<void> {
     if (records.length === 0) return;
+    if (this.closed) throw new Error('the producer is closed');
     const generation = this.current;
     generation.inFlight += 1;
     try {
@@ -119,6 +122,7 @@ export class ReliableProducer {
   async recordLimitBytes(topic: string): Promise<number> {
     const known = this.limits.get(topic);
     if (known !== undefined) return known;
+    if (this.closed) return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
     try {
       if (this.admin === undefined) {
         const admin = this.kafka.admin();
@@ -144,6 +148,7 @@ export class ReliableProducer {
   }
 
   async disconnect(): Promise<void> {
+    this.closed = true;
     await this.admin?.disconnect().catch(() => undefined);
     const generation = this.current;
     generation.retired = true;
