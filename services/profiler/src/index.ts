@@ -8,6 +8,8 @@ export { runProfiler } from './main.ts';
 export { ProfilerMetrics } from './metrics.ts';
 export { startProfiler, type Profiler, type ProfilerOptions } from './profiler.ts';
 export {
+  replayBatchDefaults,
+  replayConfigOverrides,
   replayProgress,
   runReplay,
   type PartitionProgress,
