@@ -27,7 +27,14 @@ import { runReplayPhase } from './replay-phase.ts';
 import { describeJobCounts, renderMarkdown, type BenchReport } from './report.ts';
 import { measureSignalDelay } from './signal-delay.ts';
 import { spread } from './stats.ts';
-import { buildWorkload, DAY_MS, DEFAULT_START_MS, wireJson, type WireRecord } from './workload.ts';
+import {
+  buildWorkload,
+  DAY_MS,
+  DEFAULT_MIN_SPAN_DAYS,
+  DEFAULT_START_MS,
+  wireJson,
+  type WireRecord,
+} from './workload.ts';
 
 export { renderMarkdown, type BenchReport } from './report.ts';
 export { latencySummary, percentile, spread, type Spread } from './stats.ts';
@@ -50,6 +57,8 @@ export interface BenchOptions {
   events: number;
   runs: number;
   seed: number;
+  /** Event time the pre-produced log spans at least. */
+  minSpanDays: number;
   /** Profiler instance counts to drain the log with. */
   instances: number[];
   latencyRates: number[];
@@ -70,6 +79,7 @@ export const benchDefaults: Omit<BenchOptions, 'log'> = {
   events: 5_000_000,
   runs: 3,
   seed: 7,
+  minSpanDays: DEFAULT_MIN_SPAN_DAYS,
   instances: [1, 2],
   latencyRates: [5_000, 10_000, 20_000],
   latencySeconds: 20,
@@ -105,6 +115,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       customers: options.customers,
       events: options.events,
       seed: options.seed,
+      minSpanDays: options.minSpanDays,
     });
     log(
       `pre-producing ${options.events} events (about ${Math.round(workload.plan.expectedSpanDays)} days of event time)…`,
@@ -133,7 +144,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
         spanDays,
         firstEventAt: new Date(produced.firstEventMs).toISOString(),
         lastEventAt: new Date(produced.lastEventMs).toISOString(),
-        archetypeWeights: workload.plan.archetypeWeights,
+        customerShares: workload.plan.shares,
         produceOrdering: DEFAULT_ORDERING,
         meanEventBytes: produced.bytes / produced.events,
         partitions: PARTITIONS,

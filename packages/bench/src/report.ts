@@ -18,7 +18,8 @@ export interface BenchReport {
     spanDays: number;
     firstEventAt: string;
     lastEventAt: string;
-    archetypeWeights: Record<string, number>;
+    /** Shares of the customers by kind (daily, weekly, monthly, irregular, accelerating-buyer). */
+    customerShares: Record<string, number>;
     /** How the pre-producer kept each partition in event-time order. */
     produceOrdering: string;
     meanEventBytes: number;

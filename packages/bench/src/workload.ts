@@ -1,6 +1,17 @@
 import { domainToWire } from '@pulse/contracts';
 import type { CustomerEvent } from '@pulse/core';
-import { ARCHETYPES, generatePopulation, type Archetype, type Population } from '@pulse/test-kit';
+import {
+  ARCHETYPES,
+  customerEvents,
+  deriveSeed,
+  generatePopulation,
+  MinHeap,
+  mulberry32,
+  randomInt,
+  type Archetype,
+  type CustomerScript,
+  type Population,
+} from '@pulse/test-kit';
 
 /**
  * The benchmark's input: a synthetic population from the test kit (daily, weekly, monthly and
@@ -14,7 +25,12 @@ import { ARCHETYPES, generatePopulation, type Archetype, type Population } from 
  * ready-to-buy signals fire, the timers, the outbox relay and the guards all run. When the
  * events per customer asked for are too few for the default mix over that span, the mix leans
  * towards monthly visitors (the long tail of a real shop) and keeps a core of daily, weekly and
- * irregular regulars; when they are more, the span grows.
+ * irregular regulars and accelerating buyers; when they are more, the span grows.
+ *
+ * Accelerating buyers (as in the demo) buy every 14 days and visit every 3, then daily in the
+ * run-up to their fifth purchase: the "give me a push" customer the ready-to-buy rule looks for
+ * (it needs three purchase gaps of history, which the population's own buyers rarely have
+ * within two months).
  */
 export interface WorkloadOptions {
   customers: number;
@@ -34,13 +50,16 @@ export interface WireRecord {
   occurredAtMs: number;
 }
 
+export type WorkloadKind = Archetype | 'accelerating-buyer';
+export const WORKLOAD_KINDS: readonly WorkloadKind[] = [...ARCHETYPES, 'accelerating-buyer'];
+
 export interface WorkloadPlan {
   /** Days the population is generated over (the cut at `events` lands before its end). */
   generatedDays: number;
   /** Days of event time the events asked for are expected to span. */
   expectedSpanDays: number;
-  /** Relative weights of the archetypes. */
-  archetypeWeights: Record<Archetype, number>;
+  /** Shares of the customers by kind (they add up to 1). */
+  shares: Record<WorkloadKind, number>;
 }
 
 export interface Workload {
@@ -72,10 +91,44 @@ export function wireJson(event: CustomerEvent): Buffer {
   );
 }
 
-/** Events per customer over `days`, per archetype, measured on a sample of the generator. */
-export function eventsPerCustomer(seed: number, days: number): Record<Archetype, number> {
+/**
+ * An accelerating buyer's script: from a random start, visits every 3 days and a purchase every
+ * 14 for 45 days (four purchases), visits every 3 days for 8 more, daily for 8 (the run-up),
+ * then the first rhythm again.
+ */
+export function acceleratingBuyer(
+  customerId: string,
+  startMs: number,
+  days: number,
+  seed: number,
+): CustomerScript {
+  const random = mulberry32(seed);
+  // Starts spread so that the run-up ends within `days`.
+  const offset = randomInt(random, 0, Math.max(0, days - 60));
+  return {
+    customerId,
+    startMs,
+    seed: deriveSeed(seed, 1),
+    segments: [
+      { days: offset },
+      { days: 45, visitEveryDays: 3, purchaseEveryDays: 14, maxVisitsPerActiveDay: 2 },
+      { days: 8, visitEveryDays: 3, visitPhaseDays: 2 },
+      { days: 8, visitEveryDays: 1, maxVisitsPerActiveDay: 2 },
+      { days: Math.max(1, 2 * days - offset - 61), visitEveryDays: 3, purchaseEveryDays: 14 },
+    ],
+  };
+}
+
+/** Events per customer over `days`, per kind, measured on a sample of the generator. */
+export function eventsPerCustomer(seed: number, days: number): Record<WorkloadKind, number> {
   const customers = 400;
-  const rates = {} as Record<Archetype, number>;
+  const rates = {} as Record<WorkloadKind, number>;
+  let buyerEvents = 0;
+  for (let index = 0; index < customers; index += 1) {
+    const script = acceleratingBuyer(`b${index}`, DEFAULT_START_MS, days, deriveSeed(seed, index));
+    for (const _event of customerEvents(script)) buyerEvents += 1;
+  }
+  rates['accelerating-buyer'] = buyerEvents / customers;
   for (const archetype of ARCHETYPES) {
     const sample = generatePopulation({
       customers,
@@ -92,17 +145,26 @@ export function eventsPerCustomer(seed: number, days: number): Record<Archetype,
 }
 
 /**
- * Pure: the archetype mix and the generated length that make `perCustomer` events per customer
- * span `spanDays`, given each archetype's events per customer over that span. The regulars
- * (daily, weekly, irregular) keep equal weights; monthly visitors fill the rest.
+ * Pure: the mix and the generated length that make `perCustomer` events per customer span
+ * `spanDays`, given each kind's events per customer over that span. The regulars (daily,
+ * weekly, irregular visitors and accelerating buyers) keep equal shares; monthly visitors fill
+ * the rest.
  */
 export function planMix(
   perCustomer: number,
   spanDays: number,
-  rates: Record<Archetype, number>,
+  rates: Record<WorkloadKind, number>,
 ): WorkloadPlan {
-  const regular = (rates.daily + rates.weekly + rates.irregular) / 3;
-  const all = (regular * 3 + rates.monthly) / 4;
+  const regulars = ['daily', 'weekly', 'irregular', 'accelerating-buyer'] as const;
+  const regular = regulars.reduce((sum, kind) => sum + rates[kind], 0) / regulars.length;
+  const all = (regular * regulars.length + rates.monthly) / 5;
+  const mix = (regularShare: number): Record<WorkloadKind, number> => ({
+    daily: regularShare / 4,
+    weekly: regularShare / 4,
+    irregular: regularShare / 4,
+    'accelerating-buyer': regularShare / 4,
+    monthly: 1 - regularShare,
+  });
   // A little under the events asked for inside the span: the cut then lands just past it.
   const wanted = perCustomer / 1.05;
   if (wanted >= all) {
@@ -111,7 +173,7 @@ export function planMix(
     return {
       generatedDays: Math.ceil(spanNeeded * 1.2),
       expectedSpanDays: spanNeeded * 1.05,
-      archetypeWeights: { daily: 1, weekly: 1, monthly: 1, irregular: 1 },
+      shares: mix(0.8),
     };
   }
   if (wanted <= rates.monthly) {
@@ -120,7 +182,7 @@ export function planMix(
     return {
       generatedDays: Math.ceil(Math.max(spanDays, spanNeeded) * 1.2),
       expectedSpanDays: Math.max(spanDays, spanNeeded) * 1.05,
-      archetypeWeights: { daily: 0, weekly: 0, monthly: 1, irregular: 0 },
+      shares: mix(0),
     };
   }
   // wanted = s × regular + (1 − s) × monthly, s the share of regulars.
@@ -128,12 +190,7 @@ export function planMix(
   return {
     generatedDays: Math.ceil(spanDays * 1.2),
     expectedSpanDays: spanDays * 1.05,
-    archetypeWeights: {
-      daily: share / 3,
-      weekly: share / 3,
-      monthly: 1 - share,
-      irregular: share / 3,
-    },
+    shares: mix(share),
   };
 }
 
@@ -152,21 +209,38 @@ export function buildWorkload(input: WorkloadOptions): Workload {
     options.minSpanDays,
     eventsPerCustomer(options.seed, options.minSpanDays),
   );
+  const buyers = Math.round(options.customers * plan.shares['accelerating-buyer']);
   const population = generatePopulation({
-    customers: options.customers,
+    customers: options.customers - buyers,
     startMs: options.startMs,
     durationDays: plan.generatedDays,
     seed: options.seed,
     customerIdPrefix: options.customerIdPrefix,
-    archetypeWeights: plan.archetypeWeights,
+    archetypeWeights: {
+      daily: plan.shares.daily,
+      weekly: plan.shares.weekly,
+      monthly: plan.shares.monthly,
+      irregular: plan.shares.irregular,
+    },
   });
+  const buyerScripts = Array.from({ length: buyers }, (_, index) =>
+    acceleratingBuyer(
+      `${options.customerIdPrefix}b${index}`,
+      options.startMs,
+      options.minSpanDays,
+      deriveSeed(options.seed, -1 - index),
+    ),
+  );
   return {
     options,
     plan,
     population,
     *records() {
       let emitted = 0;
-      for (const event of population.events()) {
+      for (const event of mergeByTime([
+        population.events(),
+        ...buyerScripts.map((script) => customerEvents(script)),
+      ])) {
         if (emitted >= options.events) return;
         emitted += 1;
         yield {
@@ -178,6 +252,29 @@ export function buildWorkload(input: WorkloadOptions): Workload {
       }
     },
   };
+}
+
+/** Streams each in time order, merged into one in time order (ties: the earlier stream first). */
+function* mergeByTime(streams: Generator<CustomerEvent>[]): Generator<CustomerEvent> {
+  interface Head {
+    event: CustomerEvent;
+    stream: number;
+  }
+  const heads = new MinHeap<Head>(
+    (a, b) =>
+      a.event.occurredAtMs < b.event.occurredAtMs ||
+      (a.event.occurredAtMs === b.event.occurredAtMs && a.stream < b.stream),
+  );
+  streams.forEach((stream, index) => {
+    const first = stream.next();
+    if (!first.done) heads.push({ event: first.value, stream: index });
+  });
+  while (heads.size > 0) {
+    const head = heads.pop()!;
+    yield head.event;
+    const next = streams[head.stream]!.next();
+    if (!next.done) heads.push({ event: next.value, stream: head.stream });
+  }
 }
 
 export { DAY_MS };
