@@ -8,8 +8,7 @@ export { runProfiler } from './main.ts';
 export { ProfilerMetrics } from './metrics.ts';
 export { startProfiler, type Profiler, type ProfilerOptions } from './profiler.ts';
 export {
-  replayBatchDefaults,
-  replayConfigOverrides,
+  replayDefaults,
   replayProgress,
   runReplay,
   type PartitionProgress,

@@ -25,23 +25,14 @@ import { startProfiler, type Profiler } from './profiler.ts';
  */
 
 /**
- * A replay's batch settings, where the environment does not set them: the profiler's path with
- * its largest batches. A replay reads a log that is all there, so a commit may carry a whole
- * fetch (4 MiB a partition is about 16,000 tracker events) rather than the live profiler's
- * 5,000, which bounds the latency of live traffic; nobody waits on a replay's single event.
+ * A replay is the profiler's own path (same batches: the live profiler's commit size measured
+ * faster than 20,000 events a commit on a replay too); only how often it checks whether it has
+ * caught up is its own, so it exits soon after the last commit.
  */
-export const replayBatchDefaults = {
-  maxEventsPerCommit: 20_000,
+export const replayDefaults = {
   /** How often the replay checks whether it has caught up (and reports progress). */
   progressIntervalMs: 250,
 } as const;
-
-/** The profiler settings a replay overrides unless PULSE_MAX_EVENTS_PER_COMMIT is set. */
-export function replayConfigOverrides(env: NodeJS.ProcessEnv): Partial<ProfilerConfig> {
-  return env.PULSE_MAX_EVENTS_PER_COMMIT
-    ? {}
-    : { maxEventsPerCommit: replayBatchDefaults.maxEventsPerCommit };
-}
 
 /** Where the replay starts: the log start, or the first offsets at or after a time. */
 export type ReplayFrom = { kind: 'earliest' } | { kind: 'time'; timeMs: number };
@@ -135,7 +126,7 @@ function positionsOf(offsets: Map<number, string>, topic: string, into: Offsets)
 export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   const { config, logger, from } = options;
   const nowMs = options.nowMs ?? Date.now;
-  const intervalMs = options.progressIntervalMs ?? replayBatchDefaults.progressIntervalMs;
+  const intervalMs = options.progressIntervalMs ?? replayDefaults.progressIntervalMs;
   if (config.signalMode === 'outbox') {
     throw new Error(
       'a replay never writes to the live signal topics: use signals suppress or redirect:<topic>',

@@ -61,10 +61,8 @@ export function registerReplayCommand(program: Command): void {
         const signals: SignalsOption = options.signals ?? { mode: 'suppress' };
         const from: FromOption = options.from ?? { kind: 'earliest' };
         const { connection, keyPrefix } = await stateSettings();
-        const { profilerConfigFromEnv, replayConfigOverrides, runReplay } =
-          await import('@pulse/profiler');
+        const { profilerConfigFromEnv, runReplay } = await import('@pulse/profiler');
         const config = profilerConfigFromEnv(process.env, {
-          ...replayConfigOverrides(process.env),
           namespace: options.namespace,
           followLiveNamespace: false,
           groupId: options.groupId ?? `${keyPrefix}-replay-${options.namespace}`,

@@ -56,7 +56,10 @@ final class Rules {
   static boolean readyToBuy(Profile profile, int today) {
     int[] purchaseGaps = gaps(profile.purchaseDays);
     if (purchaseGaps.length < MIN_PURCHASE_GAPS) return false;
-    if (today - profile.lastReadyToBuyDay < READY_TO_BUY_COOLDOWN_DAYS) return false;
+    boolean signalledBefore = profile.lastReadyToBuyDay != Integer.MIN_VALUE;
+    if (signalledBefore && today - profile.lastReadyToBuyDay < READY_TO_BUY_COOLDOWN_DAYS) {
+      return false;
+    }
     double usualPurchaseGap = median(purchaseGaps);
     int sinceLastPurchase = today - profile.purchaseDays[profile.purchaseDays.length - 1];
     if (sinceLastPurchase < 0.8 * usualPurchaseGap || sinceLastPurchase > 2 * usualPurchaseGap) {
