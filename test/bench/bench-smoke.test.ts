@@ -7,7 +7,10 @@ import type { BenchReport } from '@pulse/bench';
 import { onCleanup, testProcessEnv } from '../support/infra.ts';
 
 // A smoke run of `pulse bench` at a tiny size against the shared test stack: every phase runs
-// and reports a figure. It asserts that each figure exists and is sane, never how fast it is.
+// and reports a figure, the Kafka Streams peer included (Java and Maven are prerequisites of the
+// test run). It asserts that each figure exists and is sane, never how fast it is; and that the
+// log is the real job — two months of event time, each partition in event-time order (a
+// partition once held later days before earlier ones), signals of every kind while draining.
 const PULSE_BIN = resolve(import.meta.dirname, '../../bin/pulse.mjs');
 
 function runBenchCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -61,6 +64,18 @@ describe('pulse bench (smoke, tiny size)', () => {
 
     expect(report.workload.events).toBe(3000);
     expect(report.workload.meanEventBytes).toBeGreaterThan(150);
+    expect(report.workload.spanDays).toBeGreaterThanOrEqual(60);
+    expect(report.workload.customersWithEvents).toBeGreaterThan(0);
+    expect(report.workload.customersWithEvents).toBeLessThanOrEqual(300);
+    expect(report.job!.lateEvents).toBe(0);
+    expect(report.job!.signals.lapsed).toBeGreaterThan(0);
+    expect(report.job!.signals.ready_to_buy).toBeGreaterThan(0);
+    expect(report.throughput['1']!.stopSeconds!.median).toBeGreaterThan(0);
+    expect(report.notes.filter((note) => note.includes('SIGTERM'))).toEqual([]);
+    expect(['rocksdb', 'memory']).toContain(report.peer!.store);
+    expect(report.peer!.eventsPerSecond.median).toBeGreaterThan(0);
+    expect(report.peer!.job.signals.lapsed).toBeGreaterThan(0);
+    expect(report.peer!.job.lateEvents).toBe(0);
     for (const instances of ['1', '2']) {
       expect(report.throughput[instances]?.eventsPerSecond.runs).toHaveLength(1);
       expect(report.throughput[instances]!.eventsPerSecond.median).toBeGreaterThan(0);
@@ -85,6 +100,8 @@ describe('pulse bench (smoke, tiny size)', () => {
 
     const markdown = readFileSync(join(out, files[1]!), 'utf8');
     expect(markdown).toContain('naive baseline');
+    expect(markdown).toContain('Kafka Streams peer');
+    expect(markdown).toContain(`${report.workload.spanDays.toFixed(1)} days of event time`);
     expect(markdown).toContain('@platformatic/kafka');
     expect(markdown).toContain("Where one profiler's time goes");
     expect(result.stdout).toContain(markdown.split('\n')[0]!);

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Redis } from 'ioredis';
-import { maxEventField, offsetField, partitionKeys } from '@pulse/store';
+import { freePort } from '@pulse/local-stack';
+import { maxEventField, namespaceOutboxLength, offsetField, partitionKeys } from '@pulse/store';
 import { PULSE_BIN, REPO_ROOT, type BenchContext, type TopicNames } from './context.ts';
 
 /** Next offset to read, per input partition and topic. */
@@ -101,13 +102,16 @@ export function spawnProfiler(context: BenchContext, settings: ProfilerSettings)
         PULSE_LOG_LEVEL: 'warn',
         ...settings.env,
       },
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  // Its log (stdout, warnings and errors only) and stderr: the last lines say why it failed.
   let tail = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
+  const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-4_000);
-  });
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
   child.once('exit', (code, signal) => {
     if (code !== 0 && code !== null && signal === null)
       context.log(
@@ -117,16 +121,18 @@ export function spawnProfiler(context: BenchContext, settings: ProfilerSettings)
   return child;
 }
 
+/** SIGTERM (SIGKILL after 30 s); resolves with the exit code (null: ended by a signal). */
 export async function stopChild(
   child: ChildProcess,
   signal: NodeJS.Signals = 'SIGTERM',
-): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+): Promise<number | null> {
+  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-  await exited;
+  const code = await exited;
   clearTimeout(timer);
+  return code;
 }
 
 export async function usedMemory(redis: Redis): Promise<number> {
@@ -173,7 +179,20 @@ export interface DrainOptions {
   onProgress?: (committed: number, wanted: number) => void;
 }
 
+/**
+ * What the job did while draining, from the profilers' own counters (summed over the
+ * processes): signals decided by kind, events applied late, dead letters by reason, lapses held
+ * by the outage guard (by reason).
+ */
+export interface JobCounts {
+  signals: Record<string, number>;
+  lateEvents: number;
+  deadLetters: Record<string, number>;
+  heldLapses: Record<string, number>;
+}
+
 export interface DrainResult {
+  job: JobCounts;
   events: number;
   /** From spawning the profilers to the last committed offset. */
   seconds: number;
@@ -181,6 +200,10 @@ export interface DrainResult {
   /** From the first commit to the last one (start-up and group join left out). */
   steadySeconds: number;
   steadyEventsPerSecond: number;
+  /** SIGTERM to exit of the slowest profiler, once drained (nothing in flight). */
+  stopSeconds: number;
+  /** Exit codes after SIGTERM (0 expected). */
+  stopExitCodes: (number | null)[];
 }
 
 /**
@@ -193,9 +216,14 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
   const { settings } = options;
   const wanted = await endOffsets(context, settings.topics);
   const events = totalOf(wanted);
+  const ports: number[] = [];
+  for (let index = 0; index < options.instances; index += 1) ports.push(await freePort());
   const startedAt = performance.now();
-  const children = Array.from({ length: options.instances }, () =>
-    spawnProfiler(context, settings),
+  const children = ports.map((port) =>
+    spawnProfiler(context, {
+      ...settings,
+      env: { ...settings.env, PULSE_METRICS_PORT: String(port) },
+    }),
   );
   let firstCommitAt: number | undefined;
   let firstCommitted = 0;
@@ -217,7 +245,16 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
     const endedAt = performance.now();
     const seconds = (endedAt - startedAt) / 1000;
     const steadySeconds = Math.max(0.001, (endedAt - (firstCommitAt ?? startedAt)) / 1000);
+    // Off the clock: the relay delivers what the last commits decided, then the counters are read.
+    await waitForEmptyOutbox(context, settings, options.partitions);
+    const job = sumJobCounts(await Promise.all(ports.map((port) => scrapeMetrics(port))));
+    const stopStartedAt = performance.now();
+    const stopExitCodes = await Promise.all(children.map((child) => stopChild(child)));
+    const stopSeconds = (performance.now() - stopStartedAt) / 1000;
     return {
+      stopSeconds,
+      stopExitCodes,
+      job,
       events,
       seconds,
       eventsPerSecond: events / seconds,
@@ -227,4 +264,61 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
   } finally {
     await Promise.all(children.map((child) => stopChild(child)));
   }
+}
+
+async function waitForEmptyOutbox(
+  context: BenchContext,
+  settings: ProfilerSettings,
+  partitions: number,
+): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (
+    (await namespaceOutboxLength(
+      context.redis,
+      settings.namespace,
+      partitions,
+      settings.keyPrefix,
+    )) > 0
+  ) {
+    if (Date.now() > deadline) throw new Error('the outbox did not drain within 60 s');
+    await new Promise((done) => setTimeout(done, 100));
+  }
+}
+
+/** A profiler's Prometheus text, as `name{labels}` → value. */
+async function scrapeMetrics(port: number): Promise<Map<string, number>> {
+  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
+  if (!response.ok) throw new Error(`a profiler's /metrics answered ${response.status}`);
+  return parsePrometheus(await response.text());
+}
+
+export function parsePrometheus(text: string): Map<string, number> {
+  const values = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    values.set(line.slice(0, space), Number(line.slice(space + 1)));
+  }
+  return values;
+}
+
+/** Pure: the job's counts from the samples of one or more profilers. */
+export function sumJobCounts(samples: Map<string, number>[]): JobCounts {
+  const job: JobCounts = { signals: {}, lateEvents: 0, deadLetters: {}, heldLapses: {} };
+  const label = (series: string, name: string) =>
+    new RegExp(`${name}="([^"]*)"`).exec(series)?.[1] ?? 'unknown';
+  const add = (into: Record<string, number>, key: string, value: number) => {
+    into[key] = (into[key] ?? 0) + value;
+  };
+  for (const sample of samples) {
+    for (const [series, value] of sample) {
+      if (series.startsWith('pulse_signals_total{')) add(job.signals, label(series, 'kind'), value);
+      else if (series.startsWith('pulse_events_late_total{')) job.lateEvents += value;
+      else if (series.startsWith('pulse_events_dead_lettered_total{'))
+        add(job.deadLetters, label(series, 'reason'), value);
+      else if (series.startsWith('pulse_signals_held_total{'))
+        add(job.heldLapses, label(series, 'reason'), value);
+    }
+  }
+  return job;
 }

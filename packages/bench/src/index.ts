@@ -19,20 +19,29 @@ import {
 import { readLargestProfile, summarizeCpuProfile } from './cpu-profile.ts';
 import { drain, usedMemory } from './drain.ts';
 import { measureLatency } from './latency.ts';
+import { drainPeer, ensurePeerBuilt, peerUnavailable } from './peer.ts';
 import { runNaive } from './naive.ts';
-import { preproduce } from './produce.ts';
+import { DEFAULT_ORDERING, preproduce } from './produce.ts';
 import { rawConsume, type KafkaClientName } from './raw-consume.ts';
 import { runReplayPhase } from './replay-phase.ts';
-import { renderMarkdown, type BenchReport } from './report.ts';
+import { describeJobCounts, renderMarkdown, type BenchReport } from './report.ts';
 import { measureSignalDelay } from './signal-delay.ts';
 import { spread } from './stats.ts';
-import { buildWorkload, DAY_MS, DEFAULT_START_MS, wireJson, type WireRecord } from './workload.ts';
+import {
+  buildWorkload,
+  DAY_MS,
+  DEFAULT_MIN_SPAN_DAYS,
+  DEFAULT_START_MS,
+  wireJson,
+  type WireRecord,
+} from './workload.ts';
 
 export { renderMarkdown, type BenchReport } from './report.ts';
 export { latencySummary, percentile, spread, type Spread } from './stats.ts';
 
 export const PHASES = [
   'throughput',
+  'peer',
   'profile',
   'replay',
   'naive',
@@ -48,6 +57,8 @@ export interface BenchOptions {
   events: number;
   runs: number;
   seed: number;
+  /** Event time the pre-produced log spans at least. */
+  minSpanDays: number;
   /** Profiler instance counts to drain the log with. */
   instances: number[];
   latencyRates: number[];
@@ -68,6 +79,7 @@ export const benchDefaults: Omit<BenchOptions, 'log'> = {
   events: 5_000_000,
   runs: 3,
   seed: 7,
+  minSpanDays: DEFAULT_MIN_SPAN_DAYS,
   instances: [1, 2],
   latencyRates: [5_000, 10_000, 20_000],
   latencySeconds: 20,
@@ -103,12 +115,17 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       customers: options.customers,
       events: options.events,
       seed: options.seed,
+      minSpanDays: options.minSpanDays,
     });
-    log(`pre-producing ${options.events} events (${workload.durationDays} days of event time)…`);
+    log(
+      `pre-producing ${options.events} events (about ${Math.round(workload.plan.expectedSpanDays)} days of event time)…`,
+    );
     const produced = await preproduce(context, main, workload.records(), (events) =>
       progress(`pre-producing: ${events} / ${options.events} events`),
     );
-    const customersSeen = options.customers; // every customer has events within the cut (see README)
+    const spanDays = (produced.lastEventMs - produced.firstEventMs) / DAY_MS;
+    log(`  ${produced.customers} customers with events, ${spanDays.toFixed(1)} days of event time`);
+    const customersSeen = produced.customers;
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
       finishedAt: '',
@@ -123,7 +140,12 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
         customers: options.customers,
         events: produced.events,
         seed: options.seed,
-        durationDays: workload.durationDays,
+        customersWithEvents: produced.customers,
+        spanDays,
+        firstEventAt: new Date(produced.firstEventMs).toISOString(),
+        lastEventAt: new Date(produced.lastEventMs).toISOString(),
+        customerShares: workload.plan.shares,
+        produceOrdering: DEFAULT_ORDERING,
         meanEventBytes: produced.bytes / produced.events,
         partitions: PARTITIONS,
         runs: options.runs,
@@ -152,6 +174,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       for (const instances of options.instances) {
         const rates: number[] = [];
         const steady: number[] = [];
+        const stops: number[] = [];
         for (const run of runs) {
           const keyPrefix = prefix(`t${instances}r${run}`);
           const before = await usedMemory(context.redis);
@@ -164,22 +187,70 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           });
           rates.push(result.eventsPerSecond);
           steady.push(result.steadyEventsPerSecond);
+          stops.push(result.stopSeconds);
+          if (result.stopExitCodes.some((code) => code !== 0)) {
+            report.notes.push(
+              `throughput, ${instances} profiler(s), run ${run}: exit codes after SIGTERM ${result.stopExitCodes.join(', ')}`,
+            );
+          }
+          // The same log gives the same decisions: the first drain's counts stand for all.
+          report.job ??= result.job;
           if (instances === options.instances[0]) {
             perCustomer.push(((await usedMemory(context.redis)) - before) / customersSeen);
             if (run === 1) breakdown = await memoryBreakdown(context, keyPrefix, customersSeen);
           }
           await dropKeys(context.redis, keyPrefix);
-          log(`  ${Math.round(result.eventsPerSecond)} events/s (${result.seconds.toFixed(1)} s)`);
+          log(
+            `  ${Math.round(result.eventsPerSecond)} events/s (${result.seconds.toFixed(1)} s); ${describeJobCounts(result.job)}; SIGTERM to exit ${(result.stopSeconds * 1000).toFixed(0)} ms (exit ${result.stopExitCodes.join(', ')})`,
+          );
         }
         report.throughput[String(instances)] = {
           eventsPerSecond: spread(rates),
           steadyEventsPerSecond: spread(steady),
+          stopSeconds: spread(stops),
         };
       }
       report.memory = {
         bytesPerCustomer: spread(perCustomer),
         breakdownBytesPerCustomer: breakdown,
       };
+    }
+
+    save();
+    if (wants('peer')) {
+      const unavailable = peerUnavailable();
+      if (unavailable) {
+        log(`Kafka Streams peer: skipped, ${unavailable}`);
+        report.notes.push(`Kafka Streams peer skipped: ${unavailable}`);
+      } else {
+        const classpath = ensurePeerBuilt(log);
+        const rates: number[] = [];
+        const steady: number[] = [];
+        for (const run of runs) {
+          log(`Kafka Streams peer: run ${run}/${options.runs}…`);
+          const result = await drainPeer(context, {
+            classpath,
+            topics: main,
+            label: `peer${run}`,
+            partitions: PARTITIONS,
+            onProgress: (done, wanted) => progress(`peer draining: ${done} / ${wanted} events`),
+          });
+          rates.push(result.eventsPerSecond);
+          steady.push(result.steadyEventsPerSecond);
+          report.peer = {
+            store: result.store,
+            eventsPerSecond: spread(rates),
+            steadyEventsPerSecond: spread(steady),
+            job: result.job,
+          };
+          const signals = Object.entries(result.job.signals)
+            .map(([kind, count]) => `${count} ${kind}`)
+            .join(', ');
+          log(
+            `  ${Math.round(result.eventsPerSecond)} events/s (${result.seconds.toFixed(1)} s, ${result.store} store); signals ${signals || 'none'}; ${result.job.lateEvents} late events, ${result.job.deadLetters} dead letters`,
+          );
+        }
+      }
     }
 
     save();

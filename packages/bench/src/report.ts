@@ -1,5 +1,6 @@
 import type { Ceilings } from './ceilings.ts';
 import type { CpuBreakdown } from './cpu-profile.ts';
+import type { JobCounts } from './drain.ts';
 import type { RawConsumeResult } from './raw-consume.ts';
 import type { Spread } from './stats.ts';
 
@@ -12,13 +13,33 @@ export interface BenchReport {
     customers: number;
     events: number;
     seed: number;
-    durationDays: number;
+    customersWithEvents: number;
+    /** Event time from the first to the last event of the log. */
+    spanDays: number;
+    firstEventAt: string;
+    lastEventAt: string;
+    /** Shares of the customers by kind (daily, weekly, monthly, irregular, accelerating-buyer). */
+    customerShares: Record<string, number>;
+    /** How the pre-producer kept each partition in event-time order. */
+    produceOrdering: string;
     meanEventBytes: number;
     partitions: number;
     runs: number;
     preproduceEventsPerSecond: number;
   };
-  throughput: Record<string, { eventsPerSecond: Spread; steadyEventsPerSecond: Spread }>;
+  /** What the job did on the drained log (the first drain's profiler counters). */
+  job?: JobCounts;
+  throughput: Record<
+    string,
+    { eventsPerSecond: Spread; steadyEventsPerSecond: Spread; stopSeconds?: Spread }
+  >;
+  /** The Kafka Streams peer (bench/peers/kafka-streams) draining the same log. */
+  peer?: {
+    store: string;
+    eventsPerSecond: Spread;
+    steadyEventsPerSecond: Spread;
+    job: { signals: Record<string, number>; lateEvents: number; deadLetters: number };
+  };
   memory?: { bytesPerCustomer: Spread; breakdownBytesPerCustomer: Record<string, number> };
   replay?: { eventsPerSecond: Spread };
   naive?: { eventsPerSecond: Spread; eventsPerRun: number[] };
@@ -43,6 +64,27 @@ const cell = (s: Spread, format: (v: number) => string) =>
   `${format(s.median)} (${format(s.min)}–${format(s.max)})`;
 const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '—');
 
+/** The job's counts in words: signals by kind, late events, dead letters, held lapses. */
+function describeCounts(counts: Record<string, number>): string {
+  return Object.entries(counts)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([name, count]) => `${int(count)} ${name}`)
+    .join(', ');
+}
+
+export function describeJobCounts(job: JobCounts): string {
+  const list = describeCounts;
+  const total = (counts: Record<string, number>) =>
+    Object.values(counts).reduce((sum, count) => sum + count, 0);
+  const parts = [
+    `signals ${list(job.signals) || 'none'}`,
+    `${int(job.lateEvents)} late events`,
+    `${int(total(job.deadLetters))} dead letters${total(job.deadLetters) > 0 ? ` (${list(job.deadLetters)})` : ''}`,
+    `${int(total(job.heldLapses))} lapses held by the outage guard${total(job.heldLapses) > 0 ? ` (${list(job.heldLapses)})` : ''}`,
+  ];
+  return parts.join('; ');
+}
+
 /** The short markdown table of a report: medians with (min–max) of the runs. */
 export function renderMarkdown(report: BenchReport): string {
   const w = report.workload;
@@ -51,9 +93,11 @@ export function renderMarkdown(report: BenchReport): string {
     '',
     `${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}; ` +
       `broker, Redis and profilers on the same machine.`,
-    `Workload: ${int(w.customers)} customers, ${int(w.events)} events over ${w.durationDays} days of event time ` +
-      `(seed ${w.seed}), ${int(w.meanEventBytes)} B per event on average, ${w.partitions} partitions; ` +
-      `median of ${w.runs} runs (min–max).`,
+    `Workload: ${int(w.customers)} customers (${int(w.customersWithEvents)} with events), ${int(w.events)} events over ` +
+      `${w.spanDays.toFixed(1)} days of event time (${w.firstEventAt.slice(0, 10)} to ${w.lastEventAt.slice(0, 10)}, seed ${w.seed}), ` +
+      `${int(w.meanEventBytes)} B per event on average, ${w.partitions} partitions, produced in order per partition ` +
+      `(${w.produceOrdering}); median of ${w.runs} runs (min–max).`,
+    ...(report.job ? [`What the drain did: ${describeJobCounts(report.job)}.`] : []),
     '',
     '| figure | value |',
     '| --- | --- |',
@@ -64,6 +108,10 @@ export function renderMarkdown(report: BenchReport): string {
       `| throughput, ${instances} profiler${instances === '1' ? '' : 's'} (events/s, start to drained) | ${cell(figure.eventsPerSecond, int)} |`,
       `| throughput, ${instances} profiler${instances === '1' ? '' : 's'} (events/s, first to last commit) | ${cell(figure.steadyEventsPerSecond, int)} |`,
     );
+    if (figure.stopSeconds)
+      lines.push(
+        `| SIGTERM → exit once drained, ${instances} profiler${instances === '1' ? '' : 's'} (ms) | ${cell(figure.stopSeconds, (v) => int(v * 1000))} |`,
+      );
   }
   for (const figure of report.latency) {
     lines.push(
@@ -95,6 +143,13 @@ export function renderMarkdown(report: BenchReport): string {
     '| compared with | events/s | Pulse (1 profiler) as a share |',
     '| --- | --- | --- |',
   );
+  if (report.peer) {
+    const peer = report.peer;
+    lines.push(
+      `| Kafka Streams peer (1 stream thread, exactly-once v2, ${peer.store === 'rocksdb' ? 'RocksDB' : 'in-memory'} store), start to drained | ${cell(peer.eventsPerSecond, int)} | ${ratio(pulse1, peer.eventsPerSecond.median)} |`,
+      `| Kafka Streams peer, first to last commit | ${cell(peer.steadyEventsPerSecond, int)} | ${ratio(report.throughput['1']?.steadyEventsPerSecond.median ?? 0, peer.steadyEventsPerSecond.median)} |`,
+    );
+  }
   if (report.naive) {
     lines.push(
       `| naive baseline (eachMessage, GET+SET per event) | ${cell(report.naive.eventsPerSecond, int)} | ${ratio(pulse1, report.naive.eventsPerSecond.median)} |`,
@@ -134,6 +189,13 @@ export function renderMarkdown(report: BenchReport): string {
           ([part, share]) =>
             `| ${part} | ${(share * 100).toFixed(1)} % | ${(profile.microsecondsPerEvent[part] ?? 0).toFixed(1)} |`,
         ),
+    );
+  }
+  if (report.peer) {
+    const peer = report.peer.job;
+    lines.push(
+      '',
+      `Kafka Streams peer on the same log (its simpler rules, see bench/peers/kafka-streams): signals ${describeCounts(peer.signals) || 'none'}; ${int(peer.lateEvents)} late events; ${int(peer.deadLetters)} dead letters.`,
     );
   }
   if (report.notes.length > 0) lines.push('', ...report.notes.map((note) => `- ${note}`));

@@ -1,5 +1,6 @@
 export { APICURIO_VERSION, KAFKA_VERSION, ensureKafkaClasspath } from './artifacts.ts';
 export { freePort } from './ports.ts';
+export { cacheDir } from './paths.ts';
 export { isAlive, stopPid } from './process.ts';
 export { startRedis, waitForRedis, type RedisServer } from './redis.ts';
 export {

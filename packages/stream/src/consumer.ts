@@ -128,6 +128,7 @@ export class PartitionedConsumer {
     { topic: string; partition: number; offset: string }
   >();
   private hintTimer: NodeJS.Timeout | undefined;
+  private stopped = false;
 
   /**
    * Commits positions to Kafka as a hint for lag tools. Redis holds the truth, so the hint is
@@ -136,6 +137,9 @@ export class PartitionedConsumer {
    * A failed hint (for instance during a rebalance) is harmless.
    */
   commitHint(positions: { topic: string; partition: number; offset: string }[]): void {
+    // After stop a hint would connect the consumer again (kafkajs does on use) and keep the
+    // process alive; the positions are in Redis anyway.
+    if (this.stopped) return;
     for (const position of positions) {
       this.pendingHints.set(`${position.topic}/${position.partition}`, position);
     }
@@ -161,8 +165,12 @@ export class PartitionedConsumer {
     this.consumer.resume([{ topic, partitions }]);
   }
 
-  /** Leaves the group after the batch in hand is done (sending the last position hints first). */
+  /**
+   * Leaves the group after the batch in hand is done (sending the last position hints first);
+   * later hints are dropped.
+   */
   async stop(): Promise<void> {
+    this.stopped = true;
     clearTimeout(this.hintTimer);
     this.hintTimer = undefined;
     await this.flushHints();

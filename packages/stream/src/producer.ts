@@ -78,6 +78,7 @@ export class ReliableProducer {
    * splitBySize and recordLimitBytes first. */
   async send(records: OutputRecord[]): Promise<void> {
     if (records.length === 0) return;
+    if (this.closed) throw new Error('the producer is closed');
     const generation = this.current;
     generation.inFlight += 1;
     try {

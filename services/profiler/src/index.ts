@@ -8,6 +8,7 @@ export { runProfiler, runSupervisedProfilers } from './main.ts';
 export { ProfilerMetrics } from './metrics.ts';
 export { startProfiler, type Profiler, type ProfilerOptions } from './profiler.ts';
 export {
+  replayDefaults,
   replayProgress,
   runReplay,
   type PartitionProgress,

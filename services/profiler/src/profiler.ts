@@ -266,13 +266,16 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
 
   const inputPartitions = await topicPartitionCount(admin, config.visitsTopic);
   let ticking = false;
+  // The tick running now, if any: stop() lets it finish before the clients it uses close (a
+  // Kafka client used after its disconnect connects again and keeps the process alive).
+  let tickInFlight: Promise<void> = Promise.resolve();
   const ticker = setInterval(() => {
     probeRedis();
     void brokerProbe.check();
     metrics.ready.set(isReady() ? 1 : 0);
     if (ticking) return;
     ticking = true;
-    void (async () => {
+    tickInFlight = (async () => {
       // A claim that gave up (Kafka or Redis away for longer than their clients retry) is
       // tried again on the next tick, not left unclaimed until the next rebalance.
       for (const [partition, entry] of owned) {
@@ -406,7 +409,16 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       await consumer.stop().catch((error: unknown) => {
         logger.warn({ err: (error as Error).message }, 'leaving the group failed');
       });
+      await tickInFlight.catch(() => undefined);
       for (const { task } of owned.values()) task.close();
+      // A relay pass under way finishes (or fails and leaves its entries in the outbox) before
+      // the producer closes; no new pass starts.
+      await Promise.all(
+        [
+          ...[...owned.values()].map(({ relay }) => relay),
+          ...retiredRelays.map((r) => r.relay),
+        ].map((relay) => relay.close()),
+      );
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await brokerProbe.close();

@@ -108,6 +108,34 @@ const deadLetter = (bytes: number, index: number): OutboxEntry => ({
 });
 
 describe('OutboxRelay', () => {
+  // A stopping profiler closes its producer right after the relays: a pass still sending then
+  // connected the producer again, and the open socket kept the process alive for 20 s.
+  it('close waits for the pass under way and starts no other', async () => {
+    const outbox = new MemoryOutbox();
+    for (let index = 0; index < 3; index += 1) outbox.add(signal(index));
+    const broker = new FakeBroker({});
+    let release: () => void = () => undefined;
+    const send = broker.send.bind(broker);
+    broker.send = async (records) => {
+      await new Promise<void>((resume) => (release = resume));
+      return send(records);
+    };
+    const { relay } = relayOf(outbox, broker);
+    relay.kick();
+    let closed = false;
+    const closing = relay.close().then(() => (closed = true));
+    for (let turn = 0; turn < 20; turn += 1) await new Promise((resume) => setImmediate(resume));
+    expect(closed).toBe(false);
+    release();
+    await closing;
+    expect(broker.sent).toHaveLength(3);
+    outbox.add(signal(9));
+    relay.kick();
+    for (let turn = 0; turn < 20; turn += 1) await new Promise((resume) => setImmediate(resume));
+    expect(broker.sends).toBe(1);
+    expect(outbox.entries).toHaveLength(1);
+  });
+
   it('splits a slice larger than the limit into sends the broker takes, in order', async () => {
     const outbox = new MemoryOutbox();
     for (let index = 0; index < 100; index += 1) outbox.add(deadLetter(30_000, index));

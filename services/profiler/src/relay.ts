@@ -52,6 +52,8 @@ export interface OutboxRelayOptions {
 export class OutboxRelay {
   private running = false;
   private again = false;
+  private closed = false;
+  private pass: Promise<void> = Promise.resolve();
   private readonly failpoints: Failpoints;
 
   constructor(
@@ -71,18 +73,26 @@ export class OutboxRelay {
 
   /** Asks for a drain; concurrent asks fold into one more pass. */
   kick(): void {
+    if (this.closed) return;
     if (this.running) {
       this.again = true;
       return;
     }
     this.running = true;
-    void this.drain().finally(() => {
+    this.pass = this.drain().finally(() => {
       this.running = false;
       if (this.again) {
         this.again = false;
         this.kick();
       }
     });
+  }
+
+  /** Starts no more passes and waits for the one under way (the producer closes next). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.again = false;
+    while (this.running) await this.pass;
   }
 
   /**

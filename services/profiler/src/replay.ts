@@ -24,6 +24,16 @@ import { startProfiler, type Profiler } from './profiler.ts';
  * in Redis reaches the log end taken at the start, unless it follows the log.
  */
 
+/**
+ * A replay is the profiler's own path (same batches: the live profiler's commit size measured
+ * faster than 20,000 events a commit on a replay too); only how often it checks whether it has
+ * caught up is its own, so it exits soon after the last commit.
+ */
+export const replayDefaults = {
+  /** How often the replay checks whether it has caught up (and reports progress). */
+  progressIntervalMs: 250,
+} as const;
+
 /** Where the replay starts: the log start, or the first offsets at or after a time. */
 export type ReplayFrom = { kind: 'earliest' } | { kind: 'time'; timeMs: number };
 
@@ -116,7 +126,7 @@ function positionsOf(offsets: Map<number, string>, topic: string, into: Offsets)
 export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   const { config, logger, from } = options;
   const nowMs = options.nowMs ?? Date.now;
-  const intervalMs = options.progressIntervalMs ?? 1_000;
+  const intervalMs = options.progressIntervalMs ?? replayDefaults.progressIntervalMs;
   if (config.signalMode === 'outbox') {
     throw new Error(
       'a replay never writes to the live signal topics: use signals suppress or redirect:<topic>',

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { buildWorkload, planMix, WORKLOAD_KINDS, type WorkloadKind } from './workload.ts';
+
+const DAY_MS = 86_400_000;
+const RATES: Record<WorkloadKind, number> = {
+  daily: 80,
+  weekly: 17,
+  monthly: 3,
+  irregular: 12,
+  'accelerating-buyer': 30,
+};
+
+describe('planMix', () => {
+  it('leans towards monthly visitors when few events per customer must span the days', () => {
+    const plan = planMix(5, 60, RATES);
+    const total = WORKLOAD_KINDS.reduce((sum, kind) => sum + plan.shares[kind], 0);
+    expect(total).toBeCloseTo(1);
+    expect(plan.shares.monthly).toBeGreaterThan(0.9);
+    expect(plan.shares.daily).toBeGreaterThan(0);
+    expect(plan.shares['accelerating-buyer']).toBe(plan.shares.daily);
+    // The expected events over the span are a little under the events asked for.
+    const expected = WORKLOAD_KINDS.reduce((sum, kind) => sum + plan.shares[kind] * RATES[kind], 0);
+    expect(expected).toBeLessThan(5);
+    expect(expected).toBeGreaterThan(4.5);
+    expect(plan.generatedDays).toBeGreaterThan(60);
+  });
+
+  it('spans longer than asked when there are more events than the equal mix makes', () => {
+    const plan = planMix(200, 60, RATES);
+    expect(plan.shares.monthly).toBeCloseTo(0.2);
+    expect(plan.expectedSpanDays).toBeGreaterThan(60 * 2);
+  });
+
+  it('spans longer than asked when even monthly visitors make too many', () => {
+    const plan = planMix(1, 60, RATES);
+    expect(plan.shares.monthly).toBe(1);
+    expect(plan.expectedSpanDays).toBeGreaterThanOrEqual(60);
+  });
+});
+
+describe('buildWorkload', () => {
+  // The drain must exercise timers: the cut log spans the days asked for, in event-time order,
+  // with accelerating buyers among the customers.
+  it('cuts a log that spans at least the minimum days, in event-time order', () => {
+    const workload = buildWorkload({ customers: 1_000, events: 5_000, seed: 7 });
+    let count = 0;
+    let previous = Number.NEGATIVE_INFINITY;
+    let first = Number.POSITIVE_INFINITY;
+    const buyers = new Set<string>();
+    for (const record of workload.records()) {
+      expect(record.occurredAtMs).toBeGreaterThanOrEqual(previous);
+      previous = record.occurredAtMs;
+      first = Math.min(first, record.occurredAtMs);
+      if (record.key.startsWith('cb')) buyers.add(record.key);
+      count += 1;
+    }
+    expect(count).toBe(5_000);
+    expect((previous - first) / DAY_MS).toBeGreaterThanOrEqual(60);
+    expect(buyers.size).toBe(Math.round(1_000 * workload.plan.shares['accelerating-buyer']));
+    expect(buyers.size).toBeGreaterThan(0);
+  });
+});
