@@ -1,6 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Redis } from 'ioredis';
-import { maxEventField, offsetField, partitionKeys } from '@pulse/store';
+import {
+  maxEventField,
+  offsetField,
+  partitionKeys,
+  redisNodes,
+  type RedisClient,
+} from '@pulse/store';
 import { PULSE_BIN, REPO_ROOT, type BenchContext, type TopicNames } from './context.ts';
 
 /** Next offset to read, per input partition and topic. */
@@ -26,7 +31,7 @@ export function totalOf(offsets: Offsets): number {
 
 /** The positions the profiler committed to Redis (with its profiles, in the same script). */
 export async function committedOffsets(
-  redis: Redis,
+  redis: RedisClient,
   settings: Pick<ProfilerSettings, 'keyPrefix' | 'namespace' | 'topics'>,
   partitions: number,
 ): Promise<{ offsets: Offsets; streamTimeMs: Map<number, number> }> {
@@ -129,7 +134,14 @@ export async function stopChild(
   clearTimeout(timer);
 }
 
-export async function usedMemory(redis: Redis): Promise<number> {
+/** Memory in use on every node that holds data (each master of a cluster), summed. */
+export async function usedMemory(redis: RedisClient): Promise<number> {
+  let total = 0;
+  for (const node of redisNodes(redis)) total += await nodeUsedMemory(node);
+  return total;
+}
+
+async function nodeUsedMemory(redis: RedisClient): Promise<number> {
   // Objects still being freed in the background would count against the next figure.
   for (let attempt = 0; attempt < 100; attempt += 1) {
     const pending = /lazyfree_pending_objects:(\d+)/.exec(await redis.info('memory'));

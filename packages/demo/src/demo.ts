@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { loadConnectionEnv, redisClientOptions } from '@pulse/config';
+import { loadConnectionEnv, redisConnection } from '@pulse/config';
 import type { SignalWire } from '@pulse/contracts';
 import { defaultRulesConfig } from '@pulse/core';
 import { freePort, guardStack } from '@pulse/local-stack';
+import { createRedisClient, type RedisClient } from '@pulse/store';
 import { createKafka, quietKafkaLogs, type KafkaAdmin, type KafkaProducer } from '@pulse/stream';
 import {
   day,
@@ -154,10 +154,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     const admin = kafka.admin();
     await admin.connect();
     cleanups.push({ what: 'the admin client', run: () => admin.disconnect() });
-    const redis = new Redis(connection.REDIS_URL, {
-      ...redisClientOptions(connection),
-      maxRetriesPerRequest: 2,
-    });
+    const redis = createRedisClient(redisConnection(connection), { maxRetriesPerRequest: 2 });
     redis.on('error', () => undefined);
     cleanups.push({ what: 'the Redis client', run: async () => redis.disconnect() });
 
@@ -583,7 +580,7 @@ async function createDemoTopics(
  */
 async function waitForSettled(options: {
   admin: KafkaAdmin;
-  redis: Redis;
+  redis: RedisClient;
   names: DemoNames;
   partitions: number;
   reader: SignalReader;

@@ -1,7 +1,7 @@
 // Watching Pulse from outside, as a user of its contracts would: the signal and dead-letter
 // topics through a consumer of their own, and the profiler's progress through the state it
 // commits in Redis (positions, stream time, outboxes, profiles).
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@pulse/store';
 import { topicOffsets, type KafkaAdmin, type KafkaClient, type KafkaConsumer } from '@pulse/stream';
 import { DLQ_HEADERS, signalWireSchema, type SignalWire } from '@pulse/contracts';
 import { decodeProfile, deriveView, type RulesConfig } from '@pulse/core';
@@ -103,7 +103,7 @@ export interface ProfilerProgress {
 
 /** One pipelined read of every partition's meta and outbox length. */
 export async function readProgress(
-  redis: Redis,
+  redis: RedisClient,
   names: DemoNames,
   partitions: number,
 ): Promise<ProfilerProgress> {
@@ -166,7 +166,7 @@ export interface StatusCounts {
  * stored profile, as `pulse profile` shows it. `include` picks the customers to count.
  */
 export async function readStatuses(
-  redis: Redis,
+  redis: RedisClient,
   names: DemoNames,
   partitions: number,
   rules: RulesConfig,
@@ -192,7 +192,7 @@ export async function readStatuses(
 }
 
 /** Removes every key of the demo's prefix (a run on a stack the demo did not start). */
-export async function dropDemoKeys(redis: Redis, keyPrefix: string): Promise<number> {
+export async function dropDemoKeys(redis: RedisClient, keyPrefix: string): Promise<number> {
   let cursor = '0';
   let removed = 0;
   do {

@@ -1,3 +1,11 @@
+export {
+  clientReady,
+  createRedisClient,
+  isCluster,
+  redisNodes,
+  type RedisClient,
+  type RedisClientTuning,
+} from './client.ts';
 export { commitResultToError, StoreError, type StoreErrorCode } from './errors.ts';
 export {
   assertNamespace,
@@ -35,6 +43,7 @@ export {
   forgetCustomer,
   forgottenGenerationKey,
   forgottenKey,
+  groupByHashTag,
   hashCustomerId,
   listNamespaces,
   namespaceIsEmpty,
@@ -45,6 +54,7 @@ export {
   readForgotten,
   readLiveNamespace,
   readNamespacePositions,
+  readPartitionProfiles,
   readStoredProfile,
   seedPartitionPositions,
   type ForgetResult,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { redisNodes, type RedisClient } from './client.ts';
 import { StoreError } from './errors.ts';
 import {
   assertNamespace,
@@ -21,7 +21,7 @@ import { runScript } from './scripts.ts';
 /** The live namespace when `pulse:live-namespace` was never set. */
 export const DEFAULT_LIVE_NAMESPACE = 'v1';
 
-export async function readLiveNamespace(redis: Redis, prefix = 'pulse'): Promise<string> {
+export async function readLiveNamespace(redis: RedisClient, prefix = 'pulse'): Promise<string> {
   return (await redis.get(liveNamespaceKey(prefix))) ?? DEFAULT_LIVE_NAMESPACE;
 }
 
@@ -47,18 +47,43 @@ export function parseMetaKey(
   };
 }
 
-async function scanKeys(redis: Redis, pattern: string, each: (keys: string[]) => Promise<void>) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await each(keys);
-  } while (cursor !== '0');
+/**
+ * SCAN on every node that holds data (each master of a cluster: a cluster client's SCAN would
+ * walk one random node). A key that a resharding moves during the walk may be seen twice or
+ * not at all; the callers (list, drop, forget) are idempotent and say so.
+ */
+async function scanKeys(
+  redis: RedisClient,
+  pattern: string,
+  each: (keys: string[]) => Promise<void>,
+) {
+  for (const node of redisNodes(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await each(keys);
+    } while (cursor !== '0');
+  }
+}
+
+/** Pure: the keys grouped by hash tag (one group = one slot: a multi-key command may take it). */
+export function groupByHashTag(keys: string[]): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const key of keys) {
+    const open = key.indexOf('{');
+    const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+    const tag = close > open + 1 ? key.slice(open + 1, close) : key;
+    const group = groups.get(tag);
+    if (group) group.push(key);
+    else groups.set(tag, [key]);
+  }
+  return [...groups.values()];
 }
 
 /** Every namespace with state, and the partitions it has state for. */
 export async function listNamespaces(
-  redis: Redis,
+  redis: RedisClient,
   prefix = 'pulse',
 ): Promise<Map<string, number[]>> {
   const namespaces = new Map<string, number[]>();
@@ -82,7 +107,7 @@ export async function listNamespaces(
  * profiler from nothing. Returns the namespace that was live before.
  */
 export async function promoteNamespace(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   prefix = 'pulse',
 ): Promise<string> {
@@ -101,7 +126,7 @@ export async function promoteNamespace(
 
 /** Deletes every key of a namespace (SCAN + UNLINK). Refuses the live namespace. */
 export async function dropNamespace(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   prefix = 'pulse',
 ): Promise<number> {
@@ -115,14 +140,14 @@ export async function dropNamespace(
   }
   let deleted = 0;
   await scanKeys(redis, namespaceKeyPattern(namespace, prefix), async (keys) => {
-    deleted += await redis.unlink(...keys);
+    for (const group of groupByHashTag(keys)) deleted += await redis.unlink(...group);
   });
   return deleted;
 }
 
 /** True when no key of the namespace exists. */
 export async function namespaceIsEmpty(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   prefix = 'pulse',
 ): Promise<boolean> {
@@ -139,7 +164,7 @@ export async function namespaceIsEmpty(
  * returns false, changing nothing, when the partition already has state there.
  */
 export async function seedPartitionPositions(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partition: number,
   positions: Map<string, string>,
@@ -171,7 +196,7 @@ export interface ForgottenSet {
 }
 
 /** The forgotten set and its generation (generation read first: the set is never older). */
-export async function readForgotten(redis: Redis, prefix = 'pulse'): Promise<ForgottenSet> {
+export async function readForgotten(redis: RedisClient, prefix = 'pulse'): Promise<ForgottenSet> {
   const generation = Number((await redis.get(forgottenGenerationKey(prefix))) ?? '0');
   const hashes = new Set(await redis.smembers(forgottenKey(prefix)));
   return { generation, hashes };
@@ -193,7 +218,7 @@ export interface ForgetResult {
  * Entries the relay already produced to Kafka cannot be recalled.
  */
 export async function forgetCustomer(
-  redis: Redis,
+  redis: RedisClient,
   customerId: string,
   prefix = 'pulse',
 ): Promise<ForgetResult> {
@@ -222,7 +247,7 @@ export async function forgetCustomer(
 
 /** One customer's stored profile bytes and their partition's stream time (for `pulse profile`). */
 export async function readStoredProfile(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partition: number,
   customerId: string,
@@ -236,9 +261,23 @@ export async function readStoredProfile(
   return { profile, streamTimeMs: streamTime === null ? null : Number(streamTime) };
 }
 
+/**
+ * Every stored profile of one partition (tests, `pulse namespace migrate`, tools): customer id →
+ * encoded profile. Reads the whole partition: never on the batch path.
+ */
+export async function readPartitionProfiles(
+  redis: RedisClient,
+  namespace: string,
+  partition: number,
+  prefix = 'pulse',
+): Promise<Map<string, Buffer>> {
+  const keys = partitionKeys(namespace, partition, prefix);
+  return new Map(Object.entries(await redis.hgetallBuffer(keys.profiles)));
+}
+
 /** Next offsets stored per partition of a namespace (partitions 0..count-1; absent: none). */
 export async function readNamespacePositions(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partitionCount: number,
   prefix = 'pulse',
@@ -249,18 +288,13 @@ export async function readNamespacePositions(
 
 /** Entries waiting in the outboxes of a namespace's partitions 0..count-1. */
 export async function namespaceOutboxLength(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partitionCount: number,
   prefix = 'pulse',
 ): Promise<number> {
-  const pipeline = redis.pipeline();
+  const lengths: Promise<number>[] = [];
   for (let partition = 0; partition < partitionCount; partition += 1)
-    pipeline.xlen(partitionKeys(namespace, partition, prefix).outbox);
-  let total = 0;
-  for (const [error, length] of (await pipeline.exec()) ?? []) {
-    if (error) throw error;
-    total += Number(length);
-  }
-  return total;
+    lengths.push(redis.xlen(partitionKeys(namespace, partition, prefix).outbox));
+  return (await Promise.all(lengths)).reduce((total, length) => total + length, 0);
 }

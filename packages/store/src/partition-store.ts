@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { redisNodes, type RedisClient } from './client.ts';
 import { commitResultToError, StoreError } from './errors.ts';
 import {
   maxEventField,
@@ -141,24 +141,21 @@ export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
 }
 
 /**
- * The meta of partitions 0 … count−1 of a namespace, in one pipelined round trip (the CLI,
- * the profiler's group clock, replay progress, the demo and the benchmark all read it so).
+ * The meta of partitions 0 … count−1 of a namespace, sent together: one round trip per node
+ * (the CLI, the profiler's group clock, replay progress, the demo and the benchmark read it so).
  */
 export async function readPartitionMetas(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partitionCount: number,
   prefix = 'pulse',
 ): Promise<PartitionMeta[]> {
-  const pipeline = redis.pipeline();
+  // Sent together, not as one pipeline: on a cluster the metas live on different masters.
+  const reads: Promise<Record<string, string>>[] = [];
   for (let partition = 0; partition < partitionCount; partition += 1) {
-    pipeline.hgetall(partitionKeys(namespace, partition, prefix).meta);
+    reads.push(redis.hgetall(partitionKeys(namespace, partition, prefix).meta));
   }
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([error, hash]) => {
-    if (error) throw error;
-    return parseMeta(Object.entries(hash as Record<string, string>).flat());
-  });
+  return (await Promise.all(reads)).map((hash) => parseMeta(Object.entries(hash).flat()));
 }
 
 /**
@@ -169,7 +166,7 @@ export class PartitionStore {
   readonly keys: PartitionKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly namespace: string,
     readonly partition: number,
     prefix = 'pulse',
@@ -345,8 +342,16 @@ function flattenHash(hash: Record<string, Buffer>): unknown[] {
  * operator who set it up can check the policy as admin.
  */
 export async function assertNoEviction(
-  redis: Redis,
+  redis: RedisClient,
   onUnchecked: (reason: string) => void = () => undefined,
+): Promise<void> {
+  // On a cluster every master holds some partitions: each must keep them.
+  for (const node of redisNodes(redis)) await assertNodeNoEviction(node, onUnchecked);
+}
+
+async function assertNodeNoEviction(
+  redis: RedisClient,
+  onUnchecked: (reason: string) => void,
 ): Promise<void> {
   const refusals: string[] = [];
   const readOrRefused = async (read: () => Promise<string | undefined>) => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.ts';
 
 /**
  * Lua scripts, one file per atomic operation, named `<operation>-<key count>.lua`. They are
@@ -36,10 +36,10 @@ function source(script: ScriptName): { lua: string; numberOfKeys: number } {
   return entry;
 }
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
 /** Defines every script on the client once (EVALSHA with a transparent EVAL fallback). */
-export function defineScripts(client: Redis): void {
+export function defineScripts(client: RedisClient): void {
   if (defined.has(client)) return;
   for (const script of Object.keys(SCRIPT_FILES) as ScriptName[]) {
     client.defineCommand(commandName(script), source(script));
@@ -51,7 +51,7 @@ type ScriptArg = string | Buffer | number;
 
 /** Runs a script; `buffers` asks for binary replies (profiles are bytes). */
 export async function runScript(
-  client: Redis,
+  client: RedisClient,
   script: ScriptName,
   keys: string[],
   args: ScriptArg[],
