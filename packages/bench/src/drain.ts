@@ -36,22 +36,24 @@ export async function committedOffsets(
   partitions: number,
 ): Promise<{ offsets: Offsets; streamTimeMs: Map<number, number> }> {
   const { keyPrefix, namespace, topics } = settings;
-  const pipeline = redis.pipeline();
+  // Sent together, not pipelined: on a cluster the partitions' metas live on several masters.
+  const reads: Promise<(string | null)[]>[] = [];
   for (let partition = 0; partition < partitions; partition += 1) {
-    pipeline.hmget(
-      partitionKeys(namespace, partition, keyPrefix).meta,
-      offsetField(topics.visits),
-      offsetField(topics.purchases),
-      'streamTimeMs',
-      maxEventField(topics.visits),
+    reads.push(
+      redis.hmget(
+        partitionKeys(namespace, partition, keyPrefix).meta,
+        offsetField(topics.visits),
+        offsetField(topics.purchases),
+        'streamTimeMs',
+        maxEventField(topics.visits),
+      ),
     );
   }
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = await Promise.all(reads);
   const offsets: Offsets = new Map();
   const streamTimeMs = new Map<number, number>();
-  replies.forEach(([error, reply], partition) => {
-    if (error) throw error;
-    const [visits, purchases, stream] = reply as (string | null)[];
+  replies.forEach((reply, partition) => {
+    const [visits, purchases, stream] = reply;
     offsets.set(
       partition,
       new Map([

@@ -9,6 +9,9 @@ export {
 export { commitResultToError, StoreError, type StoreErrorCode } from './errors.ts';
 export {
   assertNamespace,
+  BUCKETS,
+  customerBucket,
+  singleKeyLayout,
   liveNamespaceKey,
   maxEventField,
   META_FIELDS,
@@ -46,6 +49,8 @@ export {
   groupByHashTag,
   hashCustomerId,
   listNamespaces,
+  migrateNamespaceToBuckets,
+  type MigrationResult,
   namespaceIsEmpty,
   namespaceKeyPattern,
   namespaceOutboxLength,

@@ -3,11 +3,13 @@ import { redisNodes, type RedisClient } from './client.ts';
 import { StoreError } from './errors.ts';
 import {
   assertNamespace,
+  customerBucket,
   liveNamespaceKey,
   META_FIELDS,
   offsetField,
   partitionKeyList,
   partitionKeys,
+  singleKeyLayout,
 } from './keys.ts';
 import { readPartitionMetas } from './partition-store.ts';
 import { runScript } from './scripts.ts';
@@ -230,10 +232,15 @@ export async function forgetCustomer(
   for (const [namespace, partitions] of namespaces) {
     for (const partition of partitions) {
       const keys = partitionKeys(namespace, partition, prefix);
+      const bucket = customerBucket(customerId);
       const [profiles, timers, held, outboxEntries] = (await runScript(
         redis,
         'forgetCustomer',
-        partitionKeyList(keys),
+        [
+          ...partitionKeyList(keys).slice(0, 3),
+          keys.profiles[bucket] as string,
+          keys.due[bucket] as string,
+        ],
         [customerId, String(generation)],
       )) as number[];
       result.profiles += profiles ?? 0;
@@ -255,7 +262,7 @@ export async function readStoredProfile(
 ): Promise<{ profile: Buffer | null; streamTimeMs: number | null }> {
   const keys = partitionKeys(namespace, partition, prefix);
   const [profile, streamTime] = await Promise.all([
-    redis.hgetBuffer(keys.profiles, customerId),
+    redis.hgetBuffer(keys.profiles[customerBucket(customerId)] as string, customerId),
     redis.hget(keys.meta, META_FIELDS.streamTimeMs),
   ]);
   return { profile, streamTimeMs: streamTime === null ? null : Number(streamTime) };
@@ -272,7 +279,79 @@ export async function readPartitionProfiles(
   prefix = 'pulse',
 ): Promise<Map<string, Buffer>> {
   const keys = partitionKeys(namespace, partition, prefix);
-  return new Map(Object.entries(await redis.hgetallBuffer(keys.profiles)));
+  const buckets = await Promise.all(keys.profiles.map((key) => redis.hgetallBuffer(key)));
+  return new Map(buckets.flatMap((bucket) => Object.entries(bucket)));
+}
+
+export interface MigrationResult {
+  partitions: number;
+  profiles: number;
+  timers: number;
+}
+
+/**
+ * Moves a namespace's partitions from the single-key layout (one profiles hash and one due
+ * sorted set per partition) into the buckets, a chunk of customers per script call: each call
+ * is atomic and short (the master is never blocked for long), the whole is resumable and
+ * idempotent (a second run finds nothing left). Run it with the namespace's profilers stopped:
+ * they refuse a partition that still has the old keys (`STORE_LAYOUT_OUTDATED`).
+ */
+export async function migrateNamespaceToBuckets(
+  redis: RedisClient,
+  namespace: string,
+  prefix = 'pulse',
+  chunkSize = 500,
+  onPartition: (partition: number, profiles: number, timers: number) => void = () => undefined,
+): Promise<MigrationResult> {
+  const partitions = new Set<number>();
+  const pattern = `${prefix}:{${namespace}:p*}:profiles`;
+  const duePattern = `${prefix}:{${namespace}:p*}:due`;
+  for (const wanted of [pattern, duePattern]) {
+    await scanKeys(redis, wanted, async (keys) => {
+      for (const key of keys) {
+        const match = /:p(\d+)\}:(?:profiles|due)$/.exec(key);
+        if (match) partitions.add(Number(match[1]));
+      }
+    });
+  }
+  const result: MigrationResult = { partitions: 0, profiles: 0, timers: 0 };
+  for (const partition of [...partitions].sort((a, b) => a - b)) {
+    const old = singleKeyLayout(namespace, partition, prefix);
+    const keys = partitionKeys(namespace, partition, prefix);
+    const scriptKeys = [old.profiles, old.due, ...keys.profiles, ...keys.due];
+    let movedProfiles = 0;
+    let movedTimers = 0;
+    const move = async (ids: string[]): Promise<void> => {
+      const [profiles, timers] = (await runScript(
+        redis,
+        'migrateToBuckets',
+        scriptKeys,
+        ids,
+      )) as number[];
+      movedProfiles += profiles ?? 0;
+      movedTimers += timers ?? 0;
+    };
+    // Customers with a profile first (their timer moves with them): HSCAN guarantees every
+    // field present through a whole cycle is returned once; deleting them meanwhile is fine.
+    let cursor = '0';
+    do {
+      const [next, flat] = await redis.hscan(old.profiles, cursor, 'COUNT', chunkSize);
+      cursor = next;
+      const ids = flat.filter((_, index) => index % 2 === 0);
+      if (ids.length > 0) await move(ids);
+    } while (cursor !== '0' || (await redis.hlen(old.profiles)) > 0);
+    // Then timers of customers without a profile, if any: always the first ones left.
+    for (;;) {
+      const ids = await redis.zrange(old.due, 0, chunkSize - 1);
+      if (ids.length === 0) break;
+      await move(ids);
+    }
+    onPartition(partition, movedProfiles, movedTimers);
+    result.partitions += 1;
+    result.profiles += movedProfiles;
+    result.timers += movedTimers;
+  }
+  return result;
 }
 
 /** Next offsets stored per partition of a namespace (partitions 0..count-1; absent: none). */

@@ -8,6 +8,7 @@ import {
   partitionKeyList,
   partitionKeys,
   trafficField,
+  singleKeyLayout,
   type PartitionKeys,
 } from './keys.ts';
 import { runScript } from './scripts.ts';
@@ -169,12 +170,22 @@ export class PartitionStore {
     private readonly redis: RedisClient,
     readonly namespace: string,
     readonly partition: number,
-    prefix = 'pulse',
+    private readonly prefix = 'pulse',
   ) {
     this.keys = partitionKeys(namespace, partition, prefix);
   }
 
   async claim(ownerToken: string): Promise<PartitionMeta> {
+    // Keys of the layout before buckets would be invisible to the scripts: those customers
+    // would silently start again from nothing. Refuse until `pulse namespace migrate` ran.
+    const old = singleKeyLayout(this.namespace, this.partition, this.prefix);
+    if ((await this.wrap(() => this.redis.exists(old.profiles, old.due))) > 0) {
+      throw new StoreError(
+        'STORE_LAYOUT_OUTDATED',
+        `partition ${this.partition} of namespace ${this.namespace} still has profiles in the single-key layout (${old.profiles}): stop the profilers and run \`pulse namespace migrate ${this.namespace}\` first`,
+        { namespace: this.namespace, partition: this.partition },
+      );
+    }
     const flat = (await this.call('claimPartition', [this.keys.meta], [ownerToken])) as unknown[];
     return parseMeta(flat);
   }

@@ -6,16 +6,17 @@ import type { RedisClient } from './client.ts';
  * registered on each client under a versioned command name, so two Pulse versions can share a
  * Redis during a rolling deploy without calling each other's scripts.
  */
-export const SCRIPTS_VERSION = 2;
+export const SCRIPTS_VERSION = 3;
 
 const SCRIPT_FILES = {
   claimPartition: 'claimPartition-1.lua',
-  loadBatch: 'loadBatch-5.lua',
-  commitBatch: 'commitBatch-5.lua',
+  loadBatch: 'loadBatch-131.lua',
+  commitBatch: 'commitBatch-131.lua',
   ackOutbox: 'ackOutbox-1.lua',
   seedPositions: 'seedPositions-1.lua',
   forgetCustomer: 'forgetCustomer-5.lua',
-  readPartitionHealth: 'readPartitionHealth-5.lua',
+  readPartitionHealth: 'readPartitionHealth-131.lua',
+  migrateToBuckets: 'migrateToBuckets-130.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;

@@ -160,7 +160,13 @@ export class PartitionTask {
     for (const topic of this.inputTopics()) {
       const stored = meta.offsets.get(topic);
       const end = ends.get(topic);
+      // No position in Redis: nothing of this input was ever committed here (a new namespace,
+      // or a Redis that lost the partition's state, as a failover to a replica that never got
+      // the first commit does). Start at the log start, never at the consumer group's
+      // committed offset: that one is only a hint, and it may be ahead of what Redis holds,
+      // which would skip events for good.
       if (stored !== undefined) this.deps.seek(topic, stored);
+      else if (this.deps.config.fromBeginning && end !== undefined) this.deps.seek(topic, end.low);
       const position = stored ?? end?.low ?? '0';
       if (end !== undefined && BigInt(end.high) > BigInt(position)) lagging.push(topic);
     }
