@@ -26,21 +26,35 @@ export interface BenchContext {
   close(): Promise<void>;
 }
 
-export async function openContext(log: (line: string) => void): Promise<BenchContext> {
+export async function openContext(
+  log: (line: string) => void,
+  options: { redisCluster?: boolean } = {},
+): Promise<BenchContext> {
   let settings: Record<string, string>;
   let stopStack: (() => Promise<void>) | undefined;
-  if (process.env.KAFKA_BROKERS && process.env.REDIS_URL && process.env.SCHEMA_REGISTRY_URL) {
+  const { KAFKA_BROKERS, REDIS_URL, REDIS_CLUSTER_NODES, SCHEMA_REGISTRY_URL } = process.env;
+  const envRedis = options.redisCluster ? REDIS_CLUSTER_NODES : (REDIS_URL ?? REDIS_CLUSTER_NODES);
+  if (KAFKA_BROKERS && envRedis && SCHEMA_REGISTRY_URL) {
     settings = {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      REDIS_URL: process.env.REDIS_URL,
-      SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL,
+      KAFKA_BROKERS,
+      REDIS_URL: REDIS_URL ?? '',
+      ...(REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES } : {}),
+      SCHEMA_REGISTRY_URL,
     };
     log('using the Kafka, Redis and schema registry given in the environment');
   } else {
-    log('starting a local Kafka, Redis and schema registry for the benchmark…');
-    const stack = await startStack({ detached: false, log });
+    log(
+      `starting a local Kafka, ${options.redisCluster ? 'Redis Cluster (3 masters + 3 replicas)' : 'Redis'} and schema registry for the benchmark…`,
+    );
+    const stack = await startStack({
+      detached: false,
+      log,
+      redisCluster: options.redisCluster ?? false,
+    });
     guardStack(stack);
-    settings = { ...stack.settings };
+    settings = Object.fromEntries(
+      Object.entries(stack.settings).filter((entry): entry is [string, string] => !!entry[1]),
+    );
     stopStack = () => stack.stop();
   }
   // Only the connection variables: the bench's own stack wins over unrelated env.

@@ -8,6 +8,8 @@ export interface BenchReport {
   startedAt: string;
   finishedAt: string;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+  /** One Redis node, or the cluster the run used. */
+  redis?: string;
   workload: {
     customers: number;
     events: number;
@@ -50,7 +52,7 @@ export function renderMarkdown(report: BenchReport): string {
     `# Pulse benchmark — ${report.startedAt.slice(0, 10)}`,
     '',
     `${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}; ` +
-      `broker, Redis and profilers on the same machine.`,
+      `broker, ${report.redis ?? 'one Redis node'} and profilers on the same machine.`,
     `Workload: ${int(w.customers)} customers, ${int(w.events)} events over ${w.durationDays} days of event time ` +
       `(seed ${w.seed}), ${int(w.meanEventBytes)} B per event on average, ${w.partitions} partitions; ` +
       `median of ${w.runs} runs (min–max).`,

@@ -59,6 +59,7 @@ export {
   readForgotten,
   readLiveNamespace,
   readNamespacePositions,
+  readPartitionDue,
   readPartitionProfiles,
   readStoredProfile,
   seedPartitionPositions,

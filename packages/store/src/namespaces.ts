@@ -354,6 +354,22 @@ export async function migrateNamespaceToBuckets(
   return result;
 }
 
+/** Every timer of one partition (tests, tools): customer id → due time in ms. */
+export async function readPartitionDue(
+  redis: RedisClient,
+  namespace: string,
+  partition: number,
+  prefix = 'pulse',
+): Promise<Map<string, number>> {
+  const keys = partitionKeys(namespace, partition, prefix);
+  const buckets = await Promise.all(keys.due.map((key) => redis.zrange(key, 0, -1, 'WITHSCORES')));
+  const due = new Map<string, number>();
+  for (const flat of buckets)
+    for (let index = 0; index + 1 < flat.length; index += 2)
+      due.set(flat[index] as string, Number(flat[index + 1]));
+  return due;
+}
+
 /** Next offsets stored per partition of a namespace (partitions 0..count-1; absent: none). */
 export async function readNamespacePositions(
   redis: RedisClient,

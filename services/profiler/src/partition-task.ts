@@ -472,6 +472,7 @@ export class PartitionTask {
     const encoded = new Map<string, Uint8Array>();
     for (const [id, profile] of result.profiles) encoded.set(id, encodeProfile(profile));
     if (result.changed) {
+      const commitStartedAt = process.hrtime.bigint();
       version = await deps.store.commit({
         ownerToken: this.ownerToken,
         expectedVersion: meta.version,
@@ -493,6 +494,7 @@ export class PartitionTask {
         outbox: result.outbox.map((item) => encodeOutboxEntry(toOutboxEntry(item))),
         held: [...result.held].map(([id, entry]) => [id, entry && encodeHeld(entry)]),
       });
+      deps.metrics.commitDuration.observe(Number(process.hrtime.bigint() - commitStartedAt) / 1e9);
     }
     this.meta = { ...meta, version };
     // What Redis now holds for every customer this step read or wrote, decoded: good for the
