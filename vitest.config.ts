@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // Two projects: unit tests live beside the code and need nothing running; integration tests
 // under test/ share one real Kafka + Redis + schema registry started by the global setup.
@@ -20,6 +20,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
+          // On a Redis Cluster, after these: `npm run test:scale` (vitest.scale.config.ts).
+          exclude: [...configDefaults.exclude, 'test/scale/**'],
           environment: 'node',
           globalSetup: ['test/prerequisites-setup.ts', 'test/global-setup.ts'],
           testTimeout: 120_000,

@@ -71,6 +71,12 @@ export const PREREQUISITES = [
     check: () => (which('redis-server') ? undefined : 'redis-server is not on the PATH'),
   },
   {
+    name: 'redis-cli',
+    aptPackage: 'redis-tools',
+    why: 'creates and reshards the local Redis Cluster (pulse infra up --redis-cluster, npm run test:scale)',
+    check: () => (which('redis-cli') ? undefined : 'redis-cli is not on the PATH'),
+  },
+  {
     name: 'Chromium',
     aptPackage: 'chromium',
     why: "opens the demo's HTML report headless in the browser tests",

@@ -27,6 +27,8 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('kafkaBrokers', settings.KAFKA_BROKERS as string);
   project.provide('redisUrl', settings.REDIS_URL as string);
   project.provide('schemaRegistryUrl', settings.SCHEMA_REGISTRY_URL as string);
+  // One node here; the scale project (test/scale/global-setup.ts) runs on a Redis Cluster.
+  project.provide('redisClusterNodes', process.env.REDIS_CLUSTER_NODES ?? '');
 }
 
 export async function teardown(): Promise<void> {
@@ -38,5 +40,7 @@ declare module 'vitest' {
     kafkaBrokers: string;
     redisUrl: string;
     schemaRegistryUrl: string;
+    /** `host:port,…` of a Redis Cluster, or '' (one node at redisUrl). */
+    redisClusterNodes: string;
   }
 }

@@ -9,8 +9,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { Redis } from 'ioredis';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   buildScenario,
   FOUNDING_EXAMPLE_ID,
@@ -18,7 +17,7 @@ import {
   type DemoSummary,
 } from '@pulse/demo';
 import { launchChromium, renderReport } from '../../packages/demo/src/chromium.ts';
-import { connectedAdmin, onCleanup, testProcessEnv } from '../support/infra.ts';
+import { connectedAdmin, onCleanup, testProcessEnv, testRedisClient } from '../support/infra.ts';
 import { waitFor } from '../support/wait.ts';
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
@@ -97,7 +96,7 @@ async function dropRun(run: DemoJson): Promise<void> {
   const prefix = run.names.visits.split('.')[0]!;
   const topics = (await admin.listTopics()).filter((topic) => topic.startsWith(prefix));
   if (topics.length > 0) await admin.deleteTopics({ topics });
-  const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 });
+  const redis = testRedisClient(undefined, { maxRetriesPerRequest: 2 });
   try {
     let cursor = '0';
     do {
@@ -204,7 +203,7 @@ describe('pulse demo', () => {
     // Nothing left behind on the shared stack by the run without --keep: no topic, no key.
     const admin = await connectedAdmin();
     const topics = await admin.listTopics();
-    const redis = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 });
+    const redis = testRedisClient(undefined, { maxRetriesPerRequest: 2 });
     try {
       for (const run of [a]) {
         expect(topics.filter((topic) => topic.startsWith(run.names.visits.split('.')[0]!))).toEqual(

@@ -8,9 +8,7 @@
  * it came from. Dead letters leave through the partition's Redis outbox and the relay.
  */
 import { describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import type { KafkaMessage } from 'kafkajs';
-import { inject } from 'vitest';
 import { DLQ_HEADERS, type DlqErrorKind } from '@pulse/contracts';
 import type { CustomerEvent } from '@pulse/core';
 import { partitionKeys } from '@pulse/store';
@@ -21,6 +19,7 @@ import {
   connectedProducer,
   onCleanup,
   testConsumer,
+  testRedisClient,
   uniqueName,
 } from '../support/infra.ts';
 import {
@@ -218,7 +217,7 @@ describe('profiler poison pills', () => {
     );
 
     // Exactly once: every outbox drained, and the topic holds no more than one per bad record.
-    const redis = new Redis(inject('redisUrl'));
+    const redis = testRedisClient();
     onCleanup(async () => redis.disconnect());
     await waitFor(
       'every outbox to drain',

@@ -19,14 +19,13 @@
  * The dedup memory is cut to one event (oracle likewise) so that a batch applied twice cannot
  * hide as tracker retries.
  */
-import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { parseRulesConfig, type CustomerEvent } from '@pulse/core';
 import type { ProfilerConfig } from '@pulse/profiler';
-import { partitionKeys } from '@pulse/store';
+import { partitionKeys, type RedisClient } from '@pulse/store';
 import { generatePopulation } from '@pulse/test-kit';
 import { produceStream } from '../support/events.ts';
-import { connectedAdmin, connectedProducer } from '../support/infra.ts';
+import { connectedAdmin, connectedProducer, testRedisClient } from '../support/infra.ts';
 import { privateRedis } from '../support/private-redis.ts';
 import {
   createProfilerTopics,
@@ -45,7 +44,7 @@ const KILLS = 3;
 const RULES = { dedupMemorySize: 1 };
 
 /** Sum of every partition's commit version: grows by one with each commit. */
-async function versionsTotal(redis: Redis, config: ProfilerConfig): Promise<number> {
+async function versionsTotal(redis: RedisClient, config: ProfilerConfig): Promise<number> {
   const pipeline = redis.pipeline();
   for (let partition = 0; partition < PARTITIONS; partition += 1)
     pipeline.hget(partitionKeys(config.namespace, partition, config.keyPrefix).meta, 'version');
@@ -89,7 +88,7 @@ describe('Redis killed with -9 under appendfsync everysec', () => {
 
     const rolledBack: number[] = [];
     for (let kill = 0; kill < KILLS; kill += 1) {
-      const watcher = new Redis(redisUrl, { maxRetriesPerRequest: 0 });
+      const watcher = testRedisClient(redisUrl, { maxRetriesPerRequest: 0 });
       watcher.on('error', () => undefined);
       let seen: { versions: number; offsets: number };
       try {

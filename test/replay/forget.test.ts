@@ -4,11 +4,10 @@
  * replay of the whole log (their past events are still in Kafka) brings them back. Everyone
  * else is untouched: the replay still equals the live namespace for every other customer.
  */
-import { Redis } from 'ioredis';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { forgottenKey, hashCustomerId } from '@pulse/store';
 import { runPulse } from '../support/cli.ts';
-import { connectedProducer, uniqueName } from '../support/infra.ts';
+import { connectedProducer, uniqueName, testRedisClient } from '../support/infra.ts';
 import { createProfilerTopics, readStoredState } from '../support/profiler.ts';
 import {
   cliEnv,
@@ -41,7 +40,7 @@ describe('pulse forget', () => {
     const gone = await runPulse(['profile', forgotten], env);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/no profile for customer/);
-    const redis = new Redis(inject('redisUrl'));
+    const redis = testRedisClient();
     try {
       // The record holds a hash, not the id.
       const members = await redis.smembers(forgottenKey(live.keyPrefix));

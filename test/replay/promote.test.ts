@@ -8,8 +8,7 @@
  * customer's counters) — and v1 must have stopped short of the end (the switch happened
  * while events were still arriving, and the rest went to v2 only).
  */
-import { describe, expect, inject, it } from 'vitest';
-import { Redis } from 'ioredis';
+import { describe, expect, it } from 'vitest';
 import type { CustomerEvent } from '@pulse/core';
 import { promoteNamespace, readNamespacePositions } from '@pulse/store';
 import { generatePopulation } from '@pulse/test-kit';
@@ -19,6 +18,7 @@ import {
   connectedProducer,
   createTestTopics,
   uniqueName,
+  testRedisClient,
 } from '../support/infra.ts';
 import {
   committedTotal,
@@ -77,7 +77,7 @@ describe('pulse promote while events keep arriving', () => {
       replayFailed = error as Error;
     });
     // v2 is current with what was produced so far before it is promoted.
-    const redis = new Redis(inject('redisUrl'));
+    const redis = testRedisClient();
     try {
       const ends = await Promise.all(
         [visits, purchases].map(

@@ -9,9 +9,9 @@
  * moves a quiet partition's clock by the wall clock; the outage gap is 4 days so the generated
  * log (no outage in it) never trips the outage guard, whose holds resolve by wall-clock ticks.
  */
-import { Redis } from 'ioredis';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { namespaceKeyPattern } from '@pulse/store';
+import { testRedisClient } from '../support/infra.ts';
 import { runPulse } from '../support/cli.ts';
 import { createProfilerTopics, readStoredState } from '../support/profiler.ts';
 import {
@@ -90,7 +90,7 @@ describe('pulse replay into a new namespace', () => {
     expect(refused.stderr).toMatch(/v2 is live/);
     const dropped = await runPulse(['namespace', 'drop', 'v1'], env);
     expect(dropped.code, dropped.stderr).toBe(0);
-    const redis = new Redis(inject('redisUrl'));
+    const redis = testRedisClient();
     try {
       const [, left] = await redis.scan(
         '0',

@@ -5,12 +5,11 @@
  * quiet), so the lonely customer still lapses — late by a bounded delay, never never.
  * Without the idle rule this test fails: partition 1's clock would stay at its last event.
  */
-import { Redis } from 'ioredis';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { META_FIELDS, partitionKeys } from '@pulse/store';
 import { customerEventList } from '@pulse/test-kit';
 import type { CustomerEvent } from '@pulse/core';
-import { connectedProducer } from '../support/infra.ts';
+import { connectedProducer, testRedisClient } from '../support/infra.ts';
 import { toWire } from '../support/events.ts';
 import {
   createProfilerTopics,
@@ -120,7 +119,7 @@ describe('idle partitions', () => {
 
     // Partition 0 drained and quiet for longer than idleAfterMs plus a few ticks: every tick
     // since start-up has asked whether partition 1 is idle.
-    const redis = new Redis(inject('redisUrl'));
+    const redis = testRedisClient();
     try {
       const meta0 = partitionKeys(config.namespace, 0, config.keyPrefix).meta;
       await waitFor(

@@ -1,10 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { logLevel, type Admin, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import { afterAll, inject } from 'vitest';
-import { loadConnectionEnv, type ConnectionEnv } from '@pulse/config';
+import { loadConnectionEnv, redisConnection, type ConnectionEnv } from '@pulse/config';
+import { createRedisClient, type RedisClient, type RedisClientTuning } from '@pulse/store';
 import { createKafka } from '@pulse/stream';
 import { waitFor } from './wait.ts';
+
+/** The seed nodes of the Redis Cluster the suites run on (the scale project), else none. */
+function clusterSettings(): Record<string, string> {
+  const nodes = inject('redisClusterNodes');
+  return nodes ? { REDIS_CLUSTER_NODES: nodes } : {};
+}
 
 /** The connection settings of the stack the global setup started (or the env named). */
 export function testEnv(): ConnectionEnv {
@@ -12,7 +18,22 @@ export function testEnv(): ConnectionEnv {
     KAFKA_BROKERS: inject('kafkaBrokers'),
     REDIS_URL: inject('redisUrl'),
     SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
+    ...clusterSettings(),
   });
+}
+
+/**
+ * A Redis client through Pulse's one factory: the suite's Redis (one node or the cluster), or
+ * the one node at `redisUrl` (a test's private redis-server). The caller disconnects it.
+ */
+export function testRedisClient(redisUrl?: string, tuning: RedisClientTuning = {}): RedisClient {
+  const connection = redisUrl
+    ? redisConnection(loadConnectionEnv({ KAFKA_BROKERS: '127.0.0.1:1', REDIS_URL: redisUrl }))
+    : redisConnection(testEnv());
+  const client = createRedisClient(connection, tuning);
+  // Errors surface on the commands that fail; without a listener ioredis also prints them.
+  client.on('error', () => undefined);
+  return client;
 }
 
 /** The same settings as env variables, for child processes (the CLI, the services). */
@@ -22,6 +43,7 @@ export function testProcessEnv(extra: Record<string, string> = {}): NodeJS.Proce
     KAFKA_BROKERS: inject('kafkaBrokers'),
     REDIS_URL: inject('redisUrl'),
     SCHEMA_REGISTRY_URL: inject('schemaRegistryUrl'),
+    ...clusterSettings(),
     ...extra,
   };
 }
@@ -108,10 +130,8 @@ export async function createTestTopics(
 }
 
 /** A Redis client for the shared test server. Tests write under a unique key prefix, never FLUSHALL. */
-export function testRedis(): Redis {
-  const client = new Redis(inject('redisUrl'), { maxRetriesPerRequest: 2 });
-  // Errors surface on the commands that fail; without a listener ioredis also prints them.
-  client.on('error', () => undefined);
+export function testRedis(): RedisClient {
+  const client = testRedisClient(undefined, { maxRetriesPerRequest: 2 });
   onCleanup(() => client.quit());
   return client;
 }

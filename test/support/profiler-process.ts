@@ -108,7 +108,7 @@ export async function spawnProfiler(options: {
   const env = testProcessEnv({
     ...profilerEnv(options.config),
     PULSE_LOG_LEVEL: 'info',
-    ...(options.redisUrl ? { REDIS_URL: options.redisUrl } : {}),
+    ...(options.redisUrl ? { REDIS_URL: options.redisUrl, REDIS_CLUSTER_NODES: '' } : {}),
     ...(options.rulesFile ? { PULSE_RULES_FILE: options.rulesFile } : {}),
     ...options.extraEnv,
   });

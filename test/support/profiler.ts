@@ -1,8 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import pino from 'pino';
-import { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import {
   advance,
   applyEvent,
@@ -18,8 +17,8 @@ import {
   type Profiler,
   type ProfilerConfig,
 } from '@pulse/profiler';
-import { partitionKeys, parseMeta } from '@pulse/store';
-import { createTestTopics, onCleanup, testEnv, uniqueName } from './infra.ts';
+import { readPartitionMetas, readPartitionProfiles } from '@pulse/store';
+import { createTestTopics, onCleanup, testEnv, testRedisClient, uniqueName } from './infra.ts';
 import { waitFor } from './wait.ts';
 
 export interface ProfilerTopics {
@@ -104,19 +103,16 @@ export interface StoredPartition {
 export async function readStoredState(
   config: ProfilerConfig,
   partitions: number,
-  redisUrl: string = inject('redisUrl'),
+  redisUrl?: string,
 ): Promise<Map<number, StoredPartition>> {
-  const redis = new Redis(redisUrl);
-  redis.on('error', () => undefined);
+  const redis = testRedisClient(redisUrl);
   try {
     const result = new Map<number, StoredPartition>();
+    const metas = await readPartitionMetas(redis, config.namespace, partitions, config.keyPrefix);
     for (let partition = 0; partition < partitions; partition += 1) {
-      const keys = partitionKeys(config.namespace, partition, config.keyPrefix);
-      const meta = parseMeta(Object.entries(await redis.hgetall(keys.meta)).flat());
-      const raw = await redis.hgetallBuffer(keys.profiles);
-      const profiles = new Map(
-        Object.entries(raw).map(([id, bytes]) => [id, decodeProfile(bytes)]),
-      );
+      const meta = metas[partition] as (typeof metas)[number];
+      const raw = await readPartitionProfiles(redis, config.namespace, partition, config.keyPrefix);
+      const profiles = new Map([...raw].map(([id, bytes]) => [id, decodeProfile(bytes)]));
       result.set(partition, { streamTimeMs: meta.streamTimeMs, offsets: meta.offsets, profiles });
     }
     return result;
@@ -197,30 +193,17 @@ export function settled(
 export async function readCommittedOffsets(
   config: ProfilerConfig,
   partitions: number,
-  redisUrl: string = inject('redisUrl'),
+  redisUrl?: string,
 ): Promise<Map<number, Map<string, string>>> {
-  const redis = new Redis(redisUrl, {
-    maxRetriesPerRequest: 0,
-    retryStrategy: () => null,
-    connectTimeout: 5_000,
-    commandTimeout: 5_000,
-  });
   // Redis may be down on purpose (the outage tests): the failed call says so, not an event.
-  redis.on('error', () => undefined);
+  const redis = testRedisClient(redisUrl, {
+    maxRetriesPerRequest: 0,
+    retryDelayMs: () => null,
+    commandTimeoutMs: 5_000,
+  });
   try {
-    const pipeline = redis.pipeline();
-    for (let partition = 0; partition < partitions; partition += 1)
-      pipeline.hgetall(partitionKeys(config.namespace, partition, config.keyPrefix).meta);
-    const replies = (await pipeline.exec()) ?? [];
-    const result = new Map<number, Map<string, string>>();
-    replies.forEach(([error, hash], partition) => {
-      if (error) throw error;
-      result.set(
-        partition,
-        parseMeta(Object.entries(hash as Record<string, string>).flat()).offsets,
-      );
-    });
-    return result;
+    const metas = await readPartitionMetas(redis, config.namespace, partitions, config.keyPrefix);
+    return new Map(metas.map((meta, partition) => [partition, meta.offsets]));
   } finally {
     redis.disconnect();
   }
@@ -362,7 +345,7 @@ export class ProgressSampler {
   constructor(
     private readonly config: ProfilerConfig,
     private readonly partitions: number,
-    private readonly redisUrl: string = inject('redisUrl'),
+    private readonly redisUrl?: string,
     private readonly intervalMs = 200,
   ) {
     this.loop = this.run();

@@ -1,8 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import pino from 'pino';
-import { Redis } from 'ioredis';
 import type { Admin } from 'kafkajs';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import { defaultRulesConfig, type CustomerEvent, type RulesConfig } from '@pulse/core';
 import { generatePopulation } from '@pulse/test-kit';
 import {
@@ -12,7 +11,13 @@ import {
   type ReplayResult,
 } from '@pulse/profiler';
 import { namespaceOutboxLength, readNamespacePositions } from '@pulse/store';
-import { connectedAdmin, connectedProducer, testEnv, testProcessEnv } from './infra.ts';
+import {
+  connectedAdmin,
+  connectedProducer,
+  testEnv,
+  testProcessEnv,
+  testRedisClient,
+} from './infra.ts';
 import {
   readStoredState,
   settled,
@@ -115,7 +120,7 @@ export async function waitForNamespaceDone(
       ends.set(entry.partition, (ends.get(entry.partition) ?? new Map()).set(topic, entry.high));
     }
   }
-  const redis = new Redis(inject('redisUrl'));
+  const redis = testRedisClient();
   let last = '';
   try {
     await waitFor(

@@ -1,12 +1,11 @@
-import { Redis } from 'ioredis';
 import type { Admin, Kafka, Producer } from 'kafkajs';
-import { expect, inject } from 'vitest';
+import { expect } from 'vitest';
 import { signalWireSchema, type SignalWire } from '@pulse/contracts';
 import { DAY_MS, type CustomerEvent } from '@pulse/core';
 import type { ProfilerConfig } from '@pulse/profiler';
 import { partitionKeys } from '@pulse/store';
 import { toMessages, type InputTopics } from './events.ts';
-import { connectedAdmin, onCleanup, testConsumer, uniqueName } from './infra.ts';
+import { connectedAdmin, onCleanup, testConsumer, testRedisClient, uniqueName } from './infra.ts';
 import { inputEndOffsets, readCommittedOffsets } from './profiler.ts';
 import { waitFor } from './wait.ts';
 
@@ -79,24 +78,18 @@ export interface PartitionBacklog {
 export async function readBacklog(
   config: ProfilerConfig,
   partitions: number,
-  redisUrl: string = inject('redisUrl'),
+  redisUrl?: string,
 ): Promise<PartitionBacklog> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = testRedisClient(redisUrl, { maxRetriesPerRequest: 1 });
   try {
-    const pipeline = redis.pipeline();
+    const outbox: Promise<number>[] = [];
+    const held: Promise<number>[] = [];
     for (let partition = 0; partition < partitions; partition += 1) {
       const keys = partitionKeys(config.namespace, partition, config.keyPrefix);
-      pipeline.xlen(keys.outbox);
-      pipeline.hlen(keys.held);
+      outbox.push(redis.xlen(keys.outbox));
+      held.push(redis.hlen(keys.held));
     }
-    const numbers = ((await pipeline.exec()) ?? []).map(([error, value]) => {
-      if (error) throw error;
-      return Number(value);
-    });
-    return {
-      outbox: numbers.filter((_, index) => index % 2 === 0),
-      held: numbers.filter((_, index) => index % 2 === 1),
-    };
+    return { outbox: await Promise.all(outbox), held: await Promise.all(held) };
   } finally {
     redis.disconnect();
   }
@@ -106,9 +99,9 @@ export async function readBacklog(
 export async function readOutboxSignals(
   config: ProfilerConfig,
   partitions: number,
-  redisUrl: string = inject('redisUrl'),
+  redisUrl?: string,
 ): Promise<{ topic: string; signalId: string }[]> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  const redis = testRedisClient(redisUrl, { maxRetriesPerRequest: 1 });
   try {
     const found: { topic: string; signalId: string }[] = [];
     for (let partition = 0; partition < partitions; partition += 1) {

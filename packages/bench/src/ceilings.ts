@@ -89,7 +89,9 @@ export async function redisCeilings(
   context: BenchContext,
   requests: number,
 ): Promise<Ceilings['redis']> {
-  const url = new URL(context.connection.REDIS_URL);
+  // On a cluster, one master: the ceiling of one node is what one partition's slot gets.
+  const node = context.connection.REDIS_CLUSTER_NODES?.[0];
+  const url = new URL(node ? `redis://${node}` : (context.connection.REDIS_URL as string));
   const base = [
     '-h',
     url.hostname,

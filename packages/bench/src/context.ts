@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { Redis } from 'ioredis';
 import { logLevel, type Admin, type Kafka } from 'kafkajs';
-import { loadConnectionEnv, redisClientOptions, type ConnectionEnv } from '@pulse/config';
+import { loadConnectionEnv, redisConnection, type ConnectionEnv } from '@pulse/config';
+import { createRedisClient, groupByHashTag, redisNodes, type RedisClient } from '@pulse/store';
 import { ensureKafkaClasspath, guardStack, startStack } from '@pulse/local-stack';
 import { createKafka, defaultTopicLayout, planTopics, type TOPICS } from '@pulse/stream';
 
@@ -18,7 +18,7 @@ export interface BenchContext {
   settings: Record<string, string>;
   kafka: Kafka;
   admin: Admin;
-  redis: Redis;
+  redis: RedisClient;
   /** Unique per bench run: topics, groups and key prefixes carry it. */
   runId: string;
   startedStack: boolean;
@@ -26,21 +26,35 @@ export interface BenchContext {
   close(): Promise<void>;
 }
 
-export async function openContext(log: (line: string) => void): Promise<BenchContext> {
+export async function openContext(
+  log: (line: string) => void,
+  options: { redisCluster?: boolean } = {},
+): Promise<BenchContext> {
   let settings: Record<string, string>;
   let stopStack: (() => Promise<void>) | undefined;
-  if (process.env.KAFKA_BROKERS && process.env.REDIS_URL && process.env.SCHEMA_REGISTRY_URL) {
+  const { KAFKA_BROKERS, REDIS_URL, REDIS_CLUSTER_NODES, SCHEMA_REGISTRY_URL } = process.env;
+  const envRedis = options.redisCluster ? REDIS_CLUSTER_NODES : (REDIS_URL ?? REDIS_CLUSTER_NODES);
+  if (KAFKA_BROKERS && envRedis && SCHEMA_REGISTRY_URL) {
     settings = {
-      KAFKA_BROKERS: process.env.KAFKA_BROKERS,
-      REDIS_URL: process.env.REDIS_URL,
-      SCHEMA_REGISTRY_URL: process.env.SCHEMA_REGISTRY_URL,
+      KAFKA_BROKERS,
+      REDIS_URL: REDIS_URL ?? '',
+      ...(REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES } : {}),
+      SCHEMA_REGISTRY_URL,
     };
     log('using the Kafka, Redis and schema registry given in the environment');
   } else {
-    log('starting a local Kafka, Redis and schema registry for the benchmark…');
-    const stack = await startStack({ detached: false, log });
+    log(
+      `starting a local Kafka, ${options.redisCluster ? 'Redis Cluster (3 masters + 3 replicas)' : 'Redis'} and schema registry for the benchmark…`,
+    );
+    const stack = await startStack({
+      detached: false,
+      log,
+      redisCluster: options.redisCluster ?? false,
+    });
     guardStack(stack);
-    settings = { ...stack.settings };
+    settings = Object.fromEntries(
+      Object.entries(stack.settings).filter((entry): entry is [string, string] => !!entry[1]),
+    );
     stopStack = () => stack.stop();
   }
   // Only the connection variables: the bench's own stack wins over unrelated env.
@@ -49,7 +63,7 @@ export async function openContext(log: (line: string) => void): Promise<BenchCon
   const kafka = createKafka(connection, { logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
-  const redis = new Redis(connection.REDIS_URL, redisClientOptions(connection));
+  const redis = createRedisClient(redisConnection(connection));
   return {
     connection,
     settings,
@@ -111,14 +125,17 @@ export async function deleteTopics(context: BenchContext, names: TopicNames): Pr
 }
 
 /** Removes every Redis key under a prefix (the bench's namespaces), a SCAN page at a time. */
-export async function dropKeys(redis: Redis, prefix: string): Promise<number> {
-  let cursor = '0';
+export async function dropKeys(redis: RedisClient, prefix: string): Promise<number> {
   let dropped = 0;
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-    cursor = next;
-    // DEL, not UNLINK: the memory must be back before the next run measures its own delta.
-    if (keys.length > 0) dropped += await redis.del(...keys);
-  } while (cursor !== '0');
+  // Every master of a cluster holds some of the keys; DEL per hash tag (one slot each).
+  for (const node of redisNodes(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      // DEL, not UNLINK: the memory must be back before the next run measures its own delta.
+      for (const group of groupByHashTag(keys)) dropped += await node.del(...group);
+    } while (cursor !== '0');
+  }
   return dropped;
 }

@@ -1,7 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { Redis } from 'ioredis';
 import { freePort } from '@pulse/local-stack';
-import { maxEventField, namespaceOutboxLength, offsetField, partitionKeys } from '@pulse/store';
+import {
+  maxEventField,
+  namespaceOutboxLength,
+  offsetField,
+  partitionKeys,
+  redisNodes,
+  type RedisClient,
+} from '@pulse/store';
 import { PULSE_BIN, REPO_ROOT, type BenchContext, type TopicNames } from './context.ts';
 
 /** Next offset to read, per input partition and topic. */
@@ -27,27 +33,29 @@ export function totalOf(offsets: Offsets): number {
 
 /** The positions the profiler committed to Redis (with its profiles, in the same script). */
 export async function committedOffsets(
-  redis: Redis,
+  redis: RedisClient,
   settings: Pick<ProfilerSettings, 'keyPrefix' | 'namespace' | 'topics'>,
   partitions: number,
 ): Promise<{ offsets: Offsets; streamTimeMs: Map<number, number> }> {
   const { keyPrefix, namespace, topics } = settings;
-  const pipeline = redis.pipeline();
+  // Sent together, not pipelined: on a cluster the partitions' metas live on several masters.
+  const reads: Promise<(string | null)[]>[] = [];
   for (let partition = 0; partition < partitions; partition += 1) {
-    pipeline.hmget(
-      partitionKeys(namespace, partition, keyPrefix).meta,
-      offsetField(topics.visits),
-      offsetField(topics.purchases),
-      'streamTimeMs',
-      maxEventField(topics.visits),
+    reads.push(
+      redis.hmget(
+        partitionKeys(namespace, partition, keyPrefix).meta,
+        offsetField(topics.visits),
+        offsetField(topics.purchases),
+        'streamTimeMs',
+        maxEventField(topics.visits),
+      ),
     );
   }
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = await Promise.all(reads);
   const offsets: Offsets = new Map();
   const streamTimeMs = new Map<number, number>();
-  replies.forEach(([error, reply], partition) => {
-    if (error) throw error;
-    const [visits, purchases, stream] = reply as (string | null)[];
+  replies.forEach((reply, partition) => {
+    const [visits, purchases, stream] = reply;
     offsets.set(
       partition,
       new Map([
@@ -135,7 +143,14 @@ export async function stopChild(
   return code;
 }
 
-export async function usedMemory(redis: Redis): Promise<number> {
+/** Memory in use on every node that holds data (each master of a cluster), summed. */
+export async function usedMemory(redis: RedisClient): Promise<number> {
+  let total = 0;
+  for (const node of redisNodes(redis)) total += await nodeUsedMemory(node);
+  return total;
+}
+
+async function nodeUsedMemory(redis: RedisClient): Promise<number> {
   // Objects still being freed in the background would count against the next figure.
   for (let attempt = 0; attempt < 100; attempt += 1) {
     const pending = /lazyfree_pending_objects:(\d+)/.exec(await redis.info('memory'));

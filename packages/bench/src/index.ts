@@ -70,6 +70,8 @@ export interface BenchOptions {
   outDir: string;
   /** Where to keep the profile phase's .cpuprofile (for a flame graph); not kept when unset. */
   cpuProfileOut?: string;
+  /** On a local Redis Cluster (3 masters + 3 replicas) instead of one Redis node. */
+  redisCluster?: boolean;
   log: (line: string) => void;
   progress?: (line: string) => void;
 }
@@ -103,7 +105,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
   const progress = options.progress ?? (() => undefined);
   const wants = (phase: Phase) => options.phases.includes(phase);
   const startedAt = new Date();
-  const context = await openContext(log);
+  const context = await openContext(log, { redisCluster: options.redisCluster ?? false });
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
     const main = topicNames(context, 'main');
@@ -136,6 +138,9 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
         node: process.versions.node,
         platform: `${process.platform} ${process.arch}`,
       },
+      redis: context.connection.REDIS_CLUSTER_NODES
+        ? `Redis Cluster of ${context.connection.REDIS_CLUSTER_NODES.length} nodes (${context.connection.REDIS_CLUSTER_NODES.length / 2} masters, 1 replica each)`
+        : 'one Redis node',
       workload: {
         customers: options.customers,
         events: produced.events,
@@ -492,9 +497,21 @@ async function memoryBreakdown(
   const totals: Record<string, number> = {};
   for (let partition = 0; partition < PARTITIONS; partition += 1) {
     const keys = partitionKeys('v1', partition, keyPrefix);
-    for (const [name, key] of Object.entries(keys)) {
-      const bytes = Number((await context.redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0);
-      totals[name] = (totals[name] ?? 0) + bytes / customers;
+    // Profiles and timers are cut into buckets: counted by kind, summed over the buckets.
+    const byKind: [string, readonly string[]][] = [
+      ['meta', [keys.meta]],
+      ['held', [keys.held]],
+      ['outbox', [keys.outbox]],
+      ['profiles', keys.profiles],
+      ['due', keys.due],
+    ];
+    for (const [name, list] of byKind) {
+      for (const key of list) {
+        const bytes = Number(
+          (await context.redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0')) ?? 0,
+        );
+        totals[name] = (totals[name] ?? 0) + bytes / customers;
+      }
     }
   }
   return totals;

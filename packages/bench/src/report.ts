@@ -9,6 +9,8 @@ export interface BenchReport {
   startedAt: string;
   finishedAt: string;
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
+  /** One Redis node, or the cluster the run used. */
+  redis?: string;
   workload: {
     customers: number;
     events: number;
@@ -92,7 +94,7 @@ export function renderMarkdown(report: BenchReport): string {
     `# Pulse benchmark — ${report.startedAt.slice(0, 10)}`,
     '',
     `${report.machine.cpus} × ${report.machine.cpuModel}, ${report.machine.memoryGiB} GiB, Node ${report.machine.node}; ` +
-      `broker, Redis and profilers on the same machine.`,
+      `broker, ${report.redis ?? 'one Redis node'} and profilers on the same machine.`,
     `Workload: ${int(w.customers)} customers (${int(w.customersWithEvents)} with events), ${int(w.events)} events over ` +
       `${w.spanDays.toFixed(1)} days of event time (${w.firstEventAt.slice(0, 10)} to ${w.lastEventAt.slice(0, 10)}, seed ${w.seed}), ` +
       `${int(w.meanEventBytes)} B per event on average, ${w.partitions} partitions, produced in order per partition ` +

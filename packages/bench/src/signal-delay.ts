@@ -179,11 +179,13 @@ async function waitOutboxesEmpty(
 ): Promise<void> {
   const deadline = Date.now() + 120_000;
   for (;;) {
-    const pipeline = context.redis.pipeline();
+    const reads: Promise<number>[] = [];
     for (let partition = 0; partition < partitions; partition += 1) {
-      pipeline.xlen(partitionKeys(settings.namespace, partition, settings.keyPrefix).outbox);
+      reads.push(
+        context.redis.xlen(partitionKeys(settings.namespace, partition, settings.keyPrefix).outbox),
+      );
     }
-    const lengths = ((await pipeline.exec()) ?? []).map(([, length]) => Number(length));
+    const lengths = await Promise.all(reads);
     if (lengths.every((length) => length === 0)) return;
     if (Date.now() > deadline) throw new Error('the relay did not empty the outboxes');
     await new Promise((resolve) => setTimeout(resolve, 50));

@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './errors.ts';
-import { kafkaClientOptions, loadConnectionEnv } from './connections.ts';
+import {
+  describeRedis,
+  kafkaClientOptions,
+  loadConnectionEnv,
+  redisConnection,
+} from './connections.ts';
 
 const base = {
   KAFKA_BROKERS: '127.0.0.1:9092, 127.0.0.1:9093',
@@ -49,5 +54,51 @@ describe('loadConnectionEnv', () => {
       ssl: true,
       sasl: { mechanism: 'scram-sha-512', username: 'pulse' },
     });
+  });
+});
+
+describe('Redis: one node or a cluster', () => {
+  it('gives one node from REDIS_URL, TLS from the rediss scheme', () => {
+    expect(redisConnection(loadConnectionEnv(base))).toEqual({
+      mode: 'single',
+      url: 'redis://127.0.0.1:6380',
+      auth: {},
+    });
+    const tls = redisConnection(loadConnectionEnv({ ...base, REDIS_URL: 'rediss://r:6380' }));
+    expect(tls.auth.tls).toEqual({});
+  });
+
+  it('gives a cluster from REDIS_CLUSTER_NODES, with the same user, password and TLS', () => {
+    const env = loadConnectionEnv({
+      KAFKA_BROKERS: base.KAFKA_BROKERS,
+      REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001',
+      REDIS_USERNAME: 'pulse',
+      REDIS_PASSWORD: 'secret',
+      REDIS_TLS: 'true',
+    });
+    expect(redisConnection(env)).toEqual({
+      mode: 'cluster',
+      nodes: [
+        { host: '10.0.0.1', port: 7000 },
+        { host: '10.0.0.2', port: 7001 },
+      ],
+      auth: { username: 'pulse', password: 'secret', tls: {} },
+    });
+    expect(describeRedis(env)).toBe('Redis Cluster 10.0.0.1:7000,10.0.0.2:7001');
+  });
+
+  it('needs one of the two, and host:port nodes; an empty node list counts as unset', () => {
+    expect(() => loadConnectionEnv({ KAFKA_BROKERS: base.KAFKA_BROKERS })).toThrow(/REDIS_URL/);
+    expect(() =>
+      loadConnectionEnv({ KAFKA_BROKERS: base.KAFKA_BROKERS, REDIS_CLUSTER_NODES: 'a,b' }),
+    ).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(redisConnection(loadConnectionEnv({ ...base, REDIS_CLUSTER_NODES: '' })).mode).toBe(
+      'single',
+    );
+  });
+
+  it('never names the password when it describes the Redis in use', () => {
+    const env = loadConnectionEnv({ ...base, REDIS_URL: 'redis://pulse:secret@r:6380' });
+    expect(describeRedis(env)).not.toContain('secret');
   });
 });

@@ -31,7 +31,26 @@ export const connectionEnvSchema = z
     KAFKA_SASL_USERNAME: z.string().min(1).optional(),
     KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
     /** redis:// or rediss:// (TLS). An ACL user and password may be in the URL or below. */
-    REDIS_URL: z.url({ protocol: /^rediss?$/ }),
+    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /**
+     * Redis Cluster instead of one node: seed nodes as `host:port,host:port` (any masters or
+     * replicas of the cluster; the client learns the rest). Wins over REDIS_URL.
+     */
+    REDIS_CLUSTER_NODES: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z
+        .string()
+        .transform((value) =>
+          value
+            .split(',')
+            .map((node) => node.trim())
+            .filter(Boolean),
+        )
+        .pipe(z.array(z.string().regex(/^[^:\s]+:\d+$/, 'expected host:port')).min(1))
+        .optional(),
+    ),
+    /** TLS to every cluster node (one node: the rediss:// scheme of REDIS_URL says it). */
+    REDIS_TLS: booleanFromEnv.default(false),
     REDIS_USERNAME: z.string().min(1).optional(),
     REDIS_PASSWORD: z.string().min(1).optional(),
     REDIS_SSL_CA_FILE: z.string().min(1).optional(),
@@ -40,6 +59,13 @@ export const connectionEnvSchema = z
     SCHEMA_REGISTRY_PASSWORD: z.string().min(1).optional(),
   })
   .superRefine((env, context) => {
+    if (!env.REDIS_URL && !env.REDIS_CLUSTER_NODES) {
+      context.addIssue({
+        code: 'custom',
+        path: ['REDIS_URL'],
+        message: 'set REDIS_URL (one node) or REDIS_CLUSTER_NODES (Redis Cluster)',
+      });
+    }
     if (env.KAFKA_SASL_MECHANISM && (!env.KAFKA_SASL_USERNAME || !env.KAFKA_SASL_PASSWORD)) {
       context.addIssue({
         code: 'custom',
@@ -103,19 +129,46 @@ export function kafkaClientOptions(env: ConnectionEnv): {
   return options;
 }
 
-/** ioredis options beyond the URL: ACL credentials and TLS. */
-export function redisClientOptions(env: ConnectionEnv): {
+/** Credentials and TLS, the same for one node and for every node of a cluster. */
+export interface RedisAuthOptions {
   username?: string;
   password?: string;
   tls?: { ca?: string[] };
-} {
-  const options: ReturnType<typeof redisClientOptions> = {};
-  if (env.REDIS_USERNAME) options.username = env.REDIS_USERNAME;
-  if (env.REDIS_PASSWORD) options.password = env.REDIS_PASSWORD;
-  if (env.REDIS_URL.startsWith('rediss:')) {
-    options.tls = env.REDIS_SSL_CA_FILE
-      ? { ca: [readFileSync(env.REDIS_SSL_CA_FILE, 'utf8')] }
-      : {};
+}
+
+/**
+ * Where Redis is, as the one Redis client factory (`createRedisClient` in @pulse/store) takes
+ * it: one node by URL, or the seed nodes of a Redis Cluster. Pure translation of the settings;
+ * this package never opens a connection.
+ */
+export type RedisConnection =
+  | { mode: 'single'; url: string; auth: RedisAuthOptions }
+  | { mode: 'cluster'; nodes: { host: string; port: number }[]; auth: RedisAuthOptions };
+
+export function redisConnection(env: ConnectionEnv): RedisConnection {
+  const auth: RedisAuthOptions = {};
+  if (env.REDIS_USERNAME) auth.username = env.REDIS_USERNAME;
+  if (env.REDIS_PASSWORD) auth.password = env.REDIS_PASSWORD;
+  const ca = () =>
+    env.REDIS_SSL_CA_FILE ? { ca: [readFileSync(env.REDIS_SSL_CA_FILE, 'utf8')] } : {};
+  if (env.REDIS_CLUSTER_NODES) {
+    if (env.REDIS_TLS) auth.tls = ca();
+    const nodes = env.REDIS_CLUSTER_NODES.map((node) => {
+      const separator = node.lastIndexOf(':');
+      return { host: node.slice(0, separator), port: Number(node.slice(separator + 1)) };
+    });
+    return { mode: 'cluster', nodes, auth };
   }
-  return options;
+  const url = env.REDIS_URL as string;
+  if (url.startsWith('rediss:') || env.REDIS_TLS) auth.tls = ca();
+  return { mode: 'single', url, auth };
+}
+
+/** How a log line or a summary names the Redis in use (never with credentials). */
+export function describeRedis(env: ConnectionEnv): string {
+  if (env.REDIS_CLUSTER_NODES) return `Redis Cluster ${env.REDIS_CLUSTER_NODES.join(',')}`;
+  const url = new URL(env.REDIS_URL as string);
+  url.username = '';
+  url.password = '';
+  return url.toString();
 }

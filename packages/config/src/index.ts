@@ -2,7 +2,10 @@ export {
   connectionEnvSchema,
   kafkaClientOptions,
   loadConnectionEnv,
-  redisClientOptions,
+  describeRedis,
+  redisConnection,
+  type RedisAuthOptions,
+  type RedisConnection,
   type ConnectionEnv,
 } from './connections.ts';
 export { ConfigError, type ConfigErrorCode } from './errors.ts';

@@ -7,11 +7,11 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
-import { loadConnectionEnv, redisClientOptions } from '@pulse/config';
+import { loadConnectionEnv, redisConnection } from '@pulse/config';
 import type { SignalWire } from '@pulse/contracts';
 import { defaultRulesConfig } from '@pulse/core';
 import { freePort, guardStack } from '@pulse/local-stack';
+import { createRedisClient, type RedisClient } from '@pulse/store';
 import { createKafka, quietKafkaLogs, type KafkaAdmin, type KafkaProducer } from '@pulse/stream';
 import {
   day,
@@ -64,6 +64,8 @@ export interface DemoOptions {
   jsonPath?: string;
   /** Print every signal, not a sample. */
   allSignals: boolean;
+  /** Run on a Redis Cluster (3 masters + 3 replicas) instead of one Redis node. */
+  redisCluster?: boolean;
 }
 
 export const demoDefaults = {
@@ -131,6 +133,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     infra = await acquireInfra({
       env: io.env,
       keep: options.keep,
+      redisCluster: options.redisCluster ?? false,
       log: (line) => say(`  [stack] ${line}`),
     });
     const isolated = infra.origin === 'env' || infra.origin === 'infra-up';
@@ -138,7 +141,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     const demoInfra = infra;
     if (!options.keep) cleanups.push({ what: 'the stack', run: () => demoInfra.release() });
     say(
-      `  Kafka ${infra.settings.KAFKA_BROKERS} · Redis ${infra.settings.REDIS_URL}` +
+      `  Kafka ${infra.settings.KAFKA_BROKERS} · ${redisText(infra.settings)}` +
         (infra.settings.SCHEMA_REGISTRY_URL
           ? ` · schema registry ${infra.settings.SCHEMA_REGISTRY_URL}`
           : '') +
@@ -154,10 +157,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     const admin = kafka.admin();
     await admin.connect();
     cleanups.push({ what: 'the admin client', run: () => admin.disconnect() });
-    const redis = new Redis(connection.REDIS_URL, {
-      ...redisClientOptions(connection),
-      maxRetriesPerRequest: 2,
-    });
+    const redis = createRedisClient(redisConnection(connection), { maxRetriesPerRequest: 2 });
     redis.on('error', () => undefined);
     cleanups.push({ what: 'the Redis client', run: async () => redis.disconnect() });
 
@@ -503,6 +503,13 @@ function topicsOf(names: DemoNames): string[] {
   return [names.visits, names.purchases, names.lapse, names.readyToBuy, names.deadLetter];
 }
 
+/** How the summary names the Redis in use: one node by URL, a cluster by its nodes. */
+function redisText(settings: DemoInfra['settings']): string {
+  return settings.REDIS_CLUSTER_NODES
+    ? `Redis Cluster ${settings.REDIS_CLUSTER_NODES}`
+    : `Redis ${settings.REDIS_URL}`;
+}
+
 /** The services' environment: connections, the demo's names; no inherited PULSE_* setting. */
 function serviceEnv(
   env: NodeJS.ProcessEnv,
@@ -583,7 +590,7 @@ async function createDemoTopics(
  */
 async function waitForSettled(options: {
   admin: KafkaAdmin;
-  redis: Redis;
+  redis: RedisClient;
   names: DemoNames;
   partitions: number;
   reader: SignalReader;
@@ -726,7 +733,11 @@ function keepHelp(kept: {
   const standard = names.keyPrefix === 'pulse';
   const connection =
     infra.origin === 'env'
-      ? `KAFKA_BROKERS=${infra.settings.KAFKA_BROKERS} REDIS_URL=${infra.settings.REDIS_URL} `
+      ? `KAFKA_BROKERS=${infra.settings.KAFKA_BROKERS} ${
+          infra.settings.REDIS_CLUSTER_NODES
+            ? `REDIS_CLUSTER_NODES=${infra.settings.REDIS_CLUSTER_NODES}`
+            : `REDIS_URL=${infra.settings.REDIS_URL}`
+        } `
       : '';
   const scoped = standard
     ? connection
@@ -738,7 +749,7 @@ function keepHelp(kept: {
   const lines = [
     '',
     'Kept running (--keep):',
-    `  Kafka ${infra.settings.KAFKA_BROKERS}, Redis ${infra.settings.REDIS_URL}` +
+    `  Kafka ${infra.settings.KAFKA_BROKERS}, ${redisText(infra.settings)}` +
       (infra.settings.SCHEMA_REGISTRY_URL
         ? `, schema registry ${infra.settings.SCHEMA_REGISTRY_URL}`
         : ''),

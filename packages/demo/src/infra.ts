@@ -74,14 +74,21 @@ export interface DemoInfra {
 export async function acquireInfra(options: {
   env: NodeJS.ProcessEnv;
   keep: boolean;
+  /** A Redis Cluster wanted (`--redis-cluster`): only a stack or settings with one will do. */
+  redisCluster?: boolean;
   log: (line: string) => void;
 }): Promise<DemoInfra> {
   const { env } = options;
-  if (env.KAFKA_BROKERS && env.REDIS_URL) {
+  const wantCluster = options.redisCluster ?? false;
+  const envRedis = wantCluster
+    ? env.REDIS_CLUSTER_NODES
+    : (env.REDIS_URL ?? env.REDIS_CLUSTER_NODES);
+  if (env.KAFKA_BROKERS && envRedis) {
     return {
       settings: {
         KAFKA_BROKERS: env.KAFKA_BROKERS,
-        REDIS_URL: env.REDIS_URL,
+        REDIS_URL: env.REDIS_URL ?? '',
+        ...(env.REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: env.REDIS_CLUSTER_NODES } : {}),
         SCHEMA_REGISTRY_URL: env.SCHEMA_REGISTRY_URL ?? '',
       },
       origin: 'env',
@@ -89,19 +96,23 @@ export async function acquireInfra(options: {
     };
   }
   const status = await infraStatus();
-  if (status.running && status.settings) {
+  const statusHasCluster = status.settings?.REDIS_CLUSTER_NODES !== undefined;
+  if (status.running && status.settings && statusHasCluster === wantCluster) {
     options.log('using the local stack `pulse infra up` started');
     return { settings: status.settings, origin: 'infra-up', release: async () => undefined };
   }
+  const what = wantCluster
+    ? 'Kafka, a Redis Cluster (3 masters + 3 replicas) and schema registry'
+    : 'Kafka, Redis and schema registry';
   if (options.keep) {
-    options.log('starting a local Kafka, Redis and schema registry (kept afterwards)');
-    const settings = await infraUp(options.log);
+    options.log(`starting a local ${what} (kept afterwards)`);
+    const settings = await infraUp(options.log, { redisCluster: wantCluster });
     return { settings, origin: 'own-kept', release: async () => undefined };
   }
-  options.log('starting a local Kafka, Redis and schema registry');
+  options.log(`starting a local ${what}`);
   // Detached: a Ctrl-C in the terminal reaches the demo only, which then stops the services
   // before the servers they talk to. The watchdog stops the servers if the demo is killed.
-  const stack = await startStack({ detached: true, log: options.log });
+  const stack = await startStack({ detached: true, log: options.log, redisCluster: wantCluster });
   guardStack(stack);
   return { settings: stack.settings, origin: 'own', release: () => stack.stop() };
 }

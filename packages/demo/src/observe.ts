@@ -1,11 +1,19 @@
 // Watching Pulse from outside, as a user of its contracts would: the signal and dead-letter
 // topics through a consumer of their own, and the profiler's progress through the state it
 // commits in Redis (positions, stream time, outboxes, profiles).
-import type { Redis } from 'ioredis';
 import { topicOffsets, type KafkaAdmin, type KafkaClient, type KafkaConsumer } from '@pulse/stream';
 import { DLQ_HEADERS, signalWireSchema, type SignalWire } from '@pulse/contracts';
 import { decodeProfile, deriveView, type RulesConfig } from '@pulse/core';
-import { maxEventField, META_FIELDS, offsetField, partitionKeys } from '@pulse/store';
+import {
+  groupByHashTag,
+  maxEventField,
+  META_FIELDS,
+  offsetField,
+  partitionKeys,
+  readPartitionProfiles,
+  redisNodes,
+  type RedisClient,
+} from '@pulse/store';
 import type { DemoNames } from './infra.ts';
 
 export interface SignalReader {
@@ -101,26 +109,30 @@ export interface ProfilerProgress {
   outbox: number;
 }
 
-/** One pipelined read of every partition's meta and outbox length. */
+/** Every partition's meta and outbox length, sent together (partitions span cluster nodes). */
 export async function readProgress(
-  redis: Redis,
+  redis: RedisClient,
   names: DemoNames,
   partitions: number,
 ): Promise<ProfilerProgress> {
-  const pipeline = redis.pipeline();
+  const reads: Promise<[(string | null)[], number]>[] = [];
   for (let partition = 0; partition < partitions; partition += 1) {
     const keys = partitionKeys(names.namespace, partition, names.keyPrefix);
-    pipeline.hmget(
-      keys.meta,
-      offsetField(names.visits),
-      offsetField(names.purchases),
-      maxEventField(names.visits),
-      maxEventField(names.purchases),
-      META_FIELDS.streamTimeMs,
+    reads.push(
+      Promise.all([
+        redis.hmget(
+          keys.meta,
+          offsetField(names.visits),
+          offsetField(names.purchases),
+          maxEventField(names.visits),
+          maxEventField(names.purchases),
+          META_FIELDS.streamTimeMs,
+        ),
+        redis.xlen(keys.outbox),
+      ]),
     );
-    pipeline.xlen(keys.outbox);
   }
-  const replies = (await pipeline.exec()) ?? [];
+  const replies = await Promise.all(reads);
   let committed = 0n;
   let outbox = 0;
   let appliedUpToMs: number | null = null;
@@ -128,10 +140,7 @@ export async function readProgress(
   const positions = new Map<string, bigint>();
   const streamTimes: (number | null)[] = [];
   for (let partition = 0; partition < partitions; partition += 1) {
-    const [metaError, meta] = replies[partition * 2] ?? [];
-    const [outboxError, length] = replies[partition * 2 + 1] ?? [];
-    if (metaError) throw metaError;
-    if (outboxError) throw outboxError;
+    const [meta, length] = replies[partition] as [(string | null)[], number];
     const [visits, purchases, maxVisit, maxPurchase, streamTime] = meta as (string | null)[];
     if (visits) positions.set(`${names.visits}/${partition}`, BigInt(visits));
     if (purchases) positions.set(`${names.purchases}/${partition}`, BigInt(purchases));
@@ -166,7 +175,7 @@ export interface StatusCounts {
  * stored profile, as `pulse profile` shows it. `include` picks the customers to count.
  */
 export async function readStatuses(
-  redis: Redis,
+  redis: RedisClient,
   names: DemoNames,
   partitions: number,
   rules: RulesConfig,
@@ -176,10 +185,10 @@ export async function readStatuses(
   for (let partition = 0; partition < partitions; partition += 1) {
     const keys = partitionKeys(names.namespace, partition, names.keyPrefix);
     const [profiles, streamTime] = await Promise.all([
-      redis.hgetallBuffer(keys.profiles),
+      readPartitionProfiles(redis, names.namespace, partition, names.keyPrefix),
       redis.hget(keys.meta, META_FIELDS.streamTimeMs),
     ]);
-    for (const [customerId, bytes] of Object.entries(profiles)) {
+    for (const [customerId, bytes] of profiles) {
       if (!include(customerId)) continue;
       const profile = decodeProfile(bytes);
       const view = deriveView(profile, Number(streamTime ?? profile.clockMs ?? 0), rules);
@@ -192,20 +201,17 @@ export async function readStatuses(
 }
 
 /** Removes every key of the demo's prefix (a run on a stack the demo did not start). */
-export async function dropDemoKeys(redis: Redis, keyPrefix: string): Promise<number> {
-  let cursor = '0';
+export async function dropDemoKeys(redis: RedisClient, keyPrefix: string): Promise<number> {
   let removed = 0;
-  do {
-    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 500);
-    cursor = nextCursor;
-    if (keys.length === 0) continue;
-    // One key per command: valid on Redis Cluster too (the keys span partitions' hash slots).
-    const pipeline = redis.pipeline();
-    for (const key of keys) pipeline.unlink(key);
-    for (const [error, count] of (await pipeline.exec()) ?? []) {
-      if (error) throw error;
-      removed += Number(count);
-    }
-  } while (cursor !== '0');
+  // Every master of a cluster holds some of the keys.
+  for (const node of redisNodes(redis)) {
+    let cursor = '0';
+    do {
+      const [nextCursor, keys] = await node.scan(cursor, 'MATCH', `${keyPrefix}:*`, 'COUNT', 500);
+      cursor = nextCursor;
+      // One UNLINK per hash tag: the keys span partitions' hash slots.
+      for (const group of groupByHashTag(keys)) removed += await node.unlink(...group);
+    } while (cursor !== '0');
+  }
   return removed;
 }

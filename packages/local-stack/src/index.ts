@@ -4,6 +4,14 @@ export { cacheDir } from './paths.ts';
 export { isAlive, stopPid } from './process.ts';
 export { startRedis, waitForRedis, type RedisServer } from './redis.ts';
 export {
+  nodeCommand,
+  redisCli,
+  startRedisCluster,
+  waitForClusterOk,
+  type RedisClusterNode,
+  type RedisClusterServer,
+} from './redis-cluster.ts';
+export {
   startKafka,
   waitForKafka,
   type KafkaPorts,
@@ -21,6 +29,7 @@ export {
   startStack,
   type ConnectionSettings,
   type RunningStack,
+  type StackProcess,
   type StackStatus,
 } from './stack.ts';
 export { waitUntil } from './wait.ts';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
-import { startProcess, type StartedProcess } from './process.ts';
+import { startProcess, stopPid, type StartedProcess } from './process.ts';
 import { waitUntil } from './wait.ts';
 
 export interface RedisServer {
@@ -50,7 +50,13 @@ export async function startRedis(options: {
     { cwd: dataDir, logFile: join(dataDir, 'redis.log'), detached: options.detached },
   );
   const url = `redis://127.0.0.1:${port}`;
-  await waitForRedis(url, { timeoutMs: 20_000, abortIf: server.exited });
+  try {
+    await waitForRedis(url, { timeoutMs: 20_000, abortIf: server.exited });
+  } catch (error) {
+    // Not tracked by any caller yet: stop it here, or it outlives the failed start.
+    await stopPid(server.pid);
+    throw error;
+  }
   return { url, port, process: server };
 }
 

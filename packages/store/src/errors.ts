@@ -7,7 +7,8 @@ export type StoreErrorCode =
   | 'STORE_CORRUPT'
   | 'STORE_NAMESPACE_LIVE'
   | 'STORE_NAMESPACE_NOT_EMPTY'
-  | 'STORE_NAMESPACE_EMPTY';
+  | 'STORE_NAMESPACE_EMPTY'
+  | 'STORE_LAYOUT_OUTDATED';
 
 const RETRIABLE: Record<StoreErrorCode, boolean> = {
   // Another owner has the partition: this writer must drop its work, not retry it.
@@ -21,6 +22,8 @@ const RETRIABLE: Record<StoreErrorCode, boolean> = {
   STORE_NAMESPACE_LIVE: false,
   STORE_NAMESPACE_NOT_EMPTY: false,
   STORE_NAMESPACE_EMPTY: false,
+  // The partition still has the single-key layout: `pulse namespace migrate` first.
+  STORE_LAYOUT_OUTDATED: false,
 };
 
 export class StoreError extends Error {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.ts';
 import { partitionKeyList, partitionKeys } from './keys.ts';
 import { parseMeta, type PartitionMeta } from './partition-store.ts';
 import { runScript } from './scripts.ts';
@@ -60,7 +60,7 @@ export function parsePartitionHealth(partition: number, reply: unknown[]): Parti
  * together, plus Redis's clock. A partition with no state reads as empty.
  */
 export async function readPartitionHealth(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partitionCount: number,
   prefix = 'pulse',

@@ -1,6 +1,17 @@
+export {
+  clientReady,
+  createRedisClient,
+  isCluster,
+  redisNodes,
+  type RedisClient,
+  type RedisClientTuning,
+} from './client.ts';
 export { commitResultToError, StoreError, type StoreErrorCode } from './errors.ts';
 export {
   assertNamespace,
+  BUCKETS,
+  customerBucket,
+  singleKeyLayout,
   liveNamespaceKey,
   maxEventField,
   META_FIELDS,
@@ -35,8 +46,11 @@ export {
   forgetCustomer,
   forgottenGenerationKey,
   forgottenKey,
+  groupByHashTag,
   hashCustomerId,
   listNamespaces,
+  migrateNamespaceToBuckets,
+  type MigrationResult,
   namespaceIsEmpty,
   namespaceKeyPattern,
   namespaceOutboxLength,
@@ -45,6 +59,8 @@ export {
   readForgotten,
   readLiveNamespace,
   readNamespacePositions,
+  readPartitionDue,
+  readPartitionProfiles,
   readStoredProfile,
   seedPartitionPositions,
   type ForgetResult,

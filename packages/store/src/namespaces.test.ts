@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashCustomerId, namespaceKeyPattern, parseMetaKey } from './namespaces.ts';
+import { groupByHashTag, hashCustomerId, namespaceKeyPattern, parseMetaKey } from './namespaces.ts';
 
 describe('namespace keys', () => {
   it('matches every partition key of one namespace and nothing of its neighbours', () => {
@@ -23,5 +23,24 @@ describe('namespace keys', () => {
     expect(hash).not.toContain('customer-42');
     expect(hashCustomerId('customer-42')).toBe(hash);
     expect(hashCustomerId('customer-43')).not.toBe(hash);
+  });
+});
+
+describe('groupByHashTag', () => {
+  it('puts keys of one hash tag together (one slot), every other key alone', () => {
+    expect(
+      groupByHashTag([
+        'pulse:{v1:p0}:meta',
+        'pulse:{v1:p1}:meta',
+        'pulse:{v1:p0}:profiles:3',
+        'pulse:live-namespace',
+        'pulse:{}:odd',
+      ]),
+    ).toEqual([
+      ['pulse:{v1:p0}:meta', 'pulse:{v1:p0}:profiles:3'],
+      ['pulse:{v1:p1}:meta'],
+      ['pulse:live-namespace'],
+      ['pulse:{}:odd'],
+    ]);
   });
 });

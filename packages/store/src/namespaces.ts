@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { redisNodes, type RedisClient } from './client.ts';
 import { StoreError } from './errors.ts';
 import {
   assertNamespace,
+  customerBucket,
   liveNamespaceKey,
   META_FIELDS,
   offsetField,
   partitionKeyList,
   partitionKeys,
+  singleKeyLayout,
 } from './keys.ts';
 import { readPartitionMetas } from './partition-store.ts';
 import { runScript } from './scripts.ts';
@@ -21,7 +23,7 @@ import { runScript } from './scripts.ts';
 /** The live namespace when `pulse:live-namespace` was never set. */
 export const DEFAULT_LIVE_NAMESPACE = 'v1';
 
-export async function readLiveNamespace(redis: Redis, prefix = 'pulse'): Promise<string> {
+export async function readLiveNamespace(redis: RedisClient, prefix = 'pulse'): Promise<string> {
   return (await redis.get(liveNamespaceKey(prefix))) ?? DEFAULT_LIVE_NAMESPACE;
 }
 
@@ -47,18 +49,43 @@ export function parseMetaKey(
   };
 }
 
-async function scanKeys(redis: Redis, pattern: string, each: (keys: string[]) => Promise<void>) {
-  let cursor = '0';
-  do {
-    const [next, keys] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
-    cursor = next;
-    if (keys.length > 0) await each(keys);
-  } while (cursor !== '0');
+/**
+ * SCAN on every node that holds data (each master of a cluster: a cluster client's SCAN would
+ * walk one random node). A key that a resharding moves during the walk may be seen twice or
+ * not at all; the callers (list, drop, forget) are idempotent and say so.
+ */
+async function scanKeys(
+  redis: RedisClient,
+  pattern: string,
+  each: (keys: string[]) => Promise<void>,
+) {
+  for (const node of redisNodes(redis)) {
+    let cursor = '0';
+    do {
+      const [next, keys] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await each(keys);
+    } while (cursor !== '0');
+  }
+}
+
+/** Pure: the keys grouped by hash tag (one group = one slot: a multi-key command may take it). */
+export function groupByHashTag(keys: string[]): string[][] {
+  const groups = new Map<string, string[]>();
+  for (const key of keys) {
+    const open = key.indexOf('{');
+    const close = open < 0 ? -1 : key.indexOf('}', open + 1);
+    const tag = close > open + 1 ? key.slice(open + 1, close) : key;
+    const group = groups.get(tag);
+    if (group) group.push(key);
+    else groups.set(tag, [key]);
+  }
+  return [...groups.values()];
 }
 
 /** Every namespace with state, and the partitions it has state for. */
 export async function listNamespaces(
-  redis: Redis,
+  redis: RedisClient,
   prefix = 'pulse',
 ): Promise<Map<string, number[]>> {
   const namespaces = new Map<string, number[]>();
@@ -82,7 +109,7 @@ export async function listNamespaces(
  * profiler from nothing. Returns the namespace that was live before.
  */
 export async function promoteNamespace(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   prefix = 'pulse',
 ): Promise<string> {
@@ -101,7 +128,7 @@ export async function promoteNamespace(
 
 /** Deletes every key of a namespace (SCAN + UNLINK). Refuses the live namespace. */
 export async function dropNamespace(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   prefix = 'pulse',
 ): Promise<number> {
@@ -115,14 +142,14 @@ export async function dropNamespace(
   }
   let deleted = 0;
   await scanKeys(redis, namespaceKeyPattern(namespace, prefix), async (keys) => {
-    deleted += await redis.unlink(...keys);
+    for (const group of groupByHashTag(keys)) deleted += await redis.unlink(...group);
   });
   return deleted;
 }
 
 /** True when no key of the namespace exists. */
 export async function namespaceIsEmpty(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   prefix = 'pulse',
 ): Promise<boolean> {
@@ -139,7 +166,7 @@ export async function namespaceIsEmpty(
  * returns false, changing nothing, when the partition already has state there.
  */
 export async function seedPartitionPositions(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partition: number,
   positions: Map<string, string>,
@@ -171,7 +198,7 @@ export interface ForgottenSet {
 }
 
 /** The forgotten set and its generation (generation read first: the set is never older). */
-export async function readForgotten(redis: Redis, prefix = 'pulse'): Promise<ForgottenSet> {
+export async function readForgotten(redis: RedisClient, prefix = 'pulse'): Promise<ForgottenSet> {
   const generation = Number((await redis.get(forgottenGenerationKey(prefix))) ?? '0');
   const hashes = new Set(await redis.smembers(forgottenKey(prefix)));
   return { generation, hashes };
@@ -193,7 +220,7 @@ export interface ForgetResult {
  * Entries the relay already produced to Kafka cannot be recalled.
  */
 export async function forgetCustomer(
-  redis: Redis,
+  redis: RedisClient,
   customerId: string,
   prefix = 'pulse',
 ): Promise<ForgetResult> {
@@ -205,10 +232,15 @@ export async function forgetCustomer(
   for (const [namespace, partitions] of namespaces) {
     for (const partition of partitions) {
       const keys = partitionKeys(namespace, partition, prefix);
+      const bucket = customerBucket(customerId);
       const [profiles, timers, held, outboxEntries] = (await runScript(
         redis,
         'forgetCustomer',
-        partitionKeyList(keys),
+        [
+          ...partitionKeyList(keys).slice(0, 3),
+          keys.profiles[bucket] as string,
+          keys.due[bucket] as string,
+        ],
         [customerId, String(generation)],
       )) as number[];
       result.profiles += profiles ?? 0;
@@ -222,7 +254,7 @@ export async function forgetCustomer(
 
 /** One customer's stored profile bytes and their partition's stream time (for `pulse profile`). */
 export async function readStoredProfile(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partition: number,
   customerId: string,
@@ -230,15 +262,117 @@ export async function readStoredProfile(
 ): Promise<{ profile: Buffer | null; streamTimeMs: number | null }> {
   const keys = partitionKeys(namespace, partition, prefix);
   const [profile, streamTime] = await Promise.all([
-    redis.hgetBuffer(keys.profiles, customerId),
+    redis.hgetBuffer(keys.profiles[customerBucket(customerId)] as string, customerId),
     redis.hget(keys.meta, META_FIELDS.streamTimeMs),
   ]);
   return { profile, streamTimeMs: streamTime === null ? null : Number(streamTime) };
 }
 
+/**
+ * Every stored profile of one partition (tests, `pulse namespace migrate`, tools): customer id →
+ * encoded profile. Reads the whole partition: never on the batch path.
+ */
+export async function readPartitionProfiles(
+  redis: RedisClient,
+  namespace: string,
+  partition: number,
+  prefix = 'pulse',
+): Promise<Map<string, Buffer>> {
+  const keys = partitionKeys(namespace, partition, prefix);
+  const buckets = await Promise.all(keys.profiles.map((key) => redis.hgetallBuffer(key)));
+  return new Map(buckets.flatMap((bucket) => Object.entries(bucket)));
+}
+
+export interface MigrationResult {
+  partitions: number;
+  profiles: number;
+  timers: number;
+}
+
+/**
+ * Moves a namespace's partitions from the single-key layout (one profiles hash and one due
+ * sorted set per partition) into the buckets, a chunk of customers per script call: each call
+ * is atomic and short (the master is never blocked for long), the whole is resumable and
+ * idempotent (a second run finds nothing left). Run it with the namespace's profilers stopped:
+ * they refuse a partition that still has the old keys (`STORE_LAYOUT_OUTDATED`).
+ */
+export async function migrateNamespaceToBuckets(
+  redis: RedisClient,
+  namespace: string,
+  prefix = 'pulse',
+  chunkSize = 500,
+  onPartition: (partition: number, profiles: number, timers: number) => void = () => undefined,
+): Promise<MigrationResult> {
+  const partitions = new Set<number>();
+  const pattern = `${prefix}:{${namespace}:p*}:profiles`;
+  const duePattern = `${prefix}:{${namespace}:p*}:due`;
+  for (const wanted of [pattern, duePattern]) {
+    await scanKeys(redis, wanted, async (keys) => {
+      for (const key of keys) {
+        const match = /:p(\d+)\}:(?:profiles|due)$/.exec(key);
+        if (match) partitions.add(Number(match[1]));
+      }
+    });
+  }
+  const result: MigrationResult = { partitions: 0, profiles: 0, timers: 0 };
+  for (const partition of [...partitions].sort((a, b) => a - b)) {
+    const old = singleKeyLayout(namespace, partition, prefix);
+    const keys = partitionKeys(namespace, partition, prefix);
+    const scriptKeys = [old.profiles, old.due, ...keys.profiles, ...keys.due];
+    let movedProfiles = 0;
+    let movedTimers = 0;
+    const move = async (ids: string[]): Promise<void> => {
+      const [profiles, timers] = (await runScript(
+        redis,
+        'migrateToBuckets',
+        scriptKeys,
+        ids,
+      )) as number[];
+      movedProfiles += profiles ?? 0;
+      movedTimers += timers ?? 0;
+    };
+    // Customers with a profile first (their timer moves with them): HSCAN guarantees every
+    // field present through a whole cycle is returned once; deleting them meanwhile is fine.
+    let cursor = '0';
+    do {
+      const [next, flat] = await redis.hscan(old.profiles, cursor, 'COUNT', chunkSize);
+      cursor = next;
+      const ids = flat.filter((_, index) => index % 2 === 0);
+      if (ids.length > 0) await move(ids);
+    } while (cursor !== '0' || (await redis.hlen(old.profiles)) > 0);
+    // Then timers of customers without a profile, if any: always the first ones left.
+    for (;;) {
+      const ids = await redis.zrange(old.due, 0, chunkSize - 1);
+      if (ids.length === 0) break;
+      await move(ids);
+    }
+    onPartition(partition, movedProfiles, movedTimers);
+    result.partitions += 1;
+    result.profiles += movedProfiles;
+    result.timers += movedTimers;
+  }
+  return result;
+}
+
+/** Every timer of one partition (tests, tools): customer id → due time in ms. */
+export async function readPartitionDue(
+  redis: RedisClient,
+  namespace: string,
+  partition: number,
+  prefix = 'pulse',
+): Promise<Map<string, number>> {
+  const keys = partitionKeys(namespace, partition, prefix);
+  const buckets = await Promise.all(keys.due.map((key) => redis.zrange(key, 0, -1, 'WITHSCORES')));
+  const due = new Map<string, number>();
+  for (const flat of buckets)
+    for (let index = 0; index + 1 < flat.length; index += 2)
+      due.set(flat[index] as string, Number(flat[index + 1]));
+  return due;
+}
+
 /** Next offsets stored per partition of a namespace (partitions 0..count-1; absent: none). */
 export async function readNamespacePositions(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partitionCount: number,
   prefix = 'pulse',
@@ -249,18 +383,13 @@ export async function readNamespacePositions(
 
 /** Entries waiting in the outboxes of a namespace's partitions 0..count-1. */
 export async function namespaceOutboxLength(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partitionCount: number,
   prefix = 'pulse',
 ): Promise<number> {
-  const pipeline = redis.pipeline();
+  const lengths: Promise<number>[] = [];
   for (let partition = 0; partition < partitionCount; partition += 1)
-    pipeline.xlen(partitionKeys(namespace, partition, prefix).outbox);
-  let total = 0;
-  for (const [error, length] of (await pipeline.exec()) ?? []) {
-    if (error) throw error;
-    total += Number(length);
-  }
-  return total;
+    lengths.push(redis.xlen(partitionKeys(namespace, partition, prefix).outbox));
+  return (await Promise.all(lengths)).reduce((total, length) => total + length, 0);
 }

@@ -1,14 +1,53 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { META_FIELDS, partitionKeys } from './keys.ts';
+import { createHash } from 'node:crypto';
+import {
+  BUCKETS,
+  customerBucket,
+  META_FIELDS,
+  partitionKeyList,
+  partitionKeys,
+  singleKeyLayout,
+} from './keys.ts';
 import { buildCommitArgs, parseMeta } from './partition-store.ts';
 
 describe('partition keys', () => {
   it('share one hash tag per namespace and partition', () => {
     const keys = partitionKeys('v1', 17);
-    const tags = Object.values(keys).map((key) => /\{[^}]+\}/.exec(key)?.[0]);
+    const tags = [...partitionKeyList(keys), ...Object.values(singleKeyLayout('v1', 17))].map(
+      (key) => /\{[^}]+\}/.exec(key)?.[0],
+    );
     expect(new Set(tags)).toEqual(new Set(['{v1:p17}']));
     expect(partitionKeys('v2', 17).meta).not.toBe(keys.meta);
+  });
+
+  it('cut profiles and timers into BUCKETS keys each, in the one order the scripts take', () => {
+    const keys = partitionKeys('v1', 3, 'pulse');
+    const list = partitionKeyList(keys);
+    expect(list).toHaveLength(3 + 2 * BUCKETS);
+    expect(list.slice(0, 4)).toEqual([
+      'pulse:{v1:p3}:meta',
+      'pulse:{v1:p3}:held',
+      'pulse:{v1:p3}:outbox',
+      'pulse:{v1:p3}:profiles:0',
+    ]);
+    expect(list.at(-1)).toBe(`pulse:{v1:p3}:due:${BUCKETS - 1}`);
+    expect(new Set(list).size).toBe(list.length);
+  });
+
+  it('put a customer in the bucket the scripts compute (first 32 bits of SHA-1, mod B)', () => {
+    for (const id of ['c1', 'daily-regular-dana', 'ünïcødé-客户', 'x'.repeat(128)]) {
+      const first32 = parseInt(createHash('sha1').update(id, 'utf8').digest('hex').slice(0, 8), 16);
+      expect(customerBucket(id)).toBe(first32 % BUCKETS);
+    }
+    // Spread evenly: 64,000 ids, every bucket within 15 % of its share.
+    const counts = new Array<number>(BUCKETS).fill(0);
+    for (let index = 0; index < 64_000; index += 1) {
+      const bucket = customerBucket(`customer-${index}`);
+      counts[bucket] = (counts[bucket] ?? 0) + 1;
+    }
+    expect(Math.min(...counts)).toBeGreaterThan(850);
+    expect(Math.max(...counts)).toBeLessThan(1150);
   });
 
   it('refuse namespaces that could break the key layout', () => {
@@ -18,7 +57,7 @@ describe('partition keys', () => {
 });
 
 describe('commit arguments', () => {
-  it('follow the layout commitBatch-5.lua reads', () => {
+  it('follow the layout commitBatch-131.lua reads', () => {
     const args = buildCommitArgs({
       ownerToken: 'owner-1',
       expectedVersion: 7,
@@ -94,13 +133,27 @@ describe('the scripts', () => {
     }
   });
 
-  it('take the partition keys in one order, or a prefix of it', () => {
-    const order = ['meta', 'profiles', 'due', 'held', 'outbox'];
+  it('take the partition keys in one order (or a prefix, or the prefix and one bucket)', () => {
+    const order = ['meta', 'held', 'outbox'];
     for (const file of readdirSync(luaDirectory)) {
       const lua = readFileSync(new URL(file, luaDirectory), 'utf8');
       const declared = [...lua.matchAll(/KEYS\[(\d)\] (\w+)/g)].map((match) => match[2]);
-      if (declared.length <= 1) continue;
-      expect(declared, file).toEqual(order.slice(0, declared.length));
+      if (declared.length <= 1 || file.startsWith('migrateToBuckets')) continue;
+      expect(declared.slice(0, 3), file).toEqual(order.slice(0, Math.min(3, declared.length)));
+    }
+  });
+
+  it('are named with the number of keys they take', () => {
+    const counts: Record<string, number> = {
+      loadBatch: 3 + 2 * BUCKETS,
+      commitBatch: 3 + 2 * BUCKETS,
+      readPartitionHealth: 3 + 2 * BUCKETS,
+      migrateToBuckets: 2 + 2 * BUCKETS,
+      forgetCustomer: 5,
+    };
+    for (const file of readdirSync(luaDirectory)) {
+      const [, name, count] = /^(\w+)-(\d+)\.lua$/.exec(file) ?? [];
+      if (name && name in counts) expect(Number(count), file).toBe(counts[name]);
     }
   });
 });

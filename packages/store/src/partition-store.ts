@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import { redisNodes, type RedisClient } from './client.ts';
 import { commitResultToError, StoreError } from './errors.ts';
 import {
   maxEventField,
@@ -8,6 +8,7 @@ import {
   partitionKeyList,
   partitionKeys,
   trafficField,
+  singleKeyLayout,
   type PartitionKeys,
 } from './keys.ts';
 import { runScript } from './scripts.ts';
@@ -141,24 +142,21 @@ export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
 }
 
 /**
- * The meta of partitions 0 … count−1 of a namespace, in one pipelined round trip (the CLI,
- * the profiler's group clock, replay progress, the demo and the benchmark all read it so).
+ * The meta of partitions 0 … count−1 of a namespace, sent together: one round trip per node
+ * (the CLI, the profiler's group clock, replay progress, the demo and the benchmark read it so).
  */
 export async function readPartitionMetas(
-  redis: Redis,
+  redis: RedisClient,
   namespace: string,
   partitionCount: number,
   prefix = 'pulse',
 ): Promise<PartitionMeta[]> {
-  const pipeline = redis.pipeline();
+  // Sent together, not as one pipeline: on a cluster the metas live on different masters.
+  const reads: Promise<Record<string, string>>[] = [];
   for (let partition = 0; partition < partitionCount; partition += 1) {
-    pipeline.hgetall(partitionKeys(namespace, partition, prefix).meta);
+    reads.push(redis.hgetall(partitionKeys(namespace, partition, prefix).meta));
   }
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([error, hash]) => {
-    if (error) throw error;
-    return parseMeta(Object.entries(hash as Record<string, string>).flat());
-  });
+  return (await Promise.all(reads)).map((hash) => parseMeta(Object.entries(hash).flat()));
 }
 
 /**
@@ -169,15 +167,25 @@ export class PartitionStore {
   readonly keys: PartitionKeys;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly namespace: string,
     readonly partition: number,
-    prefix = 'pulse',
+    private readonly prefix = 'pulse',
   ) {
     this.keys = partitionKeys(namespace, partition, prefix);
   }
 
   async claim(ownerToken: string): Promise<PartitionMeta> {
+    // Keys of the layout before buckets would be invisible to the scripts: those customers
+    // would silently start again from nothing. Refuse until `pulse namespace migrate` ran.
+    const old = singleKeyLayout(this.namespace, this.partition, this.prefix);
+    if ((await this.wrap(() => this.redis.exists(old.profiles, old.due))) > 0) {
+      throw new StoreError(
+        'STORE_LAYOUT_OUTDATED',
+        `partition ${this.partition} of namespace ${this.namespace} still has profiles in the single-key layout (${old.profiles}): stop the profilers and run \`pulse namespace migrate ${this.namespace}\` first`,
+        { namespace: this.namespace, partition: this.partition },
+      );
+    }
     const flat = (await this.call('claimPartition', [this.keys.meta], [ownerToken])) as unknown[];
     return parseMeta(flat);
   }
@@ -345,8 +353,16 @@ function flattenHash(hash: Record<string, Buffer>): unknown[] {
  * operator who set it up can check the policy as admin.
  */
 export async function assertNoEviction(
-  redis: Redis,
+  redis: RedisClient,
   onUnchecked: (reason: string) => void = () => undefined,
+): Promise<void> {
+  // On a cluster every master holds some partitions: each must keep them.
+  for (const node of redisNodes(redis)) await assertNodeNoEviction(node, onUnchecked);
+}
+
+async function assertNodeNoEviction(
+  redis: RedisClient,
+  onUnchecked: (reason: string) => void,
 ): Promise<void> {
   const refusals: string[] = [];
   const readOrRefused = async (read: () => Promise<string | undefined>) => {

@@ -1,21 +1,22 @@
 import { readFileSync } from 'node:fs';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.ts';
 
 /**
  * Lua scripts, one file per atomic operation, named `<operation>-<key count>.lua`. They are
  * registered on each client under a versioned command name, so two Pulse versions can share a
  * Redis during a rolling deploy without calling each other's scripts.
  */
-export const SCRIPTS_VERSION = 2;
+export const SCRIPTS_VERSION = 3;
 
 const SCRIPT_FILES = {
   claimPartition: 'claimPartition-1.lua',
-  loadBatch: 'loadBatch-5.lua',
-  commitBatch: 'commitBatch-5.lua',
+  loadBatch: 'loadBatch-131.lua',
+  commitBatch: 'commitBatch-131.lua',
   ackOutbox: 'ackOutbox-1.lua',
   seedPositions: 'seedPositions-1.lua',
   forgetCustomer: 'forgetCustomer-5.lua',
-  readPartitionHealth: 'readPartitionHealth-5.lua',
+  readPartitionHealth: 'readPartitionHealth-131.lua',
+  migrateToBuckets: 'migrateToBuckets-130.lua',
 } as const;
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
@@ -36,10 +37,10 @@ function source(script: ScriptName): { lua: string; numberOfKeys: number } {
   return entry;
 }
 
-const defined = new WeakSet<Redis>();
+const defined = new WeakSet<RedisClient>();
 
 /** Defines every script on the client once (EVALSHA with a transparent EVAL fallback). */
-export function defineScripts(client: Redis): void {
+export function defineScripts(client: RedisClient): void {
   if (defined.has(client)) return;
   for (const script of Object.keys(SCRIPT_FILES) as ScriptName[]) {
     client.defineCommand(commandName(script), source(script));
@@ -51,7 +52,7 @@ type ScriptArg = string | Buffer | number;
 
 /** Runs a script; `buffers` asks for binary replies (profiles are bytes). */
 export async function runScript(
-  client: Redis,
+  client: RedisClient,
   script: ScriptName,
   keys: string[],
   args: ScriptArg[],

@@ -1,7 +1,7 @@
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { redisClientOptions, type ConnectionEnv } from '@pulse/config';
+import { redisConnection, type ConnectionEnv } from '@pulse/config';
 import type { RulesConfig } from '@pulse/core';
+import { createRedisClient } from '@pulse/store';
 import { createKafka, quietKafkaLogs } from '@pulse/stream';
 import type { ProfileApiConfig } from './config.ts';
 import { ProfileApiMetrics } from './metrics.ts';
@@ -27,9 +27,8 @@ export interface ProfileApiOptions {
 /** Starts listening at once; Kafka metadata and Redis are reached per request (503 while away). */
 export async function startProfileApi(options: ProfileApiOptions): Promise<ProfileApi> {
   const { config, connection, logger } = options;
-  const redis = new Redis(connection.REDIS_URL, {
-    ...redisClientOptions(connection),
-    commandTimeout: config.redisCommandTimeoutMs,
+  const redis = createRedisClient(redisConnection(connection), {
+    commandTimeoutMs: config.redisCommandTimeoutMs,
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,
   });

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@pulse/store';
 import { DAY_MS, decodeProfile, deriveView, type RulesConfig } from '@pulse/core';
 import { liveNamespaceKey, readStoredProfile } from '@pulse/store';
 import { partitionForKey } from '@pulse/stream';
@@ -16,7 +16,7 @@ export interface ReaderSettings {
  */
 export class ProfileReader {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly partitions: PartitionCount,
     private readonly settings: ReaderSettings,
     private readonly rules: RulesConfig,

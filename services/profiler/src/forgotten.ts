@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@pulse/store';
 import { hashCustomerId, readForgotten } from '@pulse/store';
 
 /**
@@ -14,7 +14,7 @@ export class ForgottenCustomers {
   private refreshing: Promise<void> | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly prefix: string,
   ) {}
 

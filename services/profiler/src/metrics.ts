@@ -39,6 +39,12 @@ export class ProfilerMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly commitDuration = new Histogram({
+    name: 'pulse_commit_duration_seconds',
+    help: 'Time of one accepted commit script call (the Redis round trip, incl. client retries and redirections)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
   readonly casConflicts = new Counter({
     name: 'pulse_cas_conflicts_total',
     help: 'Commits refused because the partition state moved (retried)',

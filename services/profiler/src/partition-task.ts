@@ -160,10 +160,14 @@ export class PartitionTask {
     for (const topic of this.inputTopics()) {
       const stored = meta.offsets.get(topic);
       const end = ends.get(topic);
-      // No stored position: this namespace has applied nothing of the partition, so it starts
-      // at the log's start — never at an offset Kafka's group remembers for another run.
+      // No position in Redis: nothing of this input was ever committed here (a new namespace,
+      // or a Redis that lost the partition's state, as a failover to a replica that never got
+      // the first commit does). Start at the log start, never at the consumer group's
+      // committed offset: that one is only a hint, and it may be ahead of what Redis holds,
+      // which would skip events for good.
+      if (stored !== undefined) this.deps.seek(topic, stored);
+      else if (this.deps.config.fromBeginning && end !== undefined) this.deps.seek(topic, end.low);
       const position = stored ?? end?.low ?? '0';
-      this.deps.seek(topic, position);
       if (end !== undefined && BigInt(end.high) > BigInt(position)) lagging.push(topic);
     }
     // A fresh view: nothing paused. The consumer may still hold a pause of this task's
@@ -468,6 +472,7 @@ export class PartitionTask {
     const encoded = new Map<string, Uint8Array>();
     for (const [id, profile] of result.profiles) encoded.set(id, encodeProfile(profile));
     if (result.changed) {
+      const commitStartedAt = process.hrtime.bigint();
       version = await deps.store.commit({
         ownerToken: this.ownerToken,
         expectedVersion: meta.version,
@@ -489,6 +494,7 @@ export class PartitionTask {
         outbox: result.outbox.map((item) => encodeOutboxEntry(toOutboxEntry(item))),
         held: [...result.held].map(([id, entry]) => [id, entry && encodeHeld(entry)]),
       });
+      deps.metrics.commitDuration.observe(Number(process.hrtime.bigint() - commitStartedAt) / 1e9);
     }
     this.meta = { ...meta, version };
     // What Redis now holds for every customer this step read or wrote, decoded: good for the

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { redisClientOptions, type ConnectionEnv } from '@pulse/config';
+import { redisConnection, type ConnectionEnv } from '@pulse/config';
 import { createEventDecoder } from '@pulse/contracts';
 import { deadLetterTopicOf, type RulesConfig } from '@pulse/core';
 import {
   assertNoEviction,
+  createRedisClient,
   PartitionStore,
   readLiveNamespace,
   readPartitionMetas,
@@ -64,11 +64,10 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   const failpoints = options.failpoints ?? noFailpoints;
   const metrics = new ProfilerMetrics();
 
-  const redis = new Redis(connection.REDIS_URL, {
-    ...redisClientOptions(connection),
-    commandTimeout: config.redisCommandTimeoutMs,
+  const redis = createRedisClient(redisConnection(connection), {
+    commandTimeoutMs: config.redisCommandTimeoutMs,
     maxRetriesPerRequest: 1,
-    retryStrategy: (attempt) => Math.min(config.retryMaxMs, config.retryInitialMs * attempt),
+    retryDelayMs: (attempt) => Math.min(config.retryMaxMs, config.retryInitialMs * attempt),
   });
   let redisUp = false;
   redis.on('ready', () => {

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
-import { redisClientOptions, type ConnectionEnv } from '@pulse/config';
+import { redisConnection, type ConnectionEnv } from '@pulse/config';
 import type { RulesConfig } from '@pulse/core';
 import {
+  createRedisClient,
   namespaceIsEmpty,
   namespaceOutboxLength,
   readLiveNamespace,
@@ -135,8 +135,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
   if (config.followLiveNamespace) throw new Error('a replay writes one named namespace');
   const topics = [config.visitsTopic, config.purchasesTopic];
 
-  const redis = new Redis(options.connection.REDIS_URL, {
-    ...redisClientOptions(options.connection),
+  const redis = createRedisClient(redisConnection(options.connection), {
     maxRetriesPerRequest: 2,
   });
   const kafka = createKafka(options.connection);

@@ -71,6 +71,10 @@ export function registerBenchCommand(program: Command): void {
     )
     .option('--out <dir>', 'where the results go (default bench/results)')
     .option(
+      '--redis-cluster',
+      'on a local Redis Cluster (3 masters + 3 replicas); instances default to 1,2,3',
+    )
+    .option(
       '--cpu-profile <file>',
       "keep the profile phase's .cpuprofile (open it in Chrome DevTools)",
     )
@@ -90,6 +94,7 @@ export function registerBenchCommand(program: Command): void {
         phases?: string;
         out?: string;
         cpuProfile?: string;
+        redisCluster?: boolean;
       }) => {
         const { benchDefaults, PHASES, renderMarkdown, runBench } = await import('@pulse/bench');
         const phases = options.phases?.split(',').map((phase) => phase.trim());
@@ -107,6 +112,7 @@ export function registerBenchCommand(program: Command): void {
           ...(options.runs ? { runs: options.runs } : {}),
           ...(options.seed ? { seed: options.seed } : {}),
           ...(options.minSpanDays ? { minSpanDays: options.minSpanDays } : {}),
+          ...(options.redisCluster ? { redisCluster: true, instances: [1, 2, 3] } : {}),
           ...(options.instances ? { instances: options.instances } : {}),
           ...(options.rates ? { latencyRates: options.rates } : {}),
           ...(options.latencySeconds ? { latencySeconds: options.latencySeconds } : {}),

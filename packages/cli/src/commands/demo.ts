@@ -36,6 +36,7 @@ interface DemoCommandOptions {
   report: string;
   json?: string;
   allSignals?: boolean;
+  redisCluster?: boolean;
 }
 
 export function registerDemoCommand(program: Command): void {
@@ -73,6 +74,10 @@ export function registerDemoCommand(program: Command): void {
     .option('--report <path>', 'where to write the HTML report', 'demo-report.html')
     .option('--json <path>', "also write the run's summary and signals as JSON")
     .option('--all-signals', 'print every signal (default: a sample)')
+    .option(
+      '--redis-cluster',
+      'run on a local Redis Cluster (3 masters + 3 replicas) instead of one Redis node; same seed, same signals',
+    )
     .action(async (options: DemoCommandOptions) => {
       const { runDemo } = await import('@pulse/demo');
       const controller = new AbortController();
@@ -100,6 +105,7 @@ export function registerDemoCommand(program: Command): void {
             reportPath: options.report,
             ...(options.json ? { jsonPath: options.json } : {}),
             allSignals: options.allSignals ?? false,
+            redisCluster: options.redisCluster ?? false,
           },
           {
             write: (text) => process.stdout.write(text),

@@ -29,11 +29,18 @@ export function registerInfraCommands(program: Command): void {
           'KEY=value lines (KAFKA_BROKERS, REDIS_URL, SCHEMA_REGISTRY_URL), so that eval sets ' +
           'them in the shell. Other pulse commands find the running stack without them too: ' +
           'its state is kept in .pulse/.',
+        'With --redis-cluster, Redis is a Redis Cluster of 3 masters and 3 replicas (six ' +
+          'redis-server processes with cluster-enabled yes and an append-only file, joined by ' +
+          '`redis-cli --cluster create`), and REDIS_CLUSTER_NODES names its nodes.',
       ),
     )
-    .addHelpText('after', examples('eval "$(npx pulse infra up)"'))
-    .action(async () => {
-      const settings = await infraUp(toStderr);
+    .option('--redis-cluster', 'a Redis Cluster (3 masters + 3 replicas) instead of one node')
+    .addHelpText(
+      'after',
+      examples('eval "$(npx pulse infra up)"', 'eval "$(npx pulse infra up --redis-cluster)"'),
+    )
+    .action(async (options: { redisCluster?: boolean }) => {
+      const settings = await infraUp(toStderr, { redisCluster: options.redisCluster ?? false });
       for (const [key, value] of Object.entries(settings)) {
         process.stdout.write(`${key}=${value}\n`);
       }

@@ -3,6 +3,7 @@ import {
   dropNamespace,
   forgetCustomer,
   listNamespaces,
+  migrateNamespaceToBuckets,
   promoteNamespace,
   readLiveNamespace,
 } from '@pulse/store';
@@ -35,14 +36,21 @@ export function registerNamespaceCommands(program: Command): void {
 
   const namespaces = program
     .command('namespace')
-    .summary('list or drop profile namespaces')
+    .summary('list, drop or migrate profile namespaces')
     .description(
       paragraphs(
         'Profiles live in namespaces (v1, v2 …): a replay builds a new one beside the live ' +
           'one, `npx pulse promote` switches readers over, and the old one can then be dropped.',
       ),
     )
-    .addHelpText('after', examples('npx pulse namespace list', 'npx pulse namespace drop v1'));
+    .addHelpText(
+      'after',
+      examples(
+        'npx pulse namespace list',
+        'npx pulse namespace drop v1',
+        'npx pulse namespace migrate v1',
+      ),
+    );
   namespaces
     .command('list')
     .summary('namespaces with state, and which one is live')
@@ -79,6 +87,43 @@ export function registerNamespaceCommands(program: Command): void {
       await withRedis(connection, async (redis) => {
         const deleted = await dropNamespace(redis, namespace, keyPrefix);
         process.stdout.write(`dropped namespace ${namespace}: ${deleted} keys deleted\n`);
+      });
+    });
+
+  namespaces
+    .command('migrate')
+    .summary('move a namespace from one profiles hash per partition into buckets')
+    .description(
+      paragraphs(
+        'Pulse before bucketed keys kept all profiles of a partition in one hash and all its ' +
+          'timers in one sorted set; this version keeps them in 64 hashes and 64 sorted sets ' +
+          'per partition (so no key grows with the population and Redis Cluster moves a slot ' +
+          'key by key) and its profilers refuse a partition that still has the old keys. ' +
+          'This moves them, a few hundred customers per atomic script call: run it with the ' +
+          "namespace's profilers stopped; it is resumable and a second run finds nothing left.",
+        'Without downtime instead: replay into a new namespace with this version and promote ' +
+          'it (docs/operations.md), when the input topics still hold the whole history.',
+      ),
+    )
+    .addHelpText('after', examples('npx pulse namespace migrate v1'))
+    .argument('<namespace>')
+    .action(async (namespace: string) => {
+      const { connection, keyPrefix } = await stateSettings();
+      await withRedis(connection, async (redis) => {
+        const result = await migrateNamespaceToBuckets(
+          redis,
+          namespace,
+          keyPrefix,
+          500,
+          (partition, profiles, timers) =>
+            process.stdout.write(
+              `partition ${partition}: ${profiles} profile(s), ${timers} timer(s) moved\n`,
+            ),
+        );
+        process.stdout.write(
+          `migrated namespace ${namespace}: ${result.partitions} partition(s) in the old layout, ` +
+            `${result.profiles} profile(s) and ${result.timers} timer(s) moved into buckets\n`,
+        );
       });
     });
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Redis } from 'ioredis';
-import { redisClientOptions, type ConnectionEnv } from '@pulse/config';
+import { redisConnection, type ConnectionEnv } from '@pulse/config';
+import { createRedisClient, type RedisClient } from '@pulse/store';
 import { defaultRulesConfig, parseRulesConfig, type RulesConfig } from '@pulse/core';
 import { resolveConnectionEnv } from '../connections.ts';
 
@@ -25,12 +25,9 @@ export async function stateSettings(): Promise<{
 
 export async function withRedis<T>(
   connection: ConnectionEnv,
-  work: (redis: Redis) => Promise<T>,
+  work: (redis: RedisClient) => Promise<T>,
 ): Promise<T> {
-  const redis = new Redis(connection.REDIS_URL, {
-    ...redisClientOptions(connection),
-    maxRetriesPerRequest: 2,
-  });
+  const redis = createRedisClient(redisConnection(connection), { maxRetriesPerRequest: 2 });
   try {
     return await work(redis);
   } finally {

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '@pulse/store';
 import {
   listNamespaces,
   readLiveNamespace,
@@ -41,7 +41,7 @@ export class StatusReader {
   private previous: { namespace: string; snapshot: Snapshot } | undefined;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly cluster: ClusterInspector,
     private readonly settings: StatusSettings,
     private readonly nowMs: () => number = Date.now,

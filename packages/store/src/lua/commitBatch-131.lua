@@ -4,11 +4,14 @@
   time) move together or not at all. A writer that lost the partition (owner changed) or
   raced another commit (version moved) changes nothing.
 
+  Profiles and timers are cut into B buckets (B = (#KEYS - 3) / 2); a customer's bucket is
+  the first 32 bits of SHA-1(customerId) mod B (`customerBucket` in src/keys.ts).
+
   KEYS[1] meta hash        pulse:{<ns>:p<n>}:meta
-  KEYS[2] profiles hash    pulse:{<ns>:p<n>}:profiles
-  KEYS[3] due index zset   pulse:{<ns>:p<n>}:due
-  KEYS[4] held hash        pulse:{<ns>:p<n>}:held
-  KEYS[5] outbox stream    pulse:{<ns>:p<n>}:outbox
+  KEYS[2] held hash        pulse:{<ns>:p<n>}:held
+  KEYS[3] outbox stream    pulse:{<ns>:p<n>}:outbox
+  KEYS[4..3+B] profiles    pulse:{<ns>:p<n>}:profiles:<b>
+  KEYS[4+B..3+2B] due      pulse:{<ns>:p<n>}:due:<b>
 
   ARGV[1] owner token the writer holds
   ARGV[2] version the writer loaded
@@ -33,6 +36,9 @@ if owner ~= ARGV[1] then return -1 end
 local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if version ~= tonumber(ARGV[2]) then return -2 end
 
+local B = (#KEYS - 3) / 2
+local function bucket(id) return tonumber(string.sub(redis.sha1hex(id), 1, 8), 16) % B end
+
 local m = tonumber(ARGV[3])
 local p = tonumber(ARGV[4])
 local d = tonumber(ARGV[5])
@@ -51,29 +57,30 @@ if m > 0 then
 end
 
 for _ = 1, p do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  redis.call('HSET', KEYS[4 + bucket(ARGV[i])], ARGV[i], ARGV[i + 1])
   i = i + 2
 end
 
 for _ = 1, d do
+  local due = KEYS[4 + B + bucket(ARGV[i])]
   if ARGV[i + 1] == '' then
-    redis.call('ZREM', KEYS[3], ARGV[i])
+    redis.call('ZREM', due, ARGV[i])
   else
-    redis.call('ZADD', KEYS[3], ARGV[i + 1], ARGV[i])
+    redis.call('ZADD', due, ARGV[i + 1], ARGV[i])
   end
   i = i + 2
 end
 
 for _ = 1, o do
-  redis.call('XADD', KEYS[5], '*', 'v', ARGV[i])
+  redis.call('XADD', KEYS[3], '*', 'v', ARGV[i])
   i = i + 1
 end
 
 for _ = 1, h do
   if ARGV[i + 1] == '' then
-    redis.call('HDEL', KEYS[4], ARGV[i])
+    redis.call('HDEL', KEYS[2], ARGV[i])
   else
-    redis.call('HSET', KEYS[4], ARGV[i], ARGV[i + 1])
+    redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
   end
   i = i + 2
 end
