@@ -252,3 +252,60 @@ export function decodePopulationLatency(text: string): PopulationLatency {
   });
   return population;
 }
+
+const HURDLES_FORMAT = 'ph1';
+
+/**
+ * The frozen table as the store keeps it beside the statistics:
+ * `ph1;<pooled>;<hurdle per step, ','-joined>;<gaps per step, ','-joined>` (empty: null).
+ */
+export function encodePopulationHurdles(hurdles: PopulationHurdles): string {
+  const days = (value: number | null) => (value === null ? '' : String(round6(value)));
+  return [
+    HURDLES_FORMAT,
+    days(hurdles.pooledHurdleDays),
+    hurdles.hurdleDays.map(days).join(','),
+    hurdles.gaps.join(','),
+  ].join(';');
+}
+
+export function decodePopulationHurdles(text: string): PopulationHurdles {
+  const fail = (message: string): never => {
+    throw new PulseCoreError('CORRUPT_MODEL', `corrupt population hurdles: ${message}`, {});
+  };
+  const [format, pooled, steps, gaps] = text.split(';');
+  if (format !== HURDLES_FORMAT) fail(`unknown format ${String(format)}`);
+  const days = (value: string | undefined): number | null => {
+    if (value === undefined || value === '') return null;
+    const parsed = Number(value);
+    return Number.isFinite(parsed) && parsed > 0 ? parsed : fail(`bad hurdle ${value}`);
+  };
+  const hurdleDays = (steps ?? '').split(',').map(days);
+  const counts = (gaps ?? '').split(',').map((value) => {
+    const parsed = Number(value);
+    return Number.isSafeInteger(parsed) && parsed >= 0 ? parsed : fail(`bad gap count ${value}`);
+  });
+  if (hurdleDays.length !== POPULATION_STEPS || counts.length !== POPULATION_STEPS)
+    fail(`expected ${POPULATION_STEPS} steps`);
+  return { hurdleDays, pooledHurdleDays: days(pooled), gaps: counts };
+}
+
+/** Six decimals: the stored table decodes to what decisions read when it is not re-read. */
+const round6 = (value: number) => Math.round(value * 1e6) / 1e6;
+
+/**
+ * The table a step freezes: `populationHurdles` with its days rounded as stored, so a partition
+ * that keeps the table in memory and one that reads it back from the store decide alike.
+ */
+export function frozenPopulationHurdles(
+  population: PopulationLatency,
+  config: RulesConfig,
+): PopulationHurdles {
+  const hurdles = populationHurdles(population, config);
+  const rounded = (value: number | null) => (value === null ? null : round6(value));
+  return {
+    hurdleDays: hurdles.hurdleDays.map(rounded),
+    pooledHurdleDays: rounded(hurdles.pooledHurdleDays),
+    gaps: hurdles.gaps,
+  };
+}

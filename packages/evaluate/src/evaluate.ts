@@ -168,7 +168,7 @@ export function evaluateLog(options: EvaluateOptions): EvaluationResult {
     version: `mbgnbd-${options.cutoff}`,
     parameters: { ...fits.mbgnbd.parameters, alpha: fits.mbgnbd.parameters.alpha * WEEK_DAYS },
   };
-  const run = runLog(all, { config, model, usePopulation: true, untilMs: calibrationEndMs });
+  const run = runLog(all, { config, model, untilMs: calibrationEndMs });
   const lapsed: boolean[] = [];
   const judgedFlags: boolean[] = [];
   const risk: number[] = [];

@@ -1,22 +1,15 @@
-// Runs a whole log through the core the way one partition of the profiler would: events in
-// event-time order, each applied at the partition's stream time (newest event time minus the
-// allowed lateness), due timers fired from a due index as the stream time passes them, and the
-// population's latency statistics accumulated from the gaps the timelines consume, frozen into a
-// hurdle table at every week of stream time (after the timers due before that instant fired).
-//
-// This is deliberately one small function with a narrow interface: when the core's partition
-// step (the function the live profiler runs per batch) exists, `pulse evaluate` runs the log
-// through that instead, and only this file changes.
+// Runs a whole log through the core's partition step — the function the live profiler runs per
+// batch — as one partition of the profiler would read it: the log split into its visit and
+// purchase topics (each in event-time order), read in chunks by the core's in-memory partition
+// simulator (profiles, due index, held lapses and partition state kept encoded, as Redis keeps
+// them), and the clock moved up to the end of the period afterwards, as the group's clock moves
+// an idle partition. The population's latency statistics, their weekly hurdle table, the outage
+// guard and the timers are the step's: the backtest judges exactly what the profiler runs.
 import {
-  addGaps,
-  advance,
-  applyEvent,
-  consumedGaps,
-  dueTimeMs,
-  emptyPopulationLatency,
-  populationHurdles,
-  streamTimeFor,
+  defaultGuardSettings,
   DAY_MS,
+  roundRobinPlan,
+  simulatePartition,
   type CustomerEvent,
   type DecisionContext,
   type FittedModel,
@@ -24,18 +17,20 @@ import {
   type Profile,
   type RulesConfig,
   type Signal,
+  type StepRecord,
+  type StepSettings,
 } from '@pulse/core';
-import { MinHeap } from '@pulse/test-kit';
 
-/** How often (stream time) the population's hurdle table is refreshed. */
-export const POPULATION_REFRESH_MS = 7 * DAY_MS;
+/** The topics of the simulated partition (names only: nothing is published). */
+const VISITS = 'visits';
+const PURCHASES = 'purchases';
+/** Records per chunk: about what the profiler commits at once when catching up. */
+const CHUNK_RECORDS = 1_000;
 
 export interface LogRunOptions {
   config: RulesConfig;
   /** The purchase model decisions use (α in days); null: none. */
   model: FittedModel | null;
-  /** Judge customers against the population's latency by step (else personal rhythms only). */
-  usePopulation: boolean;
   /** Events at or after this instant are not applied; the clock is run up to it at the end. */
   untilMs: number;
 }
@@ -55,74 +50,60 @@ export interface LogRunResult {
   streamTimeMs: number;
 }
 
+const settings: StepSettings = {
+  partition: 0,
+  routing: {
+    signalMode: 'outbox',
+    lapseTopic: 'lapse',
+    readyToBuyTopic: 'ready-to-buy',
+    deadLetterTopic: 'dead-letter',
+  },
+  guard: defaultGuardSettings,
+};
+
 export function runLog(events: readonly CustomerEvent[], options: LogRunOptions): LogRunResult {
   const { config, untilMs } = options;
+  const logs = new Map<string, StepRecord[]>([
+    [VISITS, []],
+    [PURCHASES, []],
+  ]);
   const ordered = events
     .map((event, index) => ({ event, index }))
     .filter(({ event }) => event.occurredAtMs < untilMs)
-    .sort((x, y) => x.event.occurredAtMs - y.event.occurredAtMs || x.index - y.index)
-    .map(({ event }) => event);
-
-  const profiles = new Map<string, Profile>();
-  const signals: EmittedSignal[] = [];
-  const due = new MinHeap<{ atMs: number; customerId: string }>((x, y) => x.atMs < y.atMs);
-  const scheduled = new Map<string, number>();
-  let population = emptyPopulationLatency();
-  let context: DecisionContext = { population: null, model: options.model };
-  let streamTimeMs = Number.NEGATIVE_INFINITY;
-  let nextRefreshMs = Number.NEGATIVE_INFINITY;
-
-  const schedule = (profile: Profile) => {
-    const atMs = dueTimeMs(profile, config, context);
-    if (atMs === null) scheduled.delete(profile.customerId);
-    else {
-      scheduled.set(profile.customerId, atMs);
-      due.push({ atMs, customerId: profile.customerId });
-    }
-  };
-  const record = (before: Profile | undefined, after: Profile, emitted: readonly Signal[]) => {
-    if (options.usePopulation && before !== undefined) {
-      population = addGaps(population, consumedGaps(before, after));
-    }
-    profiles.set(after.customerId, after);
-    for (const signal of emitted) signals.push({ signal, emittedAtMs: streamTimeMs });
-    schedule(after);
-  };
-  const sweep = (toMs: number) => {
-    streamTimeMs = Math.max(streamTimeMs, toMs);
-    while (due.size > 0 && due.peek()!.atMs <= streamTimeMs) {
-      const { atMs, customerId } = due.pop()!;
-      if (scheduled.get(customerId) !== atMs) continue; // superseded
-      const before = profiles.get(customerId)!;
-      const result = advance(before, streamTimeMs, config, context);
-      record(before, result.profile, result.signals);
-    }
-  };
-  const refresh = () => {
-    if (!options.usePopulation) return;
-    context = { ...context, population: populationHurdles(population, config) };
-    // The table changed: every customer's due time may have (a customer with no hurdle yet may
-    // have one now). The profiler's step must re-derive them too when it refreshes its table.
-    for (const profile of profiles.values()) schedule(profile);
-  };
-  const moveClockTo = (toMs: number) => {
-    if (nextRefreshMs === Number.NEGATIVE_INFINITY) {
-      nextRefreshMs = Math.floor(toMs / POPULATION_REFRESH_MS + 1) * POPULATION_REFRESH_MS;
-    }
-    while (nextRefreshMs <= toMs) {
-      sweep(nextRefreshMs);
-      refresh();
-      nextRefreshMs += POPULATION_REFRESH_MS;
-    }
-    sweep(toMs);
-  };
-
-  for (const event of ordered) {
-    moveClockTo(Math.max(streamTimeMs, streamTimeFor(event.occurredAtMs, config)));
-    const before = profiles.get(event.customerId);
-    const result = applyEvent(before, event, streamTimeMs, config, context);
-    record(before, result.profile, result.signals);
+    .sort((x, y) => x.event.occurredAtMs - y.event.occurredAtMs || x.index - y.index);
+  for (const { event } of ordered) {
+    const log = logs.get(event.kind === 'purchase' ? PURCHASES : VISITS)!;
+    log.push({
+      offset: String(log.length),
+      key: null,
+      value: null,
+      verdict: { ok: true, event },
+    });
   }
-  moveClockTo(untilMs);
-  return { profiles, signals, population, context, streamTimeMs };
+  for (const [topic, log] of [...logs]) if (log.length === 0) logs.delete(topic);
+
+  const signals: EmittedSignal[] = [];
+  const result = simulatePartition({
+    rules: config,
+    settings,
+    logs,
+    plan: roundRobinPlan(CHUNK_RECORDS),
+    // The log's own time is "now": nothing in it is from the future.
+    nowMs: untilMs + DAY_MS,
+    finalStreamTimeMs: untilMs,
+    model: options.model,
+    onStep(outbox, state) {
+      for (const item of outbox) {
+        if (item.type === 'signal')
+          signals.push({ signal: item.signal, emittedAtMs: state.streamTimeMs ?? untilMs });
+      }
+    },
+  });
+  return {
+    profiles: result.profiles,
+    signals,
+    population: result.state.population,
+    context: { population: result.state.populationHurdles, model: options.model },
+    streamTimeMs: result.state.streamTimeMs ?? untilMs,
+  };
 }

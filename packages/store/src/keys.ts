@@ -114,6 +114,10 @@ export const META_FIELDS = {
   lastCommitWallMs: 'lastCommitWallMs',
   /** Generation of the forgotten-customers set the partition last saw a forget of. */
   forgottenGeneration: 'forgottenGeneration',
+  /** The partition's population latency statistics (core's encoding; the store does not read it). */
+  population: 'population',
+  /** The hurdle table frozen from them at the last refresh (core's encoding). */
+  populationHurdles: 'populationHurdles',
 } as const;
 
 /** Per input topic: `<prefix><topic>`. */

@@ -86,6 +86,36 @@ describe('commit arguments', () => {
     expect(args.slice(15)).toEqual(['c1', '9000', 'c2', '', '{"signalId":"s"}', 'c3', '']);
   });
 
+  it('carry the population statistics and their table as meta fields', () => {
+    const commit = {
+      ownerToken: 'owner-1',
+      expectedVersion: 7,
+      offsets: new Map<string, string>(),
+      maxEventMs: new Map<string, number>(),
+      streamTimeMs: null,
+      profiles: [],
+      due: [],
+      outbox: [],
+    };
+    const withTable = buildCommitArgs({
+      ...commit,
+      population: { statistics: 'pl1;stats', hurdles: 'ph1;table' },
+    });
+    expect(withTable.slice(2, 3)).toEqual(['2']);
+    expect(withTable.slice(7)).toEqual([
+      'population',
+      'pl1;stats',
+      'populationHurdles',
+      'ph1;table',
+    ]);
+    const noTableYet = buildCommitArgs({
+      ...commit,
+      population: { statistics: 'pl1;stats', hurdles: null },
+    });
+    expect(noTableYet.slice(7)).toEqual(['population', 'pl1;stats']);
+    expect(buildCommitArgs(commit).slice(2, 3)).toEqual(['0']);
+  });
+
   it('parse the meta hash back', () => {
     const meta = parseMeta([
       'version',
@@ -104,6 +134,10 @@ describe('commit arguments', () => {
       '1234',
       'forgottenGeneration',
       '4',
+      'population',
+      'pl1;1;2;0:1;;;;;;;',
+      'populationHurdles',
+      'ph1;;,,,,,,,;1,0,0,0,0,0,0,0',
     ]);
     expect(meta).toEqual({
       version: 3,
@@ -115,6 +149,8 @@ describe('commit arguments', () => {
       lastCommitWallMs: 1234,
       traffic: new Map([['pulse.visits', '2;1;0;;;;']]),
       forgottenGeneration: 4,
+      population: 'pl1;1;2;0:1;;;;;;;',
+      populationHurdles: 'ph1;;,,,,,,,;1,0,0,0,0,0,0,0',
     });
   });
 });

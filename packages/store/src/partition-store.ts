@@ -28,6 +28,10 @@ export interface PartitionMeta {
   traffic: Map<string, string>;
   /** Generation of the forgotten-customers set last stamped by `forgetCustomer` (0: none). */
   forgottenGeneration: number;
+  /** The population latency statistics as the core encodes them (null: none yet). */
+  population: string | null;
+  /** Their frozen hurdle table as the core encodes it (null: none yet). */
+  populationHurdles: string | null;
 }
 
 export interface LoadedBatch {
@@ -57,6 +61,8 @@ export interface BatchCommit {
   commitWallMs?: number;
   /** Input topics whose learnt traffic changed, with its new encoding. */
   traffic?: Map<string, string>;
+  /** Set when the population statistics (and their frozen table) changed: their encodings. */
+  population?: { statistics: string; hurdles: string | null };
   profiles: [customerId: string, bytes: Uint8Array][];
   /** Due time in ms, or null to take the customer out of the due index. */
   due: [customerId: string, dueMs: number | null][];
@@ -80,6 +86,8 @@ function emptyMeta(): PartitionMeta {
     lastCommitWallMs: null,
     traffic: new Map(),
     forgottenGeneration: 0,
+    population: null,
+    populationHurdles: null,
   };
 }
 
@@ -95,6 +103,8 @@ export function parseMeta(flat: unknown[]): PartitionMeta {
     else if (field === META_FIELDS.lastEventWallMs) meta.lastEventWallMs = Number(value);
     else if (field === META_FIELDS.lastCommitWallMs) meta.lastCommitWallMs = Number(value);
     else if (field === META_FIELDS.forgottenGeneration) meta.forgottenGeneration = Number(value);
+    else if (field === META_FIELDS.population) meta.population = value;
+    else if (field === META_FIELDS.populationHurdles) meta.populationHurdles = value;
     else if (field.startsWith(META_TOPIC_FIELD_PREFIXES.offset))
       meta.offsets.set(field.slice(META_TOPIC_FIELD_PREFIXES.offset.length), value);
     else if (field.startsWith(META_TOPIC_FIELD_PREFIXES.newestEventMs))
@@ -120,6 +130,12 @@ export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
   if (commit.commitWallMs !== undefined)
     metaPairs.push(META_FIELDS.lastCommitWallMs, String(commit.commitWallMs));
   for (const [topic, encoded] of commit.traffic ?? []) metaPairs.push(trafficField(topic), encoded);
+  if (commit.population !== undefined) {
+    metaPairs.push(META_FIELDS.population, commit.population.statistics);
+    // No table yet is no field (a commit never takes one away: the statistics only grow).
+    if (commit.population.hurdles !== null)
+      metaPairs.push(META_FIELDS.populationHurdles, commit.population.hurdles);
+  }
   const held = commit.held ?? [];
   const args: (string | Buffer)[] = [
     commit.ownerToken,

@@ -2,11 +2,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import {
   decodeHeld,
+  decodePopulationHurdles,
+  decodePopulationLatency,
   decodeProfile,
   decodeTraffic,
   dueHorizonMs,
   emptyPartitionState,
+  emptyPopulationLatency,
   encodeHeld,
+  encodePopulationHurdles,
+  encodePopulationLatency,
   encodeProfile,
   encodeTraffic,
   inputsToRecheck,
@@ -17,6 +22,7 @@ import {
   stepPartition,
   withLagging,
   withResumed,
+  type FittedModel,
   type InputView,
   type PartitionState,
   type Profile,
@@ -59,20 +65,41 @@ export interface PartitionTaskDeps {
   /** Called after a commit that wrote outbox entries. */
   onOutbox(): void;
   nowMs(): number;
+  /** The purchase model decisions read now (the profiler's model watcher); absent: none. */
+  model?(): FittedModel | null;
   /** Customers forgotten by `pulse forget`: their events are consumed, never applied. */
   forgotten?: { syncTo(generation: number): Promise<void>; has(customerId: string): boolean };
 }
 
 type TaskState = 'claiming' | 'active' | 'fenced' | 'closed';
 
+/** Decodes a meta field once per distinct value (most loads read back the same one). */
+function lastDecoded<T>(decode: (text: string) => T): (text: string) => T {
+  let last: { text: string; value: T } | undefined;
+  return (text) => {
+    if (last?.text !== text) last = { text, value: decode(text) };
+    return last.value;
+  };
+}
+
 /** What Redis holds for the partition, as the partition step reads it. */
-function partitionStateOf(meta: PartitionMeta): PartitionState {
+function partitionStateOf(
+  meta: PartitionMeta,
+  decoders: {
+    population(text: string): PartitionState['population'];
+    hurdles(text: string): NonNullable<PartitionState['populationHurdles']>;
+  },
+): PartitionState {
   return {
     offsets: meta.offsets,
     newestAppliedMs: meta.maxEventMs,
     streamTimeMs: meta.streamTimeMs,
     lastEventWallMs: meta.lastEventWallMs,
     traffic: new Map([...meta.traffic].map(([topic, encoded]) => [topic, decodeTraffic(encoded)])),
+    population:
+      meta.population === null ? emptyPopulationLatency() : decoders.population(meta.population),
+    populationHurdles:
+      meta.populationHurdles === null ? null : decoders.hurdles(meta.populationHurdles),
   };
 }
 
@@ -97,6 +124,11 @@ export class PartitionTask {
   /** Decoded profiles of this task's own commits, good for partition version `cacheVersion`. */
   private readonly cache: ProfileCache;
   private cacheVersion: number | undefined;
+  /** The population statistics and table change rarely; each is decoded once per value. */
+  private readonly decoders = {
+    population: lastDecoded(decodePopulationLatency),
+    hurdles: lastDecoded(decodePopulationHurdles),
+  };
 
   constructor(private readonly deps: PartitionTaskDeps) {
     this.view = newInputView(this.inputTopics());
@@ -154,7 +186,7 @@ export class PartitionTask {
     this.dropCache();
     const meta = await this.retrying('claim', () => this.deps.store.claim(ownerToken));
     this.meta = meta;
-    this.partitionState = partitionStateOf(meta);
+    this.partitionState = partitionStateOf(meta, this.decoders);
     const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
     const lagging: string[] = [];
     for (const topic of this.inputTopics()) {
@@ -437,7 +469,7 @@ export class PartitionTask {
       });
     }
     await deps.forgotten?.syncTo(meta.forgottenGeneration);
-    const state = partitionStateOf(meta);
+    const state = partitionStateOf(meta, this.decoders);
     const lookup = profileLookup(loaded, this.cache);
 
     const result = stepPartition(
@@ -449,6 +481,8 @@ export class PartitionTask {
         due: loaded.due.map(({ customerId }) => customerId),
         held: new Map([...loaded.held].map(([id, payload]) => [id, decodeHeld(payload)])),
         timedCustomers: loaded.timedCustomers,
+        dueListComplete: loaded.due.length < config.maxDuePerSweep,
+        model: deps.model?.() ?? null,
         ...(idleStreamTimeMs !== undefined ? { idleStreamTimeMs } : {}),
         nowMs,
         ...(deps.forgotten ? { isForgotten: (id: string) => deps.forgotten!.has(id) } : {}),
@@ -489,6 +523,17 @@ export class PartitionTask {
             encodeTraffic(result.state.traffic.get(topic)!),
           ]),
         ),
+        ...(result.populationChanged
+          ? {
+              population: {
+                statistics: encodePopulationLatency(result.state.population),
+                hurdles:
+                  result.state.populationHurdles === null
+                    ? null
+                    : encodePopulationHurdles(result.state.populationHurdles),
+              },
+            }
+          : {}),
         profiles: [...encoded],
         due: [...result.due],
         outbox: result.outbox.map((item) => encodeOutboxEntry(toOutboxEntry(item))),
@@ -517,8 +562,10 @@ export class PartitionTask {
       deps.seek(result.cut.topic, result.cut.offset);
       deps.pause(result.cut.topic);
     }
+    // Stopped before a refresh of the population table: the rest is read again from there.
+    if (result.stopped !== undefined) deps.seek(result.stopped.topic, result.stopped.offset);
     for (const topic of result.resume) deps.resume(topic);
-    return result.cut !== undefined ? 'paused' : 'committed';
+    return result.cut !== undefined || result.stopped !== undefined ? 'paused' : 'committed';
   }
 
   private recordMetrics(

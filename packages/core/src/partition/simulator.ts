@@ -4,7 +4,14 @@
 // it with every kind of batching to show the step's result does not depend on it; the offline
 // backtest runs a log through it, so it judges exactly what the live profiler would.
 import type { RulesConfig } from '../config.ts';
+import type { FittedModel } from '../context.ts';
 import { decodeProfile, encodeProfile } from '../codec.ts';
+import {
+  decodePopulationHurdles,
+  decodePopulationLatency,
+  encodePopulationHurdles,
+  encodePopulationLatency,
+} from '../population.ts';
 import type { Profile } from '../profile.ts';
 import { newInputView, pausedTopicsToResume, withLagging, withResumed } from './clock.ts';
 import type { HeldSignal } from './guard.ts';
@@ -45,6 +52,8 @@ export interface SimulationOptions {
    * newest event, so without it the decisions of the last days wait for more traffic.
    */
   finalStreamTimeMs?: number;
+  /** The purchase model decisions read (α in days). */
+  model?: FittedModel | null;
   /** Called after every step with what it put in the outbox. */
   onStep?(outbox: readonly OutboxItem[], state: PartitionState): void;
 }
@@ -132,14 +141,11 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
               positions.get(chunk.topic)! + chunk.records.length === logs.get(chunk.topic)!.length,
           };
     const horizon = dueHorizonMs(state, view, stepChunk, nowMs, rules, idleStreamTimeMs);
-    const due =
-      horizon === null
-        ? []
-        : [...dueIndex]
-            .filter(([, dueMs]) => dueMs <= horizon)
-            .sort(([a, dueA], [b, dueB]) => dueA - dueB || (a < b ? -1 : a > b ? 1 : 0))
-            .slice(0, maxDue)
-            .map(([customerId]) => customerId);
+    const dueNow = horizon === null ? [] : [...dueIndex].filter(([, dueMs]) => dueMs <= horizon);
+    const due = dueNow
+      .sort(([a, dueA], [b, dueB]) => dueA - dueB || (a < b ? -1 : a > b ? 1 : 0))
+      .slice(0, maxDue)
+      .map(([customerId]) => customerId);
     const wanted = new Set(due);
     for (const record of stepChunk?.records ?? []) {
       if (record.verdict.ok) wanted.add(record.verdict.event.customerId);
@@ -156,6 +162,8 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
         due,
         held: heldHere,
         timedCustomers: dueIndex.size,
+        dueListComplete: dueNow.length <= maxDue,
+        ...(options.model ? { model: options.model } : {}),
         ...(idleStreamTimeMs !== undefined ? { idleStreamTimeMs } : {}),
         nowMs,
         ...(options.isForgotten ? { isForgotten: options.isForgotten } : {}),
@@ -181,7 +189,9 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
     }
     outbox.push(...result.outbox);
     addCounts(counts, result.counts);
-    state = roundTrip ? roundTripState(result.state, result.trafficChanged) : result.state;
+    state = roundTrip
+      ? roundTripState(result.state, result.trafficChanged, result.populationChanged)
+      : result.state;
     for (const [topic, offset] of result.offsets) positions.set(topic, Number(offset));
     view = result.view;
     options.onStep?.(result.outbox, state);
@@ -198,12 +208,16 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
     step({ topic: choice.topic, records });
   }
   // Caught up: ticks sweep what is due at the final stream time (several when the sweep is
-  // bounded).
+  // bounded, or a refresh of the population table on the way).
   const dueRemains = () =>
     [...dueIndex.values()].some((dueMs) => dueMs <= (state.streamTimeMs ?? -Infinity));
-  for (let tick = 0; tick < 10_000; tick += 1) {
+  const clockBehind = () =>
+    options.finalStreamTimeMs !== undefined &&
+    state.streamTimeMs !== null &&
+    state.streamTimeMs < options.finalStreamTimeMs;
+  for (let tick = 0; tick < 100_000; tick += 1) {
     const changed = step(undefined, options.finalStreamTimeMs);
-    if (!changed || !dueRemains()) break;
+    if (!changed || (!dueRemains() && !clockBehind())) break;
   }
 
   const profiles = new Map<string, Profile>();
@@ -215,13 +229,27 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
 function roundTripState(
   state: PartitionState,
   trafficChanged: ReadonlySet<string>,
+  populationChanged: boolean,
 ): PartitionState {
-  if (trafficChanged.size === 0) return state;
-  const traffic = new Map(state.traffic);
-  for (const topic of trafficChanged) {
-    traffic.set(topic, decodeTraffic(encodeTraffic(traffic.get(topic)!)));
+  let next = state;
+  if (trafficChanged.size > 0) {
+    const traffic = new Map(state.traffic);
+    for (const topic of trafficChanged) {
+      traffic.set(topic, decodeTraffic(encodeTraffic(traffic.get(topic)!)));
+    }
+    next = { ...next, traffic };
   }
-  return { ...state, traffic };
+  if (populationChanged) {
+    next = {
+      ...next,
+      population: decodePopulationLatency(encodePopulationLatency(state.population)),
+      populationHurdles:
+        state.populationHurdles === null
+          ? null
+          : decodePopulationHurdles(encodePopulationHurdles(state.populationHurdles)),
+    };
+  }
+  return next;
 }
 
 function addCounts(total: StepCounts, step: StepCounts): void {

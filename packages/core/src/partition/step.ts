@@ -15,9 +15,27 @@
 //      an outage or part of a storm are held; a return while held discards (or, after the
 //      deadline, releases) the hold; held lapses whose deadline came are released or discarded;
 //   6. the new state, due times and outbox entries — in the order they must be published.
+//
+// Every decision reads a context: the purchase model the caller passes in (a fitted, versioned
+// snapshot) and the partition's population latency table. The statistics behind the table are
+// part of the partition's state: the step adds the gaps its customers' timelines consume, and
+// freezes them into the table each time the stream time crosses a multiple of
+// POPULATION_REFRESH_MS — after advancing the customers it knows to be due (the due list and the
+// chunk's customers) to just before that instant, so a decision reads the table of the week it is
+// taken in, whatever the batch boundaries. A replay from the log start rebuilds both.
 import type { RulesConfig } from '../config.ts';
+import type { DecisionContext, FittedModel } from '../context.ts';
 import type { CustomerEvent, Signal, SignalKind } from '../events.ts';
-import type { Profile } from '../profile.ts';
+import {
+  addGaps,
+  consumedGaps,
+  emptyPopulationLatency,
+  frozenPopulationHurdles,
+  type GapObservation,
+  type PopulationHurdles,
+  type PopulationLatency,
+} from '../population.ts';
+import { newProfile, type Profile } from '../profile.ts';
 import { checkEventTime, DAY_MS } from '../time.ts';
 import { advance, applyEvent, dueTimeMs, type ApplyOutcome } from '../timeline.ts';
 import {
@@ -70,6 +88,22 @@ export interface PartitionState {
   lastEventWallMs: number | null;
   /** Learnt traffic and improbable silences, per input topic. */
   traffic: ReadonlyMap<string, InputTraffic>;
+  /** The partition's population latency statistics (gaps its customers' timelines consumed). */
+  population: PopulationLatency;
+  /** The hurdle table decisions read, frozen at the last refresh instant (null: none yet). */
+  populationHurdles: PopulationHurdles | null;
+}
+
+/**
+ * Stream time between two refreshes of the population's hurdle table: often enough to follow a
+ * young namespace, rarely enough that its statistics barely move between two (and the sweep
+ * before a refresh costs nothing that matters).
+ */
+export const POPULATION_REFRESH_MS = 7 * DAY_MS;
+
+/** The first refresh instant after `streamTimeMs`. */
+export function nextPopulationRefreshMs(streamTimeMs: number): number {
+  return (Math.floor(streamTimeMs / POPULATION_REFRESH_MS) + 1) * POPULATION_REFRESH_MS;
 }
 
 export function emptyPartitionState(): PartitionState {
@@ -79,6 +113,8 @@ export function emptyPartitionState(): PartitionState {
     streamTimeMs: null,
     lastEventWallMs: null,
     traffic: new Map(),
+    population: emptyPopulationLatency(),
+    populationHurdles: null,
   };
 }
 
@@ -105,6 +141,13 @@ export interface StepInput {
   nowMs: number;
   /** Customers forgotten on request: their events move the clock but are never applied. */
   isForgotten?(customerId: string): boolean;
+  /** The purchase model decisions read (α in days); absent or null: none. */
+  model?: FittedModel | null;
+  /**
+   * False when the load returned as many due customers as it may (there may be more before the
+   * horizon): the step then makes no refresh of the population table. Default true.
+   */
+  dueListComplete?: boolean;
 }
 
 /** Where signals and dead letters go. */
@@ -160,6 +203,8 @@ export interface StepOutcome {
   state: PartitionState;
   /** Topics whose traffic baseline changed (their meta field must be written). */
   trafficChanged: ReadonlySet<string>;
+  /** The population statistics or their frozen table changed (both must be written). */
+  populationChanged: boolean;
   /** Positions to store: the chunk's topic, next offset. */
   offsets: ReadonlyMap<string, string>;
   view: InputView;
@@ -172,6 +217,12 @@ export interface StepOutcome {
   outbox: readonly OutboxItem[];
   /** The chunk was cut at this record: seek the topic back to it and pause the topic. */
   cut?: { topic: string; offset: string; eventMs: number };
+  /**
+   * The chunk stopped at this record, which would move the clock past a refresh of the
+   * population table this step may not make (see `dueHorizonMs`): seek the topic back to it and
+   * go on reading (nothing is paused).
+   */
+  stopped?: { topic: string; offset: string };
   /** Paused topics the consumer must resume. */
   resume: readonly string[];
   counts: StepCounts;
@@ -226,8 +277,12 @@ export function dueHorizonMs(
     lagging = new Map(lagging).set(chunk.topic, !chunk.reachesLogEnd);
   }
   const clock = clockOf(view, newest, state.streamTimeMs, rules.allowedLatenessMs, lagging);
-  if (idleStreamTimeMs === undefined) return clock;
-  return Math.max(clock ?? idleStreamTimeMs, idleStreamTimeMs);
+  const horizon =
+    idleStreamTimeMs === undefined ? clock : Math.max(clock ?? idleStreamTimeMs, idleStreamTimeMs);
+  // No further than just before the next refresh of the population table: the step must know
+  // every customer due before it (those due after are swept by the next step, same table).
+  if (horizon === null || state.streamTimeMs === null) return horizon;
+  return Math.min(horizon, nextPopulationRefreshMs(state.streamTimeMs) - 1);
 }
 
 /** One step of a partition. Pure: the same input gives the same result. */
@@ -272,9 +327,30 @@ export function stepPartition(
   const heldChanges = new Map<string, HeldSignal | null>();
   let view = input.view;
   let streamTimeMs = state.streamTimeMs;
+  let population = state.population;
+  let populationHurdles = state.populationHurdles;
+  let populationChanged = false;
+  const model = input.model ?? null;
+  let context: DecisionContext = { population: populationHurdles, model };
 
   const profileOf = (customerId: string): Profile | undefined =>
     profiles.get(customerId) ?? input.profiles.get(customerId);
+
+  // The gaps each change of a customer's timeline consumed, counted as it happens: a profile
+  // keeps only its recent active days, so a step that moved a customer many days on could not
+  // tell them from the stored profile and the final one.
+  let uncounted: GapObservation[] = [];
+  const setProfile = (customerId: string, profile: Profile): void => {
+    const before = profileOf(customerId) ?? newProfile(customerId);
+    if (profile.anchorDay !== before.anchorDay) uncounted.push(...consumedGaps(before, profile));
+    profiles.set(customerId, profile);
+  };
+  const countGaps = (): void => {
+    if (uncounted.length === 0) return;
+    population = addGaps(population, uncounted);
+    uncounted = [];
+    populationChanged = true;
+  };
 
   const trafficOf = (name: string): InputTraffic => {
     let entry = traffic.get(name);
@@ -368,6 +444,48 @@ export function stepPartition(
     }
   };
 
+  // A step refreshes the table at most once, and only when it knows every customer due before
+  // the refresh (the load looks no further than just before it, see `dueHorizonMs`): its clock
+  // stays before the refresh after that (or before this one, when the due list was cut short).
+  const firstRefreshMs =
+    state.streamTimeMs === null ? null : nextPopulationRefreshMs(state.streamTimeMs);
+  const clockLimitMs =
+    firstRefreshMs === null
+      ? Number.POSITIVE_INFINITY
+      : input.dueListComplete === false
+        ? firstRefreshMs - 1
+        : firstRefreshMs + POPULATION_REFRESH_MS - 1;
+
+  // The table is refreshed at every multiple of POPULATION_REFRESH_MS the clock crosses: the
+  // customers known to be due, and those of the chunk, are first advanced to just before it
+  // (decisions before the instant read the old table), then their gaps are counted and frozen.
+  const refreshPopulationAt = (refreshMs: number): void => {
+    for (const customerId of new Set([...input.due, ...touched])) {
+      const profile = profileOf(customerId);
+      if (!profile) continue;
+      touched.add(customerId);
+      const advanced = advance(profile, refreshMs - 1, rules, context);
+      if (advanced.profile !== profile) setProfile(customerId, advanced.profile);
+      route(advanced.signals, false);
+    }
+    countGaps();
+    populationHurdles = frozenPopulationHurdles(population, rules);
+    populationChanged = true;
+    context = { population: populationHurdles, model };
+  };
+  const moveClockTo = (nextMs: number | null): void => {
+    if (streamTimeMs !== null && nextMs !== null) {
+      for (
+        let refreshMs = nextPopulationRefreshMs(streamTimeMs);
+        refreshMs <= nextMs;
+        refreshMs += POPULATION_REFRESH_MS
+      ) {
+        refreshPopulationAt(refreshMs);
+      }
+    }
+    streamTimeMs = nextMs;
+  };
+
   // 2. The records, in log order.
   const aheadBound =
     topic === undefined
@@ -376,6 +494,7 @@ export function stepPartition(
   // While its records are applied, the chunk's topic has records to deliver by definition.
   if (topic !== undefined) view = withLagging(view, topic, true);
   let cut: StepOutcome['cut'];
+  let stopped: StepOutcome['stopped'];
   for (const record of records) {
     const { verdict } = record;
     if (!verdict.ok) {
@@ -402,16 +521,29 @@ export function stepPartition(
       continue;
     }
     if (topic !== undefined) {
+      const frontier = newestApplied.get(topic);
+      const advances = frontier === undefined || event.occurredAtMs > frontier;
+      if (advances) {
+        const clock = clockOf(
+          view,
+          new Map(newestApplied).set(topic, event.occurredAtMs),
+          streamTimeMs,
+          rules.allowedLatenessMs,
+        );
+        // Past the refreshes this step may make: the record waits for the next step.
+        if (clock !== null && clock > clockLimitMs) {
+          stopped = { topic, offset: record.offset };
+          break;
+        }
+        newestApplied.set(topic, event.occurredAtMs);
+      }
       observeRecord(
         trafficOf(topic),
         event.occurredAtMs,
         rules.allowedLatenessMs,
         guard.outageSilenceProbability,
       );
-      const frontier = newestApplied.get(topic);
-      if (frontier === undefined || event.occurredAtMs > frontier)
-        newestApplied.set(topic, event.occurredAtMs);
-      streamTimeMs = clockOf(view, newestApplied, streamTimeMs, rules.allowedLatenessMs);
+      moveClockTo(clockOf(view, newestApplied, streamTimeMs, rules.allowedLatenessMs));
     }
     // A forgotten customer's event still moves the clock (others' timers fire as in a run that
     // had it), but is never applied.
@@ -420,8 +552,14 @@ export function stepPartition(
       continue;
     }
     // No clock yet (a lagging topic has delivered nothing): nothing can be late or decided.
-    const applied = applyEvent(profileOf(event.customerId), event, streamTimeMs ?? 0, rules);
-    profiles.set(event.customerId, applied.profile);
+    const applied = applyEvent(
+      profileOf(event.customerId),
+      event,
+      streamTimeMs ?? 0,
+      rules,
+      context,
+    );
+    setProfile(event.customerId, applied.profile);
     touched.add(event.customerId);
     counts.outcomes[applied.outcome] += 1;
     route(applied.signals, false);
@@ -432,21 +570,26 @@ export function stepPartition(
     input.idleStreamTimeMs !== undefined &&
     (streamTimeMs === null || input.idleStreamTimeMs > streamTimeMs)
   ) {
-    streamTimeMs = input.idleStreamTimeMs;
+    moveClockTo(Math.min(input.idleStreamTimeMs, clockLimitMs));
   }
   // The chunk is done. A cut topic waits, paused at the cut record (its frontier); otherwise
   // it caught up if the chunk reached the log end.
   if (chunk !== undefined) {
     view =
       cut === undefined
-        ? withLagging(view, chunk.topic, !chunk.reachesLogEnd)
+        ? withLagging(view, chunk.topic, stopped !== undefined || !chunk.reachesLogEnd)
         : {
             ...view,
             lagging: new Map(view.lagging).set(cut.topic, true),
             paused: new Map(view.paused).set(cut.topic, cut.eventMs),
           };
-    streamTimeMs = clockOf(view, newestApplied, streamTimeMs, rules.allowedLatenessMs);
+    const clock = clockOf(view, newestApplied, streamTimeMs, rules.allowedLatenessMs);
+    moveClockTo(clock === null ? null : Math.min(clock, clockLimitMs));
   }
+  // A chunk stopped at a refresh it may not make yet: the clock goes up to just before it, so
+  // the due customers before it are swept (the next load finds the rest).
+  if (stopped !== undefined && streamTimeMs !== null && clockLimitMs > streamTimeMs)
+    moveClockTo(clockLimitMs);
 
   // 4 and 5. Timers: the due customers, advanced to the stream time; their signals routed per
   // customer in order, with the storm judged on the sweep as a whole.
@@ -463,8 +606,8 @@ export function stepPartition(
       touched.add(customerId);
       const profile = profileOf(customerId);
       if (!profile) continue;
-      const advanced = advance(profile, streamTimeMs, rules);
-      if (advanced.profile !== profile) profiles.set(customerId, advanced.profile);
+      const advanced = advance(profile, streamTimeMs, rules, context);
+      if (advanced.profile !== profile) setProfile(customerId, advanced.profile);
       if (advanced.signals.length === 0) continue;
       swept.push(advanced.signals);
       for (const signal of advanced.signals) {
@@ -499,14 +642,16 @@ export function stepPartition(
   // 6. Positions, due times, state.
   const offsets = new Map<string, string>();
   if (topic !== undefined && cut !== undefined) offsets.set(topic, cut.offset);
+  else if (topic !== undefined && stopped !== undefined) offsets.set(topic, stopped.offset);
   else if (topic !== undefined && records.length > 0) {
     offsets.set(topic, String(BigInt(records.at(-1)!.offset) + 1n));
   }
+  countGaps();
   const due = new Map<string, number | null>();
   for (const customerId of touched) {
     const profile = profileOf(customerId);
     const entry = held.get(customerId);
-    const profileDue = profile ? dueTimeMs(profile, rules) : null;
+    const profileDue = profile ? dueOf(profile, rules, context, streamTimeMs) : null;
     // A hold whose outage goes on is looked at again a day of stream time later.
     const holdDue =
       entry === undefined
@@ -530,8 +675,11 @@ export function stepPartition(
     streamTimeMs,
     lastEventWallMs: records.length > 0 ? nowMs : state.lastEventWallMs,
     traffic,
+    population,
+    populationHurdles,
   };
   const changed =
+    populationChanged ||
     offsets.size > 0 ||
     profiles.size > 0 ||
     touched.size > 0 ||
@@ -543,6 +691,7 @@ export function stepPartition(
     changed,
     state: newState,
     trafficChanged,
+    populationChanged,
     offsets,
     view,
     profiles,
@@ -550,10 +699,39 @@ export function stepPartition(
     held: heldChanges,
     outbox,
     ...(cut !== undefined ? { cut } : {}),
+    ...(stopped !== undefined ? { stopped } : {}),
     resume,
     counts,
     ...(storm !== undefined ? { storm } : {}),
   };
+}
+
+/**
+ * A customer's due time in the partition's due index: the core's due time, but no later than
+ * just before the next refresh of the population table, and that also for a customer nothing
+ * could judge yet (one with an active day and no lapse open or decided from it). So every
+ * customer is advanced before each refresh — every gap that ended before it is counted in it —
+ * and after it their due time is re-derived from the new table: every decision reads the table
+ * of the week it is taken in, whatever the batching. The price: every customer with a timer is
+ * looked at once a week of stream time at least.
+ */
+function dueOf(
+  profile: Profile,
+  rules: RulesConfig,
+  context: DecisionContext,
+  streamTimeMs: number | null,
+): number | null {
+  const clockMs = profile.clockMs ?? streamTimeMs;
+  const dueMs = dueTimeMs(profile, rules, context);
+  if (clockMs === null) return dueMs;
+  // The customer was advanced to clockMs: the next refresh still ahead of them.
+  const capMs = nextPopulationRefreshMs(clockMs + 1) - 1;
+  if (dueMs !== null) return Math.min(dueMs, capMs);
+  const waits =
+    profile.anchorDay !== null &&
+    profile.openEpisodeSinceMs === null &&
+    profile.lapsedAnchorDay !== profile.anchorDay;
+  return waits ? capMs : null;
 }
 
 function signalTopicOf(routing: Routing, kind: SignalKind): string | null {
