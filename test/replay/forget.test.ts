@@ -1,5 +1,5 @@
 /*
- * Issue 7: `pulse forget <customerId>` deletes the customer's state in every namespace and
+ * `pulse forget <customerId>` deletes the customer's state in every namespace and
  * records the (hashed) id, so neither the live profiler (their events keep coming) nor a later
  * replay of the whole log (their past events are still in Kafka) brings them back. Everyone
  * else is untouched: the replay still equals the live namespace for every other customer.

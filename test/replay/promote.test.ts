@@ -1,5 +1,5 @@
 /*
- * Issue 7: `pulse promote v2` while events keep arriving. A live profiler that follows the
+ * `pulse promote v2` while events keep arriving. A live profiler that follows the
  * live namespace runs in v1; a replay in --follow mode keeps v2 current; v2 is promoted in the
  * middle of the stream. The live profiler must drop its v1 tasks and re-open them in v2
  * (its claims fence the replay, it seeks to v2's stored positions): afterwards v2 must hold

@@ -1,5 +1,5 @@
 /*
- * Issue 7: `--signals redirect:<topic>` puts on the redirect topic exactly the signals the live
+ * `--signals redirect:<topic>` puts on the redirect topic exactly the signals the live
  * run sent (by id: ids are deterministic per customer, kind and episode), and nothing on the
  * live signal topics. A replay that re-decided differently, lost timers or re-alerted live
  * consumers fails here. Settings as in replay.test.ts (no wall-clock idling, no outage guard).

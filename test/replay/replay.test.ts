@@ -1,5 +1,5 @@
 /*
- * Issue 7: a replay of the whole log into a new namespace, signals suppressed, rebuilds
+ * a replay of the whole log into a new namespace, signals suppressed, rebuilds
  * exactly the live profiles and puts nothing on the live signal topics; then the CLI reads a
  * profile from either namespace, promotes the new one and drops the old one.
  *
