@@ -81,6 +81,11 @@ export class ReliableProducer {
     generation.inFlight += 1;
     try {
       await this.connectGeneration(generation);
+      if (this.closed) {
+        // Closed while connecting: disconnect() may have run before the connection was up.
+        await generation.producer.disconnect().catch(() => undefined);
+        throw new Error('the producer is closed');
+      }
       const byTopic = new Map<string, OutputRecord[]>();
       for (const record of records)
         byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
@@ -127,6 +132,11 @@ export class ReliableProducer {
       if (this.admin === undefined) {
         const admin = this.kafka.admin();
         await admin.connect();
+        if (this.closed) {
+          // Closed while connecting: disconnect() did not see this client.
+          await admin.disconnect().catch(() => undefined);
+          return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+        }
         this.admin = admin;
       }
       const described = await this.admin.describeConfigs({
