@@ -131,7 +131,12 @@ export class ReliableProducer {
     try {
       if (this.admin === undefined) {
         const admin = this.kafka.admin();
-        await admin.connect();
+        // A connect that fails (a timeout on a loaded machine) may leave a socket open, which
+        // no later disconnect would see: close this client before giving up on it.
+        await admin.connect().catch(async (error: unknown) => {
+          await admin.disconnect().catch(() => undefined);
+          throw error;
+        });
         if (this.closed) {
           // Closed while connecting: disconnect() did not see this client.
           await admin.disconnect().catch(() => undefined);
