@@ -38,7 +38,7 @@ interface Generation {
  */
 export class ReliableProducer {
   private current: Generation;
-  private admin: Admin | undefined;
+  private admin: Promise<Admin> | undefined;
   private readonly limits = new Map<string, number>();
   /** After disconnect nothing may connect again: a client that did would keep the process alive. */
   private closed = false;
@@ -129,22 +129,9 @@ export class ReliableProducer {
     if (known !== undefined) return known;
     if (this.closed) return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
     try {
-      if (this.admin === undefined) {
-        const admin = this.kafka.admin();
-        // A connect that fails (a timeout on a loaded machine) may leave a socket open, which
-        // no later disconnect would see: close this client before giving up on it.
-        await admin.connect().catch(async (error: unknown) => {
-          await admin.disconnect().catch(() => undefined);
-          throw error;
-        });
-        if (this.closed) {
-          // Closed while connecting: disconnect() did not see this client.
-          await admin.disconnect().catch(() => undefined);
-          return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
-        }
-        this.admin = admin;
-      }
-      const described = await this.admin.describeConfigs({
+      const admin = await this.connectedAdmin();
+      if (this.closed) return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+      const described = await admin.describeConfigs({
         includeSynonyms: false,
         resources: [
           { type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] },
@@ -162,9 +149,31 @@ export class ReliableProducer {
     }
   }
 
+  /**
+   * One admin client for every caller: relays of many partitions ask for a new topic's limit at
+   * once, and each creating its own client (only the last one kept) left the others' sockets
+   * open for the life of the process — a stopping profiler could not exit.
+   */
+  private connectedAdmin(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        return admin;
+      } catch (error) {
+        // A failed connect may leave a socket open: close it, and let the next call try anew.
+        await admin.disconnect().catch(() => undefined);
+        this.admin = undefined;
+        throw error;
+      }
+    })();
+    return this.admin;
+  }
+
   async disconnect(): Promise<void> {
     this.closed = true;
-    await this.admin?.disconnect().catch(() => undefined);
+    const admin = await this.admin?.catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
     const generation = this.current;
     generation.retired = true;
     await generation.producer.disconnect();
