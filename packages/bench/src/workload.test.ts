@@ -56,7 +56,23 @@ describe('buildWorkload', () => {
     }
     expect(count).toBe(5_000);
     expect((previous - first) / DAY_MS).toBeGreaterThanOrEqual(60);
-    expect(buyers.size).toBe(Math.round(1_000 * workload.plan.shares['accelerating-buyer']));
+    expect(buyers.size).toBe(workload.counts['accelerating-buyer']);
     expect(buyers.size).toBeGreaterThan(0);
+    expect(Object.values(workload.counts).reduce((sum, count) => sum + count, 0)).toBe(1_000);
+  });
+
+  // The smoke run's size: a few regular customers more or less once left the log short.
+  it('holds the events asked for at a tiny size', () => {
+    const workload = buildWorkload({ customers: 300, events: 3_000, seed: 7 });
+    let count = 0;
+    let first = Number.POSITIVE_INFINITY;
+    let last = Number.NEGATIVE_INFINITY;
+    for (const record of workload.records()) {
+      count += 1;
+      first = Math.min(first, record.occurredAtMs);
+      last = Math.max(last, record.occurredAtMs);
+    }
+    expect(count).toBe(3_000);
+    expect((last - first) / DAY_MS).toBeGreaterThanOrEqual(60);
   });
 });

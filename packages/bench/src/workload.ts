@@ -10,7 +10,6 @@ import {
   randomInt,
   type Archetype,
   type CustomerScript,
-  type Population,
 } from '@pulse/test-kit';
 
 /**
@@ -65,7 +64,8 @@ export interface WorkloadPlan {
 export interface Workload {
   options: Required<WorkloadOptions>;
   plan: WorkloadPlan;
-  population: Population;
+  /** Customers per kind. */
+  counts: Record<WorkloadKind, number>;
   /** A fresh pass over the (at most `events`) records. */
   records(): Generator<WireRecord>;
 }
@@ -209,21 +209,20 @@ export function buildWorkload(input: WorkloadOptions): Workload {
     options.minSpanDays,
     eventsPerCustomer(options.seed, options.minSpanDays),
   );
-  const buyers = Math.round(options.customers * plan.shares['accelerating-buyer']);
-  const population = generatePopulation({
-    customers: options.customers - buyers,
-    startMs: options.startMs,
-    durationDays: plan.generatedDays,
-    seed: options.seed,
-    customerIdPrefix: options.customerIdPrefix,
-    archetypeWeights: {
-      daily: plan.shares.daily,
-      weekly: plan.shares.weekly,
-      monthly: plan.shares.monthly,
-      irregular: plan.shares.irregular,
-    },
-  });
-  const buyerScripts = Array.from({ length: buyers }, (_, index) =>
+  // Exact counts per kind (not a random draw per customer): at a small size a few daily
+  // visitors more or less would change the events the log holds, and so its span.
+  const counts = customerCounts(options.customers, plan.shares);
+  const populations = ARCHETYPES.map((archetype, index) =>
+    generatePopulation({
+      customers: counts[archetype],
+      startMs: options.startMs,
+      durationDays: plan.generatedDays,
+      seed: deriveSeed(options.seed, index),
+      customerIdPrefix: `${options.customerIdPrefix}${archetype[0]}`,
+      archetypeWeights: { [archetype]: 1 },
+    }),
+  );
+  const buyerScripts = Array.from({ length: counts['accelerating-buyer'] }, (_, index) =>
     acceleratingBuyer(
       `${options.customerIdPrefix}b${index}`,
       options.startMs,
@@ -234,11 +233,11 @@ export function buildWorkload(input: WorkloadOptions): Workload {
   return {
     options,
     plan,
-    population,
+    counts,
     *records() {
       let emitted = 0;
       for (const event of mergeByTime([
-        population.events(),
+        ...populations.map((population) => population.events()),
         ...buyerScripts.map((script) => customerEvents(script)),
       ])) {
         if (emitted >= options.events) return;
@@ -252,6 +251,22 @@ export function buildWorkload(input: WorkloadOptions): Workload {
       }
     },
   };
+}
+
+/** Pure: customers per kind, rounded so that they add up to the total (monthly takes the rest). */
+export function customerCounts(
+  customers: number,
+  shares: Record<WorkloadKind, number>,
+): Record<WorkloadKind, number> {
+  const counts = {} as Record<WorkloadKind, number>;
+  let assigned = 0;
+  for (const kind of WORKLOAD_KINDS) {
+    if (kind === 'monthly') continue;
+    counts[kind] = Math.round(customers * shares[kind]);
+    assigned += counts[kind];
+  }
+  counts.monthly = Math.max(0, customers - assigned);
+  return counts;
 }
 
 /** Streams each in time order, merged into one in time order (ties: the earlier stream first). */

@@ -38,7 +38,7 @@ interface Generation {
  */
 export class ReliableProducer {
   private current: Generation;
-  private admin: Admin | undefined;
+  private admin: Promise<Admin> | undefined;
   private readonly limits = new Map<string, number>();
   /** Set by disconnect: no send or lookup may open a connection after it (a relay still
    * draining while the service stops would otherwise leave a socket keeping the process alive). */
@@ -83,6 +83,11 @@ export class ReliableProducer {
     generation.inFlight += 1;
     try {
       await this.connectGeneration(generation);
+      if (this.closed) {
+        // Closed while connecting: disconnect() may have run before the connection was up.
+        await generation.producer.disconnect().catch(() => undefined);
+        throw new Error('the producer is closed');
+      }
       const byTopic = new Map<string, OutputRecord[]>();
       for (const record of records)
         byTopic.set(record.topic, [...(byTopic.get(record.topic) ?? []), record]);
@@ -124,19 +129,11 @@ export class ReliableProducer {
   async recordLimitBytes(topic: string): Promise<number> {
     const known = this.limits.get(topic);
     if (known !== undefined) return known;
+    if (this.closed) return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
     try {
-      if (this.admin === undefined) {
-        if (this.closed) return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
-        const admin = this.kafka.admin();
-        await admin.connect();
-        if (this.closed) {
-          // disconnect() ran while this one was connecting: it is ours to close.
-          await admin.disconnect().catch(() => undefined);
-          return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
-        }
-        this.admin = admin;
-      }
-      const described = await this.admin.describeConfigs({
+      const admin = await this.connectedAdmin();
+      if (this.closed) return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+      const described = await admin.describeConfigs({
         includeSynonyms: false,
         resources: [
           { type: ConfigResourceTypes.TOPIC, name: topic, configNames: ['max.message.bytes'] },
@@ -154,9 +151,31 @@ export class ReliableProducer {
     }
   }
 
+  /**
+   * One admin client for every caller: relays of many partitions ask for a new topic's limit at
+   * once, and each creating its own client (only the last one kept) left the others' sockets
+   * open for the life of the process — a stopping profiler could not exit.
+   */
+  private connectedAdmin(): Promise<Admin> {
+    this.admin ??= (async () => {
+      const admin = this.kafka.admin();
+      try {
+        await admin.connect();
+        return admin;
+      } catch (error) {
+        // A failed connect may leave a socket open: close it, and let the next call try anew.
+        await admin.disconnect().catch(() => undefined);
+        this.admin = undefined;
+        throw error;
+      }
+    })();
+    return this.admin;
+  }
+
   async disconnect(): Promise<void> {
     this.closed = true;
-    await this.admin?.disconnect().catch(() => undefined);
+    const admin = await this.admin?.catch(() => undefined);
+    await admin?.disconnect().catch(() => undefined);
     const generation = this.current;
     generation.retired = true;
     await generation.producer.disconnect();

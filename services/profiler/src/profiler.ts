@@ -171,6 +171,13 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     });
   };
 
+  // Every relay not yet closed, also of partitions given away or of a namespace left behind: a
+  // pass of one of them may still be delivering when the profiler stops.
+  const relays = new Set<OutboxRelay>();
+  const closeRelay = (relay: OutboxRelay): void => {
+    void relay.close().then(() => relays.delete(relay));
+  };
+
   const open = (partition: number): OwnedPartition => {
     const openedIn = namespace;
     const store = withCommitFailpoints(
@@ -190,6 +197,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       metrics,
       logger,
     );
+    relays.add(relay);
     const task = new PartitionTask({
       partition,
       store,
@@ -225,6 +233,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       for (const [partition, entry] of owned) {
         if (!next.has(partition)) {
           entry.task.close();
+          closeRelay(entry.relay);
           owned.delete(partition);
         }
       }
@@ -341,8 +350,10 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   async function followLiveNamespace(): Promise<void> {
     for (const retired of [...retiredRelays]) {
       retired.relay.kick();
-      if (nowMs() >= retired.untilMs && (await retired.store.outboxLength()) === 0)
+      if (nowMs() >= retired.untilMs && (await retired.store.outboxLength()) === 0) {
         retiredRelays.splice(retiredRelays.indexOf(retired), 1);
+        closeRelay(retired.relay);
+      }
     }
     // Right after a switch a replay still running in the namespace may fence our claims
     // once more before it sees the promotion and stops; a fenced task might then get no batch
@@ -412,12 +423,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       for (const { task } of owned.values()) task.close();
       // A relay pass under way finishes (or fails and leaves its entries in the outbox) before
       // the producer closes; no new pass starts.
-      await Promise.all(
-        [
-          ...[...owned.values()].map(({ relay }) => relay),
-          ...retiredRelays.map((r) => r.relay),
-        ].map((relay) => relay.close()),
-      );
+      await Promise.all([...relays].map((relay) => relay.close()));
       await producer.disconnect().catch(() => undefined);
       await admin.disconnect().catch(() => undefined);
       await brokerProbe.close();
