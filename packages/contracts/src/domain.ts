@@ -75,10 +75,10 @@ export function purchaseToDomain(wire: PurchaseWire): PurchaseEvent {
 }
 
 export function traitsToDomain(wire: TraitsWire): TraitsEvent {
-  const attributes: Record<string, string> = {};
-  // Names are validated (an ASCII letter first), so none is __proto__ and assignment is safe.
-  if (wire.attributes)
-    for (const [name, value] of Object.entries(wire.attributes)) attributes[name] = value;
+  // A copy with own properties only (fromEntries defines them, whatever the names).
+  const attributes: Record<string, string> = Object.fromEntries(
+    Object.entries(wire.attributes ?? {}),
+  );
   return {
     kind: 'traits',
     eventId: wire.eventId,

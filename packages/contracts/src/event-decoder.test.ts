@@ -411,6 +411,18 @@ describe('createEventDecoder: traits (pulse.traits)', () => {
     }
   });
 
+  it('refuses an attribute named __proto__, which zod alone would drop without a word', async () => {
+    const decoder = createEventDecoder();
+    const json = JSON.stringify(sampleTraits()).replace(
+      '"attributes":{',
+      '"attributes":{"__proto__":"x",',
+    );
+    expect(JSON.parse(json).attributes).toHaveProperty('__proto__', 'x');
+    const verdict = await decoder.decode('traits', Buffer.from(json));
+    expect(verdict).toMatchObject({ ok: false, kind: 'schema-violation' });
+    if (!verdict.ok) expect(verdict.message).toContain('attributes.__proto__');
+  });
+
   it('applies the key rule to traits too', async () => {
     const decoder = createEventDecoder();
     const value = encodeJson(sampleTraits());

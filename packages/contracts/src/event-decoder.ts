@@ -28,6 +28,7 @@ import { fastPurchase, fastTraits, fastVisit } from './fast-validation.ts';
 import {
   ID_RULE_ISSUE,
   inputWireSchemas,
+  parseTraitsWire,
   type EventTopicKind,
   type InputTopicKind,
 } from './wire.ts';
@@ -290,7 +291,7 @@ export function createEventDecoder(options: EventDecoderOptions = {}): EventDeco
         ? { ok: true, event: purchaseToDomain(parsed.data) }
         : violation(parsed.error);
     }
-    const parsed = inputWireSchemas.traits.safeParse(decoded);
+    const parsed = parseTraitsWire(decoded);
     return parsed.success
       ? { ok: true, event: traitsToDomain(parsed.data) }
       : violation(parsed.error);

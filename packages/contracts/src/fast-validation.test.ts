@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { purchaseToDomain, traitsToDomain, visitToDomain } from './domain.ts';
 import { fastPurchase, fastTraits, fastVisit } from './fast-validation.ts';
 import { MAX_ID_LENGTH, MAX_PAGE_LENGTH, MAX_TRAIT_ATTRIBUTES } from './limits.ts';
-import { purchaseWireSchema, traitsWireSchema, visitWireSchema } from './wire.ts';
+import { parseTraitsWire, purchaseWireSchema, visitWireSchema } from './wire.ts';
 
 const idLike = fc.oneof(
   fc.string({ minLength: 1, maxLength: 12 }),
@@ -71,6 +71,7 @@ const traitLike = fc.oneof(optionalLike, fc.constantFrom('', 'consumer', 'busine
 const attributeNameLike = fc.oneof(
   fc.constantFrom('industry', 'seats', 'a', 'A.b-c_1', 'x'.repeat(32), 'x'.repeat(33)),
   fc.constantFrom('1st', '_x', 'has space', '__proto__', 'constructor', 'toString', 'ü', ''),
+  fc.constant('__proto__'),
   fc.string({ maxLength: 6 }),
 );
 const attributeValueLike = fc.oneof(
@@ -254,7 +255,8 @@ describe('the fast check agrees with the wire schemas', () => {
         ),
         (record) => {
           const fast = fastTraits(record);
-          const zod = traitsWireSchema.safeParse(record);
+          // zod with the one check it cannot make (a __proto__ attribute: wire.ts).
+          const zod = parseTraitsWire(record);
           if (fast !== undefined) {
             accepted += 1;
             expect(zod.success).toBe(true);

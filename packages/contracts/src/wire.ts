@@ -108,11 +108,11 @@ const traitValueMeta = {
 /** A stated trait value (string; '' clears) or not stated (absent or null). */
 const traitValue = () => z.string().superRefine(traitValueRule).meta(traitValueMeta).nullish();
 
+const ATTRIBUTE_NAME_RULE = `names must be an ASCII letter then letters, digits, _ . or -, at most ${MAX_TRAIT_ATTRIBUTE_KEY_LENGTH} characters`;
+
 export const traitAttributesSchema = z
   .record(
-    z.string().regex(TRAIT_ATTRIBUTE_KEY_PATTERN, {
-      error: `names must be an ASCII letter then letters, digits, _ . or -, at most ${MAX_TRAIT_ATTRIBUTE_KEY_LENGTH} characters`,
-    }),
+    z.string().regex(TRAIT_ATTRIBUTE_KEY_PATTERN, { error: ATTRIBUTE_NAME_RULE }),
     z.string().superRefine(traitValueRule).meta(traitValueMeta),
   )
   .refine((attributes) => Object.keys(attributes).length <= MAX_TRAIT_ATTRIBUTES, {
@@ -140,6 +140,36 @@ export const traitsWireSchema = z.object({
   plan: traitValue(),
   attributes: traitAttributesSchema.nullish(),
 });
+
+/**
+ * Validates a traits record: `traitsWireSchema`, plus one check zod cannot make. zod leaves a
+ * record's `__proto__` key out of its output without a word (a guard against prototype
+ * pollution), so a JSON `{"attributes": {"__proto__": "x"}}` would pass with the attribute gone:
+ * a silent drop. The name rule refuses that name, so it is looked for in the raw input first.
+ * The decoder and the collector validate traits through this function, never the schema alone.
+ */
+export function parseTraitsWire(raw: unknown): z.ZodSafeParseResult<TraitsWire> {
+  const attributes =
+    typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>)['attributes'] : null;
+  if (
+    typeof attributes === 'object' &&
+    attributes !== null &&
+    Object.prototype.hasOwnProperty.call(attributes, '__proto__')
+  ) {
+    return {
+      success: false,
+      error: new z.ZodError([
+        {
+          code: 'custom',
+          path: ['attributes', '__proto__'],
+          message: ATTRIBUTE_NAME_RULE,
+          input: undefined,
+        },
+      ]) as z.ZodError<TraitsWire>,
+    };
+  }
+  return traitsWireSchema.safeParse(raw);
+}
 
 export const SIGNAL_KINDS = ['lapsed', 'reactivated', 'ready_to_buy'] as const;
 export const signalKindSchema = z.enum(SIGNAL_KINDS);

@@ -9,6 +9,7 @@ import { replay, runClock } from './replay.test-support.ts';
 import {
   addLatency,
   countSegment,
+  CUSTOMER_SEGMENTS,
   decodeLatencySketch,
   emptyLatencySketch,
   emptySegmentFigures,
@@ -120,6 +121,38 @@ describe('segmentOf', () => {
     const { profile, view } = customer([{ days: 10, visitEveryDays: 1 }], 10);
     expect(() => segmentOf(profile, { ...view, customerId: 'other' }, config)).toThrow(
       expect.objectContaining({ code: 'CUSTOMER_MISMATCH' }),
+    );
+  });
+});
+
+describe('segmentOf over generated customers', () => {
+  it('gives every customer one segment that agrees with their view', () => {
+    const rhythm = fc.record({
+      days: fc.integer({ min: 1, max: 120 }),
+      visitEveryDays: fc.option(fc.integer({ min: 1, max: 40 }), { nil: null }),
+      visitJitterDays: fc.integer({ min: 0, max: 3 }),
+      purchaseEveryDays: fc.option(fc.integer({ min: 5, max: 60 }), { nil: null }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(rhythm, { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 1, max: 400 }),
+        (segments, asOfDays) => {
+          const { view, result } = customer(segments, asOfDays);
+          expect(CUSTOMER_SEGMENTS).toContain(result.segment);
+          expect(result.segment === 'lapsed').toBe(view.status === 'lapsed');
+          if (['at_risk', 'high_value', 'active_regular'].includes(result.segment))
+            expect(view.status).toBe('active');
+          if (result.segment === 'one_time')
+            expect(view.lifetime.activeDays).toBeLessThanOrEqual(1);
+          const hasBand =
+            view.usualLatency !== null &&
+            view.usualLatency.gapsUsed >= config.segments.minGapsForLatencyBand;
+          expect(result.latencyBand !== null).toBe(hasBand);
+          expect(result.usualLatencyDays).toBe(hasBand ? view.usualLatency!.centreDays : null);
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });

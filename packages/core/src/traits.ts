@@ -233,11 +233,12 @@ export function traitsView(traits: CustomerTraits): TraitsView {
   const stated = current(traits.acquisitionSource);
   // A stated clear ('') is a statement too: the customer's source is unknown, not the visit's.
   const fallback = traits.acquisitionSource === null ? current(traits.firstVisitSource) : null;
-  const attributes: Record<string, string> = {};
-  for (const attribute of traits.attributes) {
-    // Names passed the wire's name rule (an ASCII letter first): never __proto__.
-    if (attribute.value !== '') attributes[attribute.name] = attribute.value;
-  }
+  // fromEntries defines own properties, whatever the names (even one spelled __proto__).
+  const attributes: Record<string, string> = Object.fromEntries(
+    traits.attributes
+      .filter((attribute) => attribute.value !== '')
+      .map((attribute) => [attribute.name, attribute.value]),
+  );
   return {
     country: current(traits.country),
     region: current(traits.region),

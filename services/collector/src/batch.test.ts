@@ -167,6 +167,14 @@ describe('validateTraits', () => {
     expect(JSON.stringify(errors.map((error) => error.reason))).not.toMatch(/secret|Germany/);
   });
 
+  it('rejects an attribute named __proto__ (as JSON.parse gives it: an own property)', () => {
+    const raw: unknown = JSON.parse('{"attributes":{"__proto__":"x","seats":"3"}}');
+    const result = validateTraits({ ...traits, ...(raw as object) });
+    expect(result.ok ? [] : result.errors.map((error) => error.field)).toEqual([
+      'attributes.__proto__',
+    ]);
+  });
+
   it('rejects more than 16 custom attributes, and a non-object', () => {
     const attributes = Object.fromEntries(Array.from({ length: 17 }, (_, n) => [`a${n}`, 'x']));
     const result = validateTraits({ ...traits, attributes });

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import {
   checkId,
+  parseTraitsWire,
   purchaseWireSchema,
   traitsWireSchema,
   visitWireSchema,
@@ -220,7 +221,7 @@ export function validateTraits(
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     return { ok: false, errors: [{ field: '(event)', reason: 'must be a JSON object' }] };
   }
-  const parsed = traitsWireSchema.safeParse(raw);
+  const parsed = parseTraitsWire(raw);
   if (!parsed.success) return { ok: false, errors: fieldErrors(parsed.error) };
   return { ok: true, event: { type: 'traits', wire: parsed.data } };
 }
