@@ -20,6 +20,8 @@ export interface ClusterNodeView {
   /** For a replica, its master's id. */
   masterId: string | null;
   failed: boolean;
+  /** The node that answered CLUSTER NODES. */
+  myself: boolean;
   slots: [from: number, to: number][];
 }
 
@@ -51,6 +53,7 @@ export function parseClusterNodes(text: string): ClusterNodeView[] {
         role: flagList.includes('master') ? 'master' : 'replica',
         masterId: master && master !== '-' ? master : null,
         failed: flagList.includes('fail') || flagList.includes('fail?'),
+        myself: flagList.includes('myself'),
         slots: slotFields
           .filter((field) => /^\d+(-\d+)?$/.test(field))
           .map((field) => {
@@ -217,8 +220,17 @@ export async function moveSlotTimed(
   slot: number,
   toId: string,
 ): Promise<{ key: string; migrateMs: number }[]> {
-  const nodes = await clusterNodes();
-  const source = masterOfSlot(nodes, slot);
+  // The owner as it sees itself (a node's view of the others lags behind by gossip).
+  let source: ClusterNodeView | undefined;
+  for (const member of clusterMembers().filter((each) => !dead.has(each.address))) {
+    const self = parseClusterNodes(await nodeCommand(member.address, ['CLUSTER', 'NODES'])).find(
+      (node) => node.myself,
+    );
+    if (self?.role === 'master' && self.slots.some(([from, to]) => slot >= from && slot <= to))
+      source = self;
+  }
+  if (!source) throw new Error(`no master says it serves slot ${slot}`);
+  const nodes = await clusterNodes(source.address);
   const target = nodes.find((node) => node.id === toId);
   if (!target) throw new Error(`no node ${toId}`);
   const [targetHost, targetPort] = target.address.split(':') as [string, string];
