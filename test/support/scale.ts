@@ -1,14 +1,7 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Admin } from 'kafkajs';
 import { expect } from 'vitest';
-import {
-  DAY_MS,
-  dueTimeMs,
-  parseRulesConfig,
-  type CustomerEvent,
-  type RulesConfig,
-} from '@pulse/core';
-import { partitionForKey } from '@pulse/stream';
+import { dueTimeMs, parseRulesConfig, type CustomerEvent, type RulesConfig } from '@pulse/core';
 import type { ProfilerConfig } from '@pulse/profiler';
 import { readPartitionDue, readPartitionHealth } from '@pulse/store';
 import { generatePopulation } from '@pulse/test-kit';
@@ -84,23 +77,6 @@ export async function startScaleRun(options: {
       shuffleWithinMs: 6 * 3_600_000,
     }).events(),
   ];
-  // One closing visit per partition, ten days after the last event, produced last: every
-  // partition's clock then passes the return days, timers and holds of the population, and the
-  // profilers and the oracle decide everything pending at the same final stream time (as the
-  // demo's closing events do). Without it a reactivation whose return day the clock reaches in
-  // the last batch waits for the customer's next event or timer, where the oracle emits it.
-  const lastMs = Math.max(...events.map((event) => event.occurredAtMs));
-  for (let partition = 0; partition < SCALE_PARTITIONS; partition += 1) {
-    let index = 0;
-    while (partitionForKey(`closing-p${partition}-${index}`, SCALE_PARTITIONS) !== partition)
-      index += 1;
-    events.push({
-      kind: 'visit',
-      eventId: `closing-${partition}`,
-      customerId: `closing-p${partition}-${index}`,
-      occurredAtMs: lastMs + 10 * DAY_MS,
-    });
-  }
   const received = await collectSignals([topics.lapse, topics.readyToBuy]);
   const file = rulesFile(SCALE_RULES_INPUT);
   const processes: ProfilerProcess[] = [];
