@@ -111,16 +111,21 @@ describe('a least-privilege Redis user', () => {
     // The profile API reads as the same user.
     const customerId = events[0]!.customerId;
     const readKey = testKey('crm');
+    const apiLog = capturingLogger();
     const api = await startTestProfileApi(
       config,
       { readKeys: [{ name: 'crm', key: readKey }] },
-      { connection },
+      { connection, logger: apiLog.logger },
+    );
+    // A profile API that has just started answers 503 until it has reached Redis and Kafka.
+    await waitFor('the profile API ready', async () =>
+      (await get(`${api.url}/readyz`)).status === 200 ? true : undefined,
     );
     const profile = await get<{ customerId: string; partition: number }>(
       `${api.url}/v1/profiles/${encodeURIComponent(customerId)}`,
       bearer(readKey),
     );
-    expect(profile.status).toBe(200);
+    expect(profile.status, apiLog.lines.join('\n')).toBe(200);
     expect(profile.body).toMatchObject({
       customerId,
       partition: partitionForKey(customerId, PARTITIONS),

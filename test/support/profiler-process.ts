@@ -100,6 +100,8 @@ export async function spawnProfiler(options: {
   redisUrl?: string;
   rulesFile?: string;
   extraEnv?: Record<string, string>;
+  /** More arguments of `pulse run profiler` (e.g. --processes 2). */
+  args?: readonly string[];
   startTimeoutMs?: number;
 }): Promise<ProfilerProcess> {
   const name = options.name ?? 'profiler';
@@ -111,7 +113,7 @@ export async function spawnProfiler(options: {
     ...options.extraEnv,
   });
   const spawnedAtMs = Date.now();
-  const child = spawn(process.execPath, [PULSE_BIN, 'run', 'profiler'], {
+  const child = spawn(process.execPath, [PULSE_BIN, 'run', 'profiler', ...(options.args ?? [])], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -40,6 +40,9 @@ export class ReliableProducer {
   private current: Generation;
   private admin: Admin | undefined;
   private readonly limits = new Map<string, number>();
+  /** Set by disconnect: no send or lookup may open a connection after it (a relay still
+   * draining while the service stops would otherwise leave a socket keeping the process alive). */
+  private closed = false;
 
   constructor(private readonly kafka: Kafka) {
     this.current = this.newGeneration();
@@ -59,6 +62,7 @@ export class ReliableProducer {
   }
 
   private connectGeneration(generation: Generation): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('the producer is disconnected'));
     generation.connecting ??= generation.producer.connect().catch((error: unknown) => {
       generation.connecting = undefined; // the next call tries again
       throw error;
@@ -107,7 +111,7 @@ export class ReliableProducer {
   private retire(generation: Generation): void {
     if (generation.retired) return;
     generation.retired = true;
-    if (this.current === generation) this.current = this.newGeneration();
+    if (this.current === generation && !this.closed) this.current = this.newGeneration();
   }
 
   /**
@@ -121,8 +125,14 @@ export class ReliableProducer {
     if (known !== undefined) return known;
     try {
       if (this.admin === undefined) {
+        if (this.closed) return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
         const admin = this.kafka.admin();
         await admin.connect();
+        if (this.closed) {
+          // disconnect() ran while this one was connecting: it is ours to close.
+          await admin.disconnect().catch(() => undefined);
+          return KAFKA_DEFAULT_MAX_MESSAGE_BYTES;
+        }
         this.admin = admin;
       }
       const described = await this.admin.describeConfigs({
@@ -144,6 +154,7 @@ export class ReliableProducer {
   }
 
   async disconnect(): Promise<void> {
+    this.closed = true;
     await this.admin?.disconnect().catch(() => undefined);
     const generation = this.current;
     generation.retired = true;

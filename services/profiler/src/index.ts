@@ -4,7 +4,7 @@ export {
   profilerDefaults,
   type ProfilerConfig,
 } from './config.ts';
-export { runProfiler } from './main.ts';
+export { runProfiler, runSupervisedProfilers } from './main.ts';
 export { ProfilerMetrics } from './metrics.ts';
 export { startProfiler, type Profiler, type ProfilerOptions } from './profiler.ts';
 export {

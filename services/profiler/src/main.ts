@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import pino from 'pino';
 import { loadConnectionEnv } from '@pulse/config';
@@ -5,6 +6,7 @@ import { defaultRulesConfig, parseRulesConfig } from '@pulse/core';
 import { profilerConfigFromEnv, type ProfilerConfig } from './config.ts';
 import { failpointsFromEnv, parseFailpoint } from './failpoints.ts';
 import { startProfiler } from './profiler.ts';
+import { superviseProfilers } from './supervisor.ts';
 
 /**
  * `pulse run profiler`: runs until SIGTERM/SIGINT, then finishes the batch in hand, commits,
@@ -54,4 +56,38 @@ export async function runProfiler(
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
   logger.info('stopped');
+}
+
+/**
+ * `pulse run profiler --processes N`: N profiler processes (`command` starts one, with the same
+ * settings; child i gets metrics port base + i unless the base is 0), replaced when one dies,
+ * all stopped by SIGTERM/SIGINT. Resolves with the highest exit code of the stopped children.
+ */
+export async function runSupervisedProfilers(
+  count: number,
+  command: readonly [string, ...string[]],
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<number> {
+  const logger = pino({ name: 'pulse-profiler-supervisor', level: env.PULSE_LOG_LEVEL ?? 'info' });
+  const basePort = profilerConfigFromEnv(env, {}).metricsPort;
+  const [executable, ...args] = command;
+  const supervisor = superviseProfilers({
+    count,
+    logger,
+    spawnChild: (index) =>
+      spawn(executable, args, {
+        stdio: 'inherit',
+        env: { ...env, PULSE_METRICS_PORT: String(basePort === 0 ? 0 : basePort + index) },
+      }),
+  });
+  logger.info({ processes: count }, 'supervising profiler processes');
+  const onSignal = (signal: NodeJS.Signals): void => {
+    logger.info({ signal }, 'stopping every profiler process');
+    void supervisor.stop(signal);
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  const code = await supervisor.done;
+  logger.info({ code }, 'stopped');
+  return code;
 }

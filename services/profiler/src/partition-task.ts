@@ -160,14 +160,12 @@ export class PartitionTask {
     for (const topic of this.inputTopics()) {
       const stored = meta.offsets.get(topic);
       const end = ends.get(topic);
-      // No position in Redis: nothing of this input was ever committed here (a new namespace,
-      // or a Redis that lost the partition's state, as a failover to a replica that never got
-      // the first commit does). Start at the log start, never at the consumer group's
-      // committed offset: that one is only a hint, and it may be ahead of what Redis holds,
-      // which would skip events for good.
-      if (stored !== undefined) this.deps.seek(topic, stored);
-      else if (this.deps.config.fromBeginning && end !== undefined) this.deps.seek(topic, end.low);
+      // No stored position: this namespace has applied nothing of the partition (a new
+      // namespace, or a Redis Cluster failover to a replica that never got the partition's
+      // first commit), so it starts at the log's start — never at an offset Kafka's group
+      // remembers, which is only a hint and may be ahead of what Redis holds.
       const position = stored ?? end?.low ?? '0';
+      this.deps.seek(topic, position);
       if (end !== undefined && BigInt(end.high) > BigInt(position)) lagging.push(topic);
     }
     // A fresh view: nothing paused. The consumer may still hold a pause of this task's

@@ -1,6 +1,18 @@
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { readStackState } from '@pulse/local-stack';
 import { examples, paragraphs } from '../help-text.ts';
+import { positiveInteger } from '../options.ts';
+
+/** The `pulse` launcher, to start more profiler processes with the same command. */
+const PULSE_BIN = fileURLToPath(new URL('../../../../bin/pulse.mjs', import.meta.url));
+
+interface ProfilerRunOptions {
+  namespace?: string;
+  groupId?: string;
+  metricsPort?: string;
+  processes: number;
+}
 
 /** Fills connection settings a shell lacks from the stack `pulse infra up` started. */
 function withLocalStackEnv(): NodeJS.ProcessEnv {
@@ -27,7 +39,8 @@ export function registerRunCommands(program: Command): void {
       paragraphs(
         'Consumes pulse.visits and pulse.purchases as a member of a consumer group, keeps ' +
           "every customer's profile in Redis and emits signals through each partition's " +
-          'outbox. Start more of them to share the partitions.',
+          'outbox. Start more of them, on this host or others, to share the partitions; ' +
+          '--processes starts several under this one, one per core.',
         'Settings: KAFKA_BROKERS, REDIS_URL, SCHEMA_REGISTRY_URL and the PULSE_* variables ' +
           'of services/profiler/README.md. It serves /healthz, /readyz and /metrics on the ' +
           'metrics port. On SIGTERM or Ctrl-C it finishes the batch in hand, commits it and ' +
@@ -36,7 +49,10 @@ export function registerRunCommands(program: Command): void {
     )
     .addHelpText(
       'after',
-      examples('npx pulse run profiler', 'npx pulse run profiler --metrics-port 0 --namespace v2'),
+      examples(
+        'npx pulse run profiler',
+        'npx pulse run profiler --processes 2 --metrics-port 9464',
+      ),
     )
     .option(
       '--namespace <name>',
@@ -44,7 +60,30 @@ export function registerRunCommands(program: Command): void {
     )
     .option('--group-id <id>', 'consumer group (default: pulse-profiler)')
     .option('--metrics-port <port>', 'port of /metrics, /healthz and /readyz (0 = any free port)')
-    .action(async (options: { namespace?: string; groupId?: string; metricsPort?: string }) => {
+    .option(
+      '--processes <n>',
+      'run n profiler processes under this one (one per core); each is a group member and ' +
+        'process i serves its metrics on port + i',
+      positiveInteger,
+      1,
+    )
+    .action(async (options: ProfilerRunOptions) => {
+      const processes = options.processes;
+      if (processes > 1) {
+        const { runSupervisedProfilers } = await import('@pulse/profiler');
+        const env = withLocalStackEnv();
+        if (options.metricsPort !== undefined) env.PULSE_METRICS_PORT = options.metricsPort;
+        const childArgs = [
+          ...(options.namespace ? ['--namespace', options.namespace] : []),
+          ...(options.groupId ? ['--group-id', options.groupId] : []),
+        ];
+        process.exitCode = await runSupervisedProfilers(
+          processes,
+          [process.execPath, ...process.execArgv, PULSE_BIN, 'run', 'profiler', ...childArgs],
+          env,
+        );
+        return;
+      }
       const { runProfiler } = await import('@pulse/profiler');
       await runProfiler(
         {

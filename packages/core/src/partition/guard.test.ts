@@ -41,7 +41,8 @@ function dateOnly(events: CustomerEvent[], hourOfDay: number): CustomerEvent[] {
 
 const daily: RhythmSegment = { days: 0, visitEveryDays: 1, maxVisitsPerActiveDay: 2 };
 
-describe('the outage guard', () => {
+// Each case simulates weeks of a partition's traffic: seconds on a loaded machine, not a timing.
+describe('the outage guard', { timeout: 60_000 }, () => {
   it('never holds a lapse because of nights: visitors active 08:00–22:00, some leave for good', () => {
     const events = [
       ...customers('stays', 30, () => [{ ...daily, days: 90 }]),
