@@ -41,27 +41,39 @@ import { expectRunMatchesOracle, SCALE_PARTITIONS, startScaleRun } from '../supp
 import { waitFor } from '../support/wait.ts';
 import { partitionKeys } from '@pulse/store';
 
-/** Of the commits between two readings of the histogram: how many, and the slowest's bound. */
+/**
+ * Of the commits between two readings of each process's histogram (a process killed meanwhile
+ * is left out, one started meanwhile counts from zero): how many, and the slowest's bound.
+ */
 function commitsBetween(
-  before: Map<number, number>,
-  after: Map<number, number>,
+  before: Map<number, Map<number, number>>,
+  after: Map<number, Map<number, number>>,
 ): { commits: number; slowestAtMostSeconds: number } {
-  const bounds = [...after.keys()].sort((a, b) => a - b);
-  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
-  const bound = bounds.find((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0) === total);
+  const diff = new Map<number, number>();
+  for (const [pid, buckets] of after)
+    for (const [le, count] of buckets)
+      diff.set(le, (diff.get(le) ?? 0) + count - (before.get(pid)?.get(le) ?? 0));
+  const bounds = [...diff.keys()].sort((a, b) => a - b);
+  const total = diff.get(Infinity) ?? 0;
+  const bound = bounds.find((le) => diff.get(le) === total);
   return { commits: total, slowestAtMostSeconds: bound ?? Infinity };
 }
 
-async function commitHistograms(processes: ProfilerProcess[]): Promise<Map<number, number>> {
-  const total = new Map<number, number>();
+/** Each living process's commit-duration histogram, by pid. */
+async function commitHistograms(
+  processes: ProfilerProcess[],
+): Promise<Map<number, Map<number, number>>> {
+  const byProcess = new Map<number, Map<number, number>>();
   for (const running of processes) {
     if (running.exitStatus()) continue;
-    const buckets = await histogramBuckets(running.opsPort, 'pulse_commit_duration_seconds').catch(
-      () => new Map<number, number>(),
+    byProcess.set(
+      running.pid,
+      await histogramBuckets(running.opsPort, 'pulse_commit_duration_seconds').catch(
+        () => new Map<number, number>(),
+      ),
     );
-    for (const [le, count] of buckets) total.set(le, (total.get(le) ?? 0) + count);
   }
-  return total;
+  return byProcess;
 }
 
 describe('Pulse on a Redis Cluster with three profilers', () => {
