@@ -20,6 +20,8 @@ export interface ClusterNodeView {
   /** For a replica, its master's id. */
   masterId: string | null;
   failed: boolean;
+  /** The node that answered CLUSTER NODES. */
+  myself: boolean;
   slots: [from: number, to: number][];
 }
 
@@ -51,6 +53,7 @@ export function parseClusterNodes(text: string): ClusterNodeView[] {
         role: flagList.includes('master') ? 'master' : 'replica',
         masterId: master && master !== '-' ? master : null,
         failed: flagList.includes('fail') || flagList.includes('fail?'),
+        myself: flagList.includes('myself'),
         slots: slotFields
           .filter((field) => /^\d+(-\d+)?$/.test(field))
           .map((field) => {
@@ -204,39 +207,4 @@ export async function histogramBuckets(
     if (match) buckets.set(match[1] === '+Inf' ? Infinity : Number(match[1]), Number(match[2]));
   }
   return buckets;
-}
-
-/**
- * Moves one slot from its master to another by hand, as `redis-cli --cluster reshard` does
- * (IMPORTING on the target, MIGRATING on the source, MIGRATE of its keys one at a time, then
- * the new owner announced to every master), timing each key's MIGRATE: MIGRATE blocks the
- * source master while it serializes and ships the key, so the largest key is the longest pause
- * of everything on that master.
- */
-export async function moveSlotTimed(
-  slot: number,
-  toId: string,
-): Promise<{ key: string; migrateMs: number }[]> {
-  const nodes = await clusterNodes();
-  const source = masterOfSlot(nodes, slot);
-  const target = nodes.find((node) => node.id === toId);
-  if (!target) throw new Error(`no node ${toId}`);
-  const [targetHost, targetPort] = target.address.split(':') as [string, string];
-  await nodeCommand(target.address, ['CLUSTER', 'SETSLOT', String(slot), 'IMPORTING', source.id]);
-  await nodeCommand(source.address, ['CLUSTER', 'SETSLOT', String(slot), 'MIGRATING', target.id]);
-  const timings: { key: string; migrateMs: number }[] = [];
-  for (;;) {
-    const keys = JSON.parse(
-      await nodeCommand(source.address, ['CLUSTER', 'GETKEYSINSLOT', String(slot), '10']),
-    ) as string[];
-    if (keys.length === 0) break;
-    for (const key of keys) {
-      const startedAt = process.hrtime.bigint();
-      await nodeCommand(source.address, ['MIGRATE', targetHost, targetPort, key, '0', '60000']);
-      timings.push({ key, migrateMs: Number(process.hrtime.bigint() - startedAt) / 1e6 });
-    }
-  }
-  for (const master of nodes.filter((node) => node.role === 'master' && !node.failed))
-    await nodeCommand(master.address, ['CLUSTER', 'SETSLOT', String(slot), 'NODE', target.id]);
-  return timings;
 }

@@ -77,19 +77,3 @@ export function isCluster(client: RedisClient): client is Cluster {
 export function redisNodes(client: RedisClient): Redis[] {
   return isCluster(client) ? client.nodes('master') : [client];
 }
-
-/** Waits for a cluster client to have its slot map (a single node is ready on connect). */
-export async function clientReady(client: RedisClient, timeoutMs = 20_000): Promise<void> {
-  if (client.status === 'ready') return;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      client.off('ready', onReady);
-      reject(new Error(`Redis not ready within ${timeoutMs} ms (status ${client.status})`));
-    }, timeoutMs);
-    const onReady = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    client.once('ready', onReady);
-  });
-}

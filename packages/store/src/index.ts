@@ -1,5 +1,4 @@
 export {
-  clientReady,
   createRedisClient,
   isCluster,
   redisNodes,

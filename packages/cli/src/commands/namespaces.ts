@@ -43,14 +43,7 @@ export function registerNamespaceCommands(program: Command): void {
           'one, `npx pulse promote` switches readers over, and the old one can then be dropped.',
       ),
     )
-    .addHelpText(
-      'after',
-      examples(
-        'npx pulse namespace list',
-        'npx pulse namespace drop v1',
-        'npx pulse namespace migrate v1',
-      ),
-    );
+    .addHelpText('after', examples('npx pulse namespace list', 'npx pulse namespace drop v1'));
   namespaces
     .command('list')
     .summary('namespaces with state, and which one is live')
@@ -92,7 +85,7 @@ export function registerNamespaceCommands(program: Command): void {
 
   namespaces
     .command('migrate')
-    .summary('move a namespace from one profiles hash per partition into buckets')
+    .summary('move a namespace into bucketed keys')
     .description(
       paragraphs(
         'Pulse before bucketed keys kept all profiles of a partition in one hash and all its ' +
