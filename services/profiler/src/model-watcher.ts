@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { FittedModel } from '@pulse/core';
 import { parseModel, readModelText } from '@pulse/store';
+import type { ProfilerMetrics } from './metrics.ts';
 
 /**
  * The purchase model decisions read, as `pulse model fit` last stored it for the namespace. The
@@ -17,6 +18,7 @@ export class ModelWatcher {
     private readonly redis: Redis,
     private readonly keyPrefix: string,
     private readonly logger: Logger,
+    private readonly metrics: ProfilerMetrics,
   ) {}
 
   current(): FittedModel | null {
@@ -29,11 +31,13 @@ export class ModelWatcher {
     this.text = text;
     if (text === null) {
       this.model = null;
+      this.metrics.purchaseModel.set(0);
       return;
     }
     try {
       const stored = parseModel(text);
       this.model = { version: stored.version, parameters: stored.parameters };
+      this.metrics.purchaseModel.set(stored.fittedAtMs / 1000);
       this.logger.info({ namespace, version: stored.version }, 'purchase model in use');
     } catch (error) {
       this.logger.warn(

@@ -115,7 +115,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     : config.namespace;
   const forgotten = new ForgottenCustomers(redis, config.keyPrefix);
   await forgotten.syncTo(0);
-  const purchaseModel = new ModelWatcher(redis, config.keyPrefix, logger);
+  const purchaseModel = new ModelWatcher(redis, config.keyPrefix, logger, metrics);
   await purchaseModel.refresh(namespace);
 
   const kafka = createKafka(connection);

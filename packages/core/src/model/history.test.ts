@@ -40,7 +40,7 @@ describe('historyOfProfile', () => {
 });
 
 describe('fitModelsInDays', () => {
-  it('recovers the parameters of simulated customers, with α in days', () => {
+  it('recovers the parameters of simulated customers, with α in days', { timeout: 60_000 }, () => {
     // Simulated in days: 8 weeks of α, customers 26–39 weeks old (the paper's CDNOW cohort).
     const truth = { kind: 'mbgnbd' as const, r: 0.7, alpha: 56, a: 0.9, b: 2 };
     const fits = fitModelsInDays(
