@@ -488,6 +488,8 @@ export class PartitionTask {
         held: new Map([...loaded.held].map(([id, payload]) => [id, decodeHeld(payload)])),
         timedCustomers: loaded.timedCustomers,
         dueListComplete: loaded.due.length < config.maxDuePerSweep,
+        // Computed from the task's view of the state, which may be older than the load's.
+        dueLoadedUpToMs: horizon,
         model: deps.model?.() ?? null,
         ...(idleStreamTimeMs !== undefined ? { idleStreamTimeMs } : {}),
         nowMs,

@@ -148,6 +148,12 @@ export interface StepInput {
    * horizon): the step then makes no refresh of the population table. Default true.
    */
   dueListComplete?: boolean;
+  /**
+   * How far the due list was loaded (the load's horizon): when it stops short of just before the
+   * next refresh — a load from a stale view of the state — the step makes no refresh either.
+   * Absent: as far as `dueHorizonMs` of this state says.
+   */
+  dueLoadedUpToMs?: number | null;
 }
 
 /** Where signals and dead letters go. */
@@ -449,12 +455,17 @@ export function stepPartition(
   // stays before the refresh after that (or before this one, when the due list was cut short).
   const firstRefreshMs =
     state.streamTimeMs === null ? null : nextPopulationRefreshMs(state.streamTimeMs);
+  const dueKnownBeforeRefresh =
+    firstRefreshMs !== null &&
+    input.dueListComplete !== false &&
+    (input.dueLoadedUpToMs === undefined ||
+      (input.dueLoadedUpToMs !== null && input.dueLoadedUpToMs >= firstRefreshMs - 1));
   const clockLimitMs =
     firstRefreshMs === null
       ? Number.POSITIVE_INFINITY
-      : input.dueListComplete === false
-        ? firstRefreshMs - 1
-        : firstRefreshMs + POPULATION_REFRESH_MS - 1;
+      : dueKnownBeforeRefresh
+        ? firstRefreshMs + POPULATION_REFRESH_MS - 1
+        : firstRefreshMs - 1;
 
   // The table is refreshed at every multiple of POPULATION_REFRESH_MS the clock crosses: the
   // customers known to be due, and those of the chunk, are first advanced to just before it
