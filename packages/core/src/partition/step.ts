@@ -506,6 +506,8 @@ export function stepPartition(
   if (topic !== undefined) view = withLagging(view, topic, true);
   let cut: StepOutcome['cut'];
   let stopped: StepOutcome['stopped'];
+  /** A record before the stop moved the clock: the next step goes on from there. */
+  let clockMoved = false;
   for (const record of records) {
     const { verdict } = record;
     if (!verdict.ok) {
@@ -547,6 +549,7 @@ export function stepPartition(
           break;
         }
         newestApplied.set(topic, event.occurredAtMs);
+        clockMoved = true;
       }
       observeRecord(
         trafficOf(topic),
@@ -597,9 +600,12 @@ export function stepPartition(
     const clock = clockOf(view, newestApplied, streamTimeMs, rules.allowedLatenessMs);
     moveClockTo(clock === null ? null : Math.min(clock, clockLimitMs));
   }
-  // A chunk stopped at a refresh it may not make yet: the clock goes up to just before it, so
-  // the due customers before it are swept (the next load finds the rest).
-  if (stopped !== undefined && streamTimeMs !== null && clockLimitMs > streamTimeMs)
+  // A chunk stopped at its first record, at a refresh it may not make yet: the clock goes up to
+  // just before it (the record itself would take it further), so the due customers before it
+  // are swept and the next step makes progress. After records that moved the clock it stays
+  // where they put it: the next step goes on from there (and an input found lagging meanwhile
+  // still holds the clock back).
+  if (stopped !== undefined && !clockMoved && streamTimeMs !== null && clockLimitMs > streamTimeMs)
     moveClockTo(clockLimitMs);
 
   // 4 and 5. Timers: the due customers, advanced to the stream time; their signals routed per
