@@ -73,7 +73,11 @@ describe('profiler end to end', () => {
     for (const [customerId, profile] of expected) {
       const stored = state.get(partitionOf.get(customerId) as number)?.profiles.get(customerId);
       expect(stored, customerId).toBeDefined();
-      expect(settled(stored!, streamTimeOf(customerId)), customerId).toEqual(profile);
+      const table = state.get(partitionOf.get(customerId) as number)?.populationHurdles ?? null;
+      expect(
+        settled(stored!, streamTimeOf(customerId), undefined, { population: table }),
+        customerId,
+      ).toEqual(profile);
     }
     expect(profiler.metrics).toBeDefined();
   });

@@ -162,13 +162,19 @@ describe('extreme timestamps', () => {
         defaultRulesConfig,
       );
       expect(applied.outcome, `${event.customerId} in 1970`).toBe('late');
-      expectedState.set(event.customerId, settled(applied.profile, atMs));
+      const table = state.get(partitionOf(event.customerId))?.populationHurdles ?? null;
+      expectedState.set(
+        event.customerId,
+        settled(applied.profile, atMs, undefined, { population: table }),
+      );
     }
     const storedProfiles = new Map(
       [...state].flatMap(([partition, { profiles }]) =>
         [...profiles].map(([customerId, profile]) => [
           customerId,
-          settled(profile, finalStreamTimeOf(partition)),
+          settled(profile, finalStreamTimeOf(partition), undefined, {
+            population: state.get(partition)?.populationHurdles ?? null,
+          }),
         ]),
       ),
     );

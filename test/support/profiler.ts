@@ -3,11 +3,11 @@ import pino from 'pino';
 import type { Admin } from 'kafkajs';
 import { expect } from 'vitest';
 import {
-  advance,
-  applyEvent,
+  decodePopulationHurdles,
   decodeProfile,
   defaultRulesConfig,
   type CustomerEvent,
+  type PopulationHurdles,
   type Profile,
   type RulesConfig,
 } from '@pulse/core';
@@ -18,6 +18,7 @@ import {
   type ProfilerConfig,
 } from '@pulse/profiler';
 import { readPartitionMetas, readPartitionProfiles } from '@pulse/store';
+import { cleanPass, settled } from './clean-pass.ts';
 import { createTestTopics, onCleanup, testEnv, testRedisClient, uniqueName } from './infra.ts';
 import { waitFor } from './wait.ts';
 
@@ -97,6 +98,8 @@ export interface StoredPartition {
   streamTimeMs: number | null;
   offsets: Map<string, string>;
   profiles: Map<string, Profile>;
+  /** The population table the partition's decisions read now. */
+  populationHurdles: PopulationHurdles | null;
 }
 
 /** Reads every stored profile of a namespace straight from Redis (the shared one by default). */
@@ -113,7 +116,13 @@ export async function readStoredState(
       const meta = metas[partition] as (typeof metas)[number];
       const raw = await readPartitionProfiles(redis, config.namespace, partition, config.keyPrefix);
       const profiles = new Map([...raw].map(([id, bytes]) => [id, decodeProfile(bytes)]));
-      result.set(partition, { streamTimeMs: meta.streamTimeMs, offsets: meta.offsets, profiles });
+      result.set(partition, {
+        streamTimeMs: meta.streamTimeMs,
+        offsets: meta.offsets,
+        profiles,
+        populationHurdles:
+          meta.populationHurdles === null ? null : decodePopulationHurdles(meta.populationHurdles),
+      });
     }
     return result;
   } finally {
@@ -129,27 +138,11 @@ export function committedTotal(state: Map<number, StoredPartition>): bigint {
   return total;
 }
 
-/** Each partition's events in event-time order: the input of a clean single pass. */
-export function eventsByPartition(
-  events: Iterable<CustomerEvent>,
-  partitionOf: (customerId: string) => number,
-): Map<number, CustomerEvent[]> {
-  const byPartition = new Map<number, CustomerEvent[]>();
-  for (const event of events) {
-    const partition = partitionOf(event.customerId);
-    const list = byPartition.get(partition) ?? [];
-    list.push(event);
-    byPartition.set(partition, list);
-  }
-  for (const list of byPartition.values()) list.sort((a, b) => a.occurredAtMs - b.occurredAtMs);
-  return byPartition;
-}
+export { eventsByPartition, settled } from './clean-pass.ts';
 
 /**
- * The oracle (the way Kafka's exactly-once system test recomputes expected results from the
- * input log): one clean pass of the core alone over each partition's events in event-time
- * order, with the partition's stream time running along (newest time seen minus the allowed
- * lateness), then brought to the partition's final stream time. No Kafka, no Redis, no batches.
+ * The oracle: each partition's events in one clean pass through the core's partition step (see
+ * clean-pass.ts), every profile brought to the partition's final stream time.
  */
 export function expectedProfiles(
   events: Iterable<CustomerEvent>,
@@ -157,36 +150,13 @@ export function expectedProfiles(
   finalStreamTimeOf: (partition: number) => number,
   rules: RulesConfig = defaultRulesConfig,
 ): Map<string, Profile> {
-  const byPartition = eventsByPartition(events, partitionOf);
   const expected = new Map<string, Profile>();
-  for (const [partition, list] of byPartition) {
-    let newestMs = Number.NEGATIVE_INFINITY;
-    for (const event of list) {
-      newestMs = Math.max(newestMs, event.occurredAtMs);
-      const result = applyEvent(
-        expected.get(event.customerId),
-        event,
-        newestMs - rules.allowedLatenessMs,
-        rules,
-      );
-      expected.set(event.customerId, result.profile);
-    }
-    const finalMs = finalStreamTimeOf(partition);
-    for (const event of list) {
-      const profile = expected.get(event.customerId) as Profile;
-      expected.set(event.customerId, advance(profile, finalMs, rules).profile);
-    }
+  for (const [partition, pass] of cleanPass(events, partitionOf, finalStreamTimeOf, rules)) {
+    const context = { population: pass.populationHurdles };
+    for (const [customerId, profile] of pass.profiles)
+      expected.set(customerId, settled(profile, finalStreamTimeOf(partition), rules, context));
   }
   return expected;
-}
-
-/** Brings a stored profile to a stream time, so profiles touched at different moments compare. */
-export function settled(
-  profile: Profile,
-  streamTimeMs: number,
-  rules: RulesConfig = defaultRulesConfig,
-): Profile {
-  return advance(profile, streamTimeMs, rules).profile;
 }
 
 /** Next offsets Redis holds per partition and input topic (meta only: cheap to poll). */
@@ -298,21 +268,38 @@ export function expectProfilesMatchOracle(
   }
   const streamTimeOfPartition = (partition: number): number =>
     state.get(partition)?.streamTimeMs ?? 0;
-  const expected = expectedProfiles(
+  const passes = cleanPass(
     events,
     (customerId) => partitionOf.get(customerId) ?? -1,
     streamTimeOfPartition,
     rules,
   );
+  const expected = new Map<string, Profile>();
+  for (const [partition, pass] of passes) {
+    // The population table too: the same gaps counted, frozen at the same instants.
+    expect(
+      state.get(partition)?.populationHurdles ?? null,
+      `table of partition ${partition}`,
+    ).toEqual(pass.populationHurdles);
+    for (const [customerId, profile] of pass.profiles) {
+      expected.set(
+        customerId,
+        settled(profile, streamTimeOfPartition(partition), rules, {
+          population: pass.populationHurdles,
+        }),
+      );
+    }
+  }
+  const settledStored = (partition: number, profile: Profile) =>
+    settled(profile, streamTimeOfPartition(partition), rules, {
+      population: state.get(partition)?.populationHurdles ?? null,
+    });
   expect(new Set(partitionOf.keys())).toEqual(new Set(expected.keys()));
   const mismatched: string[] = [];
   for (const [customerId, profile] of expected) {
     const partition = partitionOf.get(customerId) as number;
     const stored = state.get(partition)?.profiles.get(customerId);
-    if (
-      !stored ||
-      !isDeepStrictEqual(settled(stored, streamTimeOfPartition(partition), rules), profile)
-    )
+    if (!stored || !isDeepStrictEqual(settledStored(partition, stored), profile))
       mismatched.push(customerId);
   }
   const first = mismatched[0];
@@ -321,7 +308,7 @@ export function expectProfilesMatchOracle(
     const stored = state.get(partition)?.profiles.get(first);
     // The first difference in full, then the count: one diff is readable, thousands are not.
     expect(
-      stored && settled(stored, streamTimeOfPartition(partition), rules),
+      stored && settledStored(partition, stored),
       `${first} (one of ${mismatched.length} profiles that differ from the oracle)`,
     ).toEqual(expected.get(first));
   }

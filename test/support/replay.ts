@@ -175,10 +175,16 @@ export function expectTwinNamespaces(
       new Set(ours.profiles.keys()),
     );
     const atMs = Math.max(ours.streamTimeMs ?? 0, theirs!.streamTimeMs ?? 0);
+    const context = laterContext(ours, theirs!);
     for (const [customerId, profile] of ours.profiles) {
       compared += 1;
       const twin = theirs!.profiles.get(customerId)!;
-      if (!isDeepStrictEqual(settled(twin, atMs, rules), settled(profile, atMs, rules)))
+      if (
+        !isDeepStrictEqual(
+          settled(twin, atMs, rules, context),
+          settled(profile, atMs, rules, context),
+        )
+      )
         differing.push(`${customerId}@p${partition}`);
     }
   }
@@ -190,12 +196,19 @@ export function expectTwinNamespaces(
       left.get(partition)?.streamTimeMs ?? 0,
       right.get(partition)?.streamTimeMs ?? 0,
     );
+    const context = laterContext(left.get(partition)!, right.get(partition)!);
     expect(
-      settled(right.get(partition)!.profiles.get(customerId)!, atMs, rules),
+      settled(right.get(partition)!.profiles.get(customerId)!, atMs, rules, context),
       `${customerId} (one of ${differing.length} differing twins)`,
-    ).toEqual(settled(left.get(partition)!.profiles.get(customerId)!, atMs, rules));
+    ).toEqual(settled(left.get(partition)!.profiles.get(customerId)!, atMs, rules, context));
   }
   return compared;
+}
+
+/** What decisions read at the later of two twins' stream times: its population table. */
+function laterContext(left: StoredPartition, right: StoredPartition) {
+  const later = (right.streamTimeMs ?? 0) > (left.streamTimeMs ?? 0) ? right : left;
+  return { population: later.populationHurdles };
 }
 
 export { readStoredState };

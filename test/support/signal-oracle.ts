@@ -1,15 +1,6 @@
-import {
-  advance,
-  applyEvent,
-  defaultRulesConfig,
-  dueTimeMs,
-  type CustomerEvent,
-  type Profile,
-  type RulesConfig,
-  type Signal,
-} from '@pulse/core';
+import { defaultRulesConfig, type CustomerEvent, type RulesConfig, type Signal } from '@pulse/core';
+import { cleanPass } from './clean-pass.ts';
 import { uniqueName, testConsumer } from './infra.ts';
-import { eventsByPartition } from './profiler.ts';
 
 export interface ReceivedSignal {
   topic: string;
@@ -40,10 +31,9 @@ export async function collectSignals(topics: string[]): Promise<ReceivedSignal[]
 }
 
 /**
- * The signal oracle: one clean pass of the core over each partition's events in event-time
- * order, firing every due timer as the stream time passes it (what the due index does), then
- * running the clock to the partition's final stream time. Returns the signals the profiler
- * should emit, by id.
+ * The signal oracle: each partition's events in one clean pass through the core's partition step
+ * (see clean-pass.ts), the clock then run to the partition's final stream time. Returns every
+ * signal the profiler should decide, by id.
  */
 export function expectedSignals(
   events: Iterable<CustomerEvent>,
@@ -51,32 +41,8 @@ export function expectedSignals(
   finalStreamTimeOf: (partition: number) => number,
   rules: RulesConfig = defaultRulesConfig,
 ): Map<string, Signal> {
-  const byPartition = eventsByPartition(events, partitionOf);
   const signals = new Map<string, Signal>();
-  const record = (list: readonly Signal[]): void => {
-    for (const signal of list) signals.set(signal.signalId, signal);
-  };
-  for (const [partition, list] of byPartition) {
-    const profiles = new Map<string, Profile>();
-    const fireDue = (streamTimeMs: number): void => {
-      for (const [customerId, profile] of profiles) {
-        const due = dueTimeMs(profile, rules);
-        if (due === null || due > streamTimeMs) continue;
-        const result = advance(profile, streamTimeMs, rules);
-        profiles.set(customerId, result.profile);
-        record(result.signals);
-      }
-    };
-    let newestMs = Number.NEGATIVE_INFINITY;
-    for (const event of list) {
-      newestMs = Math.max(newestMs, event.occurredAtMs);
-      const streamTimeMs = newestMs - rules.allowedLatenessMs;
-      fireDue(streamTimeMs);
-      const result = applyEvent(profiles.get(event.customerId), event, streamTimeMs, rules);
-      profiles.set(event.customerId, result.profile);
-      record(result.signals);
-    }
-    fireDue(finalStreamTimeOf(partition));
-  }
+  for (const pass of cleanPass(events, partitionOf, finalStreamTimeOf, rules).values())
+    for (const signal of pass.signals) signals.set(signal.signalId, signal);
   return signals;
 }

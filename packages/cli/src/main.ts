@@ -4,6 +4,7 @@ import { registerDemoCommand } from './commands/demo.ts';
 import { registerBenchCommand } from './commands/bench.ts';
 import { registerEvaluateCommand } from './commands/evaluate.ts';
 import { registerInfraCommands } from './commands/infra.ts';
+import { registerModelCommands } from './commands/model.ts';
 import { registerNamespaceCommands } from './commands/namespaces.ts';
 import { registerProfileCommand } from './commands/profile.ts';
 import { registerReplayCommand } from './commands/replay.ts';
@@ -46,6 +47,7 @@ export function buildProgram(): Command {
   registerShopCommand(program);
   registerBenchCommand(program);
   registerEvaluateCommand(program);
+  registerModelCommands(program);
   return program;
 }
 

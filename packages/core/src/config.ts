@@ -139,6 +139,13 @@ export const rulesConfigSchema = z
     repurchaseWindowStartFraction: z.number().finite().gt(0).max(5).default(0.8),
     /** ...and closes at this fraction (beyond it the customer is overdue, not about to buy). */
     repurchaseWindowEndFraction: z.number().finite().gt(0).max(10).default(2),
+    /**
+     * With a purchase model: expected active days in the next readyToBuyHorizonDays at or above
+     * this are a reason to be ready to buy (as visit acceleration is), so a customer who only
+     * buys can be.
+     */
+    readyToBuyExpectedPurchases: z.number().finite().gt(0).max(100).default(1),
+    readyToBuyHorizonDays: positive().max(365).default(30),
     /** Behavioural segments and latency bands (segments.ts); they describe, they never decide. */
     segments: segmentSettingsSchema.prefault({}),
   })

@@ -120,6 +120,7 @@ export {
   type WeightedHistory,
 } from './model/purchase-model.ts';
 export { fitPurchaseModel, groupHistories, type ModelFit } from './model/fit.ts';
+export { fitModelsInDays, historyOfProfile } from './model/history.ts';
 export { hypergeometric2F1, logBeta, logGamma, logHypergeometric2F1 } from './model/special.ts';
 export { nelderMead, type NelderMeadOptions, type NelderMeadResult } from './model/nelder-mead.ts';
 export { NO_CONTEXT, type DecisionContext, type FittedModel } from './context.ts';

@@ -3,7 +3,12 @@
 import type { RulesConfig } from './config.ts';
 import type { DecisionContext } from './context.ts';
 import { daysUpTo, gapsBetween, latencyOf, median, type Latency } from './latency.ts';
-import { aliveDeadline, probabilityAlive, probabilityNoActivity } from './model/purchase-model.ts';
+import {
+  aliveDeadline,
+  expectedPurchases,
+  probabilityAlive,
+  probabilityNoActivity,
+} from './model/purchase-model.ts';
 import { normalQuantile } from './model/special.ts';
 import { activeDaysBefore, populationHurdleFor } from './population.ts';
 import type { Profile } from './profile.ts';
@@ -270,12 +275,52 @@ export interface ReadyToBuyAssessment {
   fires: boolean;
   visitAcceleration: boolean;
   repurchaseWindow: boolean;
+  /** The purchase model expects at least readyToBuyExpectedPurchases soon. */
+  expectedPurchases: boolean;
   evidence: Evidence;
 }
 
 /**
- * Ready to buy, as of the end of sealed active day `day`. The cooldown is checked by the caller.
- * Reasons:
+ * The day the repurchase window opens after the last purchase day up to `asOfDay`, from the
+ * purchase gaps up to it; null without enough purchase gaps.
+ */
+export function repurchaseWindowOpeningDay(
+  profile: Profile,
+  asOfDay: number,
+  config: RulesConfig,
+): number | null {
+  const purchaseLatency = latencyOf(profile.purchaseDays, asOfDay, config.purchaseGapsKept);
+  if (purchaseLatency === null || purchaseLatency.gaps < config.minPurchaseGaps) return null;
+  const purchaseDays = daysUpTo(profile.purchaseDays, asOfDay);
+  const lastPurchaseDay = purchaseDays[purchaseDays.length - 1]!;
+  return (
+    lastPurchaseDay +
+    Math.max(1, Math.ceil(config.repurchaseWindowStartFraction * purchaseLatency.centreDays))
+  );
+}
+
+/** The model's expected active days in the next `horizonDays` after the end of `day`. */
+function expectedActiveDays(
+  profile: Profile,
+  day: number,
+  horizonDays: number,
+  context: DecisionContext,
+): number | null {
+  const model = context.model ?? null;
+  const days = daysUpTo(profile.activeDays, day);
+  const lastDay = days[days.length - 1];
+  if (model === null || lastDay === undefined || profile.firstSeenMs === null) return null;
+  const firstDay = dayOf(profile.firstSeenMs);
+  return expectedPurchases(
+    model.parameters,
+    { x: activeDaysBefore(profile, lastDay), tx: lastDay - firstDay, T: day + 1 - firstDay },
+    horizonDays,
+  );
+}
+
+/**
+ * Ready to buy, as of the end of sealed day `day` (an active day, or the day the repurchase
+ * window opens). The cooldown is checked by the caller. Reasons:
  * - visitAcceleration: the median of the last 3 gaps is at most accelerationGapRatio × the usual
  *   gap, or the active days of the last 7 are at least accelerationRateRatio × the customer's
  *   weekly rate over the (up to) 83 days before them;
@@ -286,6 +331,7 @@ export function assessReadyToBuy(
   profile: Profile,
   day: number,
   config: RulesConfig,
+  context: DecisionContext = {},
 ): ReadyToBuyAssessment {
   // Acceleration by gap.
   const rhythm = rhythmAsOf(profile, day, config);
@@ -325,18 +371,26 @@ export function assessReadyToBuy(
     daysSinceLastPurchase >= config.repurchaseWindowStartFraction * purchaseLatency.centreDays &&
     daysSinceLastPurchase <= config.repurchaseWindowEndFraction * purchaseLatency.centreDays;
 
+  // The purchase model's expectation: intent, as visit acceleration is.
+  const expected = expectedActiveDays(profile, day, config.readyToBuyHorizonDays, context);
+  const expectedPurchasesReason =
+    expected !== null && expected >= config.readyToBuyExpectedPurchases;
+
+  // Intent (visits speeding up, or the model expecting purchases soon) and timing (the
+  // repurchase window): 'all' needs both, 'any' either.
+  const intent = visitAcceleration || expectedPurchasesReason;
   const fires =
-    config.readyToBuyRequires === 'all'
-      ? visitAcceleration && repurchaseWindow
-      : visitAcceleration || repurchaseWindow;
+    config.readyToBuyRequires === 'all' ? intent && repurchaseWindow : intent || repurchaseWindow;
   const reasons = [
     ...(visitAcceleration ? ['visitAcceleration'] : []),
+    ...(expectedPurchasesReason ? ['expectedPurchases'] : []),
     ...(repurchaseWindow ? ['repurchaseWindow'] : []),
   ];
   return {
     fires,
     visitAcceleration,
     repurchaseWindow,
+    expectedPurchases: expectedPurchasesReason,
     evidence: {
       reasons: reasons.join(','),
       visitAcceleration,
@@ -354,6 +408,9 @@ export function assessReadyToBuy(
       usualPurchaseGapDays: purchaseLatency === null ? null : round3(purchaseLatency.centreDays),
       purchaseGapSpreadDays: purchaseLatency === null ? null : round3(purchaseLatency.spreadDays),
       purchaseGaps: purchaseLatency === null ? 0 : purchaseLatency.gaps,
+      expectedPurchases: expected === null ? null : round3(expected),
+      expectedPurchasesHorizonDays: config.readyToBuyHorizonDays,
+      modelVersion: context.model?.version ?? null,
     },
   };
 }

@@ -19,7 +19,13 @@ import {
   rememberEvent,
   type Profile,
 } from './profile.ts';
-import { assessReadyToBuy, contextEvidence, lapsePlanAsOf, type Evidence } from './rules.ts';
+import {
+  assessReadyToBuy,
+  contextEvidence,
+  lapsePlanAsOf,
+  repurchaseWindowOpeningDay,
+  type Evidence,
+} from './rules.ts';
 import { DAY_MS } from './time.ts';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'late';
@@ -100,10 +106,31 @@ export function advance(
   if (profile.clockMs !== null && streamTimeMs <= profile.clockMs) return { profile, signals: [] };
   let current: Profile = { ...profile, clockMs: streamTimeMs };
   const signals: Signal[] = [];
+  // Decisions are taken in event-time order; this is the instant of the last one (or the clock
+  // the profile had): a repurchase window opening at or before it was judged already.
+  let decidedUpToMs = profile.clockMs ?? Number.NEGATIVE_INFINITY;
 
   for (;;) {
     const nextDay = nextUnconsumedDay(current);
     const lapse = pendingLapse(current, nextDay, config, context);
+    // The repurchase window opening on a day without activity: judged at that day's end, before
+    // a lapse due later (a lapse due first closes the question).
+    const openingDay = windowOpeningDay(current, nextDay, config);
+    const openingMs = openingDay === null ? null : (openingDay + 1) * DAY_MS;
+    if (
+      openingMs !== null &&
+      openingMs > decidedUpToMs &&
+      openingMs <= streamTimeMs &&
+      (lapse === null || openingMs < lapse.dueDay * DAY_MS)
+    ) {
+      decidedUpToMs = openingMs;
+      const signal = readyToBuyAtEndOf(current, openingDay!, config, context);
+      if (signal !== null) {
+        signals.push(signal.signal);
+        current = signal.profile;
+      }
+      continue;
+    }
     if (lapse !== null && lapse.dueDay * DAY_MS <= streamTimeMs) {
       const anchorDay = current.anchorDay!;
       const dueMs = lapse.dueDay * DAY_MS;
@@ -123,6 +150,7 @@ export function advance(
         openEpisodeSinceMs: dueMs,
         lapsedAnchorDay: anchorDay,
       };
+      decidedUpToMs = Math.max(decidedUpToMs, dueMs);
       continue;
     }
 
@@ -137,12 +165,14 @@ export function advance(
     ) {
       signals.push(reactivatedSignal(current, nextDay, nextDay * DAY_MS, config, context));
       current = { ...current, openEpisodeSinceMs: null };
+      decidedUpToMs = Math.max(decidedUpToMs, nextDay * DAY_MS);
       continue;
     }
 
     if (nextDay !== null && (nextDay + 1) * DAY_MS <= streamTimeMs) {
       current = { ...current, anchorDay: nextDay };
-      const signal = readyToBuyAtEndOf(current, nextDay, config);
+      decidedUpToMs = Math.max(decidedUpToMs, (nextDay + 1) * DAY_MS);
+      const signal = readyToBuyAtEndOf(current, nextDay, config, context);
       if (signal !== null) {
         signals.push(signal.signal);
         current = signal.profile;
@@ -172,6 +202,9 @@ export function dueTimeMs(
   }
   const lapse = pendingLapse(profile, nextDay, config, context);
   if (lapse !== null) candidates.push(lapse.dueDay * DAY_MS);
+  const openingDay = windowOpeningDay(profile, nextDay, config);
+  if (openingDay !== null && (openingDay + 1) * DAY_MS > (profile.clockMs ?? -Infinity))
+    candidates.push((openingDay + 1) * DAY_MS);
   if (candidates.length === 0) return null;
   const lastActivityMs = Math.max(
     profile.lastVisitMs ?? -Infinity,
@@ -205,10 +238,32 @@ function pendingLapse(
   return plan;
 }
 
-function readyToBuyAtEndOf(profile: Profile, day: number, config: RulesConfig) {
+/**
+ * The day the repurchase window opens after the customer's last consumed active day, when no
+ * later active day is recorded up to it (an active day is judged at its own end); null if none.
+ */
+function windowOpeningDay(
+  profile: Profile,
+  nextDay: number | null,
+  config: RulesConfig,
+): number | null {
+  const anchorDay = profile.anchorDay;
+  if (anchorDay === null || profile.openEpisodeSinceMs !== null) return null;
+  const openingDay = repurchaseWindowOpeningDay(profile, anchorDay, config);
+  if (openingDay === null || openingDay <= anchorDay) return null;
+  if (nextDay !== null && nextDay <= openingDay) return null;
+  return openingDay;
+}
+
+function readyToBuyAtEndOf(
+  profile: Profile,
+  day: number,
+  config: RulesConfig,
+  context: DecisionContext,
+) {
   const last = profile.lastReadyToBuyDay;
   if (last !== null && day - last < config.readyToBuyCooldownDays) return null;
-  const assessment = assessReadyToBuy(profile, day, config);
+  const assessment = assessReadyToBuy(profile, day, config, context);
   if (!assessment.fires) return null;
   const sequence = profile.readyToBuyCount + 1;
   const detectedAtMs = (day + 1) * DAY_MS;
@@ -216,7 +271,9 @@ function readyToBuyAtEndOf(profile: Profile, day: number, config: RulesConfig) {
     sequence,
     ...assessment.evidence,
     cooldownDays: config.readyToBuyCooldownDays,
-    ...contextEvidence(profile, day, day, detectedAtMs),
+    // Judged at the end of an active day, or of the (silent) day the repurchase window opened.
+    trigger: day === profile.anchorDay ? 'activeDay' : 'windowOpening',
+    ...contextEvidence(profile, day, profile.anchorDay ?? day, detectedAtMs),
   });
   return {
     signal,

@@ -10,6 +10,7 @@ export {
 } from './format.ts';
 export {
   buildScenario,
+  CLOCK_CUSTOMER_PREFIX,
   DEMO_START_MS,
   FOUNDING_EXAMPLE_ID,
   type Scenario,

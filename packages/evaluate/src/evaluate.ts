@@ -56,6 +56,8 @@ export interface PulseFigures extends PredictorFigures {
   /** Share of the lapse alerts emitted during calibration followed by activity within 180 days. */
   falseAlarmShare180d: number;
   lapseAlerts: number;
+  /** Ready-to-buy signals emitted during calibration. */
+  readyToBuySignals: number;
 }
 
 export interface FittedParameters {
@@ -213,6 +215,8 @@ export function evaluateLog(options: EvaluateOptions): EvaluationResult {
         ...figures(lapsed, risk, judged / Math.max(1, customerIds.length)),
         falseAlarmShare180d: falseAlarms.share,
         lapseAlerts: falseAlarms.alerts,
+        readyToBuySignals: run.signals.filter(({ signal }) => signal.kind === 'ready_to_buy')
+          .length,
       },
       naive: {
         ...figures(

@@ -66,3 +66,13 @@ export {
   type ForgottenSet,
 } from './namespaces.ts';
 export { defineScripts, SCRIPTS_VERSION } from './scripts.ts';
+export {
+  modelKey,
+  parseModel,
+  readModel,
+  readModelText,
+  scanProfiles,
+  storedModelSchema,
+  writeModel,
+  type StoredModel,
+} from './model.ts';

@@ -259,13 +259,22 @@ export async function readStoredProfile(
   partition: number,
   customerId: string,
   prefix = 'pulse',
-): Promise<{ profile: Buffer | null; streamTimeMs: number | null }> {
+): Promise<{
+  profile: Buffer | null;
+  streamTimeMs: number | null;
+  /** The partition's frozen population table (core's encoding), null: none yet. */
+  populationHurdles: string | null;
+}> {
   const keys = partitionKeys(namespace, partition, prefix);
-  const [profile, streamTime] = await Promise.all([
+  const [profile, [streamTime, populationHurdles]] = await Promise.all([
     redis.hgetBuffer(keys.profiles[customerBucket(customerId)] as string, customerId),
-    redis.hget(keys.meta, META_FIELDS.streamTimeMs),
+    redis.hmget(keys.meta, META_FIELDS.streamTimeMs, META_FIELDS.populationHurdles),
   ]);
-  return { profile, streamTimeMs: streamTime === null ? null : Number(streamTime) };
+  return {
+    profile,
+    streamTimeMs: streamTime === null || streamTime === undefined ? null : Number(streamTime),
+    populationHurdles: populationHurdles ?? null,
+  };
 }
 
 /**

@@ -116,6 +116,11 @@ export class ProfilerMetrics {
     labelNames: ['partition'] as const,
     registers: [this.registry],
   });
+  readonly purchaseModel = new Gauge({
+    name: 'pulse_purchase_model_fitted_at_seconds',
+    help: 'When the purchase model decisions use was fitted (0: none); it changes with the version',
+    registers: [this.registry],
+  });
   readonly ready = new Gauge({
     name: 'pulse_ready',
     help: '1 when the profiler can reach Kafka and Redis and owns its partitions',

@@ -124,6 +124,8 @@ export class PartitionTask {
   /** Decoded profiles of this task's own commits, good for partition version `cacheVersion`. */
   private readonly cache: ProfileCache;
   private cacheVersion: number | undefined;
+  /** The last step's load stopped short of its clock (see `process`). */
+  private dueLeftBehind = false;
   /** The population statistics and table change rarely; each is decoded once per value. */
   private readonly decoders = {
     population: lastDecoded(decodePopulationLatency),
@@ -341,11 +343,20 @@ export class PartitionTask {
     const startedAt = process.hrtime.bigint();
     const nowMs = deps.nowMs();
     if (chunk !== undefined) await this.recheckOtherInputsLag(chunk, nowMs);
+    // Set once the work itself committed, while customers it could not load are still due.
+    let settledOutcome: 'committed' | 'repositioned' | 'paused' | undefined;
     for (let attempt = 0; ; attempt += 1) {
       if (this.state !== 'active') return false;
       try {
-        const outcome = await this.stepAndCommit(chunk, nowMs, idleStreamTimeMs, highWatermark);
-        if (outcome === 'repositioned' || outcome === 'paused') return false;
+        const outcome =
+          settledOutcome === undefined
+            ? await this.stepAndCommit(chunk, nowMs, idleStreamTimeMs, highWatermark)
+            : await this.stepAndCommit(undefined, nowMs, undefined, undefined);
+        settledOutcome ??= outcome;
+        // The step's load looked only up to a refresh of the population table the clock then
+        // passed: the customers due after it are swept now, not a tick later.
+        if (this.dueLeftBehind) continue;
+        if (settledOutcome === 'repositioned' || settledOutcome === 'paused') return false;
         deps.metrics.batchDuration.observe(Number(process.hrtime.bigint() - startedAt) / 1e9);
         return true;
       } catch (error) {
@@ -460,6 +471,7 @@ export class PartitionTask {
       this.cacheVersion !== undefined && this.cache.size > 0
         ? { version: this.cacheVersion, has: (id: string) => this.cache.has(id) }
         : undefined;
+    this.dueLeftBehind = false;
     const loaded = await deps.store.load([...customerIds], horizon, config.maxDuePerSweep, cached);
     if (!loaded.cacheGood) this.dropCache();
     const meta = loaded.meta;
@@ -482,6 +494,8 @@ export class PartitionTask {
         held: new Map([...loaded.held].map(([id, payload]) => [id, decodeHeld(payload)])),
         timedCustomers: loaded.timedCustomers,
         dueListComplete: loaded.due.length < config.maxDuePerSweep,
+        // Computed from the task's view of the state, which may be older than the load's.
+        dueLoadedUpToMs: horizon,
         model: deps.model?.() ?? null,
         ...(idleStreamTimeMs !== undefined ? { idleStreamTimeMs } : {}),
         nowMs,
@@ -554,6 +568,11 @@ export class PartitionTask {
     this.cacheVersion = version;
     this.partitionState = result.state;
     this.view = result.view;
+    this.dueLeftBehind =
+      horizon !== null &&
+      result.state.streamTimeMs !== null &&
+      horizon < result.state.streamTimeMs &&
+      loaded.due.length < config.maxDuePerSweep;
     this.recordMetrics(chunk?.topic, result, highWatermark);
 
     if (result.outbox.length > 0) deps.onOutbox();

@@ -25,6 +25,7 @@ import {
 import type { ProfilerConfig } from './config.ts';
 import { noFailpoints, withCommitFailpoints, type Failpoints } from './failpoints.ts';
 import { ForgottenCustomers } from './forgotten.ts';
+import { ModelWatcher } from './model-watcher.ts';
 import { startOpsServer, type OpsServer } from './http.ts';
 import { ProfilerMetrics } from './metrics.ts';
 import { PartitionTask } from './partition-task.ts';
@@ -113,6 +114,8 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     : config.namespace;
   const forgotten = new ForgottenCustomers(redis, config.keyPrefix);
   await forgotten.syncTo(0);
+  const purchaseModel = new ModelWatcher(redis, config.keyPrefix, logger, metrics);
+  await purchaseModel.refresh(namespace);
 
   const kafka = createKafka(connection);
   const admin = kafka.admin();
@@ -222,6 +225,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
       fetchEndOffsets: () => endOffsets(partition),
       onOutbox: () => relay.kick(),
       forgotten,
+      model: () => purchaseModel.current(),
     });
     return { task, relay };
   };
@@ -296,6 +300,9 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
           logger.warn({ err: (error as Error).message }, 'live namespace check failed');
         });
       }
+      await purchaseModel.refresh(namespace).catch((error: unknown) => {
+        logger.warn({ err: (error as Error).message }, 'purchase model check failed');
+      });
       const now = nowMs();
       const anyIdle = [...owned.values()].some(({ task }) => task.isIdle(now));
       const idleTarget = anyIdle ? await groupLowWatermark(now).catch(() => undefined) : undefined;

@@ -55,6 +55,7 @@ function summary(result: EvaluationResult): string {
   const pulse = result.predictors.pulse;
   lines.push(
     `Pulse lapse alerts during calibration: ${pulse.lapseAlerts}, followed by activity within 180 days: ${three(pulse.falseAlarmShare180d)}`,
+    `Pulse ready-to-buy signals during calibration: ${pulse.readyToBuySignals}`,
   );
   for (const name of ['bgnbd', 'mbgnbd'] as const) {
     const m = result.models[name];

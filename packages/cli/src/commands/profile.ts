@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { checkId } from '@pulse/contracts';
-import { decodeProfile, deriveView } from '@pulse/core';
-import { readLiveNamespace, readStoredProfile } from '@pulse/store';
+import { decodePopulationHurdles, decodeProfile, deriveView } from '@pulse/core';
+import { readLiveNamespace, readModel, readStoredProfile } from '@pulse/store';
 import { createKafka, partitionForKey, topicPartitionCount } from '@pulse/stream';
 import { formatProfileView } from '../profile-format.ts';
 import { loadRules, stateSettings, withRedis } from './state-access.ts';
@@ -70,7 +70,15 @@ export function registerProfileCommand(program: Command): void {
           }
           const profile = decodeProfile(stored.profile);
           const asOfMs = stored.streamTimeMs ?? profile.clockMs ?? profile.lastVisitMs ?? 0;
-          const view = deriveView(profile, asOfMs, rules);
+          // What the partition's decisions read: its population table and the namespace's model.
+          const model = await readModel(redis, namespace, keyPrefix);
+          const view = deriveView(profile, asOfMs, rules, {
+            population:
+              stored.populationHurdles === null
+                ? null
+                : decodePopulationHurdles(stored.populationHurdles),
+            model: model === null ? null : { version: model.version, parameters: model.parameters },
+          });
           const where = { namespace, partition, streamTimeMs: stored.streamTimeMs };
           process.stdout.write(
             options.json

@@ -119,7 +119,9 @@ describe('the population table in the partition step', () => {
     const cutShort = stepPartition(input(false), rules, propertySettings);
     if (cutShort.kind !== 'step') throw new Error('unexpected reposition');
     expect(cutShort.stopped?.topic).toBe(VISITS);
-    expect(cutShort.state.streamTimeMs).toBe(refreshMs - 1);
+    // The records before the stop moved the clock; it stays where they put it, before the refresh.
+    expect(cutShort.state.streamTimeMs).toBeGreaterThan(refreshMs - 4 * DAY_MS);
+    expect(cutShort.state.streamTimeMs).toBeLessThan(refreshMs);
     expect(cutShort.state.populationHurdles).toBeNull();
     expect(cutShort.offsets.get(VISITS)).toBe(cutShort.stopped!.offset);
 
@@ -136,5 +138,39 @@ describe('the population table in the partition step', () => {
     const result = run(buyers());
     const table = frozenPopulationHurdles(result.state.population, rules);
     expect(decodePopulationHurdles(encodePopulationHurdles(table))).toEqual(table);
+  });
+});
+
+describe('ready to buy for customers who only buy', () => {
+  // Before the window had a timer of its own it was judged at the end of active days only —
+  // the purchase days themselves, 0 days after the last purchase — so a buyer never was.
+  const buyer = customerEventList({
+    customerId: 'buyer',
+    startMs: START_MS,
+    seed: 3,
+    segments: [{ days: 61, purchaseEveryDays: 10 }],
+  });
+  const model = {
+    version: 'mbgnbd-rtb',
+    parameters: { kind: 'mbgnbd' as const, r: 0.5, alpha: 20, a: 0.5, b: 3 },
+  };
+
+  it('is judged when the repurchase window opens, with the expected purchases as a reason', () => {
+    const result = run(buyer, model);
+    const ready = published(result, 'ready_to_buy');
+    expect(ready.length).toBeGreaterThan(0);
+    const first = ready[0]!;
+    expect(first.evidence.trigger).toBe('windowOpening');
+    expect(first.evidence.reasons).toBe('expectedPurchases,repurchaseWindow');
+    expect(first.evidence.expectedPurchases).toBeGreaterThanOrEqual(
+      rules.readyToBuyExpectedPurchases,
+    );
+    expect(first.evidence.modelVersion).toBe('mbgnbd-rtb');
+    // The window opens at 0.8 of the usual 10-day gap after a purchase day.
+    expect(first.evidence.daysSinceLastPurchase).toBe(8);
+  });
+
+  it('needs an intent besides the window when every reason is required (no model: none)', () => {
+    expect(published(run(buyer), 'ready_to_buy')).toEqual([]);
   });
 });

@@ -163,6 +163,7 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
         held: heldHere,
         timedCustomers: dueIndex.size,
         dueListComplete: dueNow.length <= maxDue,
+        dueLoadedUpToMs: horizon,
         ...(options.model ? { model: options.model } : {}),
         ...(idleStreamTimeMs !== undefined ? { idleStreamTimeMs } : {}),
         nowMs,

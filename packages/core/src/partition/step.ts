@@ -148,6 +148,12 @@ export interface StepInput {
    * horizon): the step then makes no refresh of the population table. Default true.
    */
   dueListComplete?: boolean;
+  /**
+   * How far the due list was loaded (the load's horizon): when it stops short of just before the
+   * next refresh — a load from a stale view of the state — the step makes no refresh either.
+   * Absent: as far as `dueHorizonMs` of this state says.
+   */
+  dueLoadedUpToMs?: number | null;
 }
 
 /** Where signals and dead letters go. */
@@ -449,12 +455,17 @@ export function stepPartition(
   // stays before the refresh after that (or before this one, when the due list was cut short).
   const firstRefreshMs =
     state.streamTimeMs === null ? null : nextPopulationRefreshMs(state.streamTimeMs);
+  const dueKnownBeforeRefresh =
+    firstRefreshMs !== null &&
+    input.dueListComplete !== false &&
+    (input.dueLoadedUpToMs === undefined ||
+      (input.dueLoadedUpToMs !== null && input.dueLoadedUpToMs >= firstRefreshMs - 1));
   const clockLimitMs =
     firstRefreshMs === null
       ? Number.POSITIVE_INFINITY
-      : input.dueListComplete === false
-        ? firstRefreshMs - 1
-        : firstRefreshMs + POPULATION_REFRESH_MS - 1;
+      : dueKnownBeforeRefresh
+        ? firstRefreshMs + POPULATION_REFRESH_MS - 1
+        : firstRefreshMs - 1;
 
   // The table is refreshed at every multiple of POPULATION_REFRESH_MS the clock crosses: the
   // customers known to be due, and those of the chunk, are first advanced to just before it
@@ -495,6 +506,8 @@ export function stepPartition(
   if (topic !== undefined) view = withLagging(view, topic, true);
   let cut: StepOutcome['cut'];
   let stopped: StepOutcome['stopped'];
+  /** A record before the stop moved the clock: the next step goes on from there. */
+  let clockMoved = false;
   for (const record of records) {
     const { verdict } = record;
     if (!verdict.ok) {
@@ -536,6 +549,7 @@ export function stepPartition(
           break;
         }
         newestApplied.set(topic, event.occurredAtMs);
+        clockMoved = true;
       }
       observeRecord(
         trafficOf(topic),
@@ -586,9 +600,12 @@ export function stepPartition(
     const clock = clockOf(view, newestApplied, streamTimeMs, rules.allowedLatenessMs);
     moveClockTo(clock === null ? null : Math.min(clock, clockLimitMs));
   }
-  // A chunk stopped at a refresh it may not make yet: the clock goes up to just before it, so
-  // the due customers before it are swept (the next load finds the rest).
-  if (stopped !== undefined && streamTimeMs !== null && clockLimitMs > streamTimeMs)
+  // A chunk stopped at its first record, at a refresh it may not make yet: the clock goes up to
+  // just before it (the record itself would take it further), so the due customers before it
+  // are swept and the next step makes progress. After records that moved the clock it stays
+  // where they put it: the next step goes on from there (and an input found lagging meanwhile
+  // still holds the clock back).
+  if (stopped !== undefined && !clockMoved && streamTimeMs !== null && clockLimitMs > streamTimeMs)
     moveClockTo(clockLimitMs);
 
   // 4 and 5. Timers: the due customers, advanced to the stream time; their signals routed per
