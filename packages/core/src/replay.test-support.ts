@@ -51,6 +51,8 @@ export function runClock(
   stepMs: number,
   config: RulesConfig,
 ): void {
+  // No event yet: nothing is due, and -Infinity plus a step would never reach untilMs.
+  if (!Number.isFinite(state.streamTimeMs)) state.streamTimeMs = untilMs;
   while (state.streamTimeMs < untilMs) {
     state.streamTimeMs = Math.min(untilMs, state.streamTimeMs + stepMs);
     for (const [customerId, profile] of state.profiles) {

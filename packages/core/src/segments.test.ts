@@ -138,6 +138,15 @@ describe('segmentOf over generated customers', () => {
         fc.array(rhythm, { minLength: 1, maxLength: 3 }),
         fc.integer({ min: 1, max: 400 }),
         (segments, asOfDays) => {
+          // A rhythm with neither visits nor purchases, or an as-of before its first event,
+          // makes no customer.
+          const events = customerEventList({
+            customerId: 'c',
+            startMs: START_MS,
+            seed: 7,
+            segments,
+          });
+          fc.pre(events.some((event) => event.occurredAtMs < START_MS + asOfDays * DAY_MS));
           const { view, result } = customer(segments, asOfDays);
           expect(CUSTOMER_SEGMENTS).toContain(result.segment);
           expect(result.segment === 'lapsed').toBe(view.status === 'lapsed');
