@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
 import { startProcess, stopPid, type StartedProcess } from './process.ts';
-import { waitForRedis } from './redis.ts';
+import { redisServerArgs, waitForRedis } from './redis.ts';
 import { waitUntil } from './wait.ts';
 
 export interface RedisClusterNode {
@@ -88,22 +88,7 @@ async function startClusterNode(workDir: string, detached: boolean): Promise<Red
     'redis-cluster-node',
     'redis-server',
     [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dataDir,
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'everysec',
-      '--maxmemory-policy',
-      'noeviction',
-      '--daemonize',
-      'no',
+      ...redisServerArgs(port, dataDir),
       '--cluster-enabled',
       'yes',
       '--cluster-config-file',

@@ -12,6 +12,32 @@ export interface RedisServer {
 }
 
 /**
+ * The settings every Redis Pulse starts shares: loopback only, its own data folder, an
+ * append-only file (a restart keeps the data, no snapshots) and no eviction — Redis is Pulse's
+ * state store.
+ */
+export function redisServerArgs(port: number, dataDir: string): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dataDir,
+    '--save',
+    '',
+    '--appendonly',
+    'yes',
+    '--appendfsync',
+    'everysec',
+    '--maxmemory-policy',
+    'noeviction',
+    '--daemonize',
+    'no',
+  ];
+}
+
+/**
  * A private redis-server on a free loopback port with its own data folder, so Pulse never
  * touches a Redis the machine already runs. Redis is Pulse's state store: no eviction, and
  * an append-only file so a restart keeps the data.
@@ -28,25 +54,7 @@ export async function startRedis(options: {
   const server = startProcess(
     'redis',
     'redis-server',
-    [
-      '--port',
-      String(port),
-      '--bind',
-      '127.0.0.1',
-      '--dir',
-      dataDir,
-      '--save',
-      '',
-      '--appendonly',
-      'yes',
-      '--appendfsync',
-      'everysec',
-      '--maxmemory-policy',
-      'noeviction',
-      '--daemonize',
-      'no',
-      ...(options.extraArgs ?? []),
-    ],
+    [...redisServerArgs(port, dataDir), ...(options.extraArgs ?? [])],
     { cwd: dataDir, logFile: join(dataDir, 'redis.log'), detached: options.detached },
   );
   const url = `redis://127.0.0.1:${port}`;
