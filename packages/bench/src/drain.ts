@@ -232,7 +232,11 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
   const wanted = await endOffsets(context, settings.topics);
   const events = totalOf(wanted);
   const ports: number[] = [];
-  for (let index = 0; index < options.instances; index += 1) ports.push(await freePort());
+  // Distinct ports: the OS may hand the port it just gave back out again.
+  while (ports.length < options.instances) {
+    const port = await freePort();
+    if (!ports.includes(port)) ports.push(port);
+  }
   const startedAt = performance.now();
   const children = ports.map((port) =>
     spawnProfiler(context, {
@@ -302,9 +306,21 @@ async function waitForEmptyOutbox(
 
 /** A profiler's Prometheus text, as `name{labels}` → value. */
 async function scrapeMetrics(port: number): Promise<Map<string, number>> {
-  const response = await fetch(`http://127.0.0.1:${port}/metrics`);
-  if (!response.ok) throw new Error(`a profiler's /metrics answered ${response.status}`);
-  return parsePrometheus(await response.text());
+  // A profiler that had no work left may still be starting its ops server: ask again a while.
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    let response: Response;
+    try {
+      response = await fetch(`http://127.0.0.1:${port}/metrics`);
+    } catch (error) {
+      if (Date.now() > deadline)
+        throw new Error(`a profiler's /metrics on port ${port} did not answer`, { cause: error });
+      await new Promise((done) => setTimeout(done, 200));
+      continue;
+    }
+    if (!response.ok) throw new Error(`a profiler's /metrics answered ${response.status}`);
+    return parsePrometheus(await response.text());
+  }
 }
 
 export function parsePrometheus(text: string): Map<string, number> {
