@@ -21,6 +21,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { startRedis, stopPid } from '@pulse/local-stack';
 import { produceStream } from '../support/events.ts';
@@ -37,9 +38,41 @@ import {
   reshard,
   waitForFailover,
 } from '../support/cluster.ts';
-import { expectRunMatchesOracle, SCALE_PARTITIONS, startScaleRun } from '../support/scale.ts';
+import {
+  expectRunMatchesOracle,
+  SCALE_PARTITIONS,
+  startScaleRun,
+  type ScaleRun,
+} from '../support/scale.ts';
 import { waitFor } from '../support/wait.ts';
 import { partitionKeys } from '@pulse/store';
+
+/**
+ * The run's log produced live over about 30 s, chunks of 400 events; `failFast` fails a wait as
+ * soon as the production or a profiler of the run fails.
+ */
+function streamOverThirtySeconds(
+  run: ScaleRun,
+  producer: Producer,
+): {
+  production: Promise<void>;
+  productionError: () => Error | undefined;
+  failFast: () => Error | undefined;
+} {
+  let productionError: Error | undefined;
+  const chunkEvents = 400;
+  const production = produceStream(producer, run.events, run.topics, {
+    chunkEvents,
+    pauseMs: Math.round(30_000 / (run.events.length / chunkEvents)),
+  }).catch((error: unknown) => {
+    productionError = error as Error;
+  });
+  return {
+    production,
+    productionError: () => productionError,
+    failFast: () => productionError ?? run.failFast(),
+  };
+}
 
 /**
  * Of the commits between two readings of each process's histogram (a process killed meanwhile
@@ -129,15 +162,7 @@ describe('Pulse on a Redis Cluster with three profilers', () => {
     const admin = await connectedAdmin();
     const producer = await connectedProducer();
     const [a] = await Promise.all([run.spawn('profiler-a'), run.spawn('profiler-b')]);
-    let productionError: Error | undefined;
-    const chunkEvents = 400;
-    const production = produceStream(producer, run.events, run.topics, {
-      chunkEvents,
-      pauseMs: Math.round(30_000 / (run.events.length / chunkEvents)),
-    }).catch((error: unknown) => {
-      productionError = error as Error;
-    });
-    const failFast = () => productionError ?? run.failFast();
+    const { production, productionError, failFast } = streamOverThirtySeconds(run, producer);
     const committed = async () =>
       offsetsTotal(await readCommittedOffsets(run.config, SCALE_PARTITIONS));
     await run.wait(
@@ -171,7 +196,7 @@ describe('Pulse on a Redis Cluster with three profilers', () => {
     );
 
     await production;
-    expect(productionError).toBeUndefined();
+    expect(productionError()).toBeUndefined();
     const repeats = await expectRunMatchesOracle(run, admin);
     const during = commitsBetween(before, after);
     console.log(
@@ -187,15 +212,7 @@ describe('Pulse on a Redis Cluster with three profilers', () => {
     const admin = await connectedAdmin();
     const producer = await connectedProducer();
     await Promise.all(['a', 'b', 'c'].map((name) => run.spawn(`profiler-${name}`)));
-    let productionError: Error | undefined;
-    const chunkEvents = 400;
-    const production = produceStream(producer, run.events, run.topics, {
-      chunkEvents,
-      pauseMs: Math.round(30_000 / (run.events.length / chunkEvents)),
-    }).catch((error: unknown) => {
-      productionError = error as Error;
-    });
-    const failFast = () => productionError ?? run.failFast();
+    const { production, productionError, failFast } = streamOverThirtySeconds(run, producer);
     await run.wait(
       waitFor(
         'a quarter of the stream committed',
@@ -233,7 +250,7 @@ describe('Pulse on a Redis Cluster with three profilers', () => {
     }
 
     await production;
-    expect(productionError).toBeUndefined();
+    expect(productionError()).toBeUndefined();
     const repeats = await expectRunMatchesOracle(run, admin);
     console.log(
       `cluster failover: master ${master.address} of slot ${slot} SIGKILLed; replica ` +

@@ -242,16 +242,7 @@ describe('LatencySketch', () => {
 describe('segment figures', () => {
   const arbitraryCustomer: fc.Arbitrary<SegmentOfCustomer> = fc
     .record({
-      segment: fc.constantFrom(
-        'lapsed',
-        'reactivated',
-        'new',
-        'at_risk',
-        'high_value',
-        'active_regular',
-        'one_time',
-        'forming',
-      ) as fc.Arbitrary<SegmentOfCustomer['segment']>,
+      segment: fc.constantFrom(...CUSTOMER_SEGMENTS),
       band: fc.option(fc.constantFrom('daily', 'weekly', 'monthly', 'occasional')),
       latency,
     })
