@@ -53,7 +53,7 @@ export async function startTestCollector(
   return collector;
 }
 
-/** A profile API reading what the given profiler writes; stopped after the file. */
+/** A profile API reading what the given profiler writes, ready to serve; stopped after the file. */
 export async function startTestProfileApi(
   profiler: ProfilerConfig,
   settings: Partial<ProfileApiConfig> & Pick<ProfileApiConfig, 'readKeys'>,
@@ -74,6 +74,12 @@ export async function startTestProfileApi(
     collectDefaultMetrics: false,
   });
   onCleanup(() => api.stop());
+  // The API listens at once and reaches Redis and Kafka on its own time; a client (and a
+  // deployment's probe) waits for /readyz before sending lookups, and so do the tests.
+  await waitFor('profile API ready', async () => {
+    const response = await fetch(`${api.url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    return response.status === 200 ? true : undefined;
+  });
   return api;
 }
 
