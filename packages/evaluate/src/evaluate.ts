@@ -18,6 +18,7 @@ import {
   type PurchaseModelKind,
   type RulesConfig,
 } from '@pulse/core';
+import { ceilingsOf, type Ceilings } from './ceilings.ts';
 import { runLog, type EmittedSignal } from './log-runner.ts';
 import {
   calibration,
@@ -90,6 +91,8 @@ export interface EvaluationResult {
     mbgnbd: PredictorFigures;
   };
   models: { bgnbd: FittedParameters; mbgnbd: FittedParameters };
+  /** What the log itself allows (fitted on the holdout, so optimistic): see ceilings.ts. */
+  ceilings: Ceilings;
   curves: {
     roc: Record<'pulse' | 'naive' | 'bgnbd' | 'mbgnbd', RocPoint[]>;
     /** P(alive) at the cut-off against the share that came back in the holdout. */
@@ -235,6 +238,11 @@ export function evaluateLog(options: EvaluateOptions): EvaluationResult {
       ),
     },
     models: { bgnbd: parametersOf(fits.bgnbd), mbgnbd: parametersOf(fits.mbgnbd) },
+    ceilings: ceilingsOf({
+      recencyDays,
+      repeatDays: histories.map((history) => history.x),
+      gone,
+    }),
     curves: {
       roc: {
         pulse: rocCurve(risk, gone),

@@ -1,5 +1,6 @@
 // @pulse/evaluate: the backtest behind `pulse evaluate` (a log through the core, scored against
 // its own holdout period, beside the naive rule and the fitted BG/NBD and MBG/NBD models).
+export { ceilingsOf, type Ceilings } from './ceilings.ts';
 export { LogFormatError, parseInstant, parseLog, splitCsvLine, toMinorUnits } from './csv.ts';
 export {
   evaluateLog,

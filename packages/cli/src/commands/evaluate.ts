@@ -63,6 +63,11 @@ function summary(result: EvaluationResult): string {
       `${name} (weeks): r=${m.r.toFixed(3)} alpha=${m.alpha.toFixed(3)} a=${m.a.toFixed(3)} b=${m.b.toFixed(3)} LL=${m.logLikelihood.toFixed(1)}`,
     );
   }
+  const { bestRecencyRule: rule, lookup } = result.ceilings;
+  lines.push(
+    `ceilings of this log (fitted on the holdout itself, so optimistic): best N-day rule N=${rule.days} F1 ${three(rule.f1)}; ` +
+      `recency × frequency lookup (${lookup.groups} groups) AUC ${three(lookup.auc)}`,
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -80,8 +85,10 @@ export function registerEvaluateCommand(program: Command): void {
           'N-day rule, and BG/NBD and MBG/NBD P(alive) < 0.5 fitted on the calibration period ' +
           '— it prints, and writes as JSON, the share judged, the confusion matrix, precision, ' +
           "recall, F1, accuracy and ROC AUC; the share of Pulse's lapse alerts during " +
-          'calibration that were followed by activity within 180 days; and the fitted ' +
-          'parameters with their log-likelihood.',
+          'calibration that were followed by activity within 180 days; the fitted ' +
+          'parameters with their log-likelihood; and the ceilings of the log itself: the ' +
+          'best F1 any N-day rule reaches, and the AUC of a lookup of the gone share by ' +
+          'recency and frequency, both fitted on the holdout (no real predictor does better).',
         'The CSV files need a header naming at least customerId and occurredAt (ISO date or ' +
           'date-time) and, for purchases, amount (decimal, major units) or amountMinor. ' +
           '--synthetic-visits instead evaluates a seeded synthetic visit population (regular ' +
