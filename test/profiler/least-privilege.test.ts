@@ -117,10 +117,7 @@ describe('a least-privilege Redis user', () => {
       { readKeys: [{ name: 'crm', key: readKey }] },
       { connection, logger: apiLog.logger },
     );
-    // A profile API that has just started answers 503 until it has reached Redis and Kafka.
-    await waitFor('the profile API ready', async () =>
-      (await get(`${api.url}/readyz`)).status === 200 ? true : undefined,
-    );
+    // (startTestProfileApi returned once /readyz said 200: PING and metadata work as this user.)
     const profile = await get<{ customerId: string; partition: number }>(
       `${api.url}/v1/profiles/${encodeURIComponent(customerId)}`,
       bearer(readKey),
@@ -149,7 +146,7 @@ describe('a least-privilege Redis user', () => {
     const gone = await runPulse(['profile', customerId], env);
     expect(gone.code).toBe(1);
     expect(gone.stderr).toMatch(/no profile for customer/);
-  });
+  }, 300_000); // six CLI processes after a drain: minutes on a loaded 2-core machine
 
   it('the eviction-policy check reads INFO when CONFIG is refused, and reports when it can read neither', async () => {
     const prefix = uniqueName('t');
