@@ -153,10 +153,10 @@ function clockOf(timeZone: string): ZoneClock {
  * MAX_REFUSED_REMEMBERED refused ones.
  */
 export function isKnownTimeZone(name: string): boolean {
-  if (name.length === 0 || name.length > MAX_TIME_ZONE_LENGTH) return false;
-  if (!TIME_ZONE_PATTERN.test(name)) return false;
   const known = verdicts.get(name);
   if (known !== undefined) return known;
+  if (name.length === 0 || name.length > MAX_TIME_ZONE_LENGTH) return false;
+  if (!TIME_ZONE_PATTERN.test(name)) return false;
   let verdict: boolean;
   try {
     new Intl.DateTimeFormat('en-US', { timeZone: name });
