@@ -88,13 +88,13 @@ describe('pulse schemas register / check against the real registry', () => {
     expect((await runPulse(['schemas', 'register'], env)).code).toBe(0);
     const dir = await changedCopy({
       // A new required field: the new reader cannot read visits already written.
-      'visit.v1.avsc': (schema) => {
+      'visit.v2.avsc': (schema) => {
         schema.fields.push({ name: 'tenantId', type: 'string', doc: 'Required tenant.' });
       },
       // Money retyped: old longs cannot be read as strings.
-      'purchase.v1.avsc': (schema) => {
+      'purchase.v2.avsc': (schema) => {
         const amount = schema.fields.find((field) => field['name'] === 'amountMinor');
-        if (amount === undefined) throw new Error('purchase.v1.avsc has no amountMinor');
+        if (amount === undefined) throw new Error('purchase.v2.avsc has no amountMinor');
         amount['type'] = 'string';
       },
     });
@@ -115,7 +115,7 @@ describe('pulse schemas register / check against the real registry', () => {
   it('passes a changed copy that only adds an optional field', async () => {
     expect((await runPulse(['schemas', 'register'], env)).code).toBe(0);
     const dir = await changedCopy({
-      'visit.v1.avsc': (schema) => {
+      'visit.v2.avsc': (schema) => {
         schema.fields.push({
           name: 'referrer',
           type: ['null', 'string'],

@@ -23,6 +23,7 @@ export function formatProfileView(view: ProfileView, where: ProfileLocation): st
     ['customer', view.customerId],
     ['namespace', `${where.namespace} (partition ${where.partition})`],
     ['as of', `${iso(view.asOfMs)} (stream time)`],
+    ['time zone', `${view.timeZone} (where the customer's day starts)`],
     ['status', view.status],
     [
       'usual latency',

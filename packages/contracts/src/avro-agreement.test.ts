@@ -106,6 +106,7 @@ describe('Avro round trip', () => {
         sessionId: fc.option(fc.string({ maxLength: 128 })),
         page: fc.option(fc.string({ maxLength: 2048 })),
         source: fc.option(fc.string({ maxLength: 128 })),
+        timeZone: fc.option(fc.constantFrom('Europe/Berlin', 'Asia/Kathmandu', 'UTC')),
       },
       { requiredKeys: ['eventId', 'customerId', 'occurredAt'] },
     );
@@ -117,6 +118,7 @@ describe('Avro round trip', () => {
           sessionId: null,
           page: null,
           source: null,
+          timeZone: null,
           ...visit,
         });
       }),

@@ -24,8 +24,8 @@ export type ContractName = 'visit' | 'purchase' | 'traits' | 'signal';
 
 /** The newest version of each record; a new file (visit.v2.avsc) moves this number. */
 export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<ContractName, number>> = {
-  visit: 1,
-  purchase: 1,
+  visit: 2,
+  purchase: 2,
   traits: 1,
   signal: 1,
 };

@@ -9,6 +9,8 @@ export interface VisitEvent {
   eventId: string;
   customerId: string;
   occurredAtMs: number;
+  /** IANA time zone the customer's day is counted in; absent = not stated. */
+  timeZone?: string;
 }
 
 export interface PurchaseEvent {
@@ -19,6 +21,8 @@ export interface PurchaseEvent {
   orderId: string;
   amountMinor: number;
   currency: string;
+  /** As on VisitEvent. */
+  timeZone?: string;
 }
 
 export type DomainEvent = VisitEvent | PurchaseEvent;
@@ -53,12 +57,18 @@ function occurredAtMs(occurredAt: string): number {
   return epochMs;
 }
 
+/** The stated zone as an optional property (absent, not undefined, when none is stated). */
+function zoneOf(timeZone: string | null | undefined): { timeZone?: string } {
+  return timeZone === undefined || timeZone === null ? {} : { timeZone };
+}
+
 export function visitToDomain(wire: VisitWire): VisitEvent {
   return {
     kind: 'visit',
     eventId: wire.eventId,
     customerId: wire.customerId,
     occurredAtMs: occurredAtMs(wire.occurredAt),
+    ...zoneOf(wire.timeZone),
   };
 }
 
@@ -71,6 +81,7 @@ export function purchaseToDomain(wire: PurchaseWire): PurchaseEvent {
     orderId: wire.orderId,
     amountMinor: wire.amountMinor,
     currency: wire.currency,
+    ...zoneOf(wire.timeZone),
   };
 }
 
@@ -113,6 +124,7 @@ export function domainToWire(event: DomainEvent): VisitWire | PurchaseWire {
     eventId: event.eventId,
     customerId: event.customerId,
     occurredAt: new Date(event.occurredAtMs).toISOString(),
+    ...zoneOf(event.timeZone),
   };
   if (event.kind === 'visit') return base;
   return {

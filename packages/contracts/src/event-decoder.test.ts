@@ -1,6 +1,6 @@
 import avro from 'avsc';
 import { describe, expect, it, vi } from 'vitest';
-import { currentSchema } from './catalog.ts';
+import { currentSchema, loadSchemaFile, schemaFileUrl } from './catalog.ts';
 import { confluentFrame } from './confluent-frame.ts';
 import { DLQ_ERROR_KINDS } from './dead-letter.ts';
 import { encodeJson } from './encoders.ts';
@@ -82,6 +82,10 @@ describe('createEventDecoder: JSON', () => {
     ['schema-violation', encodeJson([sampleVisit()])],
     ['schema-violation', encodeJson('just a string')],
     ['schema-violation', encodeJson({ ...sampleVisit(), page: 17 })],
+    ['schema-violation', encodeJson({ ...sampleVisit(), timeZone: 'Mars/Olympus_Mons' })],
+    ['schema-violation', encodeJson({ ...sampleVisit(), timeZone: '+05:45' })],
+    ['schema-violation', encodeJson({ ...sampleVisit(), timeZone: '' })],
+    ['schema-violation', encodeJson({ ...sampleVisit(), timeZone: 'Europe/'.repeat(10) })],
     ['missing-id', encodeJson({ ...sampleVisit(), eventId: undefined })],
     ['missing-id', encodeJson({ ...sampleVisit(), customerId: '' })],
     ['missing-id', encodeJson({ ...sampleVisit(), customerId: null })],
@@ -101,6 +105,25 @@ describe('createEventDecoder: JSON', () => {
     const result = await decoder.decode('visit', value);
     expect(result).toMatchObject({ ok: false, kind });
     if (!result.ok) expectNoPersonalData(result.message);
+  });
+
+  it('carries a stated time zone into the domain event, and refuses an unknown one by name', async () => {
+    const zoned = await decoder.decode(
+      'purchase',
+      encodeJson({ ...samplePurchase(), timeZone: 'Asia/Kathmandu' }),
+    );
+    expect(zoned.ok && zoned.event.timeZone).toBe('Asia/Kathmandu');
+    const unzoned = await decoder.decode('visit', encodeJson({ ...sampleVisit(), timeZone: null }));
+    expect(unzoned.ok && 'timeZone' in unzoned.event).toBe(false);
+    const unknown = await decoder.decode(
+      'purchase',
+      encodeJson({ ...samplePurchase(), timeZone: 'Europe/Atlantis' }),
+    );
+    expect(unknown).toMatchObject({ ok: false, kind: 'schema-violation' });
+    if (!unknown.ok) {
+      expect(unknown.message).toContain('timeZone must be an IANA time zone name');
+      expect(unknown.message).not.toContain('Atlantis');
+    }
   });
 
   it('rejects a purchase with a bad amount and names the field, not the value', async () => {
@@ -167,6 +190,34 @@ describe('createEventDecoder: Avro (Confluent wire format)', () => {
       confluentFrame(PURCHASE_V1_ID, purchaseV1.toBuffer(samplePurchase())),
     );
     expect(purchase).toMatchObject({ ok: true, event: { kind: 'purchase', amountMinor: 12_550 } });
+  });
+
+  it('reads visits of the first schema version (no timeZone) and zoned ones of the current', async () => {
+    const firstVisit = avro.Type.forSchema(
+      loadSchemaFile(schemaFileUrl('visit', 1)) as unknown as avro.Schema,
+    );
+    const FIRST_ID = 21;
+    const decoder = createEventDecoder({
+      registry: fakeRegistry({ [FIRST_ID]: firstVisit, [VISIT_V1_ID]: visitV1 }),
+    });
+    const old = await decoder.decode(
+      'visit',
+      confluentFrame(FIRST_ID, firstVisit.toBuffer(sampleVisit())),
+    );
+    expect(old).toStrictEqual(await decoder.decode('visit', encodeJson(sampleVisit())));
+    const zoned = await decoder.decode(
+      'visit',
+      confluentFrame(
+        VISIT_V1_ID,
+        visitV1.toBuffer({ ...sampleVisit(), timeZone: 'Pacific/Auckland' }),
+      ),
+    );
+    expect(zoned).toMatchObject({ ok: true, event: { timeZone: 'Pacific/Auckland' } });
+    const unknown = await decoder.decode(
+      'visit',
+      confluentFrame(VISIT_V1_ID, visitV1.toBuffer({ ...sampleVisit(), timeZone: 'Nowhere/Land' })),
+    );
+    expect(unknown).toMatchObject({ ok: false, kind: 'schema-violation' });
   });
 
   it('decodes without waiting once the writer schema is known (decodeSync)', async () => {

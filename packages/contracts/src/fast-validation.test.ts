@@ -43,6 +43,27 @@ const timestampLike = fc.oneof(
   ),
   fc.integer(),
 );
+const timeZoneLike = fc.oneof(
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.constantFrom(
+    'Europe/Berlin',
+    'America/Los_Angeles',
+    'Asia/Kathmandu',
+    'Pacific/Auckland',
+    'UTC',
+    'Etc/GMT+5',
+    'europe/berlin',
+    'Mars/Olympus_Mons',
+    '+05:45',
+    'UTC+1',
+    'Europe/Berlin ',
+    '',
+    `Europe/${'x'.repeat(64)}`,
+  ),
+  fc.string({ maxLength: 8 }),
+  fc.integer(),
+);
 const optionalLike = fc.oneof(fc.constant(undefined), fc.constant(null), idLike);
 const pageLike = fc.oneof(
   fc.constant(undefined),
@@ -103,6 +124,7 @@ const visitLike = fc
       sessionId: optionalLike,
       page: pageLike,
       source: optionalLike,
+      timeZone: timeZoneLike,
     },
     { requiredKeys: [] },
   )
@@ -117,6 +139,7 @@ const purchaseLike = fc
       orderId: idLike,
       amountMinor: amountLike,
       currency: currencyLike,
+      timeZone: timeZoneLike,
     },
     { requiredKeys: [] },
   )
@@ -158,6 +181,7 @@ const validVisit = {
   customerId: 'c-1',
   occurredAt: '2025-03-01T09:30:00.000Z',
   page: '/shoes',
+  timeZone: 'Europe/Berlin',
 };
 const validPurchase = {
   eventId: 'e-2',
@@ -166,6 +190,7 @@ const validPurchase = {
   orderId: 'o-1',
   amountMinor: 1250,
   currency: 'EUR',
+  timeZone: 'Asia/Kathmandu',
 };
 
 const validTraits = {
@@ -189,6 +214,7 @@ describe('the fast check agrees with the wire schemas', () => {
             customerId: idLike,
             occurredAt: timestampLike,
             page: pageLike,
+            timeZone: timeZoneLike,
           }),
         ),
         (record) => {
@@ -221,6 +247,7 @@ describe('the fast check agrees with the wire schemas', () => {
             orderId: idLike,
             amountMinor: amountLike,
             currency: currencyLike,
+            timeZone: timeZoneLike,
           }),
         ),
         (record) => {

@@ -14,6 +14,7 @@ import {
   MAX_TRAIT_VALUE_LENGTH,
   TRAIT_ATTRIBUTE_KEY_PATTERN,
 } from './limits.ts';
+import { isTimeZoneName } from './time-zone.ts';
 import { parseUtcTimestampMs } from './timestamp.ts';
 
 type Fields = Record<string, unknown>;
@@ -30,6 +31,12 @@ function isId(value: unknown): value is string {
 /** An optional id: absent, null, empty, or under the id rule. */
 function isOptionalId(value: unknown): boolean {
   return value === undefined || value === null || value === '' || isId(value);
+}
+
+/** A stated zone: { timeZone } when valid, {} when not stated, undefined when invalid. */
+function timeZoneOf(value: unknown): { timeZone?: string } | undefined {
+  if (value === undefined || value === null) return {};
+  return typeof value === 'string' && isTimeZoneName(value) ? { timeZone: value } : undefined;
 }
 
 function occurredAtMsOf(value: unknown): number | undefined {
@@ -50,7 +57,9 @@ export function fastVisit(decoded: unknown): VisitEvent | undefined {
     (typeof page === 'string' && page.length <= MAX_PAGE_LENGTH)
   ))
     return undefined;
-  return { kind: 'visit', eventId, customerId, occurredAtMs };
+  const zone = timeZoneOf(decoded['timeZone']);
+  if (zone === undefined) return undefined;
+  return { kind: 'visit', eventId, customerId, occurredAtMs, ...zone };
 }
 
 /** The purchase, when the decoded value is a valid one; undefined: ask zod. */
@@ -63,7 +72,18 @@ export function fastPurchase(decoded: unknown): PurchaseEvent | undefined {
   if (typeof amountMinor !== 'number' || !Number.isSafeInteger(amountMinor) || amountMinor < 0)
     return undefined;
   if (typeof currency !== 'string' || !CURRENCY_PATTERN.test(currency)) return undefined;
-  return { kind: 'purchase', eventId, customerId, occurredAtMs, orderId, amountMinor, currency };
+  const zone = timeZoneOf(decoded['timeZone']);
+  if (zone === undefined) return undefined;
+  return {
+    kind: 'purchase',
+    eventId,
+    customerId,
+    occurredAtMs,
+    orderId,
+    amountMinor,
+    currency,
+    ...zone,
+  };
 }
 
 /** A stated trait value: '' (clears) or text under the id rule at the traits' length. */

@@ -4,6 +4,7 @@ export * from './limits.ts';
 export * from './identifier.ts';
 export * from './errors.ts';
 export * from './timestamp.ts';
+export * from './time-zone.ts';
 export * from './wire.ts';
 export * from './domain.ts';
 export * from './catalog.ts';

@@ -65,3 +65,9 @@ export const MAX_TRAIT_ATTRIBUTE_KEY_LENGTH = 32;
  * (no `__proto__`, no spaces, no case-folding surprises beyond ASCII).
  */
 export const TRAIT_ATTRIBUTE_KEY_PATTERN = /^[A-Za-z][A-Za-z0-9_.-]{0,31}$/;
+
+/**
+ * Visit and purchase `timeZone`: an IANA zone name (e.g. Europe/Berlin), at most this many
+ * characters (the longest name in the tz database has 32). time-zone.ts holds the whole rule.
+ */
+export const MAX_TIME_ZONE_LENGTH = 64;

@@ -15,12 +15,14 @@ import {
   MAX_PAGE_LENGTH,
   MAX_RULES_VERSION_LENGTH,
   MAX_SIGNAL_ID_LENGTH,
+  MAX_TIME_ZONE_LENGTH,
   MAX_TRAIT_ATTRIBUTE_KEY_LENGTH,
   MAX_TRAIT_ATTRIBUTES,
   MAX_TRAIT_VALUE_LENGTH,
   TRAIT_ATTRIBUTE_KEY_PATTERN,
 } from './limits.ts';
 import { checkId } from './identifier.ts';
+import { isTimeZoneName, TIME_ZONE_RULE } from './time-zone.ts';
 import { parseUtcTimestampMs } from './timestamp.ts';
 
 function boundedString(maxLength: number) {
@@ -67,6 +69,20 @@ export const utcTimestampSchema = z
     error: 'must be an ISO-8601 UTC timestamp ending in Z, e.g. 2025-03-01T09:30:00.000Z',
   });
 
+/**
+ * Optional IANA time zone of the customer (absent or null: not stated). It sets where the
+ * customer's day starts; an unknown name is a schema violation (dead letter), never a guess.
+ */
+const optionalTimeZone = () =>
+  z
+    .string()
+    .refine(isTimeZoneName, { error: TIME_ZONE_RULE })
+    .meta({
+      maxLength: MAX_TIME_ZONE_LENGTH,
+      description: `IANA time zone name, e.g. Europe/Berlin: where the customer's day starts (UTC until one is stated).`,
+    })
+    .nullish();
+
 export const visitWireSchema = z.object({
   eventId: id(),
   customerId: id(),
@@ -74,6 +90,7 @@ export const visitWireSchema = z.object({
   sessionId: optionalId(),
   page: optionalString(MAX_PAGE_LENGTH),
   source: optionalId(),
+  timeZone: optionalTimeZone(),
 });
 
 export const purchaseWireSchema = z.object({
@@ -87,6 +104,7 @@ export const purchaseWireSchema = z.object({
   currency: z
     .string()
     .regex(CURRENCY_PATTERN, { error: 'must be an ISO 4217 code of three upper-case letters' }),
+  timeZone: optionalTimeZone(),
 });
 
 /**

@@ -8,6 +8,8 @@ import { newProfile } from './profile.ts';
 import { replay, runClock } from './replay.test-support.ts';
 import { DAY_MS, dayOf } from './time.ts';
 import { advance, applyEvent } from './timeline.ts';
+import { startOfLocalDayMs } from './zone.ts';
+import { oracleLocalDay } from './zone.test-support.ts';
 
 const START_MS = Date.UTC(2024, 0, 1);
 const HOUR_MS = 3_600_000;
@@ -98,6 +100,74 @@ describe('acceptance: lapse', () => {
     expect(reactivated!.detectedAtMs).toBe(dayOf(comeback.occurredAtMs) * DAY_MS);
     expect(reactivated!.evidence.daysSilent).toBe(20);
     expect(state.profiles.get('returner')!.openEpisodeSinceMs).toBe(secondLapse!.detectedAtMs);
+  });
+});
+
+describe.each([
+  // The test kit's activity is at 08:00–22:00 UTC; shifted so it is daytime where they live.
+  ['Pacific/Auckland', -12 * HOUR_MS],
+  ['America/Los_Angeles', 8 * HOUR_MS],
+] as const)('acceptance: lapse in local days (%s)', (timeZone, shiftMs) => {
+  const local = (events: readonly CustomerEvent[]): CustomerEvent[] =>
+    events.map((event) => ({ ...event, occurredAtMs: event.occurredAtMs + shiftMs, timeZone }));
+  /** The customer's calendar day of their last activity (Intl asked directly). */
+  const lastLocalDayOf = (events: readonly CustomerEvent[]) =>
+    oracleLocalDay(Math.max(...events.map((event) => event.occurredAtMs)), timeZone);
+
+  it('a daily visitor who goes silent lapses once, at a local midnight within 14 silent days', () => {
+    const events = local(
+      customerEventList(
+        script('daily', [
+          { days: 60, visitEveryDays: 1, maxVisitsPerActiveDay: 3, skipProbability: 0.03 },
+          { days: 40 },
+        ]),
+      ),
+    );
+    const state = replay(events, config);
+    expect(state.profiles.get('daily')!.timeZone).toBe(timeZone);
+    const lastDay = lastLocalDayOf(events);
+    const endOfLastDayMs = startOfLocalDayMs(lastDay + 1, timeZone);
+    expect(oracleLocalDay(endOfLastDayMs, timeZone)).toBe(lastDay + 1);
+    expect(oracleLocalDay(endOfLastDayMs - 1, timeZone)).toBe(lastDay);
+    runClock(state, endOfLastDayMs + 30 * DAY_MS, HOUR_MS, config);
+
+    const lapses = state.signals.filter((signal) => signal.kind === 'lapsed');
+    expect(lapses).toHaveLength(1);
+    const lapse = lapses[0]!;
+    expect(lapse.evidence.usualLatencyDays).toBe(1);
+    const daysSilent = lapse.evidence.daysSilent as number;
+    expect(daysSilent).toBeGreaterThanOrEqual(lapse.evidence.hurdleDays as number);
+    expect(daysSilent).toBeLessThan(14);
+    // Detected at the customer's midnight that starts the due day.
+    const dueDay = lastDay + 1 + daysSilent;
+    expect(oracleLocalDay(lapse.detectedAtMs, timeZone)).toBe(dueDay);
+    expect(oracleLocalDay(lapse.detectedAtMs - 1, timeZone)).toBe(dueDay - 1);
+    expect(lapse.evidence.lastActiveDay).toBe(
+      new Date(lastDay * DAY_MS).toISOString().slice(0, 10),
+    );
+    expect(lapse.detectedAtMs - endOfLastDayMs).toBeLessThan(14 * DAY_MS);
+  });
+
+  it('a weekly visitor silent 9 days has not lapsed; silent 5 weeks has', () => {
+    const events = local(
+      customerEventList(
+        script('weekly', [
+          { days: 140, visitEveryDays: 7, visitJitterDays: 1, maxVisitsPerActiveDay: 2 },
+          { days: 60 },
+        ]),
+      ),
+    );
+    const state = replay(events, config);
+    const endOfLastDayMs = startOfLocalDayMs(lastLocalDayOf(events) + 1, timeZone);
+
+    runClock(state, endOfLastDayMs + 9 * DAY_MS, HOUR_MS, config);
+    expect(state.signals.filter((signal) => signal.kind === 'lapsed')).toEqual([]);
+
+    runClock(state, endOfLastDayMs + 35 * DAY_MS, HOUR_MS, config);
+    const lapses = state.signals.filter((signal) => signal.kind === 'lapsed');
+    expect(lapses).toHaveLength(1);
+    expect(lapses[0]!.evidence.usualLatencyDays).toBeGreaterThanOrEqual(6);
+    expect(lapses[0]!.evidence.usualLatencyDays).toBeLessThanOrEqual(8);
   });
 });
 

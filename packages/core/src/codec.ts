@@ -10,6 +10,9 @@
 //   the nullable fields that are present, the counters, the currency table (sorted), lifetime
 //   spend, visit buckets, purchase buckets, active days, purchase days, recent events.
 //   Ascending lists store their first element from the base and then the (unsigned) steps.
+//   Then optional tagged sections, each a tag byte and its fields, in ascending tag order; a
+//   profile that needs none ends after the recent events, exactly as before the sections existed:
+//     tag 1, time zone: zone name (length + UTF-8), timeZoneSetAtMs (signed, from baseMs).
 // All arithmetic is done on doubles, not 32-bit bit operations: instants need up to 53 bits.
 import { ProfileDecodeError } from './errors.ts';
 import type { Profile, RememberedEvent } from './profile.ts';
@@ -29,6 +32,9 @@ const NULLABLE_FIELDS = [
 ] as const;
 type NullableField = (typeof NULLABLE_FIELDS)[number];
 const DAY_FIELDS = new Set<NullableField>(['anchorDay', 'lapsedAnchorDay', 'lastReadyToBuyDay']);
+
+/** Tag of the time-zone section (see the layout above). */
+const TIME_ZONE_SECTION = 1;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -239,6 +245,13 @@ export function encodeProfile(profile: Profile): Uint8Array {
     previousMs = entry.occurredAtMs;
     writer.hash53(entry.idHash);
   });
+
+  // Time zone: an optional trailing section, so profiles of UTC customers keep the bytes they had.
+  if (profile.timeZone !== null) {
+    writer.byte(TIME_ZONE_SECTION);
+    writer.text(profile.timeZone);
+    writer.signed((profile.timeZoneSetAtMs ?? baseMs) - baseMs);
+  }
   return writer.finish();
 }
 
@@ -317,6 +330,18 @@ export function decodeProfile(bytes: Uint8Array): Profile {
     previousMs = index === 0 ? baseMs + reader.signed() : previousMs - reader.unsigned();
     return { occurredAtMs: previousMs, idHash: reader.hash53() };
   });
+
+  // Time zone section (optional; absent in every profile written before it existed).
+  let timeZone: string | null = null;
+  let timeZoneSetAtMs: number | null = null;
+  if (reader.offset < bytes.length) {
+    const tag = reader.byte();
+    if (tag !== TIME_ZONE_SECTION)
+      reader.fail(`trailing bytes after the profile (section tag ${tag})`);
+    timeZone = reader.text();
+    if (timeZone.length === 0) reader.fail('empty time zone');
+    timeZoneSetAtMs = baseMs + reader.signed();
+  }
   reader.done();
 
   return {
@@ -334,6 +359,8 @@ export function decodeProfile(bytes: Uint8Array): Profile {
     activeDays,
     purchaseDays,
     recentEvents,
+    timeZone,
+    timeZoneSetAtMs,
     clockMs: nullable.clockMs,
     anchorDay: nullable.anchorDay,
     episodeCount,

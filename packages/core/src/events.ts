@@ -1,11 +1,14 @@
 // Domain events as the core sees them: validated at the edge (contracts), times in ms since the
 // epoch, UTC. Money is an integer in minor units plus its ISO 4217 currency; never a float.
+// `timeZone`, when stated, is the IANA zone of the customer's day (zone.ts); absent = not stated.
 
 export interface VisitEvent {
   kind: 'visit';
   eventId: string;
   customerId: string;
   occurredAtMs: number;
+  /** IANA time zone the customer's day is counted in (validated at the edge); absent = not stated. */
+  timeZone?: string;
 }
 
 export interface PurchaseEvent {
@@ -16,6 +19,8 @@ export interface PurchaseEvent {
   orderId: string;
   amountMinor: number;
   currency: string;
+  /** As on VisitEvent. */
+  timeZone?: string;
 }
 
 export type CustomerEvent = VisitEvent | PurchaseEvent;

@@ -33,6 +33,13 @@ export {
   type ApplyResult,
 } from './timeline.ts';
 export { checkEventTime, dayOf, DAY_MS, streamTimeFor, type EventTimeCheck } from './time.ts';
+export {
+  isKnownTimeZone,
+  localDayOf,
+  MAX_TIME_ZONE_LENGTH,
+  startOfLocalDayMs,
+  utcOffsetMs,
+} from './zone.ts';
 export { deriveView, type LatencyView, type ProfileView } from './view.ts';
 export type { Rfm, WindowCounts } from './windows.ts';
 export { decodeProfile, encodeProfile } from './codec.ts';

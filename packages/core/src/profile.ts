@@ -6,7 +6,8 @@
 // That is what makes out-of-order delivery within the allowed lateness give the same profile.
 import type { RulesConfig } from './config.ts';
 import type { CustomerEvent, PurchaseEvent } from './events.ts';
-import { DAY_MS, dayOf } from './time.ts';
+import { DAY_MS } from './time.ts';
+import { localDayOf } from './zone.ts';
 
 /** Visit windows are 7 / 30 / 90 days; purchase windows 30 / 90 / 365 days. */
 export const VISIT_WINDOW_DAYS = [7, 30, 90] as const;
@@ -65,6 +66,14 @@ export interface Profile {
   /** Dedup memory: the newest (occurredAtMs, idHash) pairs, descending. */
   recentEvents: RememberedEvent[];
 
+  // Time zone (zone.ts): the IANA zone the customer's days are counted in; null = UTC. The one
+  // stated at the latest event time wins (ties: the greater name), late events included, so the
+  // value is the same whatever the arrival order. Day numbers already recorded keep the zone
+  // they were counted in; see stateTimeZone.
+  timeZone: string | null;
+  /** Event time of the statement timeZone comes from; null when none was made. */
+  timeZoneSetAtMs: number | null;
+
   // Decision state: the only part that depends on when timers ran (and only through stream time).
   /** Newest stream time the profile was advanced to. */
   clockMs: number | null;
@@ -96,6 +105,8 @@ export function newProfile(customerId: string): Profile {
     activeDays: [],
     purchaseDays: [],
     recentEvents: [],
+    timeZone: null,
+    timeZoneSetAtMs: null,
     clockMs: null,
     anchorDay: null,
     episodeCount: 0,
@@ -151,6 +162,32 @@ export function rememberEvent(
   return next.length > capacity ? next.slice(0, capacity) : next;
 }
 
+/**
+ * Take an event's time zone, if it states one and states it later than the profile's (last writer
+ * by event time; ties: the greater name). Nothing else changes: buckets and days recorded so far
+ * keep the day numbers of the zone they were counted in, and events from now on are counted in
+ * the new zone (those that state a zone, in their own: see dayOfEvent).
+ */
+export function stateTimeZone(profile: Profile, event: CustomerEvent): Profile {
+  const zone = event.timeZone;
+  if (zone === undefined) return profile;
+  const setAtMs = profile.timeZoneSetAtMs;
+  const wins =
+    setAtMs === null ||
+    event.occurredAtMs > setAtMs ||
+    (event.occurredAtMs === setAtMs && zone > (profile.timeZone ?? ''));
+  if (!wins || (zone === profile.timeZone && event.occurredAtMs === setAtMs)) return profile;
+  return { ...profile, timeZone: zone, timeZoneSetAtMs: event.occurredAtMs };
+}
+
+/**
+ * The local day an event lands on: in the zone the event states, else in the profile's. An event
+ * that states its zone is thus counted the same whatever arrived before it.
+ */
+export function dayOfEvent(profile: Profile, event: CustomerEvent): number {
+  return localDayOf(event.occurredAtMs, event.timeZone ?? profile.timeZone);
+}
+
 /** Late events: lifetime counters only (and the late counter). */
 export function recordLateEvent(profile: Profile, event: CustomerEvent): Profile {
   const next: Profile = { ...profile, lateEvents: profile.lateEvents + 1 };
@@ -169,7 +206,7 @@ export function recordOnTimeEvent(
   event: CustomerEvent,
   config: RulesConfig,
 ): Profile {
-  const day = dayOf(event.occurredAtMs);
+  const day = dayOfEvent(profile, event);
   const next: Profile = {
     ...profile,
     firstSeenMs: minOrSelf(profile.firstSeenMs, event.occurredAtMs),

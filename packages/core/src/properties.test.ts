@@ -7,9 +7,10 @@ import { defaultRulesConfig as config } from './config.ts';
 import type { CustomerEvent } from './events.ts';
 import type { Profile } from './profile.ts';
 import { replay } from './replay.test-support.ts';
-import { DAY_MS, dayOf, streamTimeFor } from './time.ts';
+import { DAY_MS, streamTimeFor } from './time.ts';
 import { advance, applyEvent, dueTimeMs } from './timeline.ts';
 import { deriveView } from './view.ts';
+import { oracleLocalDay } from './zone.test-support.ts';
 
 const START_MS = Date.UTC(2024, 2, 1);
 const RUNS = { numRuns: 100 };
@@ -23,14 +24,27 @@ const segmentArbitrary: fc.Arbitrary<RhythmSegment> = fc.record({
   purchaseJitterDays: fc.integer({ min: 0, max: 3 }),
 });
 
+/** Zones of customers whose events state one (null: none, UTC days); DST in March included. */
+const timeZoneArbitrary = fc.constantFrom(
+  null,
+  null,
+  'Europe/Berlin',
+  'America/New_York',
+  'Asia/Kathmandu',
+  'Pacific/Auckland',
+);
+
 /** One customer's history, in time order. */
 const historyArbitrary = fc
   .record({
     seed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
     segments: fc.array(segmentArbitrary, { minLength: 1, maxLength: 4 }),
+    timeZone: timeZoneArbitrary,
   })
-  .map(({ seed, segments }) =>
-    customerEventList({ customerId: 'prop', startMs: START_MS, seed, segments }),
+  .map(({ seed, segments, timeZone }) =>
+    customerEventList({ customerId: 'prop', startMs: START_MS, seed, segments }).map((event) =>
+      timeZone === null ? event : { ...event, timeZone },
+    ),
   )
   .filter((events) => events.length > 0);
 
@@ -113,6 +127,9 @@ describe('properties', () => {
       fc.property(historyArbitrary, fc.integer({ min: 0, max: 120 }), (events, daysAfter) => {
         const { profile } = applyAll(events);
         const asOfMs = lastEventMs(events) + daysAfter * DAY_MS;
+        // The customer's calendar days, asked of Intl directly (UTC days without a zone).
+        const zone = events[0]!.timeZone;
+        const dayOf = (ms: number) => oracleLocalDay(ms, zone);
         const asOfDay = dayOf(asOfMs);
         const within = (days: number) =>
           events.filter((event) => {
@@ -147,6 +164,7 @@ describe('properties', () => {
         expect(view.lifetime.activeDays).toBe(
           new Set(events.map((event) => dayOf(event.occurredAtMs))).size,
         );
+        expect(view.timeZone).toBe(zone ?? 'UTC');
       }),
       RUNS,
     );

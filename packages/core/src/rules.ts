@@ -12,7 +12,7 @@ import {
 import { normalQuantile } from './model/special.ts';
 import { activeDaysBefore, populationHurdleFor } from './population.ts';
 import type { Profile } from './profile.ts';
-import { dayOf } from './time.ts';
+import { localDayOf } from './zone.ts';
 import { activeDaysBetween, rfmOf, windowCounts } from './windows.ts';
 
 export type Evidence = Record<string, number | string | boolean | null>;
@@ -143,7 +143,8 @@ export function lapsePlanAsOf(
   const clamp = (days: number) =>
     Math.min(config.maxHurdleDays, Math.max(config.minHurdleDays, days));
 
-  const firstDay = profile.firstSeenMs === null ? anchorDay : dayOf(profile.firstSeenMs);
+  const firstDay =
+    profile.firstSeenMs === null ? anchorDay : localDayOf(profile.firstSeenMs, profile.timeZone);
   const model = context.model ?? null;
   let modelSilentDays: number | null = null;
   if (model !== null) {
@@ -221,7 +222,7 @@ export function riskScore(
   const days = daysUpTo(profile.activeDays, asOfDay);
   const lastDay = days[days.length - 1];
   if (lastDay === undefined || profile.firstSeenMs === null) return null;
-  const firstDay = dayOf(profile.firstSeenMs);
+  const firstDay = localDayOf(profile.firstSeenMs, profile.timeZone);
   const silent = asOfDay - lastDay;
   if (context.model) {
     const x = activeDaysBefore(profile, lastDay);
@@ -251,7 +252,7 @@ export function contextEvidence(
   asOfMs: number,
 ): Evidence {
   const counts = windowCounts(profile, asOfDay);
-  const rfm = rfmOf(counts, lastActiveDay, asOfMs);
+  const rfm = rfmOf(counts, lastActiveDay, asOfMs, profile.timeZone);
   return {
     ...counts,
     rfmRecencyDays: rfm.recencyDays,
@@ -310,7 +311,7 @@ function expectedActiveDays(
   const days = daysUpTo(profile.activeDays, day);
   const lastDay = days[days.length - 1];
   if (model === null || lastDay === undefined || profile.firstSeenMs === null) return null;
-  const firstDay = dayOf(profile.firstSeenMs);
+  const firstDay = localDayOf(profile.firstSeenMs, profile.timeZone);
   return expectedPurchases(
     model.parameters,
     { x: activeDaysBefore(profile, lastDay), tx: lastDay - firstDay, T: day + 1 - firstDay },
@@ -345,7 +346,8 @@ export function assessReadyToBuy(
 
   // Acceleration by weekly rate.
   const activeDaysLast7 = activeDaysBetween(profile, day - 6, day);
-  const firstSeenDay = profile.firstSeenMs === null ? day : dayOf(profile.firstSeenMs);
+  const firstSeenDay =
+    profile.firstSeenMs === null ? day : localDayOf(profile.firstSeenMs, profile.timeZone);
   const baselineFirstDay = Math.max(day - 89, firstSeenDay);
   const baselineLastDay = day - 7;
   const baselineSpanDays = baselineLastDay - baselineFirstDay + 1;

@@ -29,7 +29,8 @@
 import type { RulesConfig, SegmentSettings } from './config.ts';
 import { PulseCoreError } from './errors.ts';
 import type { Profile } from './profile.ts';
-import { dayOf, DAY_MS } from './time.ts';
+import { DAY_MS } from './time.ts';
+import { localDayOf } from './zone.ts';
 import type { ProfileView } from './view.ts';
 
 export const CUSTOMER_SEGMENTS = [
@@ -113,7 +114,7 @@ export function segmentOf(
   });
 
   if (view.status === 'lapsed') return result('lapsed');
-  const asOfDay = dayOf(view.asOfMs);
+  const asOfDay = localDayOf(view.asOfMs, profile.timeZone);
   const returnDay = returnDayOf(profile);
   if (returnDay !== null && asOfDay - returnDay < settings.reactivatedDays)
     return result('reactivated');

@@ -1,5 +1,6 @@
-// Event-time arithmetic. The rhythm's unit is the UTC day; "stream time" is the partition's clock
-// (newest event time seen minus allowed lateness), computed by the caller and passed in.
+// Event-time arithmetic. The rhythm's unit is the customer's day: the UTC day here, the local day
+// of a customer with a time zone in zone.ts; "stream time" is the partition's clock (newest event
+// time seen minus allowed lateness), computed by the caller and passed in.
 import type { RulesConfig } from './config.ts';
 
 export const DAY_MS = 86_400_000;

@@ -2,7 +2,8 @@
 // opens and closes, when ready-to-buy fires.
 //
 // Decisions are taken only on SEALED days: day d is sealed once stream time >= end of d, because
-// an on-time event can no longer land on it. A decision therefore depends only on the set of
+// an on-time event can no longer land on it. Days are the customer's local days (zone.ts): the
+// end of d is the first instant of local day d + 1 in the profile's time zone (UTC without one). A decision therefore depends only on the set of
 // on-time events, never on their arrival order or on when a timer happened to run, and every
 // signal's detectedAtMs is a pure function of that set (the due instant, not the stream time at
 // which the timer popped). That is what makes replays with other batch boundaries identical.
@@ -17,6 +18,7 @@ import {
   recordLateEvent,
   recordOnTimeEvent,
   rememberEvent,
+  stateTimeZone,
   type Profile,
 } from './profile.ts';
 import {
@@ -27,6 +29,7 @@ import {
   type Evidence,
 } from './rules.ts';
 import { DAY_MS } from './time.ts';
+import { isKnownTimeZone, startOfLocalDayMs } from './zone.ts';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'late';
 
@@ -73,8 +76,9 @@ export function applyEvent(
 
   const advanced = advance(current, streamTimeMs, config, context);
   const signals = [...advanced.signals];
+  // Timers ran in the zone the profile had; the event's zone (if any) applies from here on.
   let next: Profile = {
-    ...advanced.profile,
+    ...stateTimeZone(advanced.profile, event),
     recentEvents: rememberEvent(
       advanced.profile.recentEvents,
       { occurredAtMs: event.occurredAtMs, idHash },
@@ -109,6 +113,7 @@ export function advance(
   // Decisions are taken in event-time order; this is the instant of the last one (or the clock
   // the profile had): a repurchase window opening at or before it was judged already.
   let decidedUpToMs = profile.clockMs ?? Number.NEGATIVE_INFINITY;
+  const startOf = (day: number) => startOfLocalDayMs(day, current.timeZone);
 
   for (;;) {
     const nextDay = nextUnconsumedDay(current);
@@ -116,12 +121,12 @@ export function advance(
     // The repurchase window opening on a day without activity: judged at that day's end, before
     // a lapse due later (a lapse due first closes the question).
     const openingDay = windowOpeningDay(current, nextDay, config);
-    const openingMs = openingDay === null ? null : (openingDay + 1) * DAY_MS;
+    const openingMs = openingDay === null ? null : startOf(openingDay + 1);
     if (
       openingMs !== null &&
       openingMs > decidedUpToMs &&
       openingMs <= streamTimeMs &&
-      (lapse === null || openingMs < lapse.dueDay * DAY_MS)
+      (lapse === null || openingMs < startOf(lapse.dueDay))
     ) {
       decidedUpToMs = openingMs;
       const signal = readyToBuyAtEndOf(current, openingDay!, config, context);
@@ -131,15 +136,16 @@ export function advance(
       }
       continue;
     }
-    if (lapse !== null && lapse.dueDay * DAY_MS <= streamTimeMs) {
+    if (lapse !== null && startOf(lapse.dueDay) <= streamTimeMs) {
       const anchorDay = current.anchorDay!;
-      const dueMs = lapse.dueDay * DAY_MS;
+      const dueMs = startOf(lapse.dueDay);
       const episode = current.episodeCount + 1;
       signals.push(
         makeSignal(current.customerId, 'lapsed', episode, dueMs, config, {
           episode,
           ...lapse.evidence,
           daysSilent: lapse.dueDay - anchorDay - 1,
+          // A local day number read as a UTC date is the customer's calendar date.
           lastActiveDay: new Date(anchorDay * DAY_MS).toISOString().slice(0, 10),
           ...contextEvidence(current, lapse.dueDay - 1, anchorDay, dueMs),
         }),
@@ -161,17 +167,17 @@ export function advance(
     if (
       current.openEpisodeSinceMs !== null &&
       nextDay !== null &&
-      nextDay * DAY_MS <= streamTimeMs
+      startOf(nextDay) <= streamTimeMs
     ) {
-      signals.push(reactivatedSignal(current, nextDay, nextDay * DAY_MS, config, context));
+      signals.push(reactivatedSignal(current, nextDay, startOf(nextDay), config, context));
       current = { ...current, openEpisodeSinceMs: null };
-      decidedUpToMs = Math.max(decidedUpToMs, nextDay * DAY_MS);
+      decidedUpToMs = Math.max(decidedUpToMs, startOf(nextDay));
       continue;
     }
 
-    if (nextDay !== null && (nextDay + 1) * DAY_MS <= streamTimeMs) {
+    if (nextDay !== null && startOf(nextDay + 1) <= streamTimeMs) {
       current = { ...current, anchorDay: nextDay };
-      decidedUpToMs = Math.max(decidedUpToMs, (nextDay + 1) * DAY_MS);
+      decidedUpToMs = Math.max(decidedUpToMs, startOf(nextDay + 1));
       const signal = readyToBuyAtEndOf(current, nextDay, config, context);
       if (signal !== null) {
         signals.push(signal.signal);
@@ -193,18 +199,17 @@ export function dueTimeMs(
   config: RulesConfig,
   context: DecisionContext = NO_CONTEXT,
 ): number | null {
+  const startOf = (day: number) => startOfLocalDayMs(day, profile.timeZone);
   const nextDay = nextUnconsumedDay(profile);
   const candidates: number[] = [];
   if (nextDay !== null) {
-    candidates.push(
-      profile.openEpisodeSinceMs !== null ? nextDay * DAY_MS : (nextDay + 1) * DAY_MS,
-    );
+    candidates.push(profile.openEpisodeSinceMs !== null ? startOf(nextDay) : startOf(nextDay + 1));
   }
   const lapse = pendingLapse(profile, nextDay, config, context);
-  if (lapse !== null) candidates.push(lapse.dueDay * DAY_MS);
+  if (lapse !== null) candidates.push(startOf(lapse.dueDay));
   const openingDay = windowOpeningDay(profile, nextDay, config);
-  if (openingDay !== null && (openingDay + 1) * DAY_MS > (profile.clockMs ?? -Infinity))
-    candidates.push((openingDay + 1) * DAY_MS);
+  if (openingDay !== null && startOf(openingDay + 1) > (profile.clockMs ?? -Infinity))
+    candidates.push(startOf(openingDay + 1));
   if (candidates.length === 0) return null;
   const lastActivityMs = Math.max(
     profile.lastVisitMs ?? -Infinity,
@@ -266,7 +271,7 @@ function readyToBuyAtEndOf(
   const assessment = assessReadyToBuy(profile, day, config, context);
   if (!assessment.fires) return null;
   const sequence = profile.readyToBuyCount + 1;
-  const detectedAtMs = (day + 1) * DAY_MS;
+  const detectedAtMs = startOfLocalDayMs(day + 1, profile.timeZone);
   const signal = makeSignal(profile.customerId, 'ready_to_buy', sequence, detectedAtMs, config, {
     sequence,
     ...assessment.evidence,
@@ -325,6 +330,9 @@ function assertUsableEvent(event: CustomerEvent): void {
     });
   };
   if (!Number.isSafeInteger(event.occurredAtMs)) problem('occurredAtMs must be a safe integer');
+  if (event.timeZone !== undefined && !isKnownTimeZone(event.timeZone)) {
+    problem('timeZone must be an IANA time zone name this runtime knows');
+  }
   if (event.kind === 'purchase') {
     if (!Number.isSafeInteger(event.amountMinor) || event.amountMinor < 0) {
       problem('amountMinor must be a non-negative safe integer');

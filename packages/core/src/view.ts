@@ -5,9 +5,9 @@ import { NO_CONTEXT, type DecisionContext } from './context.ts';
 import { latencyOf } from './latency.ts';
 import type { CurrencyTotal, Profile } from './profile.ts';
 import { lapsePlanAsOf, riskScore } from './rules.ts';
-import { dayOf } from './time.ts';
 import { dueTimeMs } from './timeline.ts';
 import { daysSilent, rfmOf, windowCounts, type Rfm, type WindowCounts } from './windows.ts';
+import { localDayOf } from './zone.ts';
 
 export interface LatencyView {
   centreDays: number;
@@ -18,6 +18,8 @@ export interface LatencyView {
 export interface ProfileView {
   customerId: string;
   asOfMs: number;
+  /** The IANA zone the customer's days are counted in; 'UTC' when none was ever stated. */
+  timeZone: string;
   /** 'unknown' = not enough history for a rhythm. */
   status: 'active' | 'lapsed' | 'unknown';
   usualLatency: LatencyView | null;
@@ -56,7 +58,7 @@ export function deriveView(
   config: RulesConfig,
   context: DecisionContext = NO_CONTEXT,
 ): ProfileView {
-  const asOfDay = dayOf(asOfMs);
+  const asOfDay = localDayOf(asOfMs, profile.timeZone);
   const lastActiveDay = profile.activeDays[profile.activeDays.length - 1] ?? null;
   const latency = latencyOf(profile.activeDays, Number.POSITIVE_INFINITY, config.activityGapsKept);
   const purchaseLatency = latencyOf(
@@ -82,16 +84,17 @@ export function deriveView(
   return {
     customerId: profile.customerId,
     asOfMs,
+    timeZone: profile.timeZone ?? 'UTC',
     status,
     usualLatency: toView(latency),
     purchaseLatency: toView(purchaseLatency),
-    daysSilent: lastActiveDay === null ? null : daysSilent(lastActiveDay, asOfMs),
+    daysSilent: lastActiveDay === null ? null : daysSilent(lastActiveDay, asOfMs, profile.timeZone),
     hurdleDays,
     lapsePlan: plan === null ? null : plan.evidence,
     riskScore: lastActiveDay === null ? null : riskScore(profile, asOfDay, config, context),
     dueAtMs: dueTimeMs(profile, config, context),
     windows: counts,
-    rfm: rfmOf(counts, lastActiveDay, asOfMs),
+    rfm: rfmOf(counts, lastActiveDay, asOfMs, profile.timeZone),
     lifetime: {
       visits: profile.lifetimeVisits,
       purchases: profile.lifetimePurchases,

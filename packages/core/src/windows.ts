@@ -1,7 +1,7 @@
 // Window counts "as of" a day: the W days ending with asOfDay, i.e. days in (asOfDay - W, asOfDay].
 // Buckets newer than asOfDay are ignored, so a decision for a sealed day never sees later events.
 import { primaryCurrency, type Profile } from './profile.ts';
-import { DAY_MS } from './time.ts';
+import { localDayOf } from './zone.ts';
 
 export interface WindowCounts {
   visits7d: number;
@@ -87,14 +87,26 @@ export function windowCounts(profile: Profile, asOfDay: number): WindowCounts {
   };
 }
 
-/** Whole days between the end of lastActiveDay and asOfMs (0 on the active day itself). */
-export function daysSilent(lastActiveDay: number, asOfMs: number): number {
-  return Math.max(0, Math.floor((asOfMs - (lastActiveDay + 1) * DAY_MS) / DAY_MS));
+/**
+ * Whole (local) days between the end of lastActiveDay and asOfMs (0 on the active day itself):
+ * the days after lastActiveDay and before asOfMs's own day, in the customer's zone (null = UTC).
+ */
+export function daysSilent(
+  lastActiveDay: number,
+  asOfMs: number,
+  timeZone: string | null = null,
+): number {
+  return Math.max(0, localDayOf(asOfMs, timeZone) - lastActiveDay - 1);
 }
 
-export function rfmOf(counts: WindowCounts, lastActiveDay: number | null, asOfMs: number): Rfm {
+export function rfmOf(
+  counts: WindowCounts,
+  lastActiveDay: number | null,
+  asOfMs: number,
+  timeZone: string | null = null,
+): Rfm {
   return {
-    recencyDays: lastActiveDay === null ? null : daysSilent(lastActiveDay, asOfMs),
+    recencyDays: lastActiveDay === null ? null : daysSilent(lastActiveDay, asOfMs, timeZone),
     frequency90d: counts.activeDays90d,
     monetary365dMinor: counts.spend365dMinor,
   };

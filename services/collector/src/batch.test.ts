@@ -87,6 +87,16 @@ describe('validateEvent', () => {
     expect(validateEvent({ ...visit, customerId: '🦊'.repeat(128) }, 'shop').ok).toBe(true);
   });
 
+  it('accepts a stated IANA time zone and rejects an unknown one with the field and rule', () => {
+    const zoned = validateEvent({ ...visit, timeZone: 'America/Los_Angeles' }, 'shop');
+    expect(zoned.ok && zoned.event.wire).toMatchObject({ timeZone: 'America/Los_Angeles' });
+    const unknown = validateEvent({ ...visit, timeZone: 'GMT+25:00' }, 'shop');
+    expect(unknown).toEqual({
+      ok: false,
+      errors: [{ field: 'timeZone', reason: expect.stringMatching(/IANA time zone/) }],
+    });
+  });
+
   it('accepts a purchase unchanged', () => {
     const { type: _type, ...wire } = purchase;
     expect(validateEvent(purchase, 'shop')).toEqual({

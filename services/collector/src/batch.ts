@@ -21,12 +21,12 @@ export type EventType = (typeof EVENT_TYPES)[number];
 
 export const collectorVisitSchema = visitWireSchema
   .extend({ type: z.literal('visit') })
-  .meta({ description: 'A visit (schemas/avro/visit.v1.avsc) plus type: "visit".' });
+  .meta({ description: 'A visit (schemas/avro/visit.v2.avsc) plus type: "visit".' });
 
 export const collectorPurchaseSchema = purchaseWireSchema
   .extend({ type: z.literal('purchase') })
   .meta({
-    description: 'A purchase (schemas/avro/purchase.v1.avsc) plus type: "purchase".',
+    description: 'A purchase (schemas/avro/purchase.v2.avsc) plus type: "purchase".',
   });
 
 export const collectorEventSchema = z.discriminatedUnion('type', [

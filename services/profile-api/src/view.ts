@@ -24,6 +24,11 @@ export const profileResponseSchema = z.object({
   }),
   asOf: z.string(),
   asOfBasis: z.enum(['stream-time', 'requested']),
+  timeZone: z.string().meta({
+    description:
+      "IANA time zone the customer's days are counted in (windows, days silent, lapse and " +
+      "ready-to-buy decisions): the one stated at the latest event time; 'UTC' until one is.",
+  }),
   status: z.enum(['active', 'lapsed', 'unknown']).meta({
     description: 'unknown: not enough history for a rhythm',
   }),

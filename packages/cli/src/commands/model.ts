@@ -2,10 +2,10 @@ import type { Command } from 'commander';
 import {
   decodePopulationLatency,
   decodeProfile,
-  dayOf,
   emptyPopulationLatency,
   fitModelsInDays,
   historyOfProfile,
+  localDayOf,
   mergePopulationLatency,
   populationHurdles,
   type CustomerHistory,
@@ -71,7 +71,6 @@ async function readHistories(
   for (const partition of partitions) {
     const streamTimeMs = metas[partition]?.streamTimeMs;
     if (streamTimeMs === null || streamTimeMs === undefined) continue;
-    const asOfDay = dayOf(streamTimeMs);
     const seen = new Set<string>();
     // Every bucket of the partition's profiles, one HSCAN walk each.
     for (const bucketKey of partitionKeys(namespace, partition, keyPrefix).profiles) {
@@ -79,7 +78,9 @@ async function readHistories(
         for (const [customerId, bytes] of page) {
           if (seen.has(customerId)) continue;
           seen.add(customerId);
-          const history = historyOfProfile(decodeProfile(bytes), asOfDay);
+          // Each customer's history as of the end of their own (local) day.
+          const profile = decodeProfile(bytes);
+          const history = historyOfProfile(profile, localDayOf(streamTimeMs, profile.timeZone));
           if (history !== null) histories.push(history);
         }
       });

@@ -5,13 +5,13 @@
 import { groupHistories, fitPurchaseModel, type ModelFit } from './fit.ts';
 import type { CustomerHistory } from './purchase-model.ts';
 import type { Profile } from '../profile.ts';
-import { dayOf } from '../time.ts';
+import { localDayOf } from '../zone.ts';
 
-/** A customer's history as of the end of `asOfDay`; null before their first activity. */
+/** A customer's history as of the end of local day `asOfDay`; null before their first activity. */
 export function historyOfProfile(profile: Profile, asOfDay: number): CustomerHistory | null {
   const lastDay = profile.activeDays[profile.activeDays.length - 1];
   if (profile.firstSeenMs === null || lastDay === undefined) return null;
-  const firstDay = dayOf(profile.firstSeenMs);
+  const firstDay = localDayOf(profile.firstSeenMs, profile.timeZone);
   const tx = Math.max(0, lastDay - firstDay);
   return {
     x: Math.max(0, profile.lifetimeActiveDays - 1),

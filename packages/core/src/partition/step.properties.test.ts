@@ -49,6 +49,15 @@ const customerArbitrary = fc.record({
   activeDays: fc.integer({ min: 10, max: 70 }),
   silentDays: fc.integer({ min: 0, max: 40 }),
   returnDays: fc.integer({ min: 0, max: 30 }),
+  /** A customer whose events state their time zone (null: none, their days are UTC days). */
+  timeZone: fc.constantFrom(
+    null,
+    null,
+    'Europe/Berlin',
+    'America/Los_Angeles',
+    'Asia/Kathmandu',
+    'Pacific/Auckland',
+  ),
 });
 
 const logArbitrary = fc.record({
@@ -76,7 +85,9 @@ function eventsOf(spec: LogSpec): CustomerEvent[] {
           { days: customer.silentDays },
           { days: customer.returnDays, ...customer.rhythm },
         ],
-      }),
+      }).map((event) =>
+        customer.timeZone === null ? event : { ...event, timeZone: customer.timeZone },
+      ),
     )
     .filter((event) => event.occurredAtMs < outageFrom || event.occurredAtMs >= outageTo);
 }
