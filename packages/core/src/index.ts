@@ -35,7 +35,7 @@ export {
 export { checkEventTime, dayOf, DAY_MS, streamTimeFor, type EventTimeCheck } from './time.ts';
 export { deriveView, type LatencyView, type ProfileView } from './view.ts';
 export type { Rfm, WindowCounts } from './windows.ts';
-export { decodeProfile, encodeProfile } from './codec.ts';
+export { decodeProfile, encodeProfile, type ProfileDecodeOptions } from './codec.ts';
 // The partition step: everything a partition decides, as one pure function, and the in-memory
 // partition that drives it (property tests, the offline backtest).
 export {
@@ -153,7 +153,7 @@ export {
 } from './rules.ts';
 export { normalQuantile } from './model/special.ts';
 // Customers' traits (who they are) and behavioural segments (what kind of customer by what they
-// do): pure, not yet read by the partition step.
+// do): pure. The profile keeps the traits (Profile.traits).
 export {
   applyTraitsStatement,
   emptyTraits,
