@@ -1,6 +1,14 @@
 // @pulse/core: the behavioural profile and the lapse / ready-to-buy rules as pure functions.
 // No I/O, no clock reads, no env: every input, "now" included, is an argument.
-export type { CustomerEvent, PurchaseEvent, Signal, SignalKind, VisitEvent } from './events.ts';
+export type {
+  CustomerEvent,
+  PurchaseEvent,
+  Signal,
+  SignalKind,
+  SignalSegment,
+  SignalTraits,
+  VisitEvent,
+} from './events.ts';
 export {
   defaultRulesConfig,
   parseRulesConfig,
@@ -18,6 +26,7 @@ export {
 } from './errors.ts';
 export {
   newProfile,
+  NO_TRAITS,
   type CurrencyTotal,
   type DayPurchases,
   type DayVisits,
@@ -166,6 +175,7 @@ export {
   type CustomerTraits,
   type TraitAttribute,
   type TraitName,
+  type TraitsEvent,
   type TraitsStatement,
   type TraitsView,
   type TraitValue,

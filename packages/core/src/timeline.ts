@@ -27,6 +27,7 @@ import {
   type Evidence,
 } from './rules.ts';
 import { DAY_MS } from './time.ts';
+import { observeVisitSource } from './traits.ts';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'late';
 
@@ -81,6 +82,10 @@ export function applyEvent(
       config.dedupMemorySize,
     ),
   };
+  // The first visit's source (traits): the earliest by event time, so late visits count too.
+  if (event.kind === 'visit' && event.source !== undefined && event.source !== '') {
+    next.traits = observeVisitSource(next.traits, event.occurredAtMs, event.source);
+  }
   const clockMs = next.clockMs ?? streamTimeMs;
   if (event.occurredAtMs < clockMs) {
     return { profile: recordLateEvent(next, event), outcome: 'late', signals };
