@@ -30,7 +30,7 @@
 // behavioural inputs. It never moves, holds or cuts the stream time, is not learnt as traffic
 // (the outage guard watches the behavioural inputs) and is never late; it is dead-lettered by
 // the same rules as the others (bad bytes, key mismatch, far-future time). Every signal carries
-// the customer's traits and behavioural segment at the moment it was decided (`route`).
+// the customer's traits and behavioural segment at its decision (decision-segment.ts).
 import type { RulesConfig } from '../config.ts';
 import type { DecisionContext, FittedModel } from '../context.ts';
 import type { CustomerEvent, Signal, SignalKind } from '../events.ts';
@@ -44,11 +44,9 @@ import {
   type PopulationLatency,
 } from '../population.ts';
 import { newProfile, type Profile } from '../profile.ts';
-import { segmentOf } from '../segments.ts';
 import { checkEventTime, DAY_MS } from '../time.ts';
 import { advance, applyEvent, dueTimeMs, type ApplyOutcome } from '../timeline.ts';
-import { applyTraitsStatement, traitsView, type TraitsEvent } from '../traits.ts';
-import { deriveView } from '../view.ts';
+import { applyTraitsStatement, type TraitsEvent } from '../traits.ts';
 import {
   aheadBoundOf,
   clockOf,
@@ -412,30 +410,6 @@ export function stepPartition(
     });
   };
 
-  /**
-   * The customer as the decision found them: their traits and behavioural segment, as of the
-   * decision's instant. Only per signal (rare), never per event.
-   */
-  const withCustomerContext = (signal: Signal): Signal => {
-    const profile = profileOf(signal.customerId);
-    if (profile === undefined) return signal;
-    const view = deriveView(profile, signal.detectedAtMs, rules, context);
-    const { segment, latencyBand } = segmentOf(profile, view, rules);
-    const known = traitsView(profile.traits);
-    return {
-      ...signal,
-      traits: {
-        country: known.country,
-        region: known.region,
-        acquisitionSource: known.acquisitionSource,
-        customerType: known.customerType,
-        plan: known.plan,
-        attributes: known.attributes,
-      },
-      segment: { segment, latencyBand },
-    };
-  };
-
   const publish = (signal: Signal): void => {
     counts.signals.set(signal.kind, (counts.signals.get(signal.kind) ?? 0) + 1);
     const target = signalTopicOf(routing, signal.kind);
@@ -475,9 +449,9 @@ export function stepPartition(
    * lapse topic in arrival order: lapsed → reactivated → lapsed … .
    */
   const route = (signals: readonly Signal[], storm: boolean): void => {
-    for (const decided of signals) {
-      // Held lapses keep this too: a released one says who the customer was when it was decided.
-      const signal = withCustomerContext(decided);
+    // Signals carry who the customer was at their decision (core's atDecision): a held lapse
+    // released later says so too.
+    for (const signal of signals) {
       if (signal.kind === 'lapsed') {
         if (explainedBySilence(signal)) hold(signal, 'input-silence');
         else if (storm) hold(signal, 'storm');
