@@ -114,6 +114,8 @@ describe('contracts against the real schema registry', () => {
         eventId: 'evt-1',
         customerId: 'customer-1',
         occurredAtMs: Date.UTC(2025, 2, 1, 9, 30),
+        // The visit's source reaches the domain event (it feeds acquisitionSource).
+        source: 'web',
       },
     });
   });
