@@ -11,6 +11,8 @@ export interface VisitEvent {
   occurredAtMs: number;
   /** IANA time zone the customer's day is counted in; absent = not stated. */
   timeZone?: string;
+  /** The visit's traffic source when it names one (absent: none, or empty). */
+  source?: string;
 }
 
 export interface PurchaseEvent {
@@ -63,13 +65,16 @@ function zoneOf(timeZone: string | null | undefined): { timeZone?: string } {
 }
 
 export function visitToDomain(wire: VisitWire): VisitEvent {
-  return {
+  const event: VisitEvent = {
     kind: 'visit',
     eventId: wire.eventId,
     customerId: wire.customerId,
     occurredAtMs: occurredAtMs(wire.occurredAt),
     ...zoneOf(wire.timeZone),
   };
+  // The source feeds the customer's acquisitionSource (core's observeVisitSource).
+  if (typeof wire.source === 'string' && wire.source !== '') event.source = wire.source;
+  return event;
 }
 
 export function purchaseToDomain(wire: PurchaseWire): PurchaseEvent {
@@ -126,7 +131,8 @@ export function domainToWire(event: DomainEvent): VisitWire | PurchaseWire {
     occurredAt: new Date(event.occurredAtMs).toISOString(),
     ...zoneOf(event.timeZone),
   };
-  if (event.kind === 'visit') return base;
+  if (event.kind === 'visit')
+    return event.source === undefined ? base : { ...base, source: event.source };
   return {
     ...base,
     orderId: event.orderId,

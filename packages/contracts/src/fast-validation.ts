@@ -59,7 +59,10 @@ export function fastVisit(decoded: unknown): VisitEvent | undefined {
     return undefined;
   const zone = timeZoneOf(decoded['timeZone']);
   if (zone === undefined) return undefined;
-  return { kind: 'visit', eventId, customerId, occurredAtMs, ...zone };
+  // A non-empty source is carried (it feeds the customer's acquisitionSource), as visitToDomain does.
+  return typeof source === 'string' && source !== ''
+    ? { kind: 'visit', eventId, customerId, occurredAtMs, source, ...zone }
+    : { kind: 'visit', eventId, customerId, occurredAtMs, ...zone };
 }
 
 /** The purchase, when the decoded value is a valid one; undefined: ask zod. */

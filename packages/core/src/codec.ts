@@ -10,15 +10,74 @@
 //   the nullable fields that are present, the counters, the currency table (sorted), lifetime
 //   spend, visit buckets, purchase buckets, active days, purchase days, recent events.
 //   Ascending lists store their first element from the base and then the (unsigned) steps.
-//   Then optional tagged sections, each a tag byte and its fields, in ascending tag order; a
-//   profile that needs none ends after the recent events, exactly as before the sections existed:
-//     tag 1, time zone: zone name (length + UTF-8), timeZoneSetAtMs (signed, from baseMs).
 // All arithmetic is done on doubles, not 32-bit bit operations: instants need up to 53 bits.
+//
+// Format version 2 = the version 1 layout above, then zero or more *sections*, each
+//   tag byte, varint length, that many bytes
+// in ascending tag order, each at most once; an absent section is its field's default, so a
+// profile with nothing beyond version 1's fields costs no byte more. Sections keep additions to
+// the profile apart from each other and from the fixed layout (one tag each, see SECTION_*).
+// Version 1 bytes (written by an older Pulse) still decode: they have no sections.
 import { ProfileDecodeError } from './errors.ts';
-import type { Profile, RememberedEvent } from './profile.ts';
+import { NO_TRAITS, type Profile, type RememberedEvent } from './profile.ts';
 import { dayOf } from './time.ts';
+import { decodeTraits, encodeTraits, type TraitStringPool } from './traits-codec.ts';
+import type { CustomerTraits } from './traits.ts';
 
-const FORMAT_VERSION = 1;
+/** Written by encodeProfile. */
+const FORMAT_VERSION = 2;
+/** Still read: the layout without sections. */
+const FORMAT_VERSION_1 = 1;
+
+// ---- Sections (format version 2) -------------------------------------------------------------
+/** Section 1: the customer's traits (traits-codec.ts's bytes); absent = no traits. */
+const SECTION_TRAITS = 1;
+/**
+ * Section 2: the customer's IANA time zone (zone.ts): the name (length + UTF-8), then
+ * timeZoneSetAtMs (signed, from baseMs); absent = the customer's days are UTC days.
+ */
+const SECTION_TIME_ZONE = 2;
+const LAST_SECTION = SECTION_TIME_ZONE;
+
+/** True when no trait is known: the section is left out. */
+function hasNoTraits(traits: CustomerTraits): boolean {
+  return (
+    traits === NO_TRAITS ||
+    (traits.country === null &&
+      traits.region === null &&
+      traits.acquisitionSource === null &&
+      traits.customerType === null &&
+      traits.plan === null &&
+      traits.firstVisitSource === null &&
+      traits.attributes.length === 0)
+  );
+}
+
+/**
+ * The traits section's bytes by traits record. Traits change rarely and the record is never
+ * mutated (a change is a new object), so a profile written again after a visit reuses the bytes
+ * its traits were decoded from or last encoded to instead of encoding them per event.
+ */
+const traitsBytesOf = new WeakMap<CustomerTraits, Uint8Array>();
+
+function encodedTraits(traits: CustomerTraits): Uint8Array {
+  let bytes = traitsBytesOf.get(traits);
+  if (bytes === undefined) {
+    bytes = encodeTraits(traits);
+    traitsBytesOf.set(traits, bytes);
+  }
+  return bytes;
+}
+
+/** Options of decodeProfile. */
+export interface ProfileDecodeOptions {
+  /**
+   * Interns the decoded traits' strings: pass one pool per partition (or per reader) so that all
+   * its customers share one string object per trait value (traits-codec.ts).
+   */
+  traitsPool?: TraitStringPool | undefined;
+}
+// -----------------------------------------------------------------------------------------------
 
 const NULLABLE_FIELDS = [
   'firstSeenMs',
@@ -32,9 +91,6 @@ const NULLABLE_FIELDS = [
 ] as const;
 type NullableField = (typeof NULLABLE_FIELDS)[number];
 const DAY_FIELDS = new Set<NullableField>(['anchorDay', 'lapsedAnchorDay', 'lastReadyToBuyDay']);
-
-/** Tag of the time-zone section (see the layout above). */
-const TIME_ZONE_SECTION = 1;
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -86,6 +142,12 @@ class ByteWriter {
       rest = Math.floor(rest / 256);
     }
     this.length += 7;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
   }
 
   text(value: string): void {
@@ -164,6 +226,18 @@ class ByteReader {
       this.fail(`length ${value} exceeds the remaining data`);
     }
     return value;
+  }
+
+  get atEnd(): boolean {
+    return this.offset === this.bytes.length;
+  }
+
+  /** The next `length` bytes (a view, no copy). */
+  take(length: number): Uint8Array {
+    if (this.offset + length > this.bytes.length) this.fail('unexpected end of data in a section');
+    const slice = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return slice;
   }
 
   done(): void {
@@ -246,11 +320,22 @@ export function encodeProfile(profile: Profile): Uint8Array {
     writer.hash53(entry.idHash);
   });
 
-  // Time zone: an optional trailing section, so profiles of UTC customers keep the bytes they had.
+  // Sections (format version 2), ascending by tag.
+  if (!hasNoTraits(profile.traits)) {
+    const traits = encodedTraits(profile.traits);
+    writer.byte(SECTION_TRAITS);
+    writer.unsigned(traits.length);
+    writer.raw(traits);
+  }
+  // The time zone: only for customers who stated one, so UTC customers' bytes do not grow.
   if (profile.timeZone !== null) {
-    writer.byte(TIME_ZONE_SECTION);
-    writer.text(profile.timeZone);
-    writer.signed((profile.timeZoneSetAtMs ?? baseMs) - baseMs);
+    const zone = new ByteWriter();
+    zone.text(profile.timeZone);
+    zone.signed((profile.timeZoneSetAtMs ?? baseMs) - baseMs);
+    const body = zone.finish();
+    writer.byte(SECTION_TIME_ZONE);
+    writer.unsigned(body.length);
+    writer.raw(body);
   }
   return writer.finish();
 }
@@ -263,14 +348,17 @@ function writeAscendingDays(writer: ByteWriter, days: readonly number[], baseDay
   });
 }
 
-/** Decode bytes written by encodeProfile. Throws ProfileDecodeError on anything else. */
-export function decodeProfile(bytes: Uint8Array): Profile {
+/**
+ * Decode bytes written by encodeProfile (format version 2, or version 1 from an older Pulse).
+ * Throws ProfileDecodeError on anything else.
+ */
+export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions): Profile {
   const reader = new ByteReader(bytes);
   const version = reader.byte();
-  if (version !== FORMAT_VERSION) {
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_1) {
     throw new ProfileDecodeError(
       'UNSUPPORTED_PROFILE_VERSION',
-      `profile format version ${version} is not supported (expected ${FORMAT_VERSION})`,
+      `profile format version ${version} is not supported (expected ${FORMAT_VERSION_1} or ${FORMAT_VERSION})`,
       0,
       { version },
     );
@@ -331,16 +419,30 @@ export function decodeProfile(bytes: Uint8Array): Profile {
     return { occurredAtMs: previousMs, idHash: reader.hash53() };
   });
 
-  // Time zone section (optional; absent in every profile written before it existed).
+  // Sections (format version 2 only; version 1 ends here).
+  let traits: CustomerTraits = NO_TRAITS;
   let timeZone: string | null = null;
   let timeZoneSetAtMs: number | null = null;
-  if (reader.offset < bytes.length) {
+  let lastTag = 0;
+  while (version !== FORMAT_VERSION_1 && !reader.atEnd) {
     const tag = reader.byte();
-    if (tag !== TIME_ZONE_SECTION)
-      reader.fail(`trailing bytes after the profile (section tag ${tag})`);
-    timeZone = reader.text();
-    if (timeZone.length === 0) reader.fail('empty time zone');
-    timeZoneSetAtMs = baseMs + reader.signed();
+    // An unknown section is refused, not skipped: writing the profile back would drop it.
+    if (tag <= lastTag || tag > LAST_SECTION)
+      reader.fail(
+        `trailing bytes after the profile (section ${tag}: unknown, repeated or out of order)`,
+      );
+    lastTag = tag;
+    const body = reader.take(reader.count(1));
+    if (tag === SECTION_TRAITS) {
+      traits = decodeTraits(body, options?.traitsPool);
+      traitsBytesOf.set(traits, body.slice());
+    } else if (tag === SECTION_TIME_ZONE) {
+      const zone = new ByteReader(body);
+      timeZone = zone.text();
+      if (timeZone.length === 0) zone.fail('empty time zone');
+      timeZoneSetAtMs = baseMs + zone.signed();
+      zone.done();
+    }
   }
   reader.done();
 
@@ -368,6 +470,7 @@ export function decodeProfile(bytes: Uint8Array): Profile {
     lapsedAnchorDay: nullable.lapsedAnchorDay,
     readyToBuyCount,
     lastReadyToBuyDay: nullable.lastReadyToBuyDay,
+    traits,
   };
 }
 

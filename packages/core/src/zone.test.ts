@@ -237,13 +237,14 @@ describe('the profile codec keeps the zone', () => {
     expect(decodeProfile(utcBytes)).toEqual(utc);
     expect(decodeProfile(zonedBytes)).toEqual(zoned);
     expect(decodeProfile(zonedBytes).timeZone).toBe('Asia/Kathmandu');
-    // Same history, same days (Kathmandu 17:45 local): only the trailing section differs.
+    // Same history, same days (Kathmandu 17:45 local): only the time-zone section differs.
     expect(zoned.activeDays).toEqual(utc.activeDays);
     expect(Array.from(zonedBytes.subarray(0, utcBytes.length))).toEqual(Array.from(utcBytes));
-    expect(zonedBytes[utcBytes.length]).toBe(1);
-    // Tag, name length and name, then when it was stated (a varint delta of a few bytes).
+    expect(zonedBytes[utcBytes.length]).toBe(2); // section 2 of format version 2
+    // Tag, section length, name length and name, then when it was stated (a varint delta of a
+    // few bytes).
     expect(zonedBytes.length - utcBytes.length).toBeLessThanOrEqual(
-      2 + 'Asia/Kathmandu'.length + 5,
+      3 + 'Asia/Kathmandu'.length + 5,
     );
     expect(decodeProfile(encodeProfile(newProfile('x')))).toEqual(newProfile('x'));
   });
