@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import {
   decodeHeld,
   decodePopulationHurdles,
+  decodeFigureTable,
   decodePopulationLatency,
+  emptyFigureTable,
+  encodeFigureTable,
   decodeProfile,
   decodeTraffic,
   dueHorizonMs,
@@ -88,6 +91,7 @@ function partitionStateOf(
   decoders: {
     population(text: string): PartitionState['population'];
     hurdles(text: string): NonNullable<PartitionState['populationHurdles']>;
+    figures(text: string): PartitionState['segmentFigures'];
   },
 ): PartitionState {
   return {
@@ -100,6 +104,12 @@ function partitionStateOf(
       meta.population === null ? emptyPopulationLatency() : decoders.population(meta.population),
     populationHurdles:
       meta.populationHurdles === null ? null : decoders.hurdles(meta.populationHurdles),
+    // No figures on a partition with positions: one written before figures were kept, whose
+    // customers they miss (the table says so) until a replay rebuilds the namespace.
+    segmentFigures:
+      meta.segmentFigures !== null
+        ? decoders.figures(meta.segmentFigures)
+        : { ...emptyFigureTable(), complete: meta.offsets.size === 0 },
   };
 }
 
@@ -129,6 +139,7 @@ export class PartitionTask {
   /** The population statistics and table change rarely; each is decoded once per value. */
   private readonly decoders = {
     population: lastDecoded(decodePopulationLatency),
+    figures: lastDecoded(decodeFigureTable),
     hurdles: lastDecoded(decodePopulationHurdles),
   };
 
@@ -547,6 +558,9 @@ export class PartitionTask {
                     : encodePopulationHurdles(result.state.populationHurdles),
               },
             }
+          : {}),
+        ...(result.figuresChanged
+          ? { segmentFigures: encodeFigureTable(result.state.segmentFigures) }
           : {}),
         profiles: [...encoded],
         due: [...result.due],

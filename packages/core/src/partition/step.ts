@@ -36,6 +36,14 @@ import {
   type PopulationLatency,
 } from '../population.ts';
 import { newProfile, type Profile } from '../profile.ts';
+import {
+  customerKeyOf,
+  emptyFigureTable,
+  FigureTableDraft,
+  nextSegmentChangeMs,
+  signalKeyOf,
+  type SegmentFigureTable,
+} from '../segment-figures.ts';
 import { checkEventTime, DAY_MS } from '../time.ts';
 import { advance, applyEvent, dueTimeMs, type ApplyOutcome } from '../timeline.ts';
 import {
@@ -92,6 +100,8 @@ export interface PartitionState {
   population: PopulationLatency;
   /** The hurdle table decisions read, frozen at the last refresh instant (null: none yet). */
   populationHurdles: PopulationHurdles | null;
+  /** Live segment figures of the partition's customers and signals (segment-figures.ts). */
+  segmentFigures: SegmentFigureTable;
 }
 
 /**
@@ -115,6 +125,7 @@ export function emptyPartitionState(): PartitionState {
     traffic: new Map(),
     population: emptyPopulationLatency(),
     populationHurdles: null,
+    segmentFigures: emptyFigureTable(),
   };
 }
 
@@ -211,6 +222,8 @@ export interface StepOutcome {
   trafficChanged: ReadonlySet<string>;
   /** The population statistics or their frozen table changed (both must be written). */
   populationChanged: boolean;
+  /** The segment figures changed (they must be written). */
+  figuresChanged: boolean;
   /** Positions to store: the chunk's topic, next offset. */
   offsets: ReadonlyMap<string, string>;
   view: InputView;
@@ -342,6 +355,23 @@ export function stepPartition(
   const profileOf = (customerId: string): Profile | undefined =>
     profiles.get(customerId) ?? input.profiles.get(customerId);
 
+  // Segment figures: every decided signal counted under the customer's segment as of its
+  // instant (the customer's profile just after the decision), on its event-time day.
+  const figures = new FigureTableDraft(state.segmentFigures);
+  const countSignal = (signal: Signal): void => {
+    const profile = profileOf(signal.customerId);
+    if (profile === undefined) return;
+    const key = signalKeyOf(
+      signal.kind,
+      profile,
+      signal.detectedAtMs,
+      rules,
+      context,
+      figures.values,
+    );
+    figures.countSignal(Math.floor(signal.detectedAtMs / DAY_MS), key, streamTimeMs);
+  };
+
   // The gaps each change of a customer's timeline consumed, counted as it happens: a profile
   // keeps only its recent active days, so a step that moved a customer many days on could not
   // tell them from the stored profile and the final one.
@@ -427,6 +457,7 @@ export function stepPartition(
    */
   const route = (signals: readonly Signal[], storm: boolean): void => {
     for (const signal of signals) {
+      countSignal(signal);
       if (signal.kind === 'lapsed') {
         if (explainedBySilence(signal)) hold(signal, 'input-silence');
         else if (storm) hold(signal, 'storm');
@@ -665,10 +696,31 @@ export function stepPartition(
   }
   countGaps();
   const due = new Map<string, number | null>();
+  // Segment figures: each touched customer moves from the key of their stored profile (read
+  // with the table the step started from) to the key of their new one (the table now).
+  const startContext: DecisionContext = { population: state.populationHurdles, model };
+  for (const customerId of touched) {
+    const stored = input.profiles.get(customerId);
+    const profile = profileOf(customerId);
+    if (stored === profile && state.populationHurdles === populationHurdles) continue;
+    figures.moveCustomer(
+      stored === undefined ? null : customerKeyOf(stored, rules, startContext, figures.values),
+      profile === undefined ? null : customerKeyOf(profile, rules, context, figures.values, true),
+    );
+  }
+  figures.retain(streamTimeMs);
   for (const customerId of touched) {
     const profile = profileOf(customerId);
     const entry = held.get(customerId);
-    const profileDue = profile ? dueOf(profile, rules, context, streamTimeMs) : null;
+    const timerDue = profile ? dueOf(profile, rules, context, streamTimeMs) : null;
+    // Also when the customer's segment moves with time alone (segment-figures.ts).
+    const segmentDue = profile ? nextSegmentChangeMs(profile, rules, context) : null;
+    const profileDue =
+      segmentDue === null
+        ? timerDue
+        : timerDue === null
+          ? segmentDue
+          : Math.min(timerDue, segmentDue);
     // A hold whose outage goes on is looked at again a day of stream time later.
     const holdDue =
       entry === undefined
@@ -694,8 +746,10 @@ export function stepPartition(
     traffic,
     population,
     populationHurdles,
+    segmentFigures: figures.changed ? figures.freeze() : state.segmentFigures,
   };
   const changed =
+    figures.changed ||
     populationChanged ||
     offsets.size > 0 ||
     profiles.size > 0 ||
@@ -709,6 +763,7 @@ export function stepPartition(
     state: newState,
     trafficChanged,
     populationChanged,
+    figuresChanged: figures.changed,
     offsets,
     view,
     profiles,
