@@ -214,7 +214,6 @@ export {
   parseSignalKey,
   SEGMENT_DIMENSIONS,
   segmentAsOfMs,
-  segmentContext,
   segmentReport,
   SIGNAL_RETENTION_DAYS,
   signalKeyOf,

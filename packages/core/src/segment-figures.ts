@@ -8,14 +8,13 @@
 // sum; partitions add up the same way (mergeFigureTables).
 //
 // What "customers by segment" means, exactly: every stored profile counted once under
-// `customerKeyOf(profile, table)` — its segment as of the profile's own clock (the stream time it
-// was last advanced to), read with the partition's current population hurdle table (never the
-// purchase model: a new model version would move segments without touching anyone). The step
-// keeps that invariant with no rescan: the customers it touches are taken out under their stored
-// profile's key (read with the table the step started from) and put back under their new one.
-// Customers the step does not touch keep their key: their profile did not change, and a refresh
-// of the table advances every customer whose segment can read the table (all who have a timer;
-// the others are lapsed with an open episode or have no active day, which no table changes).
+// `customerKeyOf(profile)` — its segment as of the profile's own clock (the stream time it was
+// last advanced to), read from the profile alone: the customer's own rhythm, with no population
+// table and no purchase model (as segments.ts promises: a customer's segment does not move
+// because other customers did; a lapse the timeline decided with them shows as the profile's
+// open episode). The key being a function of the profile, the step keeps the invariant with no
+// rescan: the customers it touches are taken out under their stored profile's key and put back
+// under their new one; the others' profiles, hence keys, did not change.
 //
 // A profile's segment moves with time alone at known instants (`new` ends, `reactivated` ends,
 // `at_risk` begins at its fraction of the hurdle, the lapse begins, a purchase leaves the 365-day
@@ -31,7 +30,7 @@
 // partition's stream time; older days are dropped as the stream time moves. Customers: one
 // entry per distinct (key, latency bucket) the partition holds, at most one per customer.
 import type { RulesConfig } from './config.ts';
-import type { DecisionContext } from './context.ts';
+import { NO_CONTEXT, type DecisionContext } from './context.ts';
 import { PulseCoreError } from './errors.ts';
 import type { SignalKind } from './events.ts';
 import type { Profile } from './profile.ts';
@@ -100,10 +99,8 @@ function traitsOf(profile: Profile): CustomerTraits | null {
   return (profile as Profile & { traits?: CustomerTraits }).traits ?? null;
 }
 
-/** What decides a segment: the population table only (see the header). */
-export function segmentContext(context: DecisionContext): DecisionContext {
-  return { population: context.population ?? null };
-}
+/** What a segment reads besides the profile: nothing (see the header). */
+const SEGMENT_CONTEXT: DecisionContext = NO_CONTEXT;
 
 /** The instant a profile's segment is read as of: its clock. */
 export function segmentAsOfMs(profile: Profile): number {
@@ -137,11 +134,10 @@ function keyAsOf(
   profile: Profile,
   asOfMs: number,
   rules: RulesConfig,
-  context: DecisionContext,
   values: Record<TraitName, readonly string[]>,
   register: boolean,
 ): Keyed {
-  const view = deriveView(profile, asOfMs, rules, segmentContext(context));
+  const view = deriveView(profile, asOfMs, rules, SEGMENT_CONTEXT);
   const segment = segmentOf(profile, view, rules);
   return {
     key: [
@@ -160,11 +156,10 @@ function keyAsOf(
 export function customerKeyOf(
   profile: Profile,
   rules: RulesConfig,
-  context: DecisionContext,
   values: Record<TraitName, readonly string[]>,
   register = false,
 ): string {
-  const keyed = keyAsOf(profile, segmentAsOfMs(profile), rules, context, values, register);
+  const keyed = keyAsOf(profile, segmentAsOfMs(profile), rules, values, register);
   return JSON.stringify([...keyed.key, keyed.latencyBucket]);
 }
 
@@ -173,13 +168,9 @@ export function customerKeyOf(
  * (no event, no new table); null when none can. An instant where nothing changes after all
  * costs one more look at the customer, never a wrong figure.
  */
-export function nextSegmentChangeMs(
-  profile: Profile,
-  rules: RulesConfig,
-  context: DecisionContext,
-): number | null {
+export function nextSegmentChangeMs(profile: Profile, rules: RulesConfig): number | null {
   const asOfMs = segmentAsOfMs(profile);
-  const view = deriveView(profile, asOfMs, rules, segmentContext(context));
+  const view = deriveView(profile, asOfMs, rules, SEGMENT_CONTEXT);
   const { segment } = segmentOf(profile, view, rules);
   const settings = rules.segments;
   const candidates: number[] = [];
@@ -220,10 +211,9 @@ export function signalKeyOf(
   profile: Profile,
   detectedAtMs: number,
   rules: RulesConfig,
-  context: DecisionContext,
   values: Record<TraitName, readonly string[]>,
 ): string {
-  const keyed = keyAsOf(profile, detectedAtMs, rules, context, values, true);
+  const keyed = keyAsOf(profile, detectedAtMs, rules, values, true);
   return JSON.stringify([kind, ...keyed.key]);
 }
 
@@ -494,9 +484,11 @@ export function mergeFigureTables(tables: Iterable<SegmentFigureTable>): Segment
   for (const table of tables) {
     complete &&= table.complete;
     for (const name of TRAIT_NAMES) {
-      for (const value of table.values[name]) if (!values[name].includes(value)) values[name].push(value);
+      for (const value of table.values[name])
+        if (!values[name].includes(value)) values[name].push(value);
     }
-    for (const [key, count] of table.customers) customers.set(key, (customers.get(key) ?? 0) + count);
+    for (const [key, count] of table.customers)
+      customers.set(key, (customers.get(key) ?? 0) + count);
     for (const [day, counts] of table.signals) {
       const merged = signals.get(day) ?? new Map<string, number>();
       for (const [key, count] of counts) merged.set(key, (merged.get(key) ?? 0) + count);

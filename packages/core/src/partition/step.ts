@@ -355,20 +355,15 @@ export function stepPartition(
   const profileOf = (customerId: string): Profile | undefined =>
     profiles.get(customerId) ?? input.profiles.get(customerId);
 
-  // Segment figures: every decided signal counted under the customer's segment as of its
-  // instant (the customer's profile just after the decision), on its event-time day.
+  // Segment figures: every signal the partition publishes (or would: suppressed ones count too,
+  // so a replay's figures are the live run's; held lapses count once released) counted under
+  // the customer's segment as of the signal's instant, read from their profile when it is
+  // published, on the signal's event-time day.
   const figures = new FigureTableDraft(state.segmentFigures);
   const countSignal = (signal: Signal): void => {
     const profile = profileOf(signal.customerId);
     if (profile === undefined) return;
-    const key = signalKeyOf(
-      signal.kind,
-      profile,
-      signal.detectedAtMs,
-      rules,
-      context,
-      figures.values,
-    );
+    const key = signalKeyOf(signal.kind, profile, signal.detectedAtMs, rules, figures.values);
     figures.countSignal(Math.floor(signal.detectedAtMs / DAY_MS), key, streamTimeMs);
   };
 
@@ -419,6 +414,7 @@ export function stepPartition(
 
   const publish = (signal: Signal): void => {
     counts.signals.set(signal.kind, (counts.signals.get(signal.kind) ?? 0) + 1);
+    countSignal(signal);
     const target = signalTopicOf(routing, signal.kind);
     if (target !== null)
       outbox.push({ type: 'signal', topic: target, signal, decidedAtWallMs: nowMs });
@@ -457,7 +453,6 @@ export function stepPartition(
    */
   const route = (signals: readonly Signal[], storm: boolean): void => {
     for (const signal of signals) {
-      countSignal(signal);
       if (signal.kind === 'lapsed') {
         if (explainedBySilence(signal)) hold(signal, 'input-silence');
         else if (storm) hold(signal, 'storm');
@@ -696,16 +691,15 @@ export function stepPartition(
   }
   countGaps();
   const due = new Map<string, number | null>();
-  // Segment figures: each touched customer moves from the key of their stored profile (read
-  // with the table the step started from) to the key of their new one (the table now).
-  const startContext: DecisionContext = { population: state.populationHurdles, model };
+  // Segment figures: each touched customer moves from the key of their stored profile to the
+  // key of their new one (a key is a function of the profile alone: segment-figures.ts).
   for (const customerId of touched) {
     const stored = input.profiles.get(customerId);
     const profile = profileOf(customerId);
-    if (stored === profile && state.populationHurdles === populationHurdles) continue;
+    if (stored === profile) continue;
     figures.moveCustomer(
-      stored === undefined ? null : customerKeyOf(stored, rules, startContext, figures.values),
-      profile === undefined ? null : customerKeyOf(profile, rules, context, figures.values, true),
+      stored === undefined ? null : customerKeyOf(stored, rules, figures.values),
+      profile === undefined ? null : customerKeyOf(profile, rules, figures.values, true),
     );
   }
   figures.retain(streamTimeMs);
@@ -714,7 +708,7 @@ export function stepPartition(
     const entry = held.get(customerId);
     const timerDue = profile ? dueOf(profile, rules, context, streamTimeMs) : null;
     // Also when the customer's segment moves with time alone (segment-figures.ts).
-    const segmentDue = profile ? nextSegmentChangeMs(profile, rules, context) : null;
+    const segmentDue = profile ? nextSegmentChangeMs(profile, rules) : null;
     const profileDue =
       segmentDue === null
         ? timerDue
