@@ -51,6 +51,10 @@ function zodShape(schema: unknown): string {
       return (def['options'] as unknown[]).map(zodShape).join('|');
     case 'record':
       return `map<${zodShape(def['valueType'])}>`;
+    case 'object':
+      return `record{${Object.entries((schema as z.ZodObject).shape)
+        .map(([name, type]) => `${name}:${zodShape(type)}`)
+        .join(',')}}`;
     default:
       return `unsupported zod type ${def.type}`;
   }
@@ -66,9 +70,20 @@ function avroShape(type: unknown, fieldDefault?: unknown): string {
     }
     return branches.join('|');
   }
-  const complex = type as { type: string; symbols?: string[]; values?: unknown };
+  const complex = type as {
+    type: string;
+    symbols?: string[];
+    values?: unknown;
+    fields?: { name: string; type: unknown; default?: unknown }[];
+  };
   if (complex.type === 'enum') return `enum(${(complex.symbols ?? []).join(',')})`;
   if (complex.type === 'map') return `map<${avroShape(complex.values)}>`;
+  if (complex.type === 'record') {
+    const fields = (complex.fields ?? []).map(
+      (field) => `${field.name}:${avroShape(field.type, field.default)}`,
+    );
+    return `record{${fields.join(',')}}`;
+  }
   return `unsupported avro type ${complex.type}`;
 }
 

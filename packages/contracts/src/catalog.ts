@@ -27,7 +27,7 @@ export const CURRENT_SCHEMA_VERSIONS: Readonly<Record<ContractName, number>> = {
   visit: 1,
   purchase: 1,
   traits: 1,
-  signal: 1,
+  signal: 2,
 };
 
 export const SCHEMAS_DIRECTORY = new URL('../../../schemas/avro/', import.meta.url);

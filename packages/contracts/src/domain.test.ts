@@ -11,7 +11,11 @@ describe('toDomainEvent', () => {
       eventId: 'evt-visit-1',
       customerId: 'customer-42',
       occurredAtMs: Date.UTC(2025, 2, 1, 9, 30),
+      source: 'web',
     });
+    // No source, or an empty one: no field.
+    const bare = toDomainEvent(visitWireSchema.parse({ ...sampleVisit(), source: '' }));
+    expect(bare).not.toHaveProperty('source');
   });
 
   it('maps a purchase to exactly the domain fields', () => {

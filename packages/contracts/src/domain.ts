@@ -9,6 +9,8 @@ export interface VisitEvent {
   eventId: string;
   customerId: string;
   occurredAtMs: number;
+  /** The visit's traffic source when it names one (absent: none, or empty). */
+  source?: string;
 }
 
 export interface PurchaseEvent {
@@ -54,12 +56,15 @@ function occurredAtMs(occurredAt: string): number {
 }
 
 export function visitToDomain(wire: VisitWire): VisitEvent {
-  return {
+  const event: VisitEvent = {
     kind: 'visit',
     eventId: wire.eventId,
     customerId: wire.customerId,
     occurredAtMs: occurredAtMs(wire.occurredAt),
   };
+  // The source feeds the customer's acquisitionSource (core's observeVisitSource).
+  if (typeof wire.source === 'string' && wire.source !== '') event.source = wire.source;
+  return event;
 }
 
 export function purchaseToDomain(wire: PurchaseWire): PurchaseEvent {
@@ -114,7 +119,8 @@ export function domainToWire(event: DomainEvent): VisitWire | PurchaseWire {
     customerId: event.customerId,
     occurredAt: new Date(event.occurredAtMs).toISOString(),
   };
-  if (event.kind === 'visit') return base;
+  if (event.kind === 'visit')
+    return event.source === undefined ? base : { ...base, source: event.source };
   return {
     ...base,
     orderId: event.orderId,

@@ -68,6 +68,8 @@ describe('createEventDecoder: JSON', () => {
         eventId: 'evt-visit-1',
         customerId: 'customer-42',
         occurredAtMs: Date.UTC(2025, 2, 1, 9, 30),
+        // The source feeds the customer's acquisitionSource (traits).
+        source: 'web',
       },
     });
     const purchase = await decoder.decode('purchase', encodeJson(samplePurchase()));

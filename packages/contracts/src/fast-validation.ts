@@ -50,7 +50,10 @@ export function fastVisit(decoded: unknown): VisitEvent | undefined {
     (typeof page === 'string' && page.length <= MAX_PAGE_LENGTH)
   ))
     return undefined;
-  return { kind: 'visit', eventId, customerId, occurredAtMs };
+  // A non-empty source is carried (it feeds the customer's acquisitionSource), as visitToDomain does.
+  return typeof source === 'string' && source !== ''
+    ? { kind: 'visit', eventId, customerId, occurredAtMs, source }
+    : { kind: 'visit', eventId, customerId, occurredAtMs };
 }
 
 /** The purchase, when the decoded value is a valid one; undefined: ask zod. */

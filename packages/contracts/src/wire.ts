@@ -197,6 +197,29 @@ export const evidenceSchema = z
     error: `must have at most ${MAX_EVIDENCE_ENTRIES} entries`,
   });
 
+/** A trait a signal carries: its current value, null when unknown. */
+const signalTraitValue = () => boundedString(MAX_TRAIT_VALUE_LENGTH).nullable();
+
+/** Who the customer was at the decision (signal version 2; schemas/avro/signal.v2.avsc). */
+export const signalTraitsSchema = z.object({
+  country: signalTraitValue(),
+  region: signalTraitValue(),
+  acquisitionSource: signalTraitValue(),
+  customerType: signalTraitValue(),
+  plan: signalTraitValue(),
+  attributes: z
+    .record(z.string().max(MAX_TRAIT_ATTRIBUTE_KEY_LENGTH), boundedString(MAX_TRAIT_VALUE_LENGTH))
+    .refine((attributes) => Object.keys(attributes).length <= MAX_TRAIT_ATTRIBUTES, {
+      error: `must have at most ${MAX_TRAIT_ATTRIBUTES} entries`,
+    }),
+});
+
+/** The behavioural segment at the decision (signal version 2). Strings, not enums: see the avsc. */
+export const signalSegmentSchema = z.object({
+  segment: z.string().min(1).max(32),
+  latencyBand: z.string().min(1).max(32).nullable(),
+});
+
 export const signalWireSchema = z.object({
   signalId: boundedString(MAX_SIGNAL_ID_LENGTH),
   kind: signalKindSchema,
@@ -205,6 +228,9 @@ export const signalWireSchema = z.object({
   emittedAt: utcTimestampSchema,
   evidence: evidenceSchema,
   rulesVersion: boundedString(MAX_RULES_VERSION_LENGTH),
+  // Version 2: optional, so signals of version 1 (without them) still parse.
+  traits: signalTraitsSchema.nullish(),
+  segment: signalSegmentSchema.nullish(),
 });
 
 /** A visit as a tracker sends it (JSON) or as it decodes from Avro, after validation. */

@@ -4,10 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { decodeProfile, encodeProfile } from './codec.ts';
 import { defaultRulesConfig as config } from './config.ts';
 import { ProfileDecodeError } from './errors.ts';
-import { newProfile } from './profile.ts';
+import { newProfile, type Profile } from './profile.ts';
 import { replay } from './replay.test-support.ts';
 import { DAY_MS } from './time.ts';
 import { advance } from './timeline.ts';
+import { TraitStringPool } from './traits-codec.ts';
+import { applyTraitsStatement, observeVisitSource, type TraitsStatement } from './traits.ts';
 
 const START_MS = Date.UTC(2023, 0, 1);
 
@@ -35,6 +37,40 @@ function twoYearCustomer() {
 /** The bound the README states; the measured figure is printed by the test. */
 const TWO_YEAR_PROFILE_MAX_BYTES = 900;
 
+/**
+ * Bytes written by format version 1 (Pulse before profiles kept traits), captured from that
+ * encoder: three visits and a purchase of customer c-v1. Profiles stored by an older Pulse must
+ * still load.
+ */
+const VERSION_1_BYTES =
+  '0104632d76310f80a4cbd9f16680d098f701909e99f701ffdfe5a4010301030000000103455552010001930a03' +
+  '00010101020101060001930a03000102010604909e99f701046a5b4e501e3b88271581e1381f17eb80f0b2521' +
+  '16b989befdd8f80b899290b911cf444dc23';
+
+const statement = (occurredAtMs: number, fields: Partial<TraitsStatement>): TraitsStatement => ({
+  occurredAtMs,
+  country: null,
+  region: null,
+  acquisitionSource: null,
+  customerType: null,
+  plan: null,
+  attributes: {},
+  ...fields,
+});
+
+function withTraits(profile: Profile): Profile {
+  let traits = applyTraitsStatement(
+    profile.traits,
+    statement(START_MS, { country: 'DE', customerType: 'consumer', plan: 'plus' }),
+  );
+  traits = applyTraitsStatement(
+    traits,
+    statement(START_MS + 40 * DAY_MS, { region: 'BY', attributes: { tier: 'gold', lang: 'de' } }),
+  );
+  traits = observeVisitSource(traits, START_MS, 'web');
+  return { ...profile, traits };
+}
+
 describe('profile codec', () => {
   it('round-trips an empty profile and one with two years of history', () => {
     const empty = newProfile('c-1');
@@ -53,6 +89,70 @@ describe('profile codec', () => {
     );
     expect(profile.lifetimeActiveDays).toBeGreaterThan(700);
     expect(bytes.length).toBeLessThanOrEqual(TWO_YEAR_PROFILE_MAX_BYTES);
+  });
+
+  it('round-trips traits, and costs nothing for a customer without any', () => {
+    const heavy = twoYearCustomer();
+    const traited = withTraits(heavy);
+    expect(decodeProfile(encodeProfile(traited))).toEqual(traited);
+    // No traits: no section at all (the bytes of format 1's layout plus the version).
+    const plain = encodeProfile(heavy);
+    const extra = encodeProfile(traited).length - plain.length;
+    console.info(`traits section of a typical customer: ${extra} bytes`);
+    expect(extra).toBeGreaterThan(0);
+    expect(extra).toBeLessThanOrEqual(110);
+    const cleared = { ...heavy, traits: { ...heavy.traits, attributes: [] } };
+    expect(encodeProfile(cleared)).toEqual(plain);
+  });
+
+  it('shares trait strings between customers decoded through one pool', () => {
+    const pool = new TraitStringPool();
+    const one = encodeProfile(withTraits(newProfile('c-1')));
+    const two = encodeProfile(withTraits(newProfile('c-2')));
+    const a = decodeProfile(one, { traitsPool: pool });
+    const b = decodeProfile(two, { traitsPool: pool });
+    expect(a.traits).toEqual(b.traits);
+    expect(a.traits.country!.value).toBe(b.traits.country!.value);
+    expect(pool.size).toBeGreaterThan(0);
+  });
+
+  it('still reads profiles written by format version 1 (no traits)', () => {
+    const bytes = Uint8Array.from(Buffer.from(VERSION_1_BYTES, 'hex'));
+    expect(bytes[0]).toBe(1);
+    const profile = decodeProfile(bytes);
+    expect(profile.customerId).toBe('c-v1');
+    expect(profile.lifetimeVisits).toBe(3);
+    expect(profile.lifetimeSpend).toEqual([{ currency: 'EUR', purchases: 1, spendMinor: 1299 }]);
+    expect(profile.traits).toEqual(newProfile('c-v1').traits);
+    // Written back, it is format 2 and decodes to the same profile.
+    const rewritten = encodeProfile(profile);
+    expect(rewritten[0]).toBe(2);
+    expect(decodeProfile(rewritten)).toEqual(profile);
+    // Format 1 has no sections: bytes after its layout are refused.
+    const extended = new Uint8Array(bytes.length + 3);
+    extended.set(bytes);
+    extended.set([1, 0, 0], bytes.length);
+    expect(() => decodeProfile(extended)).toThrow(/trailing bytes/);
+  });
+
+  it('refuses unknown, repeated or corrupt sections with CORRUPT_PROFILE', () => {
+    const plain = encodeProfile(newProfile('c-1'));
+    const traitsBytes = encodeProfile(withTraits(newProfile('c-1'))).subarray(plain.length);
+    const cases = [
+      [...plain, 7, 1, 0], // unknown section
+      [...plain, ...traitsBytes, ...traitsBytes], // repeated
+      [...plain, 1, 2, 9, 9], // traits that are not traits
+      [...plain, 1, 50, 1], // longer than the data
+    ];
+    for (const bytes of cases) {
+      try {
+        decodeProfile(Uint8Array.from(bytes));
+        expect.unreachable('decoded corrupt bytes');
+      } catch (error) {
+        expect(error).toBeInstanceOf(ProfileDecodeError);
+        expect((error as ProfileDecodeError).code).toMatch(/CORRUPT_PROFILE|UNSUPPORTED/);
+      }
+    }
   });
 
   it('rejects an unknown version with a typed error', () => {

@@ -11,11 +11,51 @@
 //   spend, visit buckets, purchase buckets, active days, purchase days, recent events.
 //   Ascending lists store their first element from the base and then the (unsigned) steps.
 // All arithmetic is done on doubles, not 32-bit bit operations: instants need up to 53 bits.
+//
+// Format version 2 = the version 1 layout above, then zero or more *sections*, each
+//   tag byte, varint length, that many bytes
+// in ascending tag order, each at most once; an absent section is its field's default, so a
+// profile with nothing beyond version 1's fields costs no byte more. Sections keep additions to
+// the profile apart from each other and from the fixed layout (one tag each, see SECTION_*).
+// Version 1 bytes (written by an older Pulse) still decode: they have no sections.
 import { ProfileDecodeError } from './errors.ts';
-import type { Profile, RememberedEvent } from './profile.ts';
+import { NO_TRAITS, type Profile, type RememberedEvent } from './profile.ts';
 import { dayOf } from './time.ts';
+import { decodeTraits, encodeTraits, type TraitStringPool } from './traits-codec.ts';
+import type { CustomerTraits } from './traits.ts';
 
-const FORMAT_VERSION = 1;
+/** Written by encodeProfile. */
+const FORMAT_VERSION = 2;
+/** Still read: the layout without sections. */
+const FORMAT_VERSION_1 = 1;
+
+// ---- Sections (format version 2) -------------------------------------------------------------
+/** Section 1: the customer's traits (traits-codec.ts's bytes); absent = no traits. */
+const SECTION_TRAITS = 1;
+
+/** True when no trait is known: the section is left out. */
+function hasNoTraits(traits: CustomerTraits): boolean {
+  return (
+    traits === NO_TRAITS ||
+    (traits.country === null &&
+      traits.region === null &&
+      traits.acquisitionSource === null &&
+      traits.customerType === null &&
+      traits.plan === null &&
+      traits.firstVisitSource === null &&
+      traits.attributes.length === 0)
+  );
+}
+
+/** Options of decodeProfile. */
+export interface ProfileDecodeOptions {
+  /**
+   * Interns the decoded traits' strings: pass one pool per partition (or per reader) so that all
+   * its customers share one string object per trait value (traits-codec.ts).
+   */
+  traitsPool?: TraitStringPool | undefined;
+}
+// -----------------------------------------------------------------------------------------------
 
 const NULLABLE_FIELDS = [
   'firstSeenMs',
@@ -80,6 +120,12 @@ class ByteWriter {
       rest = Math.floor(rest / 256);
     }
     this.length += 7;
+  }
+
+  raw(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buffer.set(bytes, this.length);
+    this.length += bytes.length;
   }
 
   text(value: string): void {
@@ -158,6 +204,18 @@ class ByteReader {
       this.fail(`length ${value} exceeds the remaining data`);
     }
     return value;
+  }
+
+  get atEnd(): boolean {
+    return this.offset === this.bytes.length;
+  }
+
+  /** The next `length` bytes (a view, no copy). */
+  take(length: number): Uint8Array {
+    if (this.offset + length > this.bytes.length) this.fail('unexpected end of data in a section');
+    const slice = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return slice;
   }
 
   done(): void {
@@ -239,6 +297,14 @@ export function encodeProfile(profile: Profile): Uint8Array {
     previousMs = entry.occurredAtMs;
     writer.hash53(entry.idHash);
   });
+
+  // Sections (format version 2), ascending by tag.
+  if (!hasNoTraits(profile.traits)) {
+    const traits = encodeTraits(profile.traits);
+    writer.byte(SECTION_TRAITS);
+    writer.unsigned(traits.length);
+    writer.raw(traits);
+  }
   return writer.finish();
 }
 
@@ -250,14 +316,17 @@ function writeAscendingDays(writer: ByteWriter, days: readonly number[], baseDay
   });
 }
 
-/** Decode bytes written by encodeProfile. Throws ProfileDecodeError on anything else. */
-export function decodeProfile(bytes: Uint8Array): Profile {
+/**
+ * Decode bytes written by encodeProfile (format version 2, or version 1 from an older Pulse).
+ * Throws ProfileDecodeError on anything else.
+ */
+export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions): Profile {
   const reader = new ByteReader(bytes);
   const version = reader.byte();
-  if (version !== FORMAT_VERSION) {
+  if (version !== FORMAT_VERSION && version !== FORMAT_VERSION_1) {
     throw new ProfileDecodeError(
       'UNSUPPORTED_PROFILE_VERSION',
-      `profile format version ${version} is not supported (expected ${FORMAT_VERSION})`,
+      `profile format version ${version} is not supported (expected ${FORMAT_VERSION_1} or ${FORMAT_VERSION})`,
       0,
       { version },
     );
@@ -317,6 +386,21 @@ export function decodeProfile(bytes: Uint8Array): Profile {
     previousMs = index === 0 ? baseMs + reader.signed() : previousMs - reader.unsigned();
     return { occurredAtMs: previousMs, idHash: reader.hash53() };
   });
+
+  // Sections (format version 2 only; version 1 ends here).
+  let traits: CustomerTraits = NO_TRAITS;
+  let lastTag = 0;
+  while (version !== FORMAT_VERSION_1 && !reader.atEnd) {
+    const tag = reader.byte();
+    // An unknown section is refused, not skipped: writing the profile back would drop it.
+    if (tag <= lastTag || tag > SECTION_TRAITS)
+      reader.fail(
+        `trailing bytes after the profile (section ${tag}: unknown, repeated or out of order)`,
+      );
+    lastTag = tag;
+    const body = reader.take(reader.count(1));
+    if (tag === SECTION_TRAITS) traits = decodeTraits(body, options?.traitsPool);
+  }
   reader.done();
 
   return {
@@ -341,6 +425,7 @@ export function decodeProfile(bytes: Uint8Array): Profile {
     lapsedAnchorDay: nullable.lapsedAnchorDay,
     readyToBuyCount,
     lastReadyToBuyDay: nullable.lastReadyToBuyDay,
+    traits,
   };
 }
 

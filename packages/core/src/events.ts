@@ -1,3 +1,5 @@
+import type { CustomerSegment, LatencyBand } from './segments.ts';
+
 // Domain events as the core sees them: validated at the edge (contracts), times in ms since the
 // epoch, UTC. Money is an integer in minor units plus its ISO 4217 currency; never a float.
 
@@ -6,6 +8,8 @@ export interface VisitEvent {
   eventId: string;
   customerId: string;
   occurredAtMs: number;
+  /** The visit's traffic source, when it names one: feeds the first visit's source (traits). */
+  source?: string | undefined;
 }
 
 export interface PurchaseEvent {
@@ -32,4 +36,27 @@ export interface Signal {
   /** The numbers behind the decision. */
   evidence: Record<string, number | string | boolean | null>;
   rulesVersion: string;
+  /**
+   * Who the customer was when the decision was taken (their traits as the partition knew them),
+   * so a subscriber can route without a lookup. Set by the partition step; absent on signals of
+   * the core alone (applyEvent / advance) and on signals stored before traits existed.
+   */
+  traits?: SignalTraits;
+  /** The customer's behavioural segment and latency band at the decision (segmentOf). */
+  segment?: SignalSegment;
+}
+
+/** The traits a signal carries: traitsView's values (unknown as null). */
+export interface SignalTraits {
+  country: string | null;
+  region: string | null;
+  acquisitionSource: string | null;
+  customerType: string | null;
+  plan: string | null;
+  attributes: Record<string, string>;
+}
+
+export interface SignalSegment {
+  segment: CustomerSegment;
+  latencyBand: LatencyBand | null;
 }

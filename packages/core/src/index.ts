@@ -1,6 +1,14 @@
 // @pulse/core: the behavioural profile and the lapse / ready-to-buy rules as pure functions.
 // No I/O, no clock reads, no env: every input, "now" included, is an argument.
-export type { CustomerEvent, PurchaseEvent, Signal, SignalKind, VisitEvent } from './events.ts';
+export type {
+  CustomerEvent,
+  PurchaseEvent,
+  Signal,
+  SignalKind,
+  SignalSegment,
+  SignalTraits,
+  VisitEvent,
+} from './events.ts';
 export {
   defaultRulesConfig,
   parseRulesConfig,
@@ -18,6 +26,7 @@ export {
 } from './errors.ts';
 export {
   newProfile,
+  NO_TRAITS,
   type CurrencyTotal,
   type DayPurchases,
   type DayVisits,
@@ -35,7 +44,7 @@ export {
 export { checkEventTime, dayOf, DAY_MS, streamTimeFor, type EventTimeCheck } from './time.ts';
 export { deriveView, type LatencyView, type ProfileView } from './view.ts';
 export type { Rfm, WindowCounts } from './windows.ts';
-export { decodeProfile, encodeProfile } from './codec.ts';
+export { decodeProfile, encodeProfile, type ProfileDecodeOptions } from './codec.ts';
 // The partition step: everything a partition decides, as one pure function, and the in-memory
 // partition that drives it (property tests, the offline backtest).
 export {
@@ -153,7 +162,7 @@ export {
 } from './rules.ts';
 export { normalQuantile } from './model/special.ts';
 // Customers' traits (who they are) and behavioural segments (what kind of customer by what they
-// do): pure, not yet read by the partition step.
+// do): pure. The profile keeps the traits (Profile.traits).
 export {
   applyTraitsStatement,
   emptyTraits,
@@ -166,6 +175,7 @@ export {
   type CustomerTraits,
   type TraitAttribute,
   type TraitName,
+  type TraitsEvent,
   type TraitsStatement,
   type TraitsView,
   type TraitValue,

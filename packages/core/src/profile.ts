@@ -7,6 +7,7 @@
 import type { RulesConfig } from './config.ts';
 import type { CustomerEvent, PurchaseEvent } from './events.ts';
 import { DAY_MS, dayOf } from './time.ts';
+import { emptyTraits, type CustomerTraits } from './traits.ts';
 
 /** Visit windows are 7 / 30 / 90 days; purchase windows 30 / 90 / 365 days. */
 export const VISIT_WINDOW_DAYS = [7, 30, 90] as const;
@@ -78,7 +79,23 @@ export interface Profile {
   lapsedAnchorDay: number | null;
   readyToBuyCount: number;
   lastReadyToBuyDay: number | null;
+
+  /**
+   * Who the customer is (traits.ts): last-writer-wins registers on event time, merged from
+   * `pulse.traits` statements and the first visit's source. Not read by any decision; carried
+   * into signals' evidence and segment figures. Never mutated in place: a change is a new object.
+   */
+  traits: CustomerTraits;
 }
+
+/**
+ * The traits of a customer nothing was stated about, shared by every new profile (frozen: the
+ * merge never mutates, it returns a new record), so a new customer costs no traits allocation.
+ */
+export const NO_TRAITS: CustomerTraits = Object.freeze({
+  ...emptyTraits(),
+  attributes: Object.freeze([]) as unknown as CustomerTraits['attributes'],
+});
 
 export function newProfile(customerId: string): Profile {
   return {
@@ -103,6 +120,7 @@ export function newProfile(customerId: string): Profile {
     lapsedAnchorDay: null,
     readyToBuyCount: 0,
     lastReadyToBuyDay: null,
+    traits: NO_TRAITS,
   };
 }
 

@@ -8,6 +8,7 @@
 // which the timer popped). That is what makes replays with other batch boundaries identical.
 import { rulesVersion, type RulesConfig } from './config.ts';
 import { NO_CONTEXT, type DecisionContext } from './context.ts';
+import { atDecision } from './decision-segment.ts';
 import { PulseCoreError } from './errors.ts';
 import type { CustomerEvent, Signal, SignalKind } from './events.ts';
 import { eventIdHash, signalIdFor } from './hashing.ts';
@@ -27,6 +28,7 @@ import {
   type Evidence,
 } from './rules.ts';
 import { DAY_MS } from './time.ts';
+import { observeVisitSource } from './traits.ts';
 
 export type ApplyOutcome = 'applied' | 'duplicate' | 'late';
 
@@ -81,6 +83,10 @@ export function applyEvent(
       config.dedupMemorySize,
     ),
   };
+  // The first visit's source (traits): the earliest by event time, so late visits count too.
+  if (event.kind === 'visit' && event.source !== undefined && event.source !== '') {
+    next.traits = observeVisitSource(next.traits, event.occurredAtMs, event.source);
+  }
   const clockMs = next.clockMs ?? streamTimeMs;
   if (event.occurredAtMs < clockMs) {
     return { profile: recordLateEvent(next, event), outcome: 'late', signals };
@@ -126,8 +132,8 @@ export function advance(
       decidedUpToMs = openingMs;
       const signal = readyToBuyAtEndOf(current, openingDay!, config, context);
       if (signal !== null) {
-        signals.push(signal.signal);
         current = signal.profile;
+        signals.push(atDecision(signal.signal, current, config, context));
       }
       continue;
     }
@@ -135,21 +141,20 @@ export function advance(
       const anchorDay = current.anchorDay!;
       const dueMs = lapse.dueDay * DAY_MS;
       const episode = current.episodeCount + 1;
-      signals.push(
-        makeSignal(current.customerId, 'lapsed', episode, dueMs, config, {
-          episode,
-          ...lapse.evidence,
-          daysSilent: lapse.dueDay - anchorDay - 1,
-          lastActiveDay: new Date(anchorDay * DAY_MS).toISOString().slice(0, 10),
-          ...contextEvidence(current, lapse.dueDay - 1, anchorDay, dueMs),
-        }),
-      );
+      const signal = makeSignal(current.customerId, 'lapsed', episode, dueMs, config, {
+        episode,
+        ...lapse.evidence,
+        daysSilent: lapse.dueDay - anchorDay - 1,
+        lastActiveDay: new Date(anchorDay * DAY_MS).toISOString().slice(0, 10),
+        ...contextEvidence(current, lapse.dueDay - 1, anchorDay, dueMs),
+      });
       current = {
         ...current,
         episodeCount: episode,
         openEpisodeSinceMs: dueMs,
         lapsedAnchorDay: anchorDay,
       };
+      signals.push(atDecision(signal, current, config, context));
       decidedUpToMs = Math.max(decidedUpToMs, dueMs);
       continue;
     }
@@ -163,8 +168,9 @@ export function advance(
       nextDay !== null &&
       nextDay * DAY_MS <= streamTimeMs
     ) {
-      signals.push(reactivatedSignal(current, nextDay, nextDay * DAY_MS, config, context));
+      const signal = reactivatedSignal(current, nextDay, nextDay * DAY_MS, config, context);
       current = { ...current, openEpisodeSinceMs: null };
+      signals.push(atDecision(signal, current, config, context));
       decidedUpToMs = Math.max(decidedUpToMs, nextDay * DAY_MS);
       continue;
     }
@@ -174,8 +180,8 @@ export function advance(
       decidedUpToMs = Math.max(decidedUpToMs, (nextDay + 1) * DAY_MS);
       const signal = readyToBuyAtEndOf(current, nextDay, config, context);
       if (signal !== null) {
-        signals.push(signal.signal);
         current = signal.profile;
+        signals.push(atDecision(signal.signal, current, config, context));
       }
       continue;
     }

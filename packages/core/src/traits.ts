@@ -73,6 +73,16 @@ export interface TraitsStatement {
   attributes: Readonly<Record<string, string>>;
 }
 
+/**
+ * A pulse.traits record as the partition step takes it (contracts' TraitsEvent has this shape):
+ * the statement, and whose it is.
+ */
+export interface TraitsEvent extends TraitsStatement {
+  kind: 'traits';
+  eventId: string;
+  customerId: string;
+}
+
 export function emptyTraits(): CustomerTraits {
   return {
     country: null,

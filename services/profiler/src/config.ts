@@ -15,6 +15,8 @@ export const profilerDefaults = {
   keyPrefix: 'pulse',
   visitsTopic: TOPICS.visits,
   purchasesTopic: TOPICS.purchases,
+  /** Customers' traits: a third input, co-partitioned, outside the stream clock. */
+  traitsTopic: TOPICS.traits,
   lapseTopic: TOPICS.lapseSignals,
   readyToBuyTopic: TOPICS.readyToBuySignals,
   deadLetterTopic: TOPICS.deadLetter,
@@ -77,6 +79,7 @@ export const profilerConfigSchema = z
     keyPrefix: z.string().regex(/^[a-z0-9_-]{1,32}$/),
     visitsTopic: topicName,
     purchasesTopic: topicName,
+    traitsTopic: topicName,
     lapseTopic: topicName,
     readyToBuyTopic: topicName,
     deadLetterTopic: topicName,
@@ -114,6 +117,13 @@ export const profilerConfigSchema = z
         code: 'custom',
         path: ['heartbeatIntervalMs'],
         message: 'must be at most a third of sessionTimeoutMs',
+      });
+    }
+    if (new Set([config.visitsTopic, config.purchasesTopic, config.traitsTopic]).size !== 3) {
+      context.addIssue({
+        code: 'custom',
+        path: ['traitsTopic'],
+        message: 'visitsTopic, purchasesTopic and traitsTopic must be three different topics',
       });
     }
     if (config.retryInitialMs > config.retryMaxMs) {
@@ -160,6 +170,7 @@ const envNames: Record<string, keyof ProfilerConfig> = {
   PULSE_KEY_PREFIX: 'keyPrefix',
   PULSE_VISITS_TOPIC: 'visitsTopic',
   PULSE_PURCHASES_TOPIC: 'purchasesTopic',
+  PULSE_TRAITS_TOPIC: 'traitsTopic',
   PULSE_LAPSE_TOPIC: 'lapseTopic',
   PULSE_READY_TO_BUY_TOPIC: 'readyToBuyTopic',
   PULSE_DLQ_TOPIC: 'deadLetterTopic',

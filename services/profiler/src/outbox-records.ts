@@ -64,6 +64,10 @@ export function toOutputRecord(entry: OutboxEntry, emittedAtMs: number): OutputR
       emittedAt: new Date(emittedAtMs).toISOString(),
       evidence: signal.evidence,
       rulesVersion: signal.rulesVersion,
+      // Signal version 2: who the customer was at the decision (null when it was not known,
+      // as for a signal decided before traits existed and still in an outbox).
+      traits: signal.traits ?? null,
+      segment: signal.segment ?? null,
     }),
     headers: { 'pulse-signal-id': signal.signalId, 'pulse-signal-kind': signal.kind },
   };

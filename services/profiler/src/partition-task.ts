@@ -33,6 +33,7 @@ import {
   type StepChunk,
   type StepOutcome,
   type StepRecord,
+  TraitStringPool,
 } from '@pulse/core';
 import type { EventDecoder } from '@pulse/contracts';
 import {
@@ -133,6 +134,8 @@ export class PartitionTask {
   private readonly lagCheckedAtEventMs = new Map<string, number>();
   /** Decoded profiles of this task's own commits, good for partition version `cacheVersion`. */
   private readonly cache: ProfileCache;
+  /** Trait strings shared by every profile this task decodes (bounded; core's traits-codec). */
+  private readonly traitsPool = new TraitStringPool();
   private cacheVersion: number | undefined;
   /** The last step's load stopped short of its clock (see `process`). */
   private dueLeftBehind = false;
@@ -144,7 +147,7 @@ export class PartitionTask {
   };
 
   constructor(private readonly deps: PartitionTaskDeps) {
-    this.view = newInputView(this.inputTopics());
+    this.view = newInputView(this.clockTopics());
     this.cache = new ProfileCache(deps.config.profileCacheBytesPerPartition);
   }
 
@@ -217,7 +220,10 @@ export class PartitionTask {
     }
     // A fresh view: nothing paused. The consumer may still hold a pause of this task's
     // earlier claim; lift it, the step cuts again where needed.
-    this.view = newInputView(this.inputTopics(), lagging);
+    this.view = newInputView(
+      this.clockTopics(),
+      lagging.filter((topic) => topic !== this.deps.config.traitsTopic),
+    );
     for (const topic of this.inputTopics()) this.deps.resume(topic);
     if (this.state === 'claiming') this.state = 'active';
     this.deps.logger.info(
@@ -294,7 +300,8 @@ export class PartitionTask {
   private async inputsReallyCaughtUp(): Promise<boolean> {
     const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
     let caughtUp = true;
-    for (const topic of this.inputTopics()) {
+    // Traits waiting in Kafka do not hold the clock (core): only the clock's inputs count.
+    for (const topic of this.clockTopics()) {
       const end = ends.get(topic);
       const position = this.partitionState?.offsets.get(topic) ?? end?.low ?? '0';
       if (end !== undefined && BigInt(end.high) > BigInt(position)) {
@@ -305,7 +312,13 @@ export class PartitionTask {
     return caughtUp;
   }
 
+  /** Every input this task reads: the clock's two and the traits. */
   private inputTopics(): string[] {
+    return [...this.clockTopics(), this.deps.config.traitsTopic];
+  }
+
+  /** The inputs of the stream clock (the InputView's topics); traits are outside it (core). */
+  private clockTopics(): string[] {
     return [this.deps.config.visitsTopic, this.deps.config.purchasesTopic];
   }
 
@@ -325,16 +338,25 @@ export class PartitionTask {
     messages: InputMessage[],
     { reachesLogEnd }: { reachesLogEnd: boolean },
   ): Promise<StepChunk> {
-    const kind = topic === this.deps.config.purchasesTopic ? 'purchase' : 'visit';
+    const { config } = this.deps;
+    const kind =
+      topic === config.purchasesTopic
+        ? 'purchase'
+        : topic === config.traitsTopic
+          ? ('traits' as const)
+          : 'visit';
     const { decoder } = this.deps;
     const records: StepRecord[] = new Array<StepRecord>(messages.length);
     for (let index = 0; index < messages.length; index += 1) {
       const message = messages[index]!;
       // JSON and Avro of a known schema decode without waiting; an Avro schema id not read
       // yet asks the registry (retried while it is away).
-      const verdict =
-        decoder.decodeSync(kind, message.value, message) ??
-        (await this.retrying('decode', () => decoder.decode(kind, message.value, message)));
+      const verdict: StepRecord['verdict'] =
+        kind === 'traits'
+          ? (decoder.decodeSync(kind, message.value, message) ??
+            (await this.retrying('decode', () => decoder.decode(kind, message.value, message))))
+          : (decoder.decodeSync(kind, message.value, message) ??
+            (await this.retrying('decode', () => decoder.decode(kind, message.value, message))));
       records[index] = { offset: message.offset, key: message.key, value: message.value, verdict };
     }
     return { topic, records, reachesLogEnd };
@@ -353,7 +375,8 @@ export class PartitionTask {
     const { deps } = this;
     const startedAt = process.hrtime.bigint();
     const nowMs = deps.nowMs();
-    if (chunk !== undefined) await this.recheckOtherInputsLag(chunk, nowMs);
+    if (chunk !== undefined && chunk.topic !== deps.config.traitsTopic)
+      await this.recheckOtherInputsLag(chunk, nowMs);
     // Set once the work itself committed, while customers it could not load are still due.
     let settledOutcome: 'committed' | 'repositioned' | 'paused' | undefined;
     for (let attempt = 0; ; attempt += 1) {
@@ -493,7 +516,7 @@ export class PartitionTask {
     }
     await deps.forgotten?.syncTo(meta.forgottenGeneration);
     const state = partitionStateOf(meta, this.decoders);
-    const lookup = profileLookup(loaded, this.cache);
+    const lookup = profileLookup(loaded, this.cache, this.traitsPool);
 
     const result = stepPartition(
       {
@@ -513,7 +536,12 @@ export class PartitionTask {
         ...(deps.forgotten ? { isForgotten: (id: string) => deps.forgotten!.has(id) } : {}),
       },
       rules,
-      { partition: this.partition, routing: config, guard: guardSettingsOf(config) },
+      {
+        partition: this.partition,
+        routing: config,
+        guard: guardSettingsOf(config),
+        traitsTopic: config.traitsTopic,
+      },
     );
 
     if (result.kind === 'reposition') {
@@ -609,7 +637,8 @@ export class PartitionTask {
     const { metrics, config, logger } = this.deps;
     const { counts } = result;
     if (topic !== undefined) {
-      metrics.eventsApplied.inc({ topic }, counts.outcomes.applied);
+      // Traits records merged count as applied on their own topic.
+      metrics.eventsApplied.inc({ topic }, counts.outcomes.applied + counts.traits);
       metrics.eventsLate.inc({ topic }, counts.outcomes.late);
       metrics.eventsDuplicate.inc({ topic }, counts.outcomes.duplicate);
       metrics.eventsForgotten.inc({ topic }, counts.forgotten);
@@ -649,6 +678,7 @@ export class PartitionTask {
 function profileLookup(
   loaded: LoadedBatch,
   cache: ProfileCache,
+  traitsPool: TraitStringPool,
 ): {
   get(customerId: string): Profile | undefined;
   decoded: Map<string, { profile: Profile; encodedBytes: number }>;
@@ -668,7 +698,7 @@ function profileLookup(
       }
       const stored = bytes.get(customerId);
       if (!stored) return undefined;
-      const profile = decodeProfile(stored);
+      const profile = decodeProfile(stored, { traitsPool });
       decoded.set(customerId, { profile, encodedBytes: stored.length });
       return profile;
     },

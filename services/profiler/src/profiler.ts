@@ -143,7 +143,8 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
 
   const consumer = new PartitionedConsumer(kafka, {
     groupId: config.groupId,
-    topics: [config.visitsTopic, config.purchasesTopic],
+    // The traits topic is co-partitioned like the other two: partition p of all three is one task.
+    topics: [config.visitsTopic, config.purchasesTopic, config.traitsTopic],
     sessionTimeoutMs: config.sessionTimeoutMs,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBytesPerPartition: config.maxBytesPerPartition,
@@ -160,7 +161,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
 
   const endOffsets = async (partition: number) => {
     const result = new Map<string, { low: string; high: string }>();
-    for (const topic of [config.visitsTopic, config.purchasesTopic]) {
+    for (const topic of [config.visitsTopic, config.purchasesTopic, config.traitsTopic]) {
       const entry = (await topicOffsets(admin, topic)).get(partition);
       if (entry) result.set(topic, entry);
     }
@@ -381,7 +382,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
         untilMs: nowMs() + 10 * config.tickIntervalMs,
       });
       // The old task may have paused an input that ran ahead; the new one starts unpaused.
-      for (const topic of [config.visitsTopic, config.purchasesTopic])
+      for (const topic of [config.visitsTopic, config.purchasesTopic, config.traitsTopic])
         consumer.resume(topic, [partition]);
       const next = open(partition);
       owned.set(partition, next);

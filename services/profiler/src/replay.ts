@@ -133,7 +133,7 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     );
   }
   if (config.followLiveNamespace) throw new Error('a replay writes one named namespace');
-  const topics = [config.visitsTopic, config.purchasesTopic];
+  const topics = [config.visitsTopic, config.purchasesTopic, config.traitsTopic];
 
   const redis = createRedisClient(redisConnection(options.connection), {
     maxRetriesPerRequest: 2,
@@ -163,6 +163,18 @@ export async function runReplay(options: ReplayOptions): Promise<ReplayResult> {
     if (from.kind === 'time') {
       start = new Map();
       for (const topic of topics) {
+        // Traits are read from the log start whatever the time: who a customer is does not
+        // start at the replay's time, and statements are merged by their own event time.
+        if (topic === config.traitsTopic) {
+          for (const [partition, byTopic] of low) {
+            const offset = byTopic.get(topic);
+            if (offset === undefined) continue;
+            const into = start.get(partition) ?? new Map<string, string>();
+            into.set(topic, offset);
+            start.set(partition, into);
+          }
+          continue;
+        }
         positionsOf(await offsetsAtTime(admin, topic, from.timeMs), topic, start);
       }
     }

@@ -106,9 +106,12 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
   const held = new Map<string, HeldSignal>();
   const outbox: OutboxItem[] = [];
   let state = emptyPartitionState();
-  let view = newInputView(topics, topics.filter(remaining));
+  // The traits topic is read like the others but is no input of the clock (step.ts).
+  const clockTopics = topics.filter((topic) => topic !== settings.traitsTopic);
+  let view = newInputView(clockTopics, clockTopics.filter(remaining));
   const counts: StepCounts = {
     outcomes: { applied: 0, late: 0, duplicate: 0 },
+    traits: 0,
     forgotten: 0,
     deadLetters: new Map(),
     signals: new Map(),
@@ -129,7 +132,7 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
     idleStreamTimeMs?: number,
   ): boolean => {
     // The consumer knows exactly which inputs still have records (a fixed log).
-    for (const topic of topics) {
+    for (const topic of clockTopics) {
       if (topic !== chunk?.topic) view = withLagging(view, topic, remaining(topic));
     }
     const stepChunk =
@@ -267,6 +270,7 @@ function addCounts(total: StepCounts, step: StepCounts): void {
   total.outcomes.applied += step.outcomes.applied;
   total.outcomes.late += step.outcomes.late;
   total.outcomes.duplicate += step.outcomes.duplicate;
+  total.traits += step.traits;
   total.forgotten += step.forgotten;
   for (const [kind, count] of step.deadLetters)
     total.deadLetters.set(kind, (total.deadLetters.get(kind) ?? 0) + count);

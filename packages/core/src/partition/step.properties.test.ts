@@ -10,6 +10,11 @@
  * equal too. This once failed: a timer sweep that found a customer's lapse and their return
  * together published the reactivation at once and the lapse at the end of the batch.
  *
+ * Traits ride along on a third topic, read in any order against the other two and in no
+ * particular order of their own: every profile's traits are the merge of all its statements and
+ * of its visits' sources, whatever the batching, and every signal carries the customer's
+ * behavioural segment as of its decision — the same in every run.
+ *
  * The storm guard is left out here (a threshold no log reaches): by design it judges the sweeps
  * of a caught-up partition only, whose size depends on batching; guard.test.ts covers it.
  */
@@ -18,8 +23,15 @@ import { customerEventList, mulberry32, type RhythmSegment } from '@pulse/test-k
 import { describe, expect, it } from 'vitest';
 import { defaultRulesConfig as rules } from '../config.ts';
 import type { CustomerEvent, Signal } from '../events.ts';
+import { newProfile } from '../profile.ts';
 import { DAY_MS } from '../time.ts';
 import { advance } from '../timeline.ts';
+import {
+  applyTraitsStatement,
+  observeVisitSource,
+  type CustomerTraits,
+  type TraitsEvent,
+} from '../traits.ts';
 import {
   oneRecordPlan,
   randomChunkPlan,
@@ -29,7 +41,7 @@ import {
   type SimulationResult,
 } from './simulator.ts';
 import type { StepRecord } from './step.ts';
-import { logsOf, propertySettings } from './test-support.ts';
+import { logsOf, propertySettings, TRAITS } from './test-support.ts';
 
 const START_MS = Date.UTC(2025, 0, 6);
 
@@ -58,6 +70,17 @@ const logArbitrary = fc.record({
   outageDays: fc.constantFrom(0, 0, 1, 3, 6),
   shuffleSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
   badRecords: fc.integer({ min: 0, max: 3 }),
+  /** Traits statements: whose (index modulo the customers), when, what. */
+  statements: fc.array(
+    fc.record({
+      customer: fc.nat(),
+      day: fc.integer({ min: -5, max: 150 }),
+      country: fc.constantFrom(null, 'DE', 'FR', ''),
+      plan: fc.constantFrom(null, 'free', 'pro'),
+      attribute: fc.option(fc.constantFrom('gold', 'silver', ''), { nil: null }),
+    }),
+    { maxLength: 24 },
+  ),
 });
 
 type LogSpec = typeof logArbitrary extends fc.Arbitrary<infer T> ? T : never;
@@ -81,6 +104,67 @@ function eventsOf(spec: LogSpec): CustomerEvent[] {
     .filter((event) => event.occurredAtMs < outageFrom || event.occurredAtMs >= outageTo);
 }
 
+const SOURCES = ['web', 'ads', 'email'];
+
+/** Visits name a source now and then (the first visit's feeds acquisitionSource). */
+function withSources(events: CustomerEvent[], seed: number): CustomerEvent[] {
+  const random = mulberry32(seed);
+  return events.map((event) =>
+    event.kind === 'visit' && random() < 0.3
+      ? { ...event, source: SOURCES[Math.floor(random() * SOURCES.length)]! }
+      : event,
+  );
+}
+
+function statementsOf(spec: LogSpec): TraitsEvent[] {
+  return spec.statements.map((statement, index): TraitsEvent => ({
+    kind: 'traits',
+    eventId: `t${index}`,
+    customerId: `c${statement.customer % spec.customers.length}`,
+    occurredAtMs: START_MS + statement.day * DAY_MS + index,
+    country: statement.country,
+    region: null,
+    acquisitionSource: null,
+    customerType: null,
+    plan: statement.plan,
+    attributes:
+      statement.attribute === null ? {} : ({ tier: statement.attribute } as Record<string, string>),
+  }));
+}
+
+/** The traits log: the statements in a random order (their merge does not care). */
+function traitsLog(statements: readonly TraitsEvent[], seed: number): StepRecord[] {
+  const random = mulberry32(seed);
+  return statements
+    .map((event) => ({ event, at: random() }))
+    .sort((a, b) => a.at - b.at)
+    .map(({ event }, offset) => ({
+      offset: String(offset),
+      key: null,
+      value: null,
+      verdict: { ok: true, event },
+    }));
+}
+
+/** What every customer's traits must be: all their statements and visit sources merged. */
+function expectedTraits(
+  events: readonly CustomerEvent[],
+  statements: readonly TraitsEvent[],
+): Map<string, CustomerTraits> {
+  const traits = new Map<string, CustomerTraits>();
+  const of = (id: string) => traits.get(id) ?? newProfile(id).traits;
+  for (const event of events) {
+    if (event.kind === 'visit' && event.source !== undefined)
+      traits.set(
+        event.customerId,
+        observeVisitSource(of(event.customerId), event.occurredAtMs, event.source),
+      );
+  }
+  for (const statement of statements)
+    traits.set(statement.customerId, applyTraitsStatement(of(statement.customerId), statement));
+  return traits;
+}
+
 function run(logs: Map<string, StepRecord[]>, plan: ChunkPlan, maxDuePerSweep?: number) {
   return simulatePartition({
     rules,
@@ -101,7 +185,10 @@ function signalsByCustomer(result: SimulationResult): Map<string, string[]> {
     if (item.type !== 'signal') continue;
     const key = `${item.signal.customerId}@${item.topic}`;
     const list = byCustomer.get(key) ?? [];
-    list.push(`${item.signal.kind}:${item.signal.signalId}:${item.signal.detectedAtMs}`);
+    const { segment } = item.signal;
+    list.push(
+      `${item.signal.kind}:${item.signal.signalId}:${item.signal.detectedAtMs}:${segment?.segment}/${segment?.latencyBand}`,
+    );
     byCustomer.set(key, list);
   }
   return byCustomer;
@@ -160,11 +247,25 @@ function heldLapses(result: SimulationResult) {
 describe('the partition step, over whole logs', () => {
   it('publishes the same signals in the same order, and keeps the same profiles, whatever the batching', () => {
     // What the generated logs exercised, so that a generator gone dull fails the test.
-    const seen = { lapses: 0, reactivations: 0, held: 0, discarded: 0, released: 0 };
+    const seen = { lapses: 0, reactivations: 0, held: 0, discarded: 0, released: 0, traits: 0 };
     fc.assert(
       fc.property(logArbitrary, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (spec, planSeed) => {
-        const logs = logsOf(eventsOf(spec), spec.shuffleSeed, spec.badRecords);
+        const events = withSources(eventsOf(spec), spec.shuffleSeed);
+        const statements = statementsOf(spec);
+        const logs = logsOf(events, spec.shuffleSeed, spec.badRecords);
+        logs.set(TRAITS, traitsLog(statements, spec.shuffleSeed + 1));
         const reference = run(logs, oneRecordPlan(mulberry32(planSeed)));
+        // Every customer's traits: all their statements and visits' sources, merged.
+        for (const [customerId, traits] of expectedTraits(events, statements))
+          expect(reference.profiles.get(customerId)?.traits, customerId).toEqual(traits);
+        // Every signal says who the customer was and their segment.
+        for (const item of reference.outbox) {
+          if (item.type !== 'signal') continue;
+          expect(item.signal.traits).toBeDefined();
+          expect(item.signal.segment).toBeDefined();
+          if (item.signal.kind === 'lapsed') expect(item.signal.segment!.segment).toBe('lapsed');
+        }
+        seen.traits += reference.counts.traits;
         expectSubscriberOrder(reference);
         seen.lapses += reference.counts.signals.get('lapsed') ?? 0;
         seen.reactivations += reference.counts.signals.get('reactivated') ?? 0;
@@ -193,5 +294,6 @@ describe('the partition step, over whole logs', () => {
     expect(seen.held).toBeGreaterThan(0);
     expect(seen.discarded).toBeGreaterThan(0);
     expect(seen.released).toBeGreaterThan(0);
+    expect(seen.traits).toBeGreaterThan(0);
   }, 600_000);
 });

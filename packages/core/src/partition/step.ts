@@ -23,6 +23,14 @@
 // POPULATION_REFRESH_MS — after advancing the customers it knows to be due (the due list and the
 // chunk's customers) to just before that instant, so a decision reads the table of the week it is
 // taken in, whatever the batch boundaries. A replay from the log start rebuilds both.
+//
+// Traits (`settings.traitsTopic`, pulse.traits) are a third input outside the clock: a traits
+// statement is merged into the customer's profile by its own event time (last value wins,
+// traits.ts), which is order-independent, so it needs no place in the event-time order of the
+// behavioural inputs. It never moves, holds or cuts the stream time, is not learnt as traffic
+// (the outage guard watches the behavioural inputs) and is never late; it is dead-lettered by
+// the same rules as the others (bad bytes, key mismatch, far-future time). Every signal carries
+// the customer's traits and behavioural segment at its decision (decision-segment.ts).
 import type { RulesConfig } from '../config.ts';
 import type { DecisionContext, FittedModel } from '../context.ts';
 import type { CustomerEvent, Signal, SignalKind } from '../events.ts';
@@ -46,6 +54,7 @@ import {
 } from '../segment-figures.ts';
 import { checkEventTime, DAY_MS } from '../time.ts';
 import { advance, applyEvent, dueTimeMs, type ApplyOutcome } from '../timeline.ts';
+import { applyTraitsStatement, type TraitsEvent } from '../traits.ts';
 import {
   aheadBoundOf,
   clockOf,
@@ -65,7 +74,8 @@ import { cloneTraffic, emptyTraffic, observeRecord, type InputTraffic } from './
 
 /** What the contracts made of a record's bytes. */
 export type RecordVerdict =
-  | { ok: true; event: CustomerEvent }
+  /** A visit or purchase; on the traits topic, a traits record. */
+  | { ok: true; event: CustomerEvent | TraitsEvent }
   /** `customerId`: set when the record names a customer although it is rejected. */
   | { ok: false; kind: string; message: string; customerId?: string };
 
@@ -181,6 +191,11 @@ export interface StepSettings {
   partition: number;
   routing: Routing;
   guard: GuardSettings;
+  /**
+   * The traits input (pulse.traits): outside the clock (never one of the InputView's topics),
+   * its records merged into the profiles' traits. Absent: no traits input.
+   */
+  traitsTopic?: string | undefined;
 }
 
 export interface DeadLetterReason {
@@ -204,6 +219,8 @@ export type OutboxItem =
 
 export interface StepCounts {
   outcomes: Record<ApplyOutcome, number>;
+  /** Traits records merged (a repeated or older statement included: it changes nothing). */
+  traits: number;
   forgotten: number;
   deadLetters: Map<string, number>;
   /** Signals decided and routed (suppressed ones included), by kind. */
@@ -288,7 +305,8 @@ export function dueHorizonMs(
 ): number | null {
   const newest = new Map(state.newestAppliedMs);
   let lagging = view.lagging;
-  if (chunk !== undefined) {
+  // A traits chunk does not move the clock: only the idle clock and the stored one count.
+  if (chunk !== undefined && view.topics.includes(chunk.topic)) {
     const accepted = newestAcceptedMs(chunk, nowMs, rules);
     if (accepted > Number.NEGATIVE_INFINITY) {
       newest.set(chunk.topic, Math.max(newest.get(chunk.topic) ?? accepted, accepted));
@@ -312,7 +330,11 @@ export function stepPartition(
 ): StepResult {
   const { chunk, state, nowMs } = input;
   const { routing, guard } = settings;
+  /** A traits chunk: merged into profiles, outside the clock (see the header). */
+  const traitsChunk = chunk !== undefined && chunk.topic === settings.traitsTopic;
   const topic = chunk?.topic;
+  /** The chunk's topic when it is a clock input (visits, purchases). */
+  const clockTopic = traitsChunk ? undefined : topic;
 
   // 1. Redis is the truth for positions: skip what it already has, reposition on a gap.
   let records: readonly StepRecord[] = chunk?.records ?? [];
@@ -329,6 +351,7 @@ export function stepPartition(
 
   const counts: StepCounts = {
     outcomes: { applied: 0, late: 0, duplicate: 0 },
+    traits: 0,
     forgotten: 0,
     deadLetters: new Map(),
     signals: new Map(),
@@ -452,6 +475,8 @@ export function stepPartition(
    * lapse topic in arrival order: lapsed → reactivated → lapsed … .
    */
   const route = (signals: readonly Signal[], storm: boolean): void => {
+    // Signals carry who the customer was at their decision (core's atDecision): a held lapse
+    // released later says so too.
     for (const signal of signals) {
       if (signal.kind === 'lapsed') {
         if (explainedBySilence(signal)) hold(signal, 'input-silence');
@@ -525,11 +550,11 @@ export function stepPartition(
 
   // 2. The records, in log order.
   const aheadBound =
-    topic === undefined
+    clockTopic === undefined
       ? Number.POSITIVE_INFINITY
-      : aheadBoundOf(topic, newestApplied, view, rules.allowedLatenessMs);
+      : aheadBoundOf(clockTopic, newestApplied, view, rules.allowedLatenessMs);
   // While its records are applied, the chunk's topic has records to deliver by definition.
-  if (topic !== undefined) view = withLagging(view, topic, true);
+  if (clockTopic !== undefined) view = withLagging(view, clockTopic, true);
   let cut: StepOutcome['cut'];
   let stopped: StepOutcome['stopped'];
   /** A record before the stop moved the clock: the next step goes on from there. */
@@ -544,6 +569,11 @@ export function stepPartition(
       continue;
     }
     const event = verdict.event;
+    // Each input carries its own kind of record (the decoder reads a topic by its contract).
+    if ((event.kind === 'traits') !== traitsChunk) {
+      deadLetter(record, 'schema-violation', `a ${event.kind} record on the ${topic} topic`);
+      continue;
+    }
     const timeCheck = checkEventTime(event.occurredAtMs, nowMs, rules);
     // Only an event the time check accepts may cut its topic: a far-future one (dead-lettered
     // below) would otherwise hold the topic until the other input caught up, while the clock
@@ -557,6 +587,19 @@ export function stepPartition(
       // A forgotten customer's bad event is not dead-lettered: that would keep their data.
       if (forgotten) counts.forgotten += 1;
       else deadLetter(record, timeCheck.reason, timeCheck.message);
+      continue;
+    }
+    if (event.kind === 'traits') {
+      // Merged by its own event time; no clock, no traffic, never late (see the header).
+      if (forgotten) {
+        counts.forgotten += 1;
+        continue;
+      }
+      counts.traits += 1;
+      const current = profileOf(event.customerId) ?? newProfile(event.customerId);
+      const traits = applyTraitsStatement(current.traits, event);
+      // An older or repeated statement changes nothing: no write.
+      if (traits !== current.traits) profiles.set(event.customerId, { ...current, traits });
       continue;
     }
     if (topic !== undefined) {
@@ -613,8 +656,8 @@ export function stepPartition(
     moveClockTo(Math.min(input.idleStreamTimeMs, clockLimitMs));
   }
   // The chunk is done. A cut topic waits, paused at the cut record (its frontier); otherwise
-  // it caught up if the chunk reached the log end.
-  if (chunk !== undefined) {
+  // it caught up if the chunk reached the log end. (A traits chunk changes nothing of this.)
+  if (chunk !== undefined && !traitsChunk) {
     view =
       cut === undefined
         ? withLagging(view, chunk.topic, stopped !== undefined || !chunk.reachesLogEnd)
@@ -729,14 +772,17 @@ export function stepPartition(
   // After progress on one topic, the topics that waited for it may go on (a tick resumes
   // nothing: the task first resumes the paused topics that no longer wait for anything).
   const resume =
-    topic === undefined ? [] : [...view.paused.keys()].filter((paused) => paused !== topic);
+    clockTopic === undefined
+      ? []
+      : [...view.paused.keys()].filter((paused) => paused !== clockTopic);
   view = withResumed(view, resume);
 
   const newState: PartitionState = {
     offsets: offsets.size === 0 ? state.offsets : new Map([...state.offsets, ...offsets]),
     newestAppliedMs: newestApplied,
     streamTimeMs,
-    lastEventWallMs: records.length > 0 ? nowMs : state.lastEventWallMs,
+    // Traits records are not traffic: a partition that only gets traits is idle all the same.
+    lastEventWallMs: records.length > 0 && !traitsChunk ? nowMs : state.lastEventWallMs,
     traffic,
     population,
     populationHurdles,

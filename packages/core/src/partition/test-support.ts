@@ -10,6 +10,8 @@ import type { StepRecord, StepSettings } from './step.ts';
 
 export const VISITS = 'visits';
 export const PURCHASES = 'purchases';
+/** The traits input: outside the clock (step.ts). */
+export const TRAITS = 'traits';
 
 /** Live topics; the storm guard out of reach (tests that want it set their own thresholds). */
 export const propertySettings: StepSettings = {
@@ -21,6 +23,7 @@ export const propertySettings: StepSettings = {
     deadLetterTopic: 'dlq',
   },
   guard: { ...defaultGuardSettings, stormMinLapses: 1_000_000 },
+  traitsTopic: TRAITS,
 };
 
 /** Each topic's log: its events delayed by less than the lateness, plus a few bad records. */
