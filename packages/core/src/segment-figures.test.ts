@@ -19,7 +19,7 @@ import {
   type SimulationResult,
 } from './partition/simulator.ts';
 import type { PartitionState, StepRecord } from './partition/step.ts';
-import { logsOf, propertySettings } from './partition/test-support.ts';
+import { logsOf, propertySettings, TRAITS } from './partition/test-support.ts';
 import {
   customerKeyOf,
   decodeFigureTable,
@@ -35,8 +35,10 @@ import {
   parseSignalKey,
   segmentReport,
   SIGNAL_RETENTION_DAYS,
+  UNKNOWN_VALUE,
   type SegmentFigureTable,
 } from './segment-figures.ts';
+import type { TraitsEvent } from './traits.ts';
 import { DAY_MS, dayOf } from './time.ts';
 import { advance } from './timeline.ts';
 import { emptyTraits, type CustomerTraits } from './traits.ts';
@@ -63,8 +65,17 @@ const customerArbitrary = fc.record({
   returnDays: fc.integer({ min: 0, max: 40 }),
 });
 
+const statementArbitrary = fc.record({
+  customer: fc.nat(),
+  day: fc.integer({ min: 0, max: 250 }),
+  country: fc.option(fc.constantFrom('DE', 'FR', ''), { nil: null }),
+  plan: fc.option(fc.constantFrom('free', 'pro'), { nil: null }),
+});
+
 const logArbitrary = fc.record({
   customers: fc.array(customerArbitrary, { minLength: 2, maxLength: 6 }),
+  /** Traits statements (a third input, read in its own order): customers move between keys. */
+  statements: fc.array(statementArbitrary, { maxLength: 8 }),
   shuffleSeed: fc.integer({ min: 0, max: 2 ** 31 - 1 }),
   /** The figures are read as of the start of this day (mid-rhythm too). */
   endDay: fc.integer({ min: 20, max: 260 }),
@@ -92,6 +103,40 @@ function eventsOf(spec: LogSpec, prefix = 'c'): CustomerEvent[] {
 }
 
 const endMsOf = (spec: LogSpec) => START_MS + spec.endDay * DAY_MS;
+
+/** The log's traits statements, in a shuffled order, as the traits topic's records. */
+function traitsLogOf(spec: LogSpec, prefix = 'c'): StepRecord[] {
+  const random = mulberry32(spec.shuffleSeed + 1);
+  return spec.statements
+    .map((statement, index): TraitsEvent => ({
+      kind: 'traits',
+      eventId: `t${index}`,
+      customerId: `${prefix}${statement.customer % spec.customers.length}`,
+      occurredAtMs: START_MS + statement.day * DAY_MS + index,
+      country: statement.country,
+      region: null,
+      acquisitionSource: null,
+      customerType: null,
+      plan: statement.plan,
+      attributes: {},
+    }))
+    .filter((event) => event.occurredAtMs < endMsOf(spec))
+    .map((event) => ({ event, at: random() }))
+    .sort((a, b) => a.at - b.at)
+    .map(({ event }, offset) => ({
+      offset: String(offset),
+      key: null,
+      value: null,
+      verdict: { ok: true as const, event },
+    }));
+}
+
+/** The partition's logs: visits and purchases within the lateness, and the traits. */
+function partitionLogs(spec: LogSpec, prefix = 'c'): Map<string, StepRecord[]> {
+  const logs = logsOf(eventsOf(spec, prefix), spec.shuffleSeed);
+  logs.set(TRAITS, traitsLogOf(spec, prefix));
+  return logs;
+}
 
 function run(
   logs: Map<string, StepRecord[]>,
@@ -126,7 +171,7 @@ function oracleCustomers(result: SimulationResult): Map<string, number> {
   for (const profile of result.profiles.values()) {
     const settled = advance(profile, streamTimeMs, rules, context).profile;
     const key = customerKeyOf(settled, rules, result.state.segmentFigures.values);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+    if (key !== null) counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
 }
@@ -161,20 +206,34 @@ function signalsPerDay(table: SegmentFigureTable): Map<string, number> {
 const sortedEntries = <V>(map: ReadonlyMap<string | number, V>) =>
   [...map].sort(([a], [b]) => (String(a) < String(b) ? -1 : 1));
 
+/**
+ * What must not depend on the batching: the customers, and the signals by day, kind, segment and
+ * band. (A signal's traits are those the partition knew at its decision; traits are not ordered
+ * against visits and purchases, so a statement near a decision may come before or after it.)
+ */
 function comparableTable(table: SegmentFigureTable) {
+  const signals = new Map<string, number>();
+  for (const [day, counts] of table.signals) {
+    for (const [text, count] of counts) {
+      const { kind, key } = parseSignalKey(text);
+      const id = `${day}:${kind}:${key[0]}:${key[1]}`;
+      signals.set(id, (signals.get(id) ?? 0) + count);
+    }
+  }
   return {
     complete: table.complete,
     customers: sortedEntries(table.customers),
-    signals: sortedEntries(table.signals).map(([day, counts]) => [day, sortedEntries(counts)]),
+    signals: sortedEntries(signals),
   };
 }
 
 describe('live segment figures, kept by the partition step', () => {
   it('equal the figures recomputed from the final profiles and the signals, whatever the batching', () => {
     const seen = new Set<string>();
+    const seenCountries = new Set<string>();
     fc.assert(
       fc.property(logArbitrary, fc.integer({ min: 0, max: 2 ** 31 - 1 }), (spec, planSeed) => {
-        const logs = logsOf(eventsOf(spec), spec.shuffleSeed);
+        const logs = partitionLogs(spec);
         const random = mulberry32(planSeed);
         const endMs = endMsOf(spec);
         const runs = [
@@ -193,7 +252,14 @@ describe('live segment figures, kept by the partition step', () => {
           expect(comparableTable(table)).toEqual(comparableTable(reference.state.segmentFigures));
           let customers = 0;
           for (const count of table.customers.values()) customers += count;
-          expect(customers).toBe(result.profiles.size);
+          const active = [...result.profiles.values()].filter(
+            (profile) => profile.firstSeenMs !== null,
+          );
+          expect(customers).toBe(active.length);
+          for (const text of table.customers.keys()) {
+            const country = parseCustomerKey(text).key[2]!;
+            seenCountries.add(country);
+          }
         }
       }),
       { numRuns: 25 },
@@ -201,19 +267,23 @@ describe('live segment figures, kept by the partition step', () => {
     // The generated logs reach the segments that move with time, or the test is dull.
     for (const segment of ['new', 'lapsed', 'reactivated', 'at_risk', 'one_time', 'active_regular'])
       expect(seen, segment).toContain(segment);
+    for (const country of ['DE', 'FR', UNKNOWN_VALUE]) expect(seenCountries).toContain(country);
   }, 600_000);
 
   it('of two partitions merge into the figures of the whole', () => {
     fc.assert(
       fc.property(logArbitrary, logArbitrary, (a, b) => {
-        const first = run(logsOf(eventsOf(a, 'a'), a.shuffleSeed), roundRobinPlan(50));
-        const second = run(logsOf(eventsOf(b, 'b'), b.shuffleSeed), roundRobinPlan(50));
+        const first = run(partitionLogs(a, 'a'), roundRobinPlan(50));
+        const second = run(partitionLogs(b, 'b'), roundRobinPlan(50));
         const tables = [first.state.segmentFigures, second.state.segmentFigures];
         for (const by of [[], ['segment'], ['band', 'segment'], ['country']] as const) {
           const merged = segmentReport([mergeFigureTables(tables)], by);
           expect(segmentReport(tables, by)).toEqual(merged);
           const customers = merged.groups.reduce((sum, group) => sum + group.customers, 0);
-          expect(customers).toBe(first.profiles.size + second.profiles.size);
+          const active = [...first.profiles.values(), ...second.profiles.values()].filter(
+            (profile) => profile.firstSeenMs !== null,
+          );
+          expect(customers).toBe(active.length);
           const signals = merged.groups.reduce(
             (sum, group) =>
               sum + group.signals.lapsed + group.signals.reactivated + group.signals.ready_to_buy,
@@ -252,14 +322,14 @@ describe('segment figure tables', () => {
         draft.values,
         true,
       );
-      keys.push(parseCustomerKey(key).key[2]!);
+      keys.push(parseCustomerKey(key!).key[2]!);
     }
     expect(keys.slice(0, MAX_VALUES_PER_DIMENSION)).toEqual(
       [...Array(MAX_VALUES_PER_DIMENSION).keys()].map((index) => `C${index}`),
     );
     expect(keys.at(-1)).toBe(OTHER_VALUE);
     expect(
-      parseCustomerKey(customerKeyOf(withTraits(base, { country: 'C3' }), rules, draft.values))
+      parseCustomerKey(customerKeyOf(withTraits(base, { country: 'C3' }), rules, draft.values)!)
         .key[2],
     ).toBe('C3');
   });

@@ -32,7 +32,7 @@
 import type { RulesConfig } from './config.ts';
 import { NO_CONTEXT, type DecisionContext } from './context.ts';
 import { PulseCoreError } from './errors.ts';
-import type { SignalKind } from './events.ts';
+import type { Signal, SignalKind } from './events.ts';
 import type { Profile } from './profile.ts';
 import { lapseDueDay } from './rules.ts';
 import {
@@ -47,7 +47,7 @@ import {
   type LatencyBand,
 } from './segments.ts';
 import { DAY_MS, dayOf } from './time.ts';
-import { TRAIT_NAMES, traitsView, type CustomerTraits, type TraitName } from './traits.ts';
+import { TRAIT_NAMES, traitsView, type TraitName, type TraitsView } from './traits.ts';
 import { deriveView } from './view.ts';
 
 /** Every dimension a reader may group by, in key order. */
@@ -94,11 +94,6 @@ export function emptyFigureTable(): SegmentFigureTable {
   };
 }
 
-/** The traits a profile carries (none before traits are part of the profile). */
-function traitsOf(profile: Profile): CustomerTraits | null {
-  return (profile as Profile & { traits?: CustomerTraits }).traits ?? null;
-}
-
 /** What a segment reads besides the profile: nothing (see the header). */
 const SEGMENT_CONTEXT: DecisionContext = NO_CONTEXT;
 
@@ -114,13 +109,12 @@ interface Keyed {
 
 /** Trait values as the key spells them; registers new values in `values` when `register`. */
 function traitKey(
-  traits: CustomerTraits | null,
+  traits: Pick<TraitsView, TraitName>,
   values: Record<TraitName, readonly string[]>,
   register: boolean,
 ): string[] {
-  const view = traits === null ? null : traitsView(traits);
   return TRAIT_NAMES.map((name) => {
-    const value = view?.[name] ?? null;
+    const value = traits[name];
     if (value === null) return UNKNOWN_VALUE;
     const kept = values[name];
     if (kept.includes(value)) return value;
@@ -143,7 +137,7 @@ function keyAsOf(
     key: [
       segment.segment,
       segment.latencyBand ?? NO_BAND,
-      ...traitKey(traitsOf(profile), values, register),
+      ...traitKey(traitsView(profile.traits), values, register),
     ],
     latencyBucket:
       segment.usualLatencyDays === null
@@ -152,13 +146,17 @@ function keyAsOf(
   };
 }
 
-/** The JSON text a customer is counted under: [...key, latency bucket]. */
+/**
+ * The JSON text a customer is counted under: [...key, latency bucket]; null for a profile with
+ * no on-time visit or purchase yet (traits alone, or late events only): not counted.
+ */
 export function customerKeyOf(
   profile: Profile,
   rules: RulesConfig,
   values: Record<TraitName, readonly string[]>,
   register = false,
-): string {
+): string | null {
+  if (profile.firstSeenMs === null) return null;
   const keyed = keyAsOf(profile, segmentAsOfMs(profile), rules, values, register);
   return JSON.stringify([...keyed.key, keyed.latencyBucket]);
 }
@@ -205,16 +203,28 @@ export function nextSegmentChangeMs(profile: Profile, rules: RulesConfig): numbe
   return after.length === 0 ? null : Math.min(...after);
 }
 
-/** The JSON text a signal is counted under: [kind, ...key] of the customer as of its instant. */
+/**
+ * The JSON text a signal is counted under: [kind, ...key] with the segment, band and traits the
+ * signal carries (who the customer was at its decision: decision-segment.ts), so the figures
+ * say what the subscribers were told. A signal without them (the core alone) is keyed from the
+ * customer's profile as of its instant.
+ */
 export function signalKeyOf(
-  kind: SignalKind,
+  signal: Signal,
   profile: Profile,
-  detectedAtMs: number,
   rules: RulesConfig,
   values: Record<TraitName, readonly string[]>,
 ): string {
-  const keyed = keyAsOf(profile, detectedAtMs, rules, values, true);
-  return JSON.stringify([kind, ...keyed.key]);
+  if (signal.segment !== undefined && signal.traits !== undefined) {
+    return JSON.stringify([
+      signal.kind,
+      signal.segment.segment,
+      signal.segment.latencyBand ?? NO_BAND,
+      ...traitKey(signal.traits, values, true),
+    ]);
+  }
+  const keyed = keyAsOf(profile, signal.detectedAtMs, rules, values, true);
+  return JSON.stringify([signal.kind, ...keyed.key]);
 }
 
 /**

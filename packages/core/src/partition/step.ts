@@ -386,7 +386,7 @@ export function stepPartition(
   const countSignal = (signal: Signal): void => {
     const profile = profileOf(signal.customerId);
     if (profile === undefined) return;
-    const key = signalKeyOf(signal.kind, profile, signal.detectedAtMs, rules, figures.values);
+    const key = signalKeyOf(signal, profile, rules, figures.values);
     figures.countSignal(Math.floor(signal.detectedAtMs / DAY_MS), key, streamTimeMs);
   };
 
@@ -736,7 +736,8 @@ export function stepPartition(
   const due = new Map<string, number | null>();
   // Segment figures: each touched customer moves from the key of their stored profile to the
   // key of their new one (a key is a function of the profile alone: segment-figures.ts).
-  for (const customerId of touched) {
+  // (Traits records change profiles without touching their timers: the changed profiles too.)
+  for (const customerId of new Set([...touched, ...profiles.keys()])) {
     const stored = input.profiles.get(customerId);
     const profile = profileOf(customerId);
     if (stored === profile) continue;
