@@ -105,12 +105,12 @@ function partitionStateOf(
       meta.population === null ? emptyPopulationLatency() : decoders.population(meta.population),
     populationHurdles:
       meta.populationHurdles === null ? null : decoders.hurdles(meta.populationHurdles),
-    // No figures on a partition with positions: one written before figures were kept, whose
+    // No figures on a partition with a stream time: one written before figures were kept, whose
     // customers they miss (the table says so) until a replay rebuilds the namespace.
     segmentFigures:
       meta.segmentFigures !== null
         ? decoders.figures(meta.segmentFigures)
-        : { ...emptyFigureTable(), complete: meta.offsets.size === 0 },
+        : { ...emptyFigureTable(), complete: meta.streamTimeMs === null },
   };
 }
 
@@ -587,7 +587,10 @@ export class PartitionTask {
               },
             }
           : {}),
-        ...(result.figuresChanged
+        // Written when they changed, and with the partition's first commit by a version that
+        // keeps them (so a partition with a stream time and no figures is one an older version
+        // wrote: the read side then says its figures are incomplete).
+        ...(result.figuresChanged || meta.segmentFigures === null
           ? { segmentFigures: encodeFigureTable(result.state.segmentFigures) }
           : {}),
         profiles: [...encoded],
