@@ -18,6 +18,7 @@ export { profileResponseSchema, type ProfileResponse } from './view.ts';
 export {
   parseDay,
   readSegments,
+  segmentsAnswer,
   segmentsResponseSchema,
   type SegmentsResponse,
 } from './segments.ts';

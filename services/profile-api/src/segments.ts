@@ -13,6 +13,7 @@ import {
   SIGNAL_RETENTION_DAYS,
   SKETCH_MEDIAN_RELATIVE_ERROR,
   type SegmentDimension,
+  type SegmentFigureTable,
 } from '@pulse/core';
 import { readSegmentFigures, type RedisClient } from '@pulse/store';
 
@@ -75,10 +76,21 @@ export async function readSegments(
   const tables = stored.map(({ figures, committed }) =>
     figures !== null ? decodeFigureTable(figures) : { ...emptyFigureTable(), complete: !committed },
   );
+  return segmentsAnswer(namespace, tables, by, fromDay, toDay);
+}
+
+/** The answer for partitions' figure tables (pure: the oracle of the tests builds it too). */
+export function segmentsAnswer(
+  namespace: string,
+  tables: readonly SegmentFigureTable[],
+  by: readonly SegmentDimension[],
+  fromDay: number | null,
+  toDay: number | null,
+): SegmentsResponse {
   const report = segmentReport(tables, by, fromDay, toDay);
   return {
     namespace,
-    partitions: partitionCount,
+    partitions: tables.length,
     by: [...report.by],
     from: fromDay === null ? null : dayText(fromDay),
     to: toDay === null ? null : dayText(toDay),
