@@ -34,6 +34,7 @@ import {
   parseDimensions,
   parseSignalKey,
   segmentReport,
+  segmentView,
   SIGNAL_RETENTION_DAYS,
   UNKNOWN_VALUE,
   type SegmentFigureTable,
@@ -41,6 +42,8 @@ import {
 import type { TraitsEvent } from './traits.ts';
 import { DAY_MS, dayOf } from './time.ts';
 import { advance } from './timeline.ts';
+import { segmentOf } from './segments.ts';
+import { deriveView } from './view.ts';
 import { emptyTraits, type CustomerTraits } from './traits.ts';
 import type { Profile } from './profile.ts';
 
@@ -401,6 +404,21 @@ describe('segment figure tables', () => {
     expect(() => decodeFigureTable('sf1:{"v":{}}')).toThrow(/values/);
   });
 
+  it('read a segment from the lean view exactly as from the profile view', () => {
+    const result = runPartitionLogOf(8);
+    let compared = 0;
+    for (const profile of result.profiles.values()) {
+      for (let day = -10; day <= 120; day += 7) {
+        const asOfMs = (profile.firstSeenMs ?? 0) + day * DAY_MS;
+        expect(segmentOf(profile, segmentView(profile, asOfMs, rules), rules)).toEqual(
+          segmentOf(profile, deriveView(profile, asOfMs, rules), rules),
+        );
+        compared += 1;
+      }
+    }
+    expect(compared).toBeGreaterThan(50);
+  });
+
   it('name the next instant a segment moves with time', () => {
     const result = runLog();
     for (const profile of result.profiles.values()) {
@@ -410,6 +428,32 @@ describe('segment figure tables', () => {
     }
   });
 });
+
+/** A few customers of every kind of rhythm, read in one pass. */
+function runPartitionLogOf(customers: number): SimulationResult {
+  const spec: LogSpec = {
+    customers: [...Array(customers).keys()].map((index) => ({
+      seed: index,
+      startDay: index * 5,
+      rhythm: {
+        visitEveryDays: [1, 3, 7, null][index % 4]!,
+        visitJitterDays: 1,
+        skipProbability: 0,
+        maxVisitsPerActiveDay: 1,
+        purchaseEveryDays: [null, 10, 20, 5][index % 4]!,
+        purchaseJitterDays: 1,
+      },
+      activeDays: 40 + index * 3,
+      silentDays: index * 4,
+      returnDays: 20,
+    })),
+    statements: [],
+    shuffleSeed: 1,
+    endDay: 200,
+    quietDays: 2,
+  };
+  return run(partitionLogs(spec), roundRobinPlan(100), endMsOf(spec));
+}
 
 function runLog(): SimulationResult {
   const events = customerEventList({

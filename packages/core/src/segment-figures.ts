@@ -34,7 +34,9 @@ import { NO_CONTEXT, type DecisionContext } from './context.ts';
 import { PulseCoreError } from './errors.ts';
 import type { Signal, SignalKind } from './events.ts';
 import type { Profile } from './profile.ts';
-import { lapseDueDay } from './rules.ts';
+import { lapseDueDay, lapsePlanAsOf } from './rules.ts';
+import { latencyOf } from './latency.ts';
+import { daysSilent, windowCounts } from './windows.ts';
 import {
   CUSTOMER_SEGMENTS,
   LATENCY_BANDS,
@@ -45,10 +47,10 @@ import {
   SKETCH_BUCKETS,
   type CustomerSegment,
   type LatencyBand,
+  type SegmentViewInputs,
 } from './segments.ts';
 import { DAY_MS, dayOf } from './time.ts';
 import { TRAIT_NAMES, traitsView, type TraitName, type TraitsView } from './traits.ts';
-import { deriveView } from './view.ts';
 
 /** Every dimension a reader may group by, in key order. */
 export const SEGMENT_DIMENSIONS = ['segment', 'band', ...TRAIT_NAMES] as const;
@@ -102,11 +104,6 @@ export function segmentAsOfMs(profile: Profile): number {
   return profile.clockMs ?? profile.firstSeenMs ?? 0;
 }
 
-interface Keyed {
-  key: SegmentKey;
-  latencyBucket: number;
-}
-
 /** Trait values as the key spells them; registers new values in `values` when `register`. */
 function traitKey(
   traits: Pick<TraitsView, TraitName>,
@@ -124,26 +121,77 @@ function traitKey(
   });
 }
 
-function keyAsOf(
+/**
+ * The part of a view segmentOf reads, and only it (deriveView computes much more: risk, due
+ * time, purchase latency), with no context. Equal to deriveView's for those fields.
+ */
+export function segmentView(
   profile: Profile,
   asOfMs: number,
   rules: RulesConfig,
-  values: Record<TraitName, readonly string[]>,
-  register: boolean,
-): Keyed {
-  const view = deriveView(profile, asOfMs, rules, SEGMENT_CONTEXT);
-  const segment = segmentOf(profile, view, rules);
+): SegmentViewInputs {
+  const lastActiveDay = profile.activeDays[profile.activeDays.length - 1] ?? null;
+  const latency = latencyOf(profile.activeDays, Number.POSITIVE_INFINITY, rules.activityGapsKept);
+  const plan =
+    lastActiveDay === null ? null : lapsePlanAsOf(profile, lastActiveDay, rules, SEGMENT_CONTEXT);
+  const hurdleDays = plan === null ? null : plan.silentDays;
+  const asOfDay = dayOf(asOfMs);
+  let status: SegmentViewInputs['status'];
+  if (profile.openEpisodeSinceMs !== null) status = 'lapsed';
+  else if (hurdleDays === null || lastActiveDay === null) status = 'unknown';
+  else status = asOfDay >= plan!.dueDay ? 'lapsed' : 'active';
   return {
-    key: [
-      segment.segment,
-      segment.latencyBand ?? NO_BAND,
-      ...traitKey(traitsView(profile.traits), values, register),
-    ],
+    customerId: profile.customerId,
+    asOfMs,
+    status,
+    usualLatency:
+      latency === null
+        ? null
+        : {
+            centreDays: latency.centreDays,
+            spreadDays: latency.spreadDays,
+            gapsUsed: latency.gaps,
+          },
+    daysSilent: lastActiveDay === null ? null : daysSilent(lastActiveDay, asOfMs),
+    hurdleDays,
+    windows: windowCounts(profile, asOfDay),
+    lifetime: { firstSeenMs: profile.firstSeenMs, activeDays: profile.lifetimeActiveDays },
+  };
+}
+
+/** A profile's segment as of its clock and when it next moves with time (memo: see below). */
+interface Evaluated {
+  segment: CustomerSegment;
+  band: string;
+  latencyBucket: number;
+  nextChangeMs: number | null;
+}
+
+/**
+ * Evaluations per profile object. A profile is immutable and its evaluation is a pure function
+ * of it (and the rules, the same for a task's life), so the step's two looks at a customer —
+ * the key of their stored profile, the key and next change of the new one — and the next step's
+ * look at the same object (the profiler's cache hands it back) cost one evaluation.
+ */
+const evaluations = new WeakMap<Profile, { rules: RulesConfig; evaluated: Evaluated }>();
+
+function evaluate(profile: Profile, rules: RulesConfig): Evaluated {
+  const memo = evaluations.get(profile);
+  if (memo !== undefined && memo.rules === rules) return memo.evaluated;
+  const asOfMs = segmentAsOfMs(profile);
+  const view = segmentView(profile, asOfMs, rules);
+  const segment = segmentOf(profile, view, rules);
+  const evaluated: Evaluated = {
+    segment: segment.segment,
+    band: segment.latencyBand ?? NO_BAND,
     latencyBucket:
       segment.usualLatencyDays === null
         ? NO_LATENCY_BUCKET
         : sketchBucketOf(segment.usualLatencyDays),
+    nextChangeMs: nextChangeOf(profile, view, segment.segment, rules),
   };
+  evaluations.set(profile, { rules, evaluated });
+  return evaluated;
 }
 
 /**
@@ -157,8 +205,13 @@ export function customerKeyOf(
   register = false,
 ): string | null {
   if (profile.firstSeenMs === null) return null;
-  const keyed = keyAsOf(profile, segmentAsOfMs(profile), rules, values, register);
-  return JSON.stringify([...keyed.key, keyed.latencyBucket]);
+  const evaluated = evaluate(profile, rules);
+  return JSON.stringify([
+    evaluated.segment,
+    evaluated.band,
+    ...traitKey(traitsView(profile.traits), values, register),
+    evaluated.latencyBucket,
+  ]);
 }
 
 /**
@@ -167,9 +220,16 @@ export function customerKeyOf(
  * costs one more look at the customer, never a wrong figure.
  */
 export function nextSegmentChangeMs(profile: Profile, rules: RulesConfig): number | null {
-  const asOfMs = segmentAsOfMs(profile);
-  const view = deriveView(profile, asOfMs, rules, SEGMENT_CONTEXT);
-  const { segment } = segmentOf(profile, view, rules);
+  return evaluate(profile, rules).nextChangeMs;
+}
+
+function nextChangeOf(
+  profile: Profile,
+  view: SegmentViewInputs,
+  segment: CustomerSegment,
+  rules: RulesConfig,
+): number | null {
+  const asOfMs = view.asOfMs;
   const settings = rules.segments;
   const candidates: number[] = [];
   const lastActiveDay = profile.activeDays.at(-1) ?? null;
@@ -223,8 +283,13 @@ export function signalKeyOf(
       ...traitKey(signal.traits, values, true),
     ]);
   }
-  const keyed = keyAsOf(profile, signal.detectedAtMs, rules, values, true);
-  return JSON.stringify([signal.kind, ...keyed.key]);
+  const segment = segmentOf(profile, segmentView(profile, signal.detectedAtMs, rules), rules);
+  return JSON.stringify([
+    signal.kind,
+    segment.segment,
+    segment.latencyBand ?? NO_BAND,
+    ...traitKey(traitsView(profile.traits), values, true),
+  ]);
 }
 
 /**
