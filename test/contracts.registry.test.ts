@@ -5,6 +5,7 @@
 // schema id becomes a dead-letter verdict, never a crash. Every test uses its own subjects,
 // since suites share one registry.
 import { randomBytes } from 'node:crypto';
+import avro from 'avsc';
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { describe, expect, inject, it } from 'vitest';
 import {
@@ -13,7 +14,10 @@ import {
   confluentFrame,
   createEventDecoder,
   currentSchema,
+  loadSchemaFile,
   registerAll,
+  schemaFileUrl,
+  setSubjectCompatibility,
   valueSubject,
   type SubjectContract,
 } from '@pulse/contracts';
@@ -110,6 +114,8 @@ describe('contracts against the real schema registry', () => {
         eventId: 'evt-1',
         customerId: 'customer-1',
         occurredAtMs: Date.UTC(2025, 2, 1, 9, 30),
+        // The visit's source reaches the domain event (it feeds acquisitionSource).
+        source: 'web',
       },
     });
   });
@@ -175,6 +181,53 @@ describe('contracts against the real schema registry', () => {
     });
     expect(reports[0]).toMatchObject({ registered: true, compatible: false });
     expect(breakingMessages(reports).join('\n')).toContain('country');
+  });
+
+  it('accepts signal version 2 (traits and segment) over version 1 under BACKWARD, and a version 1 reader still reads it', async () => {
+    const signals = uniqueSubjects().find((entry) => entry.contract === 'signal')!;
+    await setSubjectCompatibility(registryUrl, signals.subject, 'BACKWARD');
+    const v1 = loadSchemaFile(schemaFileUrl('signal', 1));
+    const { id: v1Id } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(v1) },
+      { subject: signals.subject },
+    );
+    const [report] = await checkCompatibility(registryUrl, {
+      candidates: [{ subject: signals.subject, schema: currentSchema('signal') }],
+    });
+    expect(report).toMatchObject({ registered: true, compatible: true });
+    const [registered] = await registerAll(registry, {
+      compatibility: 'BACKWARD',
+      subjects: [signals],
+    });
+    expect(registered!.schemaId).not.toBe(v1Id);
+
+    // A consumer that only knows version 1 reads a version 2 signal framed by the registry.
+    const signal = {
+      signalId: 'lapsed-0123',
+      kind: 'lapsed',
+      customerId: 'customer-1',
+      detectedAt: '2025-03-15T00:00:00.000Z',
+      emittedAt: '2025-03-15T00:00:01.000Z',
+      evidence: { daysSilent: 14 },
+      rulesVersion: 'r1',
+      traits: {
+        country: 'DE',
+        region: null,
+        acquisitionSource: 'web',
+        customerType: 'consumer',
+        plan: null,
+        attributes: {},
+      },
+      segment: { segment: 'lapsed', latencyBand: 'weekly' },
+    };
+    const framed = await registry.encode(registered!.schemaId, signal);
+    const writer = avro.Type.forSchema(
+      (await registry.getSchema(registered!.schemaId)) as unknown as avro.Schema,
+    );
+    const oldReader = avro.Type.forSchema(v1 as unknown as avro.Schema);
+    const read = oldReader.fromBuffer(framed.subarray(5), oldReader.createResolver(writer));
+    const { traits: _traits, segment: _segment, ...known } = signal;
+    expect({ ...(read as object) }).toStrictEqual(known);
   });
 
   it('reports a subject that was never registered as compatible and unregistered', async () => {

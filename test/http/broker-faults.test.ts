@@ -45,13 +45,14 @@ async function readyzStatus(url: string): Promise<number | undefined> {
 
 describe('readiness reflects the broker', () => {
   it('the collector and the profiler answer /readyz 503 while the broker is stopped and 200 once it is back', async () => {
-    const [visits, purchases, lapse, readyToBuy, deadLetter] = (await broker.createTopics([
+    const [visits, purchases, traits, lapse, readyToBuy, deadLetter] = (await broker.createTopics([
       { prefix: 'ready-visits', partitions: 2 },
       { prefix: 'ready-purchases', partitions: 2 },
+      { prefix: 'ready-traits', partitions: 2 },
       { prefix: 'ready-lapse', partitions: 1 },
       { prefix: 'ready-rtb', partitions: 1 },
       { prefix: 'ready-dlq', partitions: 1 },
-    ])) as [string, string, string, string, string];
+    ])) as [string, string, string, string, string, string];
     const collector = await startTestCollector(
       {
         visitsTopic: visits,
@@ -62,7 +63,7 @@ describe('readiness reflects the broker', () => {
     );
     // The profiler as production runs it, a child process (its kafkajs logs stay in its output).
     const profiler = await spawnProfiler({
-      config: testProfilerConfig({ visits, purchases, lapse, readyToBuy, deadLetter }),
+      config: testProfilerConfig({ visits, purchases, traits, lapse, readyToBuy, deadLetter }),
       extraEnv: { KAFKA_BROKERS: broker.brokers },
     });
     const endpoints = {

@@ -31,16 +31,17 @@ const originOf = (record: ReadRecord): string =>
 
 describe('pulse replay and dead letters', () => {
   it('sends a replay’s dead letters to its redirect topic (or nowhere when suppressed), never the live dead-letter topic', async () => {
-    const [visits, purchases, lapse, readyToBuy, deadLetter, redirectTopic] =
+    const [visits, purchases, traits, lapse, readyToBuy, deadLetter, redirectTopic] =
       (await createTestTopics([
         { prefix: 'visits', partitions: PARTITIONS },
         { prefix: 'purchases', partitions: PARTITIONS },
+        { prefix: 'traits', partitions: PARTITIONS },
         { prefix: 'lapse', partitions: 2 },
         { prefix: 'rtb', partitions: 2 },
         { prefix: 'dlq', partitions: 1 },
         { prefix: 'redirect', partitions: 2 },
-      ])) as [string, string, string, string, string, string];
-    const topics: ProfilerTopics = { visits, purchases, lapse, readyToBuy, deadLetter };
+      ])) as [string, string, string, string, string, string, string];
+    const topics: ProfilerTopics = { visits, purchases, traits, lapse, readyToBuy, deadLetter };
     const events = replayPopulation({
       customers: 90,
       durationDays: 90,

@@ -36,14 +36,15 @@ const HOUR_MS = 3_600_000;
 
 describe('pulse promote while events keep arriving', () => {
   it('switches the live profiler to v2 with no event lost or counted twice', async () => {
-    const [visits, purchases, lapse, readyToBuy, deadLetter] = (await createTestTopics([
+    const [visits, purchases, traits, lapse, readyToBuy, deadLetter] = (await createTestTopics([
       { prefix: 'visits', partitions: PARTITIONS },
       { prefix: 'purchases', partitions: PARTITIONS },
+      { prefix: 'traits', partitions: PARTITIONS },
       { prefix: 'lapse', partitions: 1 },
       { prefix: 'rtb', partitions: 1 },
       { prefix: 'dlq', partitions: 1 },
-    ])) as [string, string, string, string, string];
-    const topics: ProfilerTopics = { visits, purchases, lapse, readyToBuy, deadLetter };
+    ])) as [string, string, string, string, string, string];
+    const topics: ProfilerTopics = { visits, purchases, traits, lapse, readyToBuy, deadLetter };
     const events: CustomerEvent[] = [
       ...generatePopulation({
         customers: 300,

@@ -23,16 +23,17 @@ describe('pulse replay --signals redirect', () => {
   it("puts exactly the live run's signal ids on the redirect topic, none on the live ones", async () => {
     // One creation request: a topic created right after another batch is sometimes not yet
     // known to the broker's metadata when kafkajs waits for its leaders.
-    const [visits, purchases, lapse, readyToBuy, deadLetter, redirectTopic] =
+    const [visits, purchases, traits, lapse, readyToBuy, deadLetter, redirectTopic] =
       (await createTestTopics([
         { prefix: 'visits', partitions: PARTITIONS },
         { prefix: 'purchases', partitions: PARTITIONS },
+        { prefix: 'traits', partitions: PARTITIONS },
         { prefix: 'lapse', partitions: 2 },
         { prefix: 'rtb', partitions: 2 },
         { prefix: 'dlq', partitions: 1 },
         { prefix: 'redirect', partitions: 2 },
-      ])) as [string, string, string, string, string, string];
-    const topics: ProfilerTopics = { visits, purchases, lapse, readyToBuy, deadLetter };
+      ])) as [string, string, string, string, string, string, string];
+    const topics: ProfilerTopics = { visits, purchases, traits, lapse, readyToBuy, deadLetter };
     const events = replayPopulation({
       customers: 150,
       durationDays: 120,

@@ -38,6 +38,7 @@ describe('Kafka unavailable during the signal relay', () => {
       const topics: ProfilerTopics = {
         visits: uniqueName('visits'),
         purchases: uniqueName('purchases'),
+        traits: uniqueName('traits'),
         lapse: uniqueName('lapse'),
         readyToBuy: uniqueName('rtb'),
         deadLetter: uniqueName('dlq'),
@@ -48,6 +49,7 @@ describe('Kafka unavailable during the signal relay', () => {
         topics: [
           { topic: topics.visits, numPartitions: PARTITIONS },
           { topic: topics.purchases, numPartitions: PARTITIONS },
+          { topic: topics.traits, numPartitions: PARTITIONS },
           { topic: topics.lapse, numPartitions: 2 },
           { topic: topics.readyToBuy, numPartitions: 2 },
           { topic: topics.deadLetter, numPartitions: 1 },

@@ -66,6 +66,7 @@ describe('outbox relay after a crash', () => {
     const topics: ProfilerTopics = {
       visits: uniqueName('visits'),
       purchases: uniqueName('purchases'),
+      traits: uniqueName('traits'),
       lapse: uniqueName('lapse'),
       readyToBuy: uniqueName('rtb'),
       deadLetter: uniqueName('dlq'),
@@ -75,6 +76,7 @@ describe('outbox relay after a crash', () => {
     await createTopicsNamed([
       { topic: topics.visits, partitions: PARTITIONS },
       { topic: topics.purchases, partitions: PARTITIONS },
+      { topic: topics.traits, partitions: PARTITIONS },
       { topic: topics.deadLetter, partitions: 1 },
       { topic: oracleOut, partitions: 2 },
     ]);

@@ -49,6 +49,7 @@ describe('signal replay determinism', () => {
     const topics: ProfilerTopics = {
       visits: uniqueName('visits'),
       purchases: uniqueName('purchases'),
+      traits: uniqueName('traits'),
       lapse: uniqueName('lapse'),
       readyToBuy: uniqueName('rtb'),
       deadLetter: uniqueName('dlq'),
@@ -58,6 +59,7 @@ describe('signal replay determinism', () => {
     await createTopicsNamed([
       { topic: topics.visits, partitions: PARTITIONS },
       { topic: topics.purchases, partitions: PARTITIONS },
+      { topic: topics.traits, partitions: PARTITIONS },
       { topic: topics.lapse, partitions: 1 },
       { topic: topics.readyToBuy, partitions: 1 },
       { topic: topics.deadLetter, partitions: 1 },

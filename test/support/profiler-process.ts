@@ -24,6 +24,7 @@ export function profilerEnv(config: ProfilerConfig): Record<string, string> {
     PULSE_KEY_PREFIX: config.keyPrefix,
     PULSE_VISITS_TOPIC: config.visitsTopic,
     PULSE_PURCHASES_TOPIC: config.purchasesTopic,
+    PULSE_TRAITS_TOPIC: config.traitsTopic,
     PULSE_LAPSE_TOPIC: config.lapseTopic,
     PULSE_READY_TO_BUY_TOPIC: config.readyToBuyTopic,
     PULSE_DLQ_TOPIC: config.deadLetterTopic,

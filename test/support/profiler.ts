@@ -25,6 +25,8 @@ import { waitFor } from './wait.ts';
 export interface ProfilerTopics {
   visits: string;
   purchases: string;
+  /** Customers' traits: the third input, co-partitioned with the other two. */
+  traits: string;
   lapse: string;
   readyToBuy: string;
   deadLetter: string;
@@ -35,9 +37,10 @@ export async function createProfilerTopics(
   partitions: number,
   options: { deadLetterConfigs?: Record<string, string> } = {},
 ): Promise<ProfilerTopics> {
-  const [visits, purchases, lapse, readyToBuy, deadLetter] = await createTestTopics([
+  const [visits, purchases, traits, lapse, readyToBuy, deadLetter] = await createTestTopics([
     { prefix: 'visits', partitions },
     { prefix: 'purchases', partitions },
+    { prefix: 'traits', partitions },
     { prefix: 'lapse', partitions: 2 },
     { prefix: 'rtb', partitions: 2 },
     {
@@ -49,6 +52,7 @@ export async function createProfilerTopics(
   return {
     visits: visits as string,
     purchases: purchases as string,
+    traits: traits as string,
     lapse: lapse as string,
     readyToBuy: readyToBuy as string,
     deadLetter: deadLetter as string,
@@ -66,6 +70,7 @@ export function testProfilerConfig(
     namespace: 'v1',
     visitsTopic: topics.visits,
     purchasesTopic: topics.purchases,
+    traitsTopic: topics.traits,
     lapseTopic: topics.lapse,
     readyToBuyTopic: topics.readyToBuy,
     deadLetterTopic: topics.deadLetter,
@@ -193,7 +198,7 @@ export async function inputEndOffsets(
   config: ProfilerConfig,
 ): Promise<Map<number, Map<string, string>>> {
   const result = new Map<number, Map<string, string>>();
-  for (const topic of [config.visitsTopic, config.purchasesTopic]) {
+  for (const topic of [config.visitsTopic, config.purchasesTopic, config.traitsTopic]) {
     for (const entry of await admin.fetchTopicOffsets(topic)) {
       const byTopic = result.get(entry.partition) ?? new Map<string, string>();
       // An empty topic-partition has nothing to commit: Redis may never name it.

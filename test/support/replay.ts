@@ -72,6 +72,7 @@ export function cliEnv(
     PULSE_KEY_PREFIX: config.keyPrefix,
     PULSE_VISITS_TOPIC: config.visitsTopic,
     PULSE_PURCHASES_TOPIC: config.purchasesTopic,
+    PULSE_TRAITS_TOPIC: config.traitsTopic,
     PULSE_LAPSE_TOPIC: config.lapseTopic,
     PULSE_READY_TO_BUY_TOPIC: config.readyToBuyTopic,
     PULSE_DLQ_TOPIC: config.deadLetterTopic,
@@ -114,7 +115,7 @@ export async function waitForNamespaceDone(
   timeoutMs = 60_000,
 ): Promise<void> {
   const ends = new Map<number, Map<string, string>>();
-  for (const topic of [config.visitsTopic, config.purchasesTopic]) {
+  for (const topic of [config.visitsTopic, config.purchasesTopic, config.traitsTopic]) {
     for (const entry of await admin.fetchTopicOffsets(topic)) {
       if (entry.high === '0') continue;
       ends.set(entry.partition, (ends.get(entry.partition) ?? new Map()).set(topic, entry.high));

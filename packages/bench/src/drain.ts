@@ -103,6 +103,7 @@ export function spawnProfiler(context: BenchContext, settings: ProfilerSettings)
         PULSE_GROUP_ID: settings.groupId,
         PULSE_VISITS_TOPIC: settings.topics.visits,
         PULSE_PURCHASES_TOPIC: settings.topics.purchases,
+        PULSE_TRAITS_TOPIC: settings.topics.traits,
         PULSE_LAPSE_TOPIC: settings.topics.lapseSignals,
         PULSE_READY_TO_BUY_TOPIC: settings.topics.readyToBuySignals,
         PULSE_DLQ_TOPIC: settings.topics.deadLetter,

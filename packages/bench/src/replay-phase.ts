@@ -26,6 +26,7 @@ export async function runReplayPhase(
         PULSE_KEY_PREFIX: options.keyPrefix,
         PULSE_VISITS_TOPIC: options.topics.visits,
         PULSE_PURCHASES_TOPIC: options.topics.purchases,
+        PULSE_TRAITS_TOPIC: options.topics.traits,
         PULSE_LAPSE_TOPIC: options.topics.lapseSignals,
         PULSE_READY_TO_BUY_TOPIC: options.topics.readyToBuySignals,
         PULSE_DLQ_TOPIC: options.topics.deadLetter,

@@ -47,6 +47,22 @@ function hasNoTraits(traits: CustomerTraits): boolean {
   );
 }
 
+/**
+ * The traits section's bytes by traits record. Traits change rarely and the record is never
+ * mutated (a change is a new object), so a profile written again after a visit reuses the bytes
+ * its traits were decoded from or last encoded to instead of encoding them per event.
+ */
+const traitsBytesOf = new WeakMap<CustomerTraits, Uint8Array>();
+
+function encodedTraits(traits: CustomerTraits): Uint8Array {
+  let bytes = traitsBytesOf.get(traits);
+  if (bytes === undefined) {
+    bytes = encodeTraits(traits);
+    traitsBytesOf.set(traits, bytes);
+  }
+  return bytes;
+}
+
 /** Options of decodeProfile. */
 export interface ProfileDecodeOptions {
   /**
@@ -300,7 +316,7 @@ export function encodeProfile(profile: Profile): Uint8Array {
 
   // Sections (format version 2), ascending by tag.
   if (!hasNoTraits(profile.traits)) {
-    const traits = encodeTraits(profile.traits);
+    const traits = encodedTraits(profile.traits);
     writer.byte(SECTION_TRAITS);
     writer.unsigned(traits.length);
     writer.raw(traits);
@@ -399,7 +415,10 @@ export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions)
       );
     lastTag = tag;
     const body = reader.take(reader.count(1));
-    if (tag === SECTION_TRAITS) traits = decodeTraits(body, options?.traitsPool);
+    if (tag === SECTION_TRAITS) {
+      traits = decodeTraits(body, options?.traitsPool);
+      traitsBytesOf.set(traits, body.slice());
+    }
   }
   reader.done();
 

@@ -196,7 +196,14 @@ export function observeVisitSource(
   source: string | null | undefined,
 ): CustomerTraits {
   if (source === null || source === undefined || source === '') return traits;
-  const merged = earlierValue(traits.firstVisitSource, { value: source, asOfMs: occurredAtMs });
+  // The hot path (every visit naming a source): a later visit changes nothing, allocates nothing.
+  const first = traits.firstVisitSource;
+  if (
+    first !== null &&
+    (first.asOfMs < occurredAtMs || (first.asOfMs === occurredAtMs && first.value <= source))
+  )
+    return traits;
+  const merged = earlierValue(first, { value: source, asOfMs: occurredAtMs });
   return sameValue(merged, traits.firstVisitSource)
     ? traits
     : { ...traits, firstVisitSource: merged };

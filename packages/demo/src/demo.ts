@@ -500,7 +500,14 @@ function seconds(ms: number): string {
 }
 
 function topicsOf(names: DemoNames): string[] {
-  return [names.visits, names.purchases, names.lapse, names.readyToBuy, names.deadLetter];
+  return [
+    names.visits,
+    names.purchases,
+    names.traits,
+    names.lapse,
+    names.readyToBuy,
+    names.deadLetter,
+  ];
 }
 
 /** How the summary names the Redis in use: one node by URL, a cluster by its nodes. */
@@ -529,6 +536,7 @@ function serviceEnv(
     PULSE_GROUP_ID: names.profilerGroup,
     PULSE_VISITS_TOPIC: names.visits,
     PULSE_PURCHASES_TOPIC: names.purchases,
+    PULSE_TRAITS_TOPIC: names.traits,
     PULSE_LAPSE_TOPIC: names.lapse,
     PULSE_READY_TO_BUY_TOPIC: names.readyToBuy,
     PULSE_DLQ_TOPIC: names.deadLetter,
@@ -549,6 +557,7 @@ async function createDemoTopics(
   const wanted = new Map([
     [names.visits, partitions],
     [names.purchases, partitions],
+    [names.traits, partitions],
     [names.lapse, 3],
     [names.readyToBuy, 3],
     [names.deadLetter, 1],

@@ -15,6 +15,8 @@ import { TOPICS } from '@pulse/stream';
 export interface DemoNames {
   visits: string;
   purchases: string;
+  /** The profiler's third input (read by it; the demo writes none yet). */
+  traits: string;
   lapse: string;
   readyToBuy: string;
   deadLetter: string;
@@ -30,6 +32,7 @@ export function demoNames(runId: string | null): DemoNames {
     return {
       visits: TOPICS.visits,
       purchases: TOPICS.purchases,
+      traits: TOPICS.traits,
       lapse: TOPICS.lapseSignals,
       readyToBuy: TOPICS.readyToBuySignals,
       deadLetter: TOPICS.deadLetter,
@@ -43,6 +46,7 @@ export function demoNames(runId: string | null): DemoNames {
   return {
     visits: `${base}.visits`,
     purchases: `${base}.purchases`,
+    traits: `${base}.traits`,
     lapse: `${base}.signals.lapse`,
     readyToBuy: `${base}.signals.ready-to-buy`,
     deadLetter: `${base}.dlq`,

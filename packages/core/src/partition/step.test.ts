@@ -7,8 +7,16 @@ import { DAY_MS } from '../time.ts';
 import { applyEvent } from '../timeline.ts';
 import { newInputView } from './clock.ts';
 import type { HeldSignal } from './guard.ts';
-import { emptyPartitionState, stepPartition, type StepInput, type StepOutcome } from './step.ts';
-import { PURCHASES, propertySettings, VISITS } from './test-support.ts';
+import {
+  emptyPartitionState,
+  stepPartition,
+  type RecordVerdict,
+  type StepInput,
+  type StepOutcome,
+  type StepRecord,
+} from './step.ts';
+import { PURCHASES, propertySettings, TRAITS, VISITS } from './test-support.ts';
+import { applyTraitsStatement, observeVisitSource, type TraitsEvent } from '../traits.ts';
 
 const START_MS = Date.UTC(2025, 5, 2);
 
@@ -170,5 +178,125 @@ describe('stepPartition', () => {
       'signal@replay-out',
       'signal@replay-out',
     ]);
+  });
+});
+
+describe('the traits input', () => {
+  const statement = (
+    customerId: string,
+    occurredAtMs: number,
+    fields: Partial<TraitsEvent> = {},
+  ): TraitsEvent => ({
+    kind: 'traits',
+    eventId: `${customerId}-${occurredAtMs}`,
+    customerId,
+    occurredAtMs,
+    country: null,
+    region: null,
+    acquisitionSource: null,
+    customerType: null,
+    plan: null,
+    attributes: {},
+    ...fields,
+  });
+  const records = (events: RecordVerdict[]): StepRecord[] =>
+    events.map((verdict, offset) => ({ offset: String(offset), key: null, value: null, verdict }));
+
+  it('merges statements by their own time and moves, holds or cuts nothing of the clock', () => {
+    const streamTimeMs = START_MS + 5 * DAY_MS;
+    const view = {
+      ...newInputView([VISITS, PURCHASES], [VISITS]),
+      paused: new Map([[PURCHASES, streamTimeMs]]),
+    };
+    const result = tick(new Map(), streamTimeMs, {
+      view,
+      due: [],
+      // The wall clock: a statement 60 days ahead of the stream is not in the future.
+      nowMs: START_MS + 100 * DAY_MS,
+      chunk: {
+        topic: TRAITS,
+        reachesLogEnd: true,
+        records: records([
+          { ok: true, event: statement('c', START_MS + 60 * DAY_MS, { plan: 'pro' }) },
+          { ok: true, event: statement('c', START_MS, { plan: 'free', country: 'DE' }) },
+          { ok: false, kind: 'not-json', message: 'not JSON' },
+          { ok: true, event: statement('c', START_MS + 10_000 * DAY_MS, { plan: 'future' }) },
+        ]),
+      },
+    });
+    const traits = result.profiles.get('c')!.traits;
+    expect(traits.plan).toEqual({ value: 'pro', asOfMs: START_MS + 60 * DAY_MS });
+    expect(traits.country).toEqual({ value: 'DE', asOfMs: START_MS });
+    expect(result.counts.traits).toBe(2);
+    // Far in the future (by the wall clock) and undecodable: dead letters from the traits topic.
+    expect(
+      result.outbox.map((item) => item.type === 'dead-letter' && item.reason.kind).sort(),
+    ).toEqual(['future-timestamp', 'not-json']);
+    // The clock did not follow the statement 60 days ahead; the view is untouched.
+    expect(result.state.streamTimeMs).toBe(streamTimeMs);
+    expect(result.state.newestAppliedMs.size).toBe(0);
+    expect(result.state.traffic.size).toBe(0);
+    expect(result.state.lastEventWallMs).toBeNull();
+    expect(result.resume).toEqual([]);
+    expect(result.view.paused.get(PURCHASES)).toBe(streamTimeMs);
+    expect(result.view.lagging.get(VISITS)).toBe(true);
+    expect(result.offsets.get(TRAITS)).toBe('4');
+    expect(result.cut).toBeUndefined();
+  });
+
+  it('dead-letters a behavioural record on the traits topic, and a statement on another', () => {
+    const visit = {
+      kind: 'visit' as const,
+      eventId: 'v',
+      customerId: 'c',
+      occurredAtMs: START_MS,
+    };
+    const onTraits = tick(new Map(), START_MS, {
+      due: [],
+      chunk: { topic: TRAITS, reachesLogEnd: true, records: records([{ ok: true, event: visit }]) },
+    });
+    const onVisits = tick(new Map(), START_MS, {
+      due: [],
+      chunk: {
+        topic: VISITS,
+        reachesLogEnd: true,
+        records: records([{ ok: true, event: statement('c', START_MS) }]),
+      },
+    });
+    for (const result of [onTraits, onVisits]) {
+      expect(result.profiles.size).toBe(0);
+      expect(result.outbox.map((item) => item.type === 'dead-letter' && item.reason.kind)).toEqual([
+        'schema-violation',
+      ]);
+    }
+  });
+
+  it('gives every signal the traits and segment of its customer at the decision', () => {
+    const profile = profileOf('c', 30);
+    const withTraits = {
+      ...profile,
+      traits: applyTraitsStatement(
+        observeVisitSource(profile.traits, START_MS, 'web'),
+        statement('c', START_MS, {
+          country: 'FR',
+          customerType: 'business',
+          attributes: { a: 'b' },
+        }),
+      ),
+    };
+    const [lapse] = published(tick(new Map([['c', withTraits]]), START_MS + 36 * DAY_MS));
+    expect(lapse?.kind).toBe('lapsed');
+    expect(lapse?.traits).toEqual({
+      country: 'FR',
+      region: null,
+      acquisitionSource: 'web',
+      customerType: 'business',
+      plan: null,
+      attributes: { a: 'b' },
+    });
+    expect(lapse?.segment).toEqual({ segment: 'lapsed', latencyBand: 'daily' });
+    // Lapse and return found in one sweep: each says what the customer was at its own decision.
+    const both = published(tick(new Map([['c', profileOf('c', 30, 40)]]), START_MS + 41 * DAY_MS));
+    expect(both.map((signal) => signal.segment?.segment)).toEqual(['lapsed', 'reactivated']);
   });
 });
