@@ -26,7 +26,7 @@ import { segmentsAnswer, type SegmentsResponse } from '@pulse/profile-api';
 import { runPulse } from '../support/cli.ts';
 import { cleanPass, settled } from '../support/clean-pass.ts';
 import { bearer, get, startTestProfileApi, testKey } from '../support/http.ts';
-import { connectedProducer, createTestTopics } from '../support/infra.ts';
+import { connectedProducer } from '../support/infra.ts';
 import { createProfilerTopics, readStoredState } from '../support/profiler.ts';
 import { cliEnv, inNamespace, replayPopulation, runLiveToEnd } from '../support/replay.ts';
 import { waitFor } from '../support/wait.ts';
@@ -107,7 +107,7 @@ const figuresOf = (answer: SegmentsResponse) => ({
 describe('live segment figures', () => {
   it('equal the oracle computed from the input log, after a run and after a replay into a new namespace', async () => {
     const topics = await createProfilerTopics(PARTITIONS);
-    const [traitsTopic] = await createTestTopics([{ prefix: 'traits', partitions: PARTITIONS }]);
+    const traitsTopic = topics.traits;
     const events = replayPopulation({
       customers: 160,
       durationDays: 140,
@@ -118,7 +118,7 @@ describe('live segment figures', () => {
     const statements = statementsFor(events);
     const producer = await connectedProducer();
     await producer.send({
-      topic: traitsTopic!,
+      topic: traitsTopic,
       acks: -1,
       messages: statements.map((statement) => ({
         key: statement.customerId,
@@ -132,7 +132,7 @@ describe('live segment figures', () => {
       })),
     });
     // The traits are on their topic before the live run starts reading the log.
-    const { live } = await runLiveToEnd(topics, events, PARTITIONS, { traitsTopic: traitsTopic! });
+    const { live } = await runLiveToEnd(topics, events, PARTITIONS);
 
     const api = await startTestProfileApi(live, {
       readKeys: [{ name: 'crm', key: readKey }],
@@ -195,7 +195,7 @@ describe('live segment figures', () => {
     expect(signalTotal).toBeGreaterThan(10);
 
     // The same figures after a replay of the log into a new namespace (signals suppressed).
-    const env = cliEnv(live, { PULSE_TRAITS_TOPIC: traitsTopic! });
+    const env = cliEnv(live);
     const replay = await runPulse(['replay', '--namespace', 'v2', '--signals', 'suppress'], env);
     expect(replay.code, replay.stderr).toBe(0);
     const replayed = async (by: string) => {
