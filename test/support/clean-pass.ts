@@ -16,6 +16,7 @@ import {
   type RulesConfig,
   type Signal,
   type StepRecord,
+  type TraitsEvent,
 } from '@pulse/core';
 
 export interface CleanPartition {
@@ -46,6 +47,8 @@ export function cleanPass(
   partitionOf: (customerId: string) => number,
   finalStreamTimeOf: (partition: number) => number,
   rules: RulesConfig = defaultRulesConfig,
+  /** pulse.traits statements, read as a third input (outside the clock) in event-time order. */
+  traits: readonly TraitsEvent[] = [],
 ): Map<number, CleanPartition> {
   const result = new Map<number, CleanPartition>();
   for (const [partition, list] of eventsByPartition(events, partitionOf)) {
@@ -53,6 +56,20 @@ export function cleanPass(
       ['visits', []],
       ['purchases', []],
     ]);
+    if (traits.length > 0) {
+      const statements = traits
+        .filter((statement) => partitionOf(statement.customerId) === partition)
+        .sort((a, b) => a.occurredAtMs - b.occurredAtMs);
+      logs.set(
+        'traits',
+        statements.map((event, offset) => ({
+          offset: String(offset),
+          key: null,
+          value: null,
+          verdict: { ok: true, event },
+        })),
+      );
+    }
     for (const event of list) {
       const log = logs.get(event.kind === 'purchase' ? 'purchases' : 'visits')!;
       log.push({
@@ -73,6 +90,7 @@ export function cleanPass(
           readyToBuyTopic: 'ready',
           deadLetterTopic: 'dead-letter',
         },
+        ...(traits.length > 0 ? { traitsTopic: 'traits' } : {}),
         // Every decided signal, none held: the oracle states decisions, not their delivery.
         guard: {
           ...defaultGuardSettings,

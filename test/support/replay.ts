@@ -241,10 +241,11 @@ export async function runLiveToEnd(
   topics: ProfilerTopics,
   events: readonly CustomerEvent[],
   partitions: number,
+  overrides: Partial<ProfilerConfig> = {},
 ): Promise<{ admin: Admin; live: ProfilerConfig; profiler: Profiler }> {
   await produceLog(await connectedProducer(), events, topics);
   const admin = await connectedAdmin();
-  const live = testProfilerConfig(topics, { idleAfterMs: 600_000 });
+  const live = testProfilerConfig(topics, { idleAfterMs: 600_000, ...overrides });
   const profiler = await startTestProfiler(live);
   await waitForNamespaceDone(admin, live, partitions);
   return { admin, live, profiler };

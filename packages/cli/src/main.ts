@@ -10,6 +10,7 @@ import { registerProfileCommand } from './commands/profile.ts';
 import { registerReplayCommand } from './commands/replay.ts';
 import { registerRunCommands } from './commands/run.ts';
 import { registerSchemasCommands } from './commands/schemas.ts';
+import { registerSegmentsCommand } from './commands/segments.ts';
 import { registerShopCommand } from './commands/shop.ts';
 import { registerStatusCommand } from './commands/status.ts';
 import { registerTopicsCommands } from './commands/topics.ts';
@@ -41,6 +42,7 @@ export function buildProgram(): Command {
   registerSchemasCommands(program);
   registerStatusCommand(program);
   registerProfileCommand(program);
+  registerSegmentsCommand(program);
   registerReplayCommand(program);
   registerNamespaceCommands(program);
   registerDemoCommand(program);

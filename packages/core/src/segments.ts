@@ -84,7 +84,7 @@ export function latencyBandOf(
   return 'occasional';
 }
 
-function isHighValue(view: ProfileView, settings: SegmentSettings): boolean {
+function isHighValue(view: SegmentViewInputs, settings: SegmentSettings): boolean {
   if (view.windows.purchases365d >= settings.highValueMinPurchases365d) return true;
   const currency = view.windows.currency;
   const threshold = currency === null ? undefined : settings.highValueMinSpend365dMinor[currency];
@@ -96,9 +96,18 @@ function isHighValue(view: ProfileView, settings: SegmentSettings): boolean {
  * own view (deriveView of the same profile); the profile adds what the view does not carry (the
  * return day of a closed lapse).
  */
+/** What segmentOf reads of a view (a ProfileView has it; segment-figures.ts builds just this). */
+export interface SegmentViewInputs extends Pick<
+  ProfileView,
+  'customerId' | 'asOfMs' | 'status' | 'usualLatency' | 'daysSilent' | 'hurdleDays'
+> {
+  windows: Pick<ProfileView['windows'], 'purchases365d' | 'spend365dMinor' | 'currency'>;
+  lifetime: Pick<ProfileView['lifetime'], 'firstSeenMs' | 'activeDays'>;
+}
+
 export function segmentOf(
   profile: Profile,
-  view: ProfileView,
+  view: SegmentViewInputs,
   config: Pick<RulesConfig, 'segments'>,
 ): SegmentOfCustomer {
   if (profile.customerId !== view.customerId) {

@@ -60,6 +60,7 @@ export {
   readNamespacePositions,
   readPartitionDue,
   readPartitionProfiles,
+  readSegmentFigures,
   readStoredProfile,
   seedPartitionPositions,
   type ForgetResult,

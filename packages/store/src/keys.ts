@@ -118,6 +118,11 @@ export const META_FIELDS = {
   population: 'population',
   /** The hurdle table frozen from them at the last refresh (core's encoding). */
   populationHurdles: 'populationHurdles',
+  /**
+   * The partition's live segment figures (core's encoding, segment-figures.ts): per partition,
+   * not per customer; written by the commit when they changed.
+   */
+  segmentFigures: 'segmentFigures',
 } as const;
 
 /** Per input topic: `<prefix><topic>`. */

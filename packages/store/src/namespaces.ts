@@ -278,6 +278,32 @@ export async function readStoredProfile(
 }
 
 /**
+ * Each partition's live segment figures (core's encoding; null: none kept yet), partition by
+ * partition: one HMGET of two meta fields per partition, sent together (the partitions' keys
+ * live in different slots on a Redis Cluster). Per partition, never per customer.
+ */
+export async function readSegmentFigures(
+  redis: RedisClient,
+  namespace: string,
+  partitionCount: number,
+  prefix = 'pulse',
+): Promise<{ partition: number; figures: string | null; committed: boolean }[]> {
+  return Promise.all(
+    [...Array(partitionCount).keys()].map(async (partition) => {
+      const keys = partitionKeys(namespace, partition, prefix);
+      const [figures, streamTime] = await redis.hmget(
+        keys.meta,
+        META_FIELDS.segmentFigures,
+        META_FIELDS.streamTimeMs,
+      );
+      // `committed`: the partition has a stream time, so a commit happened (and a version that
+      // keeps figures writes them with its first commit).
+      return { partition, figures: figures ?? null, committed: streamTime !== null };
+    }),
+  );
+}
+
+/**
  * Every stored profile of one partition (tests, `pulse namespace migrate`, tools): customer id →
  * encoded profile. Reads the whole partition: never on the batch path.
  */

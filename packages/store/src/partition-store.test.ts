@@ -138,6 +138,8 @@ describe('commit arguments', () => {
       'pl1;1;2;0:1;;;;;;;',
       'populationHurdles',
       'ph1;;,,,,,,,;1,0,0,0,0,0,0,0',
+      'segmentFigures',
+      'sf1:{}',
     ]);
     expect(meta).toEqual({
       version: 3,
@@ -151,7 +153,26 @@ describe('commit arguments', () => {
       forgottenGeneration: 4,
       population: 'pl1;1;2;0:1;;;;;;;',
       populationHurdles: 'ph1;;,,,,,,,;1,0,0,0,0,0,0,0',
+      segmentFigures: 'sf1:{}',
     });
+  });
+
+  it('carry the segment figures as a meta field when they changed', () => {
+    const commit = {
+      ownerToken: 'o',
+      expectedVersion: 1,
+      offsets: new Map<string, string>(),
+      maxEventMs: new Map<string, number>(),
+      streamTimeMs: null,
+      profiles: [],
+      due: [],
+      outbox: [],
+    };
+    expect(buildCommitArgs({ ...commit, segmentFigures: 'sf1:{"c":[]}' }).slice(7)).toEqual([
+      'segmentFigures',
+      'sf1:{"c":[]}',
+    ]);
+    expect(buildCommitArgs(commit).slice(2, 3)).toEqual(['0']);
   });
 });
 

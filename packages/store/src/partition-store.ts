@@ -32,6 +32,8 @@ export interface PartitionMeta {
   population: string | null;
   /** Their frozen hurdle table as the core encodes it (null: none yet). */
   populationHurdles: string | null;
+  /** The live segment figures as the core encodes them (null: none yet). */
+  segmentFigures: string | null;
 }
 
 export interface LoadedBatch {
@@ -63,6 +65,8 @@ export interface BatchCommit {
   traffic?: Map<string, string>;
   /** Set when the population statistics (and their frozen table) changed: their encodings. */
   population?: { statistics: string; hurdles: string | null };
+  /** Set when the segment figures changed: their encoding. */
+  segmentFigures?: string;
   profiles: [customerId: string, bytes: Uint8Array][];
   /** Due time in ms, or null to take the customer out of the due index. */
   due: [customerId: string, dueMs: number | null][];
@@ -88,6 +92,7 @@ function emptyMeta(): PartitionMeta {
     forgottenGeneration: 0,
     population: null,
     populationHurdles: null,
+    segmentFigures: null,
   };
 }
 
@@ -105,6 +110,7 @@ export function parseMeta(flat: unknown[]): PartitionMeta {
     else if (field === META_FIELDS.forgottenGeneration) meta.forgottenGeneration = Number(value);
     else if (field === META_FIELDS.population) meta.population = value;
     else if (field === META_FIELDS.populationHurdles) meta.populationHurdles = value;
+    else if (field === META_FIELDS.segmentFigures) meta.segmentFigures = value;
     else if (field.startsWith(META_TOPIC_FIELD_PREFIXES.offset))
       meta.offsets.set(field.slice(META_TOPIC_FIELD_PREFIXES.offset.length), value);
     else if (field.startsWith(META_TOPIC_FIELD_PREFIXES.newestEventMs))
@@ -136,6 +142,8 @@ export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
     if (commit.population.hurdles !== null)
       metaPairs.push(META_FIELDS.populationHurdles, commit.population.hurdles);
   }
+  if (commit.segmentFigures !== undefined)
+    metaPairs.push(META_FIELDS.segmentFigures, commit.segmentFigures);
   const held = commit.held ?? [];
   const args: (string | Buffer)[] = [
     commit.ownerToken,

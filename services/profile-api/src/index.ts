@@ -15,3 +15,10 @@ export { startProfileApi, type ProfileApi, type ProfileApiOptions } from './prof
 export { ProfileReader, type ReaderSettings } from './reader.ts';
 export { buildProfileApiServer, type ProfileApiServerOptions } from './server.ts';
 export { profileResponseSchema, type ProfileResponse } from './view.ts';
+export {
+  parseDay,
+  readSegments,
+  segmentsAnswer,
+  segmentsResponseSchema,
+  type SegmentsResponse,
+} from './segments.ts';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { MAX_ID_LENGTH } from '@pulse/contracts';
+import { SEGMENT_DIMENSIONS, SIGNAL_RETENTION_DAYS } from '@pulse/core';
+import { segmentsResponseSchema } from './segments.ts';
 import { errorResponseSchema, profileResponseSchema } from './view.ts';
 
 function component(schema: z.ZodType): Record<string, unknown> {
@@ -31,7 +33,11 @@ export function profileApiOpenApi() {
     },
     components: {
       securitySchemes: { readKey: { type: 'http', scheme: 'bearer', description: 'A read key' } },
-      schemas: { Profile: component(profileResponseSchema), Error: component(errorResponseSchema) },
+      schemas: {
+        Profile: component(profileResponseSchema),
+        Segments: component(segmentsResponseSchema),
+        Error: component(errorResponseSchema),
+      },
     },
     security: [{ readKey: [] }],
     paths: {
@@ -65,6 +71,53 @@ export function profileApiOpenApi() {
             ),
             '401': errorBody('Missing or unknown read key'),
             '404': errorBody('Pulse has no profile for this customer in the live namespace'),
+            '503': errorBody('Redis or the Kafka metadata is unavailable'),
+          },
+        },
+      },
+      '/v1/segments': {
+        get: {
+          summary: 'Live segment figures of the live namespace, every partition merged',
+          description:
+            'Customers by behavioural segment and latency band (each as of the stream time of ' +
+            'their partition), the median usual latency (a mergeable sketch, to ' +
+            '`medianRelativeError`) and signals per kind on the event-time days asked for ' +
+            `(kept ${SIGNAL_RETENTION_DAYS} days), grouped by any subset of the dimensions. ` +
+            'Without `by`: one group, the whole namespace.',
+          parameters: [
+            {
+              name: 'by',
+              in: 'query',
+              required: false,
+              description: `Comma-separated dimensions to group by: ${SEGMENT_DIMENSIONS.join(', ')}`,
+              schema: { type: 'string' },
+              example: 'country,customerType',
+            },
+            {
+              name: 'from',
+              in: 'query',
+              required: false,
+              description:
+                'First event-time day of the signal counts (YYYY-MM-DD, or an ISO-8601 UTC instant)',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'to',
+              in: 'query',
+              required: false,
+              description: 'Last event-time day of the signal counts, inclusive',
+              schema: { type: 'string' },
+            },
+          ],
+          responses: {
+            '200': {
+              description: 'The figures, grouped',
+              content: {
+                'application/json': { schema: { $ref: '#/components/schemas/Segments' } },
+              },
+            },
+            '400': errorBody('An unknown dimension in `by`, a bad day, or from after to'),
+            '401': errorBody('Missing or unknown read key'),
             '503': errorBody('Redis or the Kafka metadata is unavailable'),
           },
         },

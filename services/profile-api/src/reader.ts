@@ -1,8 +1,15 @@
 import type { RedisClient } from '@pulse/store';
-import { DAY_MS, decodeProfile, deriveView, type RulesConfig } from '@pulse/core';
+import {
+  DAY_MS,
+  decodeProfile,
+  deriveView,
+  type RulesConfig,
+  type SegmentDimension,
+} from '@pulse/core';
 import { liveNamespaceKey, readStoredProfile } from '@pulse/store';
 import { partitionForKey } from '@pulse/stream';
 import type { PartitionCount } from './partition-count.ts';
+import { readSegments, type SegmentsResponse } from './segments.ts';
 import type { ProfileResponse } from './view.ts';
 
 export interface ReaderSettings {
@@ -26,6 +33,24 @@ export class ProfileReader {
     return (
       (await this.redis.get(liveNamespaceKey(this.settings.keyPrefix))) ??
       this.settings.defaultNamespace
+    );
+  }
+
+  /** The live namespace's segment figures, partitions merged, grouped by `by`. */
+  async segments(
+    by: readonly SegmentDimension[],
+    fromDay: number | null,
+    toDay: number | null,
+  ): Promise<SegmentsResponse> {
+    const namespace = await this.liveNamespace();
+    return readSegments(
+      this.redis,
+      namespace,
+      await this.partitions.count(),
+      this.settings.keyPrefix,
+      by,
+      fromDay,
+      toDay,
     );
   }
 

@@ -1,11 +1,13 @@
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
 import { checkId, idProblemReason, parseUtcTimestampMs } from '@pulse/contracts';
+import { parseDimensions, type SegmentDimension } from '@pulse/core';
 import type { ProfileApiConfig } from './config.ts';
 import { ReadKeyRing } from './config.ts';
 import type { ProfileApiMetrics } from './metrics.ts';
 import { profileApiOpenApi } from './openapi.ts';
 import type { ProfileReader } from './reader.ts';
+import { parseDay } from './segments.ts';
 
 export interface ProfileApiServerOptions {
   config: ProfileApiConfig;
@@ -27,7 +29,7 @@ function sendError(reply: FastifyReply, status: number, error: string, message: 
 const MAX_PARAM_LENGTH = 8192;
 
 /**
- * GET /v1/profiles/:customerId behind read keys, plus /healthz, /readyz, /metrics and
+ * GET /v1/profiles/:customerId and GET /v1/segments behind read keys, plus /healthz, /readyz, /metrics and
  * /openapi.json. Request logs: method, route template, status, time; never the customer id
  * (personal data: the route template stands for it), never a query string or a response body.
  */
@@ -133,6 +135,52 @@ export function buildProfileApiServer(options: ProfileApiServerOptions): Fastify
           'no profile for this customer in the live namespace',
         );
       return profile;
+    },
+  );
+
+  app.get<{ Querystring: { by?: string; from?: string; to?: string } }>(
+    '/v1/segments',
+    {
+      onRequest: async (request, reply) => {
+        if (readKeys.nameOf(request.headers.authorization) === undefined)
+          return sendError(reply, 401, 'unauthorized', 'send Authorization: Bearer <read key>');
+      },
+    },
+    async (request, reply) => {
+      let by: SegmentDimension[];
+      try {
+        by = parseDimensions(request.query.by);
+      } catch (error) {
+        return sendError(reply, 400, 'invalid_by', (error as Error).message);
+      }
+      const days: (number | null)[] = [];
+      for (const name of ['from', 'to'] as const) {
+        const text = request.query[name];
+        const day = text === undefined ? null : parseDay(text);
+        if (day === undefined)
+          return sendError(
+            reply,
+            400,
+            `invalid_${name}`,
+            `${name} must be a day (YYYY-MM-DD) or an ISO-8601 UTC timestamp ending in Z`,
+          );
+        days.push(day);
+      }
+      const [fromDay, toDay] = days as [number | null, number | null];
+      if (fromDay !== null && toDay !== null && fromDay > toDay)
+        return sendError(reply, 400, 'invalid_range', 'from must not be after to');
+      try {
+        return await reader.segments(by, fromDay, toDay);
+      } catch (error) {
+        logger.warn(
+          { err: error instanceof Error ? error.message : String(error) },
+          'segments read failed',
+        );
+        return reply
+          .header('retry-after', '5')
+          .code(503)
+          .send({ error: 'unavailable', message: 'segment figures cannot be read right now' });
+      }
     },
   );
 

@@ -3,7 +3,10 @@ import type { Logger } from 'pino';
 import {
   decodeHeld,
   decodePopulationHurdles,
+  decodeFigureTable,
   decodePopulationLatency,
+  emptyFigureTable,
+  encodeFigureTable,
   decodeProfile,
   decodeTraffic,
   dueHorizonMs,
@@ -74,13 +77,23 @@ export interface PartitionTaskDeps {
 
 type TaskState = 'claiming' | 'active' | 'fenced' | 'closed';
 
-/** Decodes a meta field once per distinct value (most loads read back the same one). */
-function lastDecoded<T>(decode: (text: string) => T): (text: string) => T {
+/**
+ * Decodes a meta field once per distinct value (most loads read back the same one). `remember`
+ * primes it with a value the task itself just encoded and committed (the segment figures change
+ * with most commits: the next load then reads back what it wrote, without decoding it).
+ */
+function lastDecoded<T>(
+  decode: (text: string) => T,
+): ((text: string) => T) & { remember(text: string, value: T): void } {
   let last: { text: string; value: T } | undefined;
-  return (text) => {
+  const decoder = (text: string): T => {
     if (last?.text !== text) last = { text, value: decode(text) };
     return last.value;
   };
+  decoder.remember = (text: string, value: T): void => {
+    last = { text, value };
+  };
+  return decoder;
 }
 
 /** What Redis holds for the partition, as the partition step reads it. */
@@ -89,6 +102,7 @@ function partitionStateOf(
   decoders: {
     population(text: string): PartitionState['population'];
     hurdles(text: string): NonNullable<PartitionState['populationHurdles']>;
+    figures(text: string): PartitionState['segmentFigures'];
   },
 ): PartitionState {
   return {
@@ -101,6 +115,12 @@ function partitionStateOf(
       meta.population === null ? emptyPopulationLatency() : decoders.population(meta.population),
     populationHurdles:
       meta.populationHurdles === null ? null : decoders.hurdles(meta.populationHurdles),
+    // No figures on a partition with a stream time: one written before figures were kept, whose
+    // customers they miss (the table says so) until a replay rebuilds the namespace.
+    segmentFigures:
+      meta.segmentFigures !== null
+        ? decoders.figures(meta.segmentFigures)
+        : { ...emptyFigureTable(), complete: meta.streamTimeMs === null },
   };
 }
 
@@ -132,6 +152,7 @@ export class PartitionTask {
   /** The population statistics and table change rarely; each is decoded once per value. */
   private readonly decoders = {
     population: lastDecoded(decodePopulationLatency),
+    figures: lastDecoded(decodeFigureTable),
     hurdles: lastDecoded(decodePopulationHurdles),
   };
 
@@ -547,6 +568,10 @@ export class PartitionTask {
     let version = meta.version;
     const encoded = new Map<string, Uint8Array>();
     for (const [id, profile] of result.profiles) encoded.set(id, encodeProfile(profile));
+    const figuresText =
+      result.figuresChanged || meta.segmentFigures === null
+        ? encodeFigureTable(result.state.segmentFigures)
+        : undefined;
     if (result.changed) {
       const commitStartedAt = process.hrtime.bigint();
       version = await deps.store.commit({
@@ -576,6 +601,10 @@ export class PartitionTask {
               },
             }
           : {}),
+        // Written when they changed, and with the partition's first commit by a version that
+        // keeps them (so a partition with a stream time and no figures is one an older version
+        // wrote: the read side then says its figures are incomplete).
+        ...(figuresText !== undefined ? { segmentFigures: figuresText } : {}),
         profiles: [...encoded],
         due: [...result.due],
         outbox: result.outbox.map((item) => encodeOutboxEntry(toOutboxEntry(item))),
@@ -593,6 +622,8 @@ export class PartitionTask {
       if (!result.profiles.has(id) && entry.encodedBytes > 0)
         this.cache.set(id, entry.profile, entry.encodedBytes);
     }
+    if (result.changed && figuresText !== undefined)
+      this.decoders.figures.remember(figuresText, result.state.segmentFigures);
     this.cacheVersion = version;
     this.partitionState = result.state;
     this.view = result.view;

@@ -3,6 +3,7 @@
 // reads each input topic's log in order, in chunks chosen by a plan. The property tests drive
 // it with every kind of batching to show the step's result does not depend on it; the offline
 // backtest runs a log through it, so it judges exactly what the live profiler would.
+import { decodeFigureTable, encodeFigureTable } from '../segment-figures.ts';
 import type { RulesConfig } from '../config.ts';
 import type { FittedModel } from '../context.ts';
 import { decodeProfile, encodeProfile } from '../codec.ts';
@@ -194,7 +195,12 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
     outbox.push(...result.outbox);
     addCounts(counts, result.counts);
     state = roundTrip
-      ? roundTripState(result.state, result.trafficChanged, result.populationChanged)
+      ? roundTripState(
+          result.state,
+          result.trafficChanged,
+          result.populationChanged,
+          result.figuresChanged,
+        )
       : result.state;
     for (const [topic, offset] of result.offsets) positions.set(topic, Number(offset));
     view = result.view;
@@ -234,8 +240,12 @@ function roundTripState(
   state: PartitionState,
   trafficChanged: ReadonlySet<string>,
   populationChanged: boolean,
+  figuresChanged: boolean,
 ): PartitionState {
   let next = state;
+  if (figuresChanged) {
+    next = { ...next, segmentFigures: decodeFigureTable(encodeFigureTable(state.segmentFigures)) };
+  }
   if (trafficChanged.size > 0) {
     const traffic = new Map(state.traffic);
     for (const topic of trafficChanged) {

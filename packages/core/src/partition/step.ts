@@ -44,6 +44,14 @@ import {
   type PopulationLatency,
 } from '../population.ts';
 import { newProfile, type Profile } from '../profile.ts';
+import {
+  customerKeyOf,
+  emptyFigureTable,
+  FigureTableDraft,
+  nextSegmentChangeMs,
+  signalKeyOf,
+  type SegmentFigureTable,
+} from '../segment-figures.ts';
 import { checkEventTime, DAY_MS } from '../time.ts';
 import { advance, applyEvent, dueTimeMs, type ApplyOutcome } from '../timeline.ts';
 import { applyTraitsStatement, type TraitsEvent } from '../traits.ts';
@@ -102,6 +110,8 @@ export interface PartitionState {
   population: PopulationLatency;
   /** The hurdle table decisions read, frozen at the last refresh instant (null: none yet). */
   populationHurdles: PopulationHurdles | null;
+  /** Live segment figures of the partition's customers and signals (segment-figures.ts). */
+  segmentFigures: SegmentFigureTable;
 }
 
 /**
@@ -125,6 +135,7 @@ export function emptyPartitionState(): PartitionState {
     traffic: new Map(),
     population: emptyPopulationLatency(),
     populationHurdles: null,
+    segmentFigures: emptyFigureTable(),
   };
 }
 
@@ -228,6 +239,8 @@ export interface StepOutcome {
   trafficChanged: ReadonlySet<string>;
   /** The population statistics or their frozen table changed (both must be written). */
   populationChanged: boolean;
+  /** The segment figures changed (they must be written). */
+  figuresChanged: boolean;
   /** Positions to store: the chunk's topic, next offset. */
   offsets: ReadonlyMap<string, string>;
   view: InputView;
@@ -365,6 +378,18 @@ export function stepPartition(
   const profileOf = (customerId: string): Profile | undefined =>
     profiles.get(customerId) ?? input.profiles.get(customerId);
 
+  // Segment figures: every signal the partition publishes (or would: suppressed ones count too,
+  // so a replay's figures are the live run's; held lapses count once released) counted under
+  // the customer's segment as of the signal's instant, read from their profile when it is
+  // published, on the signal's event-time day.
+  const figures = new FigureTableDraft(state.segmentFigures);
+  const countSignal = (signal: Signal): void => {
+    const profile = profileOf(signal.customerId);
+    if (profile === undefined) return;
+    const key = signalKeyOf(signal, profile, rules, figures.values);
+    figures.countSignal(Math.floor(signal.detectedAtMs / DAY_MS), key, streamTimeMs);
+  };
+
   // The gaps each change of a customer's timeline consumed, counted as it happens: a profile
   // keeps only its recent active days, so a step that moved a customer many days on could not
   // tell them from the stored profile and the final one.
@@ -412,6 +437,7 @@ export function stepPartition(
 
   const publish = (signal: Signal): void => {
     counts.signals.set(signal.kind, (counts.signals.get(signal.kind) ?? 0) + 1);
+    countSignal(signal);
     const target = signalTopicOf(routing, signal.kind);
     if (target !== null)
       outbox.push({ type: 'signal', topic: target, signal, decidedAtWallMs: nowMs });
@@ -708,10 +734,31 @@ export function stepPartition(
   }
   countGaps();
   const due = new Map<string, number | null>();
+  // Segment figures: each touched customer moves from the key of their stored profile to the
+  // key of their new one (a key is a function of the profile alone: segment-figures.ts).
+  // (Traits records change profiles without touching their timers: the changed profiles too.)
+  for (const customerId of new Set([...touched, ...profiles.keys()])) {
+    const stored = input.profiles.get(customerId);
+    const profile = profileOf(customerId);
+    if (stored === profile) continue;
+    figures.moveCustomer(
+      stored === undefined ? null : customerKeyOf(stored, rules, figures.values),
+      profile === undefined ? null : customerKeyOf(profile, rules, figures.values, true),
+    );
+  }
+  figures.retain(streamTimeMs);
   for (const customerId of touched) {
     const profile = profileOf(customerId);
     const entry = held.get(customerId);
-    const profileDue = profile ? dueOf(profile, rules, context, streamTimeMs) : null;
+    const timerDue = profile ? dueOf(profile, rules, context, streamTimeMs) : null;
+    // Also when the customer's segment moves with time alone (segment-figures.ts).
+    const segmentDue = profile ? nextSegmentChangeMs(profile, rules) : null;
+    const profileDue =
+      segmentDue === null
+        ? timerDue
+        : timerDue === null
+          ? segmentDue
+          : Math.min(timerDue, segmentDue);
     // A hold whose outage goes on is looked at again a day of stream time later.
     const holdDue =
       entry === undefined
@@ -740,8 +787,10 @@ export function stepPartition(
     traffic,
     population,
     populationHurdles,
+    segmentFigures: figures.changed ? figures.freeze() : state.segmentFigures,
   };
   const changed =
+    figures.changed ||
     populationChanged ||
     offsets.size > 0 ||
     profiles.size > 0 ||
@@ -755,6 +804,7 @@ export function stepPartition(
     state: newState,
     trafficChanged,
     populationChanged,
+    figuresChanged: figures.changed,
     offsets,
     view,
     profiles,

@@ -1,0 +1,574 @@
+// Live segment figures of one partition, kept incrementally by the partition step and committed
+// with the profiles: customers per segment key, signals per kind per segment key per event-time
+// day, and (through the latency bucket in the customer key) a mergeable sketch of usual latency.
+//
+// A segment key is the behavioural segment and the latency band (segments.ts) crossed with the
+// five trait dimensions (traits.ts): country, region, acquisitionSource, customerType, plan. The
+// figures count per full key tuple, so a reader can group by any subset of the dimensions and
+// sum; partitions add up the same way (mergeFigureTables).
+//
+// What "customers by segment" means, exactly: every stored profile counted once under
+// `customerKeyOf(profile)` — its segment as of the profile's own clock (the stream time it was
+// last advanced to), read from the profile alone: the customer's own rhythm, with no population
+// table and no purchase model (as segments.ts promises: a customer's segment does not move
+// because other customers did; a lapse the timeline decided with them shows as the profile's
+// open episode). The key being a function of the profile, the step keeps the invariant with no
+// rescan: the customers it touches are taken out under their stored profile's key and put back
+// under their new one; the others' profiles, hence keys, did not change.
+//
+// A profile's segment moves with time alone at known instants (`new` ends, `reactivated` ends,
+// `at_risk` begins at its fraction of the hurdle, the lapse begins, a purchase leaves the 365-day
+// window of a `high_value` customer): `nextSegmentChangeMs` gives the first of them, and the
+// step makes it a due time, so the customer is advanced and re-keyed then. Hence, once the due
+// customers of a stream time T are swept, every customer's key equals their segment as of T (the
+// oracle: each final profile settled to T, keyed as of T).
+//
+// Bounds. Trait values: per dimension the first MAX_VALUES_PER_DIMENSION distinct values a
+// partition sees are kept as themselves; later new values count as OTHER_VALUE (a value once
+// kept stays kept; below the bound the figures do not depend on arrival order). Unknown traits
+// count as UNKNOWN_VALUE. Signals: the SIGNAL_RETENTION_DAYS event-time days up to the
+// partition's stream time; older days are dropped as the stream time moves. Customers: one
+// entry per distinct (key, latency bucket) the partition holds, at most one per customer.
+import type { RulesConfig } from './config.ts';
+import { NO_CONTEXT, type DecisionContext } from './context.ts';
+import { PulseCoreError } from './errors.ts';
+import type { Signal, SignalKind } from './events.ts';
+import type { Profile } from './profile.ts';
+import { lapseDueDay, lapsePlanAsOf } from './rules.ts';
+import { latencyOf } from './latency.ts';
+import { daysSilent, windowCounts } from './windows.ts';
+import {
+  CUSTOMER_SEGMENTS,
+  LATENCY_BANDS,
+  returnDayOf,
+  segmentOf,
+  sketchBucketOf,
+  sketchMedianDays,
+  SKETCH_BUCKETS,
+  type CustomerSegment,
+  type LatencyBand,
+  type SegmentViewInputs,
+} from './segments.ts';
+import { DAY_MS, dayOf } from './time.ts';
+import { TRAIT_NAMES, traitsView, type TraitName, type TraitsView } from './traits.ts';
+
+/** Every dimension a reader may group by, in key order. */
+export const SEGMENT_DIMENSIONS = ['segment', 'band', ...TRAIT_NAMES] as const;
+export type SegmentDimension = (typeof SEGMENT_DIMENSIONS)[number];
+
+export const MAX_VALUES_PER_DIMENSION = 32;
+export const SIGNAL_RETENTION_DAYS = 90;
+export const UNKNOWN_VALUE = '(unknown)';
+export const OTHER_VALUE = '(other)';
+/** The band of a customer without enough gaps for one. */
+export const NO_BAND = 'none';
+/** The latency bucket of a customer without a band. */
+export const NO_LATENCY_BUCKET = -1;
+
+export const SIGNAL_KINDS: readonly SignalKind[] = ['lapsed', 'reactivated', 'ready_to_buy'];
+
+/** One segment key: [segment, band, country, region, acquisitionSource, customerType, plan]. */
+export type SegmentKey = readonly string[];
+
+export interface SegmentFigureTable {
+  /**
+   * False when the partition had profiles before it kept figures (a namespace written by an
+   * older version): its counts then miss those customers until a replay rebuilds the namespace.
+   */
+  complete: boolean;
+  /** Kept values per trait dimension, in the order first seen (at most MAX_VALUES_PER_DIMENSION). */
+  values: Record<TraitName, readonly string[]>;
+  /** JSON of [...SegmentKey, latency bucket] → customers. */
+  customers: ReadonlyMap<string, number>;
+  /** Event-time day → (JSON of [kind, ...SegmentKey] → signals). */
+  signals: ReadonlyMap<number, ReadonlyMap<string, number>>;
+}
+
+export function emptyFigureTable(): SegmentFigureTable {
+  return {
+    values: Object.fromEntries(TRAIT_NAMES.map((name) => [name, []])) as unknown as Record<
+      TraitName,
+      readonly string[]
+    >,
+    customers: new Map(),
+    signals: new Map(),
+    complete: true,
+  };
+}
+
+/** What a segment reads besides the profile: nothing (see the header). */
+const SEGMENT_CONTEXT: DecisionContext = NO_CONTEXT;
+
+/** The instant a profile's segment is read as of: its clock. */
+export function segmentAsOfMs(profile: Profile): number {
+  return profile.clockMs ?? profile.firstSeenMs ?? 0;
+}
+
+/** Trait values as the key spells them; registers new values in `values` when `register`. */
+function traitKey(
+  traits: Pick<TraitsView, TraitName>,
+  values: Record<TraitName, readonly string[]>,
+  register: boolean,
+): string[] {
+  return TRAIT_NAMES.map((name) => {
+    const value = traits[name];
+    if (value === null) return UNKNOWN_VALUE;
+    const kept = values[name];
+    if (kept.includes(value)) return value;
+    if (kept.length >= MAX_VALUES_PER_DIMENSION) return OTHER_VALUE;
+    if (register) values[name] = [...kept, value];
+    return value;
+  });
+}
+
+/**
+ * The part of a view segmentOf reads, and only it (deriveView computes much more: risk, due
+ * time, purchase latency), with no context. Equal to deriveView's for those fields.
+ */
+export function segmentView(
+  profile: Profile,
+  asOfMs: number,
+  rules: RulesConfig,
+): SegmentViewInputs {
+  const lastActiveDay = profile.activeDays[profile.activeDays.length - 1] ?? null;
+  const latency = latencyOf(profile.activeDays, Number.POSITIVE_INFINITY, rules.activityGapsKept);
+  const plan =
+    lastActiveDay === null ? null : lapsePlanAsOf(profile, lastActiveDay, rules, SEGMENT_CONTEXT);
+  const hurdleDays = plan === null ? null : plan.silentDays;
+  const asOfDay = dayOf(asOfMs);
+  let status: SegmentViewInputs['status'];
+  if (profile.openEpisodeSinceMs !== null) status = 'lapsed';
+  else if (hurdleDays === null || lastActiveDay === null) status = 'unknown';
+  else status = asOfDay >= plan!.dueDay ? 'lapsed' : 'active';
+  return {
+    customerId: profile.customerId,
+    asOfMs,
+    status,
+    usualLatency:
+      latency === null
+        ? null
+        : {
+            centreDays: latency.centreDays,
+            spreadDays: latency.spreadDays,
+            gapsUsed: latency.gaps,
+          },
+    daysSilent: lastActiveDay === null ? null : daysSilent(lastActiveDay, asOfMs),
+    hurdleDays,
+    windows: windowCounts(profile, asOfDay),
+    lifetime: { firstSeenMs: profile.firstSeenMs, activeDays: profile.lifetimeActiveDays },
+  };
+}
+
+/** A profile's segment as of its clock and when it next moves with time (memo: see below). */
+interface Evaluated {
+  segment: CustomerSegment;
+  band: string;
+  latencyBucket: number;
+  nextChangeMs: number | null;
+}
+
+/**
+ * Evaluations per profile object. A profile is immutable and its evaluation is a pure function
+ * of it (and the rules, the same for a task's life), so the step's two looks at a customer —
+ * the key of their stored profile, the key and next change of the new one — and the next step's
+ * look at the same object (the profiler's cache hands it back) cost one evaluation.
+ */
+const evaluations = new WeakMap<Profile, { rules: RulesConfig; evaluated: Evaluated }>();
+
+function evaluate(profile: Profile, rules: RulesConfig): Evaluated {
+  const memo = evaluations.get(profile);
+  if (memo !== undefined && memo.rules === rules) return memo.evaluated;
+  const asOfMs = segmentAsOfMs(profile);
+  const view = segmentView(profile, asOfMs, rules);
+  const segment = segmentOf(profile, view, rules);
+  const evaluated: Evaluated = {
+    segment: segment.segment,
+    band: segment.latencyBand ?? NO_BAND,
+    latencyBucket:
+      segment.usualLatencyDays === null
+        ? NO_LATENCY_BUCKET
+        : sketchBucketOf(segment.usualLatencyDays),
+    nextChangeMs: nextChangeOf(profile, view, segment.segment, rules),
+  };
+  evaluations.set(profile, { rules, evaluated });
+  return evaluated;
+}
+
+/**
+ * The JSON text a customer is counted under: [...key, latency bucket]; null for a profile with
+ * no on-time visit or purchase yet (traits alone, or late events only): not counted.
+ */
+export function customerKeyOf(
+  profile: Profile,
+  rules: RulesConfig,
+  values: Record<TraitName, readonly string[]>,
+  register = false,
+): string | null {
+  if (profile.firstSeenMs === null) return null;
+  const evaluated = evaluate(profile, rules);
+  return JSON.stringify([
+    evaluated.segment,
+    evaluated.band,
+    ...traitKey(traitsView(profile.traits), values, register),
+    evaluated.latencyBucket,
+  ]);
+}
+
+/**
+ * The first instant after the profile's clock at which its segment can change with time alone
+ * (no event, no new table); null when none can. An instant where nothing changes after all
+ * costs one more look at the customer, never a wrong figure.
+ */
+export function nextSegmentChangeMs(profile: Profile, rules: RulesConfig): number | null {
+  return evaluate(profile, rules).nextChangeMs;
+}
+
+function nextChangeOf(
+  profile: Profile,
+  view: SegmentViewInputs,
+  segment: CustomerSegment,
+  rules: RulesConfig,
+): number | null {
+  const asOfMs = view.asOfMs;
+  const settings = rules.segments;
+  const candidates: number[] = [];
+  const lastActiveDay = profile.activeDays.at(-1) ?? null;
+  if (segment === 'lapsed' || view.status !== 'active') {
+    // lapsed ends with an event; unknown → active takes a sealed day or a new table (a timer).
+  } else if (lastActiveDay !== null && view.hurdleDays !== null) {
+    candidates.push(lapseDueDay(lastActiveDay, view.hurdleDays) * DAY_MS);
+    if (segment !== 'at_risk' && view.hurdleDays > 0) {
+      candidates.push(
+        (lastActiveDay + 1 + Math.ceil(settings.atRiskHurdleFraction * view.hurdleDays)) * DAY_MS,
+      );
+    }
+  }
+  if (segment === 'new' && view.lifetime.firstSeenMs !== null) {
+    candidates.push(view.lifetime.firstSeenMs + settings.newCustomerDays * DAY_MS);
+  }
+  if (segment === 'reactivated') {
+    const returnDay = returnDayOf(profile);
+    if (returnDay !== null) candidates.push((returnDay + settings.reactivatedDays) * DAY_MS);
+  }
+  if (segment === 'high_value') {
+    const asOfDay = dayOf(asOfMs);
+    for (const bucket of profile.purchasesByDay) {
+      if (bucket.day > asOfDay - 365 && bucket.day <= asOfDay) {
+        candidates.push((bucket.day + 365) * DAY_MS);
+        break; // ascending: the first in the window leaves it first
+      }
+    }
+  }
+  const after = candidates.filter((instant) => instant > asOfMs);
+  return after.length === 0 ? null : Math.min(...after);
+}
+
+/**
+ * The JSON text a signal is counted under: [kind, ...key] with the segment, band and traits the
+ * signal carries (who the customer was at its decision: decision-segment.ts), so the figures
+ * say what the subscribers were told. A signal without them (the core alone) is keyed from the
+ * customer's profile as of its instant.
+ */
+export function signalKeyOf(
+  signal: Signal,
+  profile: Profile,
+  rules: RulesConfig,
+  values: Record<TraitName, readonly string[]>,
+): string {
+  if (signal.segment !== undefined && signal.traits !== undefined) {
+    return JSON.stringify([
+      signal.kind,
+      signal.segment.segment,
+      signal.segment.latencyBand ?? NO_BAND,
+      ...traitKey(signal.traits, values, true),
+    ]);
+  }
+  const segment = segmentOf(profile, segmentView(profile, signal.detectedAtMs, rules), rules);
+  return JSON.stringify([
+    signal.kind,
+    segment.segment,
+    segment.latencyBand ?? NO_BAND,
+    ...traitKey(traitsView(profile.traits), values, true),
+  ]);
+}
+
+/**
+ * A working copy of a table for one step: counts move in place, then `freeze` gives the table
+ * to store. The input table is not changed.
+ */
+export class FigureTableDraft {
+  readonly values: Record<TraitName, readonly string[]>;
+  private readonly customers: Map<string, number>;
+  private readonly signals: Map<number, Map<string, number>>;
+  private complete: boolean;
+  changed = false;
+
+  constructor(table: SegmentFigureTable) {
+    this.complete = table.complete;
+    this.values = { ...table.values };
+    this.customers = new Map(table.customers);
+    this.signals = new Map([...table.signals].map(([day, counts]) => [day, new Map(counts)]));
+  }
+
+  moveCustomer(from: string | null, to: string | null): void {
+    if (from === to) return;
+    if (from !== null) {
+      const left = (this.customers.get(from) ?? 0) - 1;
+      if (left < 0) {
+        // A customer counted nowhere: one from before the partition kept figures (the table
+        // says so already), else a fault — never a crash: the table says it is incomplete.
+        this.complete = false;
+      } else if (left === 0) this.customers.delete(from);
+      else this.customers.set(from, left);
+    }
+    if (to !== null) this.customers.set(to, (this.customers.get(to) ?? 0) + 1);
+    this.changed = true;
+  }
+
+  countSignal(day: number, key: string, streamTimeMs: number | null): void {
+    if (streamTimeMs !== null && day <= dayOf(streamTimeMs) - SIGNAL_RETENTION_DAYS) return;
+    let counts = this.signals.get(day);
+    if (counts === undefined) {
+      counts = new Map();
+      this.signals.set(day, counts);
+    }
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+    this.changed = true;
+  }
+
+  /** Drops the signal days that left the retention as of the stream time. */
+  retain(streamTimeMs: number | null): void {
+    if (streamTimeMs === null) return;
+    const oldestKept = dayOf(streamTimeMs) - SIGNAL_RETENTION_DAYS + 1;
+    for (const day of [...this.signals.keys()]) {
+      if (day < oldestKept) {
+        this.signals.delete(day);
+        this.changed = true;
+      }
+    }
+  }
+
+  freeze(): SegmentFigureTable {
+    return {
+      values: this.values,
+      customers: this.customers,
+      signals: this.signals,
+      complete: this.complete,
+    };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding (one meta field per partition) and merging.
+// ---------------------------------------------------------------------------------------------
+
+const FORMAT = 'sf1:';
+
+export function encodeFigureTable(table: SegmentFigureTable): string {
+  const sorted = <T>(entries: [string, T][]) => entries.sort(([a], [b]) => (a < b ? -1 : 1));
+  return (
+    FORMAT +
+    JSON.stringify({
+      ...(table.complete ? {} : { incomplete: true }),
+      v: table.values,
+      c: sorted([...table.customers]),
+      s: [...table.signals]
+        .sort(([a], [b]) => a - b)
+        .map(([day, counts]) => [day, sorted([...counts])]),
+    })
+  );
+}
+
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+
+export function decodeFigureTable(text: string): SegmentFigureTable {
+  const corrupt = (why: string): never => {
+    throw new PulseCoreError('CORRUPT_MODEL', `segment figures: ${why}`);
+  };
+  if (!text.startsWith(FORMAT)) corrupt('not an sf1 text');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text.slice(FORMAT.length));
+  } catch {
+    return corrupt('not JSON');
+  }
+  const body = raw as { v?: unknown; c?: unknown; s?: unknown; incomplete?: unknown };
+  const table = emptyFigureTable();
+  const values = { ...table.values };
+  if (typeof body.v !== 'object' || body.v === null) corrupt('no values');
+  for (const name of TRAIT_NAMES) {
+    const list = (body.v as Record<string, unknown>)[name];
+    if (
+      !Array.isArray(list) ||
+      list.length > MAX_VALUES_PER_DIMENSION ||
+      !list.every((value) => typeof value === 'string')
+    )
+      corrupt(`values of ${name}`);
+    values[name] = list as string[];
+  }
+  const entries = (list: unknown): Map<string, number> => {
+    if (!Array.isArray(list)) return corrupt('counts');
+    const map = new Map<string, number>();
+    for (const entry of list) {
+      if (!Array.isArray(entry) || typeof entry[0] !== 'string' || !isCount(entry[1]))
+        corrupt('count entry');
+      map.set(entry[0] as string, entry[1] as number);
+    }
+    return map;
+  };
+  const customers = entries(body.c);
+  if (!Array.isArray(body.s)) corrupt('signals');
+  const signals = new Map<number, Map<string, number>>();
+  for (const entry of body.s as unknown[]) {
+    if (!Array.isArray(entry) || !Number.isSafeInteger(entry[0])) corrupt('signal day');
+    signals.set((entry as [number])[0], entries((entry as unknown[])[1]));
+  }
+  return { values, customers, signals, complete: body.incomplete !== true };
+}
+
+/** A customer key read back: the key and the latency bucket. */
+export function parseCustomerKey(text: string): { key: SegmentKey; latencyBucket: number } {
+  const parsed = JSON.parse(text) as unknown[];
+  if (
+    !Array.isArray(parsed) ||
+    parsed.length !== SEGMENT_DIMENSIONS.length + 1 ||
+    !Number.isInteger(parsed.at(-1))
+  ) {
+    throw new PulseCoreError('CORRUPT_MODEL', 'segment figures: a customer key');
+  }
+  return { key: parsed.slice(0, -1) as string[], latencyBucket: parsed.at(-1) as number };
+}
+
+export function parseSignalKey(text: string): { kind: SignalKind; key: SegmentKey } {
+  const parsed = JSON.parse(text) as string[];
+  if (!Array.isArray(parsed) || parsed.length !== SEGMENT_DIMENSIONS.length + 1) {
+    throw new PulseCoreError('CORRUPT_MODEL', 'segment figures: a signal key');
+  }
+  return { kind: parsed[0] as SignalKind, key: parsed.slice(1) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The read side: partitions merged, grouped by a subset of the dimensions.
+// ---------------------------------------------------------------------------------------------
+
+export interface SegmentGroupFigures {
+  /** The group's value of each dimension grouped by. */
+  group: Partial<Record<SegmentDimension, string>>;
+  customers: number;
+  bySegment: Record<CustomerSegment, number>;
+  byBand: Record<LatencyBand | typeof NO_BAND, number>;
+  /** Usual latencies of the group's customers with a band: bucket → customers. */
+  latencyBuckets: number[];
+  /** The median usual latency (days) of those, to SKETCH_MEDIAN_RELATIVE_ERROR; null: none. */
+  medianUsualLatencyDays: number | null;
+  /** Signals per kind with an event-time day in the range asked. */
+  signals: Record<SignalKind, number>;
+}
+
+export interface SegmentReport {
+  by: readonly SegmentDimension[];
+  /** Inclusive event-time day range of the signal counts. */
+  fromDay: number | null;
+  toDay: number | null;
+  /** False when a partition's figures miss customers from before it kept figures. */
+  complete: boolean;
+  groups: SegmentGroupFigures[];
+}
+
+export function parseDimensions(text: string | undefined): SegmentDimension[] {
+  if (text === undefined || text.trim() === '') return [];
+  const names = text.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (!(SEGMENT_DIMENSIONS as readonly string[]).includes(name)) {
+      throw new PulseCoreError(
+        'INVALID_CONFIG',
+        `unknown dimension "${name}": use ${SEGMENT_DIMENSIONS.join(', ')}`,
+      );
+    }
+  }
+  return [...new Set(names)] as SegmentDimension[];
+}
+
+/** Several partitions' tables as one report, grouped by `by`, signals of days in [from, to]. */
+export function segmentReport(
+  tables: Iterable<SegmentFigureTable>,
+  by: readonly SegmentDimension[],
+  fromDay: number | null = null,
+  toDay: number | null = null,
+): SegmentReport {
+  const groups = new Map<string, SegmentGroupFigures>();
+  const indexes = by.map((dimension) => SEGMENT_DIMENSIONS.indexOf(dimension));
+  const groupOf = (key: SegmentKey): SegmentGroupFigures => {
+    const values = indexes.map((index) => key[index]!);
+    const id = JSON.stringify(values);
+    let group = groups.get(id);
+    if (group === undefined) {
+      group = {
+        group: Object.fromEntries(by.map((dimension, at) => [dimension, values[at]!])),
+        customers: 0,
+        bySegment: Object.fromEntries(CUSTOMER_SEGMENTS.map((name) => [name, 0])) as Record<
+          CustomerSegment,
+          number
+        >,
+        byBand: Object.fromEntries([...LATENCY_BANDS, NO_BAND].map((name) => [name, 0])) as Record<
+          LatencyBand | typeof NO_BAND,
+          number
+        >,
+        latencyBuckets: new Array<number>(SKETCH_BUCKETS).fill(0),
+        medianUsualLatencyDays: null,
+        signals: { lapsed: 0, reactivated: 0, ready_to_buy: 0 },
+      };
+      groups.set(id, group);
+    }
+    return group;
+  };
+  let complete = true;
+  for (const table of tables) {
+    complete &&= table.complete;
+    for (const [text, count] of table.customers) {
+      const { key, latencyBucket } = parseCustomerKey(text);
+      const group = groupOf(key);
+      group.customers += count;
+      group.bySegment[key[0] as CustomerSegment] += count;
+      group.byBand[key[1] as LatencyBand | typeof NO_BAND] += count;
+      if (latencyBucket >= 0) group.latencyBuckets[latencyBucket]! += count;
+    }
+    for (const [day, counts] of table.signals) {
+      if ((fromDay !== null && day < fromDay) || (toDay !== null && day > toDay)) continue;
+      for (const [text, count] of counts) {
+        const { kind, key } = parseSignalKey(text);
+        groupOf(key).signals[kind] += count;
+      }
+    }
+  }
+  const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  for (const [, group] of sorted) {
+    const total = group.latencyBuckets.reduce((sum, count) => sum + count, 0);
+    group.medianUsualLatencyDays = sketchMedianDays({ counts: group.latencyBuckets, total });
+  }
+  return { by, fromDay, toDay, complete, groups: sorted.map(([, group]) => group) };
+}
+
+/** Partitions' tables summed into one (values: the union, in order of first appearance). */
+export function mergeFigureTables(tables: Iterable<SegmentFigureTable>): SegmentFigureTable {
+  const customers = new Map<string, number>();
+  const signals = new Map<number, Map<string, number>>();
+  const values = emptyFigureTable().values as Record<TraitName, string[]>;
+  let complete = true;
+  for (const table of tables) {
+    complete &&= table.complete;
+    for (const name of TRAIT_NAMES) {
+      for (const value of table.values[name])
+        if (!values[name].includes(value)) values[name].push(value);
+    }
+    for (const [key, count] of table.customers)
+      customers.set(key, (customers.get(key) ?? 0) + count);
+    for (const [day, counts] of table.signals) {
+      const merged = signals.get(day) ?? new Map<string, number>();
+      for (const [key, count] of counts) merged.set(key, (merged.get(key) ?? 0) + count);
+      signals.set(day, merged);
+    }
+  }
+  return { values, customers, signals, complete };
+}
