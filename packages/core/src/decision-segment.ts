@@ -14,7 +14,7 @@ import type { DecisionContext } from './context.ts';
 import type { Signal } from './events.ts';
 import type { Profile } from './profile.ts';
 import { segmentOf } from './segments.ts';
-import { dayOf } from './time.ts';
+import { localDayOf } from './zone.ts';
 import { traitsView } from './traits.ts';
 import { deriveView } from './view.ts';
 
@@ -42,7 +42,7 @@ export function atDecision(
   config: RulesConfig,
   context: DecisionContext,
 ): Signal {
-  const decisionDay = dayOf(signal.detectedAtMs);
+  const decisionDay = localDayOf(signal.detectedAtMs, profile.timeZone);
   const known = profileUpTo(profile, signal.kind === 'reactivated' ? decisionDay : decisionDay - 1);
   const { segment, latencyBand } = segmentOf(
     known,

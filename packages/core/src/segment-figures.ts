@@ -50,6 +50,7 @@ import {
   type SegmentViewInputs,
 } from './segments.ts';
 import { DAY_MS, dayOf } from './time.ts';
+import { localDayOf, startOfLocalDayMs } from './zone.ts';
 import { TRAIT_NAMES, traitsView, type TraitName, type TraitsView } from './traits.ts';
 
 /** Every dimension a reader may group by, in key order. */
@@ -135,7 +136,8 @@ export function segmentView(
   const plan =
     lastActiveDay === null ? null : lapsePlanAsOf(profile, lastActiveDay, rules, SEGMENT_CONTEXT);
   const hurdleDays = plan === null ? null : plan.silentDays;
-  const asOfDay = dayOf(asOfMs);
+  // The customer's own day (their time zone), as every other day of the profile.
+  const asOfDay = localDayOf(asOfMs, profile.timeZone);
   let status: SegmentViewInputs['status'];
   if (profile.openEpisodeSinceMs !== null) status = 'lapsed';
   else if (hurdleDays === null || lastActiveDay === null) status = 'unknown';
@@ -233,13 +235,14 @@ function nextChangeOf(
   const settings = rules.segments;
   const candidates: number[] = [];
   const lastActiveDay = profile.activeDays.at(-1) ?? null;
+  const startOf = (day: number) => startOfLocalDayMs(day, profile.timeZone);
   if (segment === 'lapsed' || view.status !== 'active') {
     // lapsed ends with an event; unknown → active takes a sealed day or a new table (a timer).
   } else if (lastActiveDay !== null && view.hurdleDays !== null) {
-    candidates.push(lapseDueDay(lastActiveDay, view.hurdleDays) * DAY_MS);
+    candidates.push(startOf(lapseDueDay(lastActiveDay, view.hurdleDays)));
     if (segment !== 'at_risk' && view.hurdleDays > 0) {
       candidates.push(
-        (lastActiveDay + 1 + Math.ceil(settings.atRiskHurdleFraction * view.hurdleDays)) * DAY_MS,
+        startOf(lastActiveDay + 1 + Math.ceil(settings.atRiskHurdleFraction * view.hurdleDays)),
       );
     }
   }
@@ -248,13 +251,13 @@ function nextChangeOf(
   }
   if (segment === 'reactivated') {
     const returnDay = returnDayOf(profile);
-    if (returnDay !== null) candidates.push((returnDay + settings.reactivatedDays) * DAY_MS);
+    if (returnDay !== null) candidates.push(startOf(returnDay + settings.reactivatedDays));
   }
   if (segment === 'high_value') {
-    const asOfDay = dayOf(asOfMs);
+    const asOfDay = localDayOf(asOfMs, profile.timeZone);
     for (const bucket of profile.purchasesByDay) {
       if (bucket.day > asOfDay - 365 && bucket.day <= asOfDay) {
-        candidates.push((bucket.day + 365) * DAY_MS);
+        candidates.push(startOf(bucket.day + 365));
         break; // ascending: the first in the window leaves it first
       }
     }
