@@ -34,6 +34,7 @@ import {
 } from './observe.ts';
 import { collectorClient, sendDirect } from './playback.ts';
 import { buildReport } from './report.ts';
+import { segmentReport } from './segments.ts';
 import {
   buildScenario,
   FOUNDING_EXAMPLE_ID,
@@ -365,7 +366,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       io.signal.throwIfAborted();
       failIfExited();
       await Promise.all([
-        sendDirect(producer, names, playDay.direct, playDay.badRecords),
+        sendDirect(producer, names, playDay.direct, playDay.badRecords, playDay.traits),
         client.send(playDay.viaCollector, playDay.collectorRejects),
       ]);
       sent += playDay.direct.length + playDay.viaCollector.length + playDay.badRecords.length;
@@ -702,6 +703,12 @@ function reportData(
         signal,
         description: describeCustomerKind(kindOf.get(signal.customerId)),
       })),
+    segments: segmentReport(
+      scenario.customers,
+      signals,
+      scenario.startMs,
+      Math.min(scenario.endMs, summary.decidedUpToMs),
+    ),
   };
 }
 
