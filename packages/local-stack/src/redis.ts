@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
@@ -48,6 +48,25 @@ export async function startRedis(options: {
   port?: number;
   extraArgs?: string[];
 }): Promise<RedisServer> {
+  // A port from freePort() can be taken by another program before redis-server binds it (on a
+  // busy machine the probe then meets that program, which closes the connection): a server
+  // that does not answer on a port we chose is stopped and started again on another one.
+  const attempts = options.port === undefined ? 3 : 1;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startRedisOnce(options);
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+    }
+  }
+}
+
+async function startRedisOnce(options: {
+  workDir: string;
+  detached: boolean;
+  port?: number;
+  extraArgs?: string[];
+}): Promise<RedisServer> {
   const port = options.port ?? (await freePort());
   const dataDir = join(options.workDir, `redis-${port}`);
   mkdirSync(dataDir, { recursive: true });
@@ -63,7 +82,12 @@ export async function startRedis(options: {
   } catch (error) {
     // Not tracked by any caller yet: stop it here, or it outlives the failed start.
     await stopPid(server.pid);
-    throw error;
+    const log = existsSync(server.logFile)
+      ? readFileSync(server.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')
+      : '';
+    throw new Error(
+      `${error instanceof Error ? error.message : String(error)}${log ? `; its log ends: ${log}` : ''}`,
+    );
   }
   return { url, port, process: server };
 }
