@@ -427,7 +427,11 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
         `${JSON.stringify(
           {
             summary,
-            signals: signals.map(signalDecision),
+            // The decision (what the fingerprint covers) and who the customer was at it.
+            signals: signals.map((signal) => ({
+              ...signalDecision(signal),
+              traits: signal.traits ?? null,
+            })),
             names,
             origin: infra.origin,
             wallTimeMs: Date.now() - startedAt,

@@ -36,7 +36,13 @@ describe('segmentReport', () => {
   it("counts a customer's first lapse under the traits its signal carried", () => {
     const report = segmentReport(
       customers,
-      [lapse('a', 10, de), lapse('a', 50, de), lapse('c', 60, fr), lapse('b', 70, null)],
+      [
+        lapse('a', 10, de),
+        lapse('a', 50, de),
+        lapse('c', 60, fr),
+        lapse('b', 70, null),
+        lapse('stranger', 20, null),
+      ],
       START,
       START + 84 * DAY_MS,
     );
