@@ -47,10 +47,10 @@ export function segmentReport(
   // The first lapse of each customer, with the traits it carried.
   const firstLapse = new Map<string, { atMs: number; traits: DemoTraits }>();
   let lapsesWithoutTraits = 0;
-  const known = new Set(counted.map((customer) => customer.customerId));
+  const population = new Set(counted.map((customer) => customer.customerId));
   for (const signal of signals) {
     // Only the population's customers (not the demo's clock customers, which state no traits).
-    if (signal.kind !== 'lapsed' || !known.has(signal.customerId)) continue;
+    if (signal.kind !== 'lapsed' || !population.has(signal.customerId)) continue;
     const traits = signal.traits;
     if (!traits) {
       lapsesWithoutTraits += 1;
