@@ -18,6 +18,7 @@ import {
   type DemoSummary,
 } from '@pulse/demo';
 import { launchChromium, renderReport } from '../../packages/demo/src/chromium.ts';
+import { DEMO_COUNTRIES, OTHER_SOURCES, RISKY_SOURCE } from '../../packages/demo/src/scenario.ts';
 import { connectedAdmin, onCleanup, testProcessEnv, testRedisClient } from '../support/infra.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -35,6 +36,11 @@ interface DemoJson {
     customerId: string;
     detectedAt: string;
     evidence: Record<string, unknown>;
+    traits?: {
+      country: string | null;
+      acquisitionSource: string | null;
+      customerType: string | null;
+    };
   }[];
   names: { visits: string; keyPrefix: string };
   origin: string;
@@ -202,6 +208,29 @@ describe('pulse demo', () => {
     expect(first.stdout).toContain('customers by status');
     expect(first.stdout).toContain('signals by kind');
 
+    // Every signal carries the traits the demo stated for its customer (through pulse.traits,
+    // at the decision): one of the demo's values in each dimension, the same on every signal.
+    const traitsByCustomer = new Map<string, string>();
+    for (const signal of a.signals) {
+      const traits = signal.traits;
+      expect(traits, signal.signalId).toBeTruthy();
+      if (signal.customerId.startsWith(CLOCK_CUSTOMER_PREFIX)) {
+        // The clock customers are the demo's own, stated nothing: known to be unknown.
+        expect(traits).toMatchObject({
+          country: null,
+          acquisitionSource: null,
+          customerType: null,
+        });
+        continue;
+      }
+      expect([RISKY_SOURCE, ...OTHER_SOURCES]).toContain(traits!.acquisitionSource);
+      expect(DEMO_COUNTRIES.map(([country]) => country)).toContain(traits!.country);
+      expect(['consumer', 'business']).toContain(traits!.customerType);
+      const key = JSON.stringify(traits);
+      expect(traitsByCustomer.get(signal.customerId) ?? key, signal.customerId).toBe(key);
+      traitsByCustomer.set(signal.customerId, key);
+    }
+
     // Same seed, same signals (ids, kinds, customers, detectedAt, evidence) and the same report.
     expect(b.signals).toEqual(a.signals);
     expect(b.summary).toEqual(a.summary);
@@ -242,6 +271,8 @@ describe('pulse demo', () => {
       expect(rendered.activityBars).toBeGreaterThan(20);
       expect(rendered.alertMarkers).toBe(1);
       expect(rendered.hurdleBands).toBe(1);
+      expect(rendered.segmentLines).toBe(1 + OTHER_SOURCES.length);
+      expect(rendered.segmentRows).toBeGreaterThan(0);
     } finally {
       await browser.close();
     }

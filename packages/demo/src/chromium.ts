@@ -50,6 +50,9 @@ export interface RenderedReport {
   alertMarkers: number;
   hurdleBands: number;
   readyToBuyRows: number;
+  /** Lines of the lapse-rate-by-source chart with a non-empty drawn box. */
+  segmentLines: number;
+  segmentRows: number;
   /** Console errors and page errors while loading. */
   errors: string[];
   /** Requests for anything but the file itself (there must be none). */
@@ -61,6 +64,7 @@ export async function renderReport(
   browser: Browser,
   file: string,
   screenshotPath?: string,
+  segmentsScreenshotPath?: string,
 ): Promise<RenderedReport> {
   const url = pathToFileURL(file).href;
   const page = await browser.newPage({ viewport: { width: 1100, height: 900 } });
@@ -100,10 +104,15 @@ export async function renderReport(
       alertMarkers: await page.$$eval('#lapse-chart #alert-marker', (lines) => lines.length),
       hurdleBands: await drawn('#lapse-chart #hurdle-band'),
       readyToBuyRows: await page.$$eval('#ready-to-buy tbody tr', (rows) => rows.length),
+      segmentLines: await drawn('#segment-chart path.segment-line'),
+      segmentRows: await page.$$eval('#segment-table tbody tr', (rows) => rows.length),
       errors,
       externalRequests,
     };
     if (screenshotPath) await page.screenshot({ path: screenshotPath, fullPage: true });
+    if (segmentsScreenshotPath) {
+      await page.locator('#segments').screenshot({ path: segmentsScreenshotPath });
+    }
     return result;
   } finally {
     await page.close();

@@ -34,6 +34,7 @@ import {
 } from './observe.ts';
 import { collectorClient, sendDirect } from './playback.ts';
 import { buildReport } from './report.ts';
+import { segmentReport } from './segments.ts';
 import {
   buildScenario,
   FOUNDING_EXAMPLE_ID,
@@ -365,7 +366,7 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
       io.signal.throwIfAborted();
       failIfExited();
       await Promise.all([
-        sendDirect(producer, names, playDay.direct, playDay.badRecords),
+        sendDirect(producer, names, playDay.direct, playDay.badRecords, playDay.traits),
         client.send(playDay.viaCollector, playDay.collectorRejects),
       ]);
       sent += playDay.direct.length + playDay.viaCollector.length + playDay.badRecords.length;
@@ -426,7 +427,11 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
         `${JSON.stringify(
           {
             summary,
-            signals: signals.map(signalDecision),
+            // The decision (what the fingerprint covers) and who the customer was at it.
+            signals: signals.map((signal) => ({
+              ...signalDecision(signal),
+              traits: signal.traits ?? null,
+            })),
             names,
             origin: infra.origin,
             wallTimeMs: Date.now() - startedAt,
@@ -702,6 +707,12 @@ function reportData(
         signal,
         description: describeCustomerKind(kindOf.get(signal.customerId)),
       })),
+    segments: segmentReport(
+      scenario.customers,
+      signals,
+      scenario.startMs,
+      Math.min(scenario.endMs, summary.decidedUpToMs),
+    ),
   };
 }
 

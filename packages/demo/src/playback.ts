@@ -5,7 +5,7 @@ import type { KafkaProducer } from '@pulse/stream';
 import type { CustomerEvent } from '@pulse/core';
 import { domainToWire } from '@pulse/contracts';
 import type { DemoNames } from './infra.ts';
-import type { BadRecord } from './scenario.ts';
+import type { BadRecord, TraitsRecord } from './scenario.ts';
 
 const KAFKA_CHUNK = 5_000;
 
@@ -15,8 +15,12 @@ export async function sendDirect(
   names: DemoNames,
   events: readonly CustomerEvent[],
   badRecords: readonly BadRecord[] = [],
+  traits: readonly TraitsRecord[] = [],
 ): Promise<void> {
-  const messages = { visits: [] as Msg[], purchases: [] as Msg[] };
+  const messages = { visits: [] as Msg[], purchases: [] as Msg[], traits: [] as Msg[] };
+  for (const record of traits) {
+    messages.traits.push({ key: record.customerId, value: JSON.stringify(record) });
+  }
   for (const event of events) {
     messages[event.kind === 'visit' ? 'visits' : 'purchases'].push({
       key: event.customerId,
@@ -26,11 +30,16 @@ export async function sendDirect(
   for (const record of badRecords) {
     messages[record.topic].push({ key: record.key, value: record.value });
   }
-  const longest = Math.max(messages.visits.length, messages.purchases.length);
+  const longest = Math.max(
+    messages.visits.length,
+    messages.purchases.length,
+    messages.traits.length,
+  );
   for (let start = 0; start < longest; start += KAFKA_CHUNK) {
     const topicMessages = [
       { topic: names.visits, messages: messages.visits.slice(start, start + KAFKA_CHUNK) },
       { topic: names.purchases, messages: messages.purchases.slice(start, start + KAFKA_CHUNK) },
+      { topic: names.traits, messages: messages.traits.slice(start, start + KAFKA_CHUNK) },
     ].filter((batch) => batch.messages.length > 0);
     await producer.sendBatch({ acks: -1, topicMessages });
   }

@@ -14,7 +14,7 @@ const dir = mkdtempSync(join(tmpdir(), 'pulse-report-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('demo-report.html in Chromium', () => {
-  it('renders the timeline, the lapsed customer chart and the ready-to-buy table', async () => {
+  it('renders the timeline, the lapsed customer chart, the ready-to-buy table and the segment chart', async () => {
     const data = coreOnlyReportData();
     const file = join(dir, 'demo-report.html');
     writeFileSync(file, buildReport(data));
@@ -33,6 +33,8 @@ describe('demo-report.html in Chromium', () => {
       expect(rendered.alertMarkers).toBe(1);
       expect(rendered.hurdleBands).toBe(1);
       expect(rendered.readyToBuyRows).toBe(data.readyToBuy.length);
+      expect(rendered.segmentLines).toBe(data.segments.sources.length);
+      expect(rendered.segmentRows).toBe(data.segments.rows.length);
     } finally {
       await browser.close();
     }

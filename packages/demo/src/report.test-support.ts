@@ -13,18 +13,30 @@ import {
 } from '@pulse/core';
 import { describeCustomerKind, type DemoSummary } from './format.ts';
 import type { ReportData } from './report.ts';
-import { buildScenario, FOUNDING_EXAMPLE_ID, type ScenarioOptions } from './scenario.ts';
+import {
+  buildScenario,
+  FOUNDING_EXAMPLE_ID,
+  type DemoTraits,
+  type ScenarioOptions,
+} from './scenario.ts';
+import { segmentReport } from './segments.ts';
 import { canonicalSignals, signalsFingerprint, statusTimeline } from './timeline.ts';
 
-const toWire = (signal: Signal): SignalWire => ({
-  signalId: signal.signalId,
-  kind: signal.kind,
-  customerId: signal.customerId,
-  detectedAt: new Date(signal.detectedAtMs).toISOString(),
-  emittedAt: new Date(signal.detectedAtMs).toISOString(),
-  evidence: signal.evidence,
-  rulesVersion: signal.rulesVersion,
-});
+// The core alone stamps no traits on a signal (the partition step does): here each signal gets
+// the traits the scenario stated for its customer, as the profiler would have known them.
+const toWire = (signal: Signal, traitsOf: Map<string, DemoTraits>): SignalWire => {
+  const traits = traitsOf.get(signal.customerId);
+  return {
+    signalId: signal.signalId,
+    kind: signal.kind,
+    customerId: signal.customerId,
+    detectedAt: new Date(signal.detectedAtMs).toISOString(),
+    emittedAt: new Date(signal.detectedAtMs).toISOString(),
+    evidence: signal.evidence,
+    rulesVersion: signal.rulesVersion,
+    ...(traits ? { traits: { ...traits, region: null, plan: null, attributes: {} } } : {}),
+  };
+};
 
 export function coreOnlyReportData(
   options: ScenarioOptions = {
@@ -37,6 +49,7 @@ export function coreOnlyReportData(
 ): ReportData {
   const rules = defaultRulesConfig;
   const scenario = buildScenario(options);
+  const traitsOf = new Map(scenario.customers.map((c) => [c.customerId, c.traits]));
   const profiles = new Map<string, Profile>();
   const signals: SignalWire[] = [];
   let streamTimeMs = Number.NEGATIVE_INFINITY;
@@ -47,14 +60,14 @@ export function coreOnlyReportData(
       streamTimeMs = Math.max(streamTimeMs, streamTimeFor(event.occurredAtMs, rules));
       const result = applyEvent(profiles.get(event.customerId), event, streamTimeMs, rules);
       profiles.set(event.customerId, result.profile);
-      signals.push(...result.signals.map(toWire));
+      signals.push(...result.signals.map((signal) => toWire(signal, traitsOf)));
     }
   }
   const statuses = { active: 0, lapsed: 0, unknown: 0, cameBack: 0, lateEvents: 0 };
   for (const [customerId, profile] of profiles) {
     const advanced = advance(profile, scenario.finalStreamTimeMs, rules);
     profiles.set(customerId, advanced.profile);
-    signals.push(...advanced.signals.map(toWire));
+    signals.push(...advanced.signals.map((signal) => toWire(signal, traitsOf)));
     const view = deriveView(advanced.profile, scenario.finalStreamTimeMs, rules);
     statuses[view.status] += 1;
     if (view.status === 'active' && view.lapseEpisodes > 0) statuses.cameBack += 1;
@@ -112,5 +125,11 @@ export function coreOnlyReportData(
         signal,
         description: describeCustomerKind(kindOf.get(signal.customerId)),
       })),
+    segments: segmentReport(
+      scenario.customers,
+      ordered,
+      scenario.startMs,
+      scenario.finalStreamTimeMs,
+    ),
   };
 }

@@ -6,6 +6,7 @@ import type { SignalWire } from '@pulse/contracts';
 import { DAY_MS } from '@pulse/core';
 import { day, explainSignal, formatSummary, type DemoSummary } from './format.ts';
 import type { DailyActivity } from './scenario.ts';
+import type { SegmentReport } from './segments.ts';
 import type { TimelinePoint } from './timeline.ts';
 
 export interface ReportData {
@@ -19,6 +20,8 @@ export interface ReportData {
     lapse: SignalWire | null;
   };
   readyToBuy: { signal: SignalWire; description: string }[];
+  /** Lapses by segment, from the traits the signals carry. */
+  segments: SegmentReport;
 }
 
 export function escapeHtml(text: string): string {
@@ -211,6 +214,60 @@ export function spotlightSvg(spotlight: ReportData['spotlight']): string {
   );
 }
 
+const SOURCE_COLORS = ['#ef4444', '#3b82f6', '#10b981', '#f59e0b', '#8b5cf6', '#6b7280'];
+
+/** Share of each acquisition source's customers who have lapsed, every 4 weeks of event time. */
+export function segmentSvg(segments: SegmentReport, endMs: number): string {
+  const height = 240;
+  const periods = segments.bySourceOverTime;
+  if (periods.length === 0 || segments.sources.length === 0) {
+    return `<svg id="segment-chart" data-lines="0" viewBox="0 0 ${WIDTH} ${height}"></svg>`;
+  }
+  const startMs = periods[0]!.fromMs;
+  const percent = (rate: number) => rate * 100;
+  const maxValue = Math.max(
+    5,
+    ...periods.flatMap((period) => Object.values(period.rates).map(percent)),
+  );
+  const s = scale(startMs, endMs, maxValue, height);
+  const untilOf = (index: number) => Math.min(endMs, periods[index + 1]?.fromMs ?? endMs);
+  const lines = segments.sources.map((source, sourceIndex) => {
+    const d = periods
+      .map(
+        (period, index) =>
+          `${index === 0 ? 'M' : 'L'}${fixed(s.x(untilOf(index)))},${fixed(s.y(percent(period.rates[source] ?? 0)))}`,
+      )
+      .join('');
+    const color = SOURCE_COLORS[sourceIndex % SOURCE_COLORS.length]!;
+    return `<path class="line segment-line" data-source="${escapeHtml(source)}" stroke="${color}" d="${d}"><title>${escapeHtml(source)}</title></path>`;
+  });
+  return (
+    `<svg id="segment-chart" role="img" aria-label="share of customers lapsed by acquisition source over event time" data-lines="${lines.length}" viewBox="0 0 ${WIDTH} ${height}">` +
+    axes(s, startMs, endMs, maxValue) +
+    lines.join('') +
+    `</svg>`
+  );
+}
+
+function segmentLegend(segments: SegmentReport): string {
+  return segments.sources
+    .map(
+      (source, index) =>
+        `<span><i style="background:${SOURCE_COLORS[index % SOURCE_COLORS.length]}"></i>${escapeHtml(source)}</span>`,
+    )
+    .join('');
+}
+
+function segmentTable(segments: SegmentReport): string {
+  const body = segments.rows
+    .map(
+      (row) =>
+        `<tr data-dimension="${row.dimension}"><td>${row.dimension}</td><td>${escapeHtml(row.value)}</td><td>${row.customers}</td><td>${row.lapsedCustomers}</td><td>${(row.lapseRate * 100).toFixed(1)} %</td></tr>`,
+    )
+    .join('');
+  return `<table id="segment-table"><thead><tr><th>by</th><th>segment</th><th>customers</th><th>lapsed</th><th>lapse rate</th></tr></thead><tbody>${body}</tbody></table>`;
+}
+
 function readyToBuyTable(rows: ReportData['readyToBuy']): string {
   if (rows.length === 0) {
     return '<p id="ready-to-buy-empty">No ready-to-buy signal in this run (runs shorter than five months have no buyer with enough purchase history).</p>';
@@ -268,6 +325,14 @@ ${episodesSvg(data.timeline)}
 <h2>One lapsed customer: the founding example</h2>
 ${spotlightSvg(data.spotlight)}
 <p>${spotlightText}</p>
+
+<section id="segments">
+<h2>Lapses by segment</h2>
+<p class="legend">${segmentLegend(data.segments)}</p>
+${segmentSvg(data.segments, summary.decidedUpToMs)}
+<p class="muted">Share of each acquisition source's customers (first seen by then) who had received a lapse signal, every four weeks of event time. The segment is the one each signal carries (its traits at the decision), as a retention system receives it.</p>
+${segmentTable(data.segments)}
+</section>
 
 <h2>Ready to buy (${data.readyToBuy.length})</h2>
 ${readyToBuyTable(data.readyToBuy)}

@@ -1,12 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { DAY_MS } from '@pulse/core';
+import { parseTraitsWire } from '@pulse/contracts';
 import { partitionForKey } from '@pulse/stream';
 import {
   buildScenario,
   CLOCK_CUSTOMER_PREFIX,
   clockEventsFor,
+  demoTraitsFor,
   FOUNDING_EXAMPLE_ID,
   foundingExamplePlan,
+  RISKY_SOURCE,
+  RISKY_SOURCE_SHARE,
 } from './scenario.ts';
 
 const options = { seed: 7, customers: 120, days: 160, collectorShare: 0.3, partitions: 6 };
@@ -108,5 +112,49 @@ describe('clockEventsFor', () => {
       expect(event.occurredAtMs).toBe(at);
       expect(event.customerId.startsWith(CLOCK_CUSTOMER_PREFIX)).toBe(true);
     }
+  });
+
+  it("states every customer's traits once, as of their first event, valid for pulse.traits", () => {
+    const scenario = buildScenario(options);
+    const stated = scenario.playback.flatMap((day) =>
+      day.traits.map((record) => ({ record, dayMs: day.dayMs })),
+    );
+    const firstEvent = new Map<string, number>();
+    for (const day of scenario.playback) {
+      for (const event of [...day.direct, ...day.viaCollector]) {
+        const known = firstEvent.get(event.customerId);
+        if (known === undefined || event.occurredAtMs < known)
+          firstEvent.set(event.customerId, event.occurredAtMs);
+      }
+    }
+    expect(stated).toHaveLength(firstEvent.size);
+    expect(scenario.totals.traits).toBe(firstEvent.size);
+    for (const { record, dayMs } of stated) {
+      expect(parseTraitsWire(record).success, record.customerId).toBe(true);
+      expect(Date.parse(record.occurredAt)).toBe(firstEvent.get(record.customerId));
+      expect(Math.floor(Date.parse(record.occurredAt) / DAY_MS) * DAY_MS).toBe(dayMs);
+      const customer = scenario.customers.find((c) => c.customerId === record.customerId)!;
+      expect(record).toMatchObject(customer.traits);
+    }
+  });
+});
+
+describe('demoTraitsFor', () => {
+  it('gives the risky source its share of customers and twice the silent rate of the others', () => {
+    const silentShare = 0.3;
+    let risky = 0;
+    const silent = { risky: 0, other: 0 };
+    const customers = 40_000;
+    for (let index = 0; index < customers; index += 1) {
+      const goesSilent = index < customers * silentShare;
+      const traits = demoTraitsFor(`c${index}`, goesSilent, silentShare, 7);
+      const isRisky = traits.acquisitionSource === RISKY_SOURCE;
+      if (isRisky) risky += 1;
+      if (goesSilent) silent[isRisky ? 'risky' : 'other'] += 1;
+    }
+    expect(risky / customers).toBeCloseTo(RISKY_SOURCE_SHARE, 1);
+    const ratio = silent.risky / risky / (silent.other / (customers - risky));
+    expect(ratio).toBeGreaterThan(1.8);
+    expect(ratio).toBeLessThan(2.2);
   });
 });

@@ -51,13 +51,34 @@ export interface PlaybackDay {
   badRecords: BadRecord[];
   /** Malformed events posted to the collector on this day (it must reject them). */
   collectorRejects: Record<string, unknown>[];
+  /** Traits statements sent straight to pulse.traits (each customer's, on their first day). */
+  traits: TraitsRecord[];
 }
 
 export type CustomerKind = Archetype | 'founding-example' | 'accelerating-buyer';
 
+/** Who a demo customer is (sent once to pulse.traits, as of their first event). */
+export interface DemoTraits {
+  country: string;
+  acquisitionSource: string;
+  customerType: string;
+}
+
+/** A traits statement of the demo, as the JSON an order system or CRM would produce. */
+export interface TraitsRecord {
+  eventId: string;
+  customerId: string;
+  occurredAt: string;
+  country: string;
+  acquisitionSource: string;
+  customerType: string;
+}
+
 export interface DemoCustomer {
   customerId: string;
   kind: CustomerKind;
+  /** Stated to Pulse on the customer's first day (null for the clock customers). */
+  traits: DemoTraits;
   /** The day of the customer's first event (start of the UTC day, ms). */
   firstSeenMs: number | null;
   viaCollector: boolean;
@@ -85,7 +106,13 @@ export interface Scenario {
   finalStreamTimeMs: number;
   /** The founding example's visits and purchases per day (every day of the period). */
   foundingExampleActivity: DailyActivity[];
-  totals: { events: number; viaCollector: number; badRecords: number; collectorRejects: number };
+  totals: {
+    events: number;
+    viaCollector: number;
+    badRecords: number;
+    collectorRejects: number;
+    traits: number;
+  };
 }
 
 /** Customer ids of the clock events start with this; they are not part of the population. */
@@ -98,6 +125,67 @@ export function routedViaCollector(customerId: string, seed: number, share: numb
     hash = Math.imul(hash ^ customerId.charCodeAt(index), 0x01000193) >>> 0;
   }
   return (deriveSeed(hash, 11) % 10_000) / 10_000 < share;
+}
+
+/** A uniform draw in [0, 1) fixed by the customer id, the seed and a salt (no shared stream). */
+function unitDraw(customerId: string, seed: number, salt: number): number {
+  let hash = deriveSeed(seed, salt);
+  for (let index = 0; index < customerId.length; index += 1) {
+    hash = Math.imul(hash ^ customerId.charCodeAt(index), 0x01000193) >>> 0;
+  }
+  return (deriveSeed(hash, 13) % 1_000_000) / 1_000_000;
+}
+
+export const DEMO_COUNTRIES = [
+  ['DE', 0.3],
+  ['FR', 0.2],
+  ['GB', 0.2],
+  ['US', 0.2],
+  ['NL', 0.1],
+] as const;
+/** The acquisition source whose customers lapse twice as often as everyone else's. */
+export const RISKY_SOURCE = 'paid-social';
+/** Share of the customers acquired through RISKY_SOURCE. */
+export const RISKY_SOURCE_SHARE = 0.25;
+export const OTHER_SOURCES = ['newsletter', 'organic-search', 'referral'] as const;
+export const BUSINESS_SHARE = 0.2;
+
+function pick<T>(weighted: readonly (readonly [T, number])[], draw: number): T {
+  let left = draw;
+  for (const [value, weight] of weighted) {
+    if (left < weight) return value;
+    left -= weight;
+  }
+  return weighted[weighted.length - 1]![0];
+}
+
+/**
+ * The demo's traits, drawn so that the segment chart has a difference to show: customers
+ * acquired through RISKY_SOURCE go silent twice as often as the others. The events are the test
+ * kit's (whether a customer goes silent is its draw); the source is drawn given that outcome, by
+ * Bayes: with a share s of risky customers and an overall silent share p, the others' silent
+ * rate is q = p / (1 + s), the risky ones' 2q, so P(risky | silent) = 2s / (1 + s) and
+ * P(risky | not silent) = s (1 − 2q) / (1 − p). Country and customer type are independent of
+ * behaviour.
+ */
+export function demoTraitsFor(
+  customerId: string,
+  goesSilent: boolean,
+  silentShare: number,
+  seed: number,
+): DemoTraits {
+  const s = RISKY_SOURCE_SHARE;
+  const q = Math.min(0.5, silentShare / (1 + s));
+  const riskyGivenSilent = Math.min(1, (2 * s * q) / Math.max(silentShare, 1e-9));
+  const riskyGivenStaying = Math.max(0, (s * (1 - 2 * q)) / Math.max(1 - silentShare, 1e-9));
+  const risky =
+    unitDraw(customerId, seed, 31) < (goesSilent ? riskyGivenSilent : riskyGivenStaying);
+  const other = OTHER_SOURCES[Math.floor(unitDraw(customerId, seed, 37) * OTHER_SOURCES.length)]!;
+  return {
+    country: pick(DEMO_COUNTRIES, unitDraw(customerId, seed, 41)),
+    acquisitionSource: risky ? RISKY_SOURCE : other,
+    customerType: unitDraw(customerId, seed, 43) < BUSINESS_SHARE ? 'business' : 'consumer',
+  };
 }
 
 /** Where the founding example starts and how long it visits daily, for a period of `days`. */
@@ -122,6 +210,12 @@ export function buildScenario(options: ScenarioOptions): Scenario {
 
   const kinds = new Map<string, CustomerKind>();
   for (const truth of population.customers) kinds.set(truth.customerId, truth.archetype);
+  const silent = new Set(
+    population.customers
+      .filter((truth) => truth.silentFromMs !== null && truth.silentFromMs < endMs)
+      .map((truth) => truth.customerId),
+  );
+  const silentShare = silent.size / Math.max(1, population.customers.length);
 
   // The founding example: daily (one or two visits) for up to 60 days, then not at all.
   const founding = foundingExamplePlan(days);
@@ -171,18 +265,20 @@ export function buildScenario(options: ScenarioOptions): Scenario {
   // Stable sort: equal instants keep the generator's order, so the log is the same every time.
   all.sort((a, b) => a.occurredAtMs - b.occurredAtMs);
 
-  const firstSeen = new Map<string, number>();
+  const firstEventMs = new Map<string, number>();
   for (const event of all) {
-    if (!firstSeen.has(event.customerId)) {
-      firstSeen.set(event.customerId, Math.floor(event.occurredAtMs / DAY_MS) * DAY_MS);
-    }
+    if (!firstEventMs.has(event.customerId)) firstEventMs.set(event.customerId, event.occurredAtMs);
   }
-  const customers: DemoCustomer[] = [...kinds].map(([customerId, kind]) => ({
-    customerId,
-    kind,
-    firstSeenMs: firstSeen.get(customerId) ?? null,
-    viaCollector: routedViaCollector(customerId, options.seed, options.collectorShare),
-  }));
+  const customers: DemoCustomer[] = [...kinds].map(([customerId, kind]) => {
+    const firstMs = firstEventMs.get(customerId);
+    return {
+      customerId,
+      kind,
+      traits: demoTraitsFor(customerId, silent.has(customerId), silentShare, options.seed),
+      firstSeenMs: firstMs === undefined ? null : Math.floor(firstMs / DAY_MS) * DAY_MS,
+      viaCollector: routedViaCollector(customerId, options.seed, options.collectorShare),
+    };
+  });
   const viaCollector = new Set(customers.filter((c) => c.viaCollector).map((c) => c.customerId));
 
   const playback: PlaybackDay[] = [];
@@ -193,7 +289,21 @@ export function buildScenario(options: ScenarioOptions): Scenario {
       viaCollector: [],
       badRecords: [],
       collectorRejects: [],
+      traits: [],
     });
+  }
+  // Each customer's traits, stated as of their first event, on the day of it.
+  let traitsRecords = 0;
+  for (const customer of customers) {
+    const firstMs = firstEventMs.get(customer.customerId);
+    if (firstMs === undefined) continue;
+    playback[Math.floor((firstMs - startMs) / DAY_MS)]!.traits.push({
+      eventId: `${customer.customerId}-traits-1`,
+      customerId: customer.customerId,
+      occurredAt: new Date(firstMs).toISOString(),
+      ...customer.traits,
+    });
+    traitsRecords += 1;
   }
   let collectorEvents = 0;
   for (const event of all) {
@@ -267,6 +377,7 @@ export function buildScenario(options: ScenarioOptions): Scenario {
       viaCollector: collectorEvents,
       badRecords: badDay.badRecords.length,
       collectorRejects: badDay.collectorRejects.length,
+      traits: traitsRecords,
     },
   };
 }
