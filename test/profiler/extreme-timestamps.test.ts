@@ -47,6 +47,9 @@ const asWire = (signal: Signal): SignalWire => ({
   emittedAt: new Date(0).toISOString(),
   evidence: signal.evidence,
   rulesVersion: signal.rulesVersion,
+  // Who the customer was at the decision, as the core stamps it on every signal.
+  ...(signal.traits ? { traits: signal.traits } : {}),
+  ...(signal.segment ? { segment: signal.segment } : {}),
 });
 
 describe('extreme timestamps', () => {
