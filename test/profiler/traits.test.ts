@@ -18,9 +18,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DLQ_HEADERS } from '@pulse/contracts';
-import type { Profile } from '@pulse/core';
+import { CUSTOMER_SEGMENTS, type Profile } from '@pulse/core';
+import type { ProfileResponse } from '@pulse/profile-api';
 import { partitionForKey } from '@pulse/stream';
 import { collectRecords } from '../support/dead-letters.ts';
+import { bearer, get, startTestProfileApi, testKey } from '../support/http.ts';
 import { connectedAdmin, connectedProducer, uniqueName } from '../support/infra.ts';
 import {
   createProfilerTopics,
@@ -180,6 +182,26 @@ describe('customer traits through the profiler', () => {
     expect(after.traits.plan?.value).toBe('max');
     expect(after.traits.firstVisitSource).toEqual({ value: 'paid-search', asOfMs: START_MS });
     expect(after.lifetimeVisits).toBe(20);
+
+    // The profile API answers who the customer is and their behavioural segment.
+    const readKey = testKey('read');
+    const api = await startTestProfileApi(config, { readKeys: [{ name: 'crm', key: readKey }] });
+    const served = await get<ProfileResponse>(
+      `${api.url}/v1/profiles/${encodeURIComponent(lapser)}`,
+      bearer(readKey),
+    );
+    expect(served.status).toBe(200);
+    expect(served.body.traits).toEqual({
+      country: 'DE',
+      region: null,
+      acquisitionSource: 'paid-search',
+      acquisitionSourceFrom: 'first-visit',
+      customerType: null,
+      plan: 'max',
+      attributes: { tier: 'gold' },
+    });
+    expect(CUSTOMER_SEGMENTS).toContain(served.body.segment.segment);
+    expect(served.body.segment.latencyBand).toBe('daily');
 
     // A replay from the time the behaviour was produced still reads every statement (traits
     // from the log start): the same traits in v2, the traits-only customer included.

@@ -1,4 +1,4 @@
-import type { ProfileView } from '@pulse/core';
+import type { ProfileView, SegmentOfCustomer, TraitsView } from '@pulse/core';
 
 export interface ProfileLocation {
   namespace: string;
@@ -16,7 +16,11 @@ function days(value: number | null, digits = 1): string {
 }
 
 /** `pulse profile` for humans: the derived values first, the raw counters after. */
-export function formatProfileView(view: ProfileView, where: ProfileLocation): string {
+export function formatProfileView(
+  view: ProfileView,
+  where: ProfileLocation,
+  who?: { traits: TraitsView; segment: SegmentOfCustomer },
+): string {
   const latency = view.usualLatency;
   const purchase = view.purchaseLatency;
   const rows: [string, string][] = [
@@ -25,6 +29,27 @@ export function formatProfileView(view: ProfileView, where: ProfileLocation): st
     ['as of', `${iso(view.asOfMs)} (stream time)`],
     ['time zone', `${view.timeZone} (where the customer's day starts)`],
     ['status', view.status],
+    ...(who
+      ? ([
+          [
+            'segment',
+            `${who.segment.segment}${who.segment.latencyBand ? `, ${who.segment.latencyBand}` : ''}`,
+          ],
+          [
+            'traits',
+            [
+              who.traits.country,
+              who.traits.region,
+              who.traits.customerType,
+              who.traits.plan,
+              who.traits.acquisitionSource === null ? null : `from ${who.traits.acquisitionSource}`,
+              ...Object.entries(who.traits.attributes).map(([name, value]) => `${name}=${value}`),
+            ]
+              .filter((part) => part !== null)
+              .join(', ') || '— (none stated)',
+          ],
+        ] as [string, string][])
+      : []),
     [
       'usual latency',
       latency

@@ -3,6 +3,8 @@ import {
   DAY_MS,
   decodeProfile,
   deriveView,
+  segmentOf,
+  traitsView,
   type RulesConfig,
   type SegmentDimension,
 } from '@pulse/core';
@@ -73,12 +75,16 @@ export class ProfileReader {
       asOfMs ?? streamTimeMs ?? profile.clockMs ?? profile.lastVisitMs ?? profile.firstSeenMs ?? 0;
     const view = deriveView(profile, at, this.rules);
     const lapseOpen = profile.openEpisodeSinceMs !== null;
+    const traits = traitsView(profile.traits);
+    const { segment, latencyBand } = segmentOf(profile, view, this.rules);
     return {
       ...view,
       namespace,
       partition,
       asOf: new Date(at).toISOString(),
       asOfBasis: basis,
+      traits,
+      segment: { segment, latencyBand },
       lastSignals: {
         lapse:
           profile.episodeCount === 0

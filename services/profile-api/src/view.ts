@@ -1,6 +1,7 @@
 // The profile as the API answers it: @pulse/core's derived view plus where it was read and the
 // state of the customer's signals. The zod schema documents the answer (/openapi.json) and
 // types it; a drift between it and core's ProfileView fails the type check in reader.ts.
+import { CUSTOMER_SEGMENTS, LATENCY_BANDS } from '@pulse/core';
 import { z } from 'zod';
 
 const latency = z
@@ -69,6 +70,33 @@ export const profileResponseSchema = z.object({
     lastVisitMs: epochMs,
     lastPurchaseMs: epochMs,
   }),
+  traits: z
+    .object({
+      country: z.string().nullable(),
+      region: z.string().nullable(),
+      acquisitionSource: z.string().nullable(),
+      acquisitionSourceFrom: z.enum(['traits', 'first-visit']).nullable().meta({
+        description: "Stated on pulse.traits, or the source of the customer's first visit",
+      }),
+      customerType: z.string().nullable(),
+      plan: z.string().nullable(),
+      attributes: z.record(z.string(), z.string()),
+    })
+    .meta({
+      description:
+        'Who the customer is: the latest value stated for each trait on pulse.traits (by event ' +
+        'time); null when none is known.',
+    }),
+  segment: z
+    .object({
+      segment: z.enum(CUSTOMER_SEGMENTS),
+      latencyBand: z.enum(LATENCY_BANDS).nullable(),
+    })
+    .meta({
+      description:
+        "Behavioural segment and latency band as of asOf, from the customer's own rhythm " +
+        '(the same rules as the live segment figures).',
+    }),
   lapseEpisodes: z.int(),
   openEpisodeSinceMs: epochMs,
   readyToBuySignals: z.int(),

@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
 import { checkId } from '@pulse/contracts';
-import { decodePopulationHurdles, decodeProfile, deriveView } from '@pulse/core';
+import {
+  decodePopulationHurdles,
+  decodeProfile,
+  deriveView,
+  segmentOf,
+  traitsView,
+} from '@pulse/core';
 import { readLiveNamespace, readModel, readStoredProfile } from '@pulse/store';
 import { createKafka, partitionForKey, topicPartitionCount } from '@pulse/stream';
 import { formatProfileView } from '../profile-format.ts';
@@ -80,10 +86,14 @@ export function registerProfileCommand(program: Command): void {
             model: model === null ? null : { version: model.version, parameters: model.parameters },
           });
           const where = { namespace, partition, streamTimeMs: stored.streamTimeMs };
+          const who = {
+            traits: traitsView(profile.traits),
+            segment: segmentOf(profile, view, rules),
+          };
           process.stdout.write(
             options.json
-              ? `${JSON.stringify({ ...where, ...view })}\n`
-              : formatProfileView(view, where),
+              ? `${JSON.stringify({ ...where, ...view, traits: who.traits, segment: who.segment })}\n`
+              : formatProfileView(view, where, who),
           );
         });
       },
