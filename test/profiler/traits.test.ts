@@ -193,10 +193,10 @@ describe('customer traits through the profiler', () => {
     expect(served.status).toBe(200);
     expect(served.body.traits).toEqual({
       country: 'DE',
-      region: null,
+      region: 'BY',
       acquisitionSource: 'paid-search',
       acquisitionSourceFrom: 'first-visit',
-      customerType: null,
+      customerType: 'consumer',
       plan: 'max',
       attributes: { tier: 'gold' },
     });
