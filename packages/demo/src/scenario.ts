@@ -120,20 +120,21 @@ export const CLOCK_CUSTOMER_PREFIX = 'demo-clock-';
 
 /** Whether a customer's events go through the collector: a fixed share, chosen by a hash of the id. */
 export function routedViaCollector(customerId: string, seed: number, share: number): boolean {
-  let hash = deriveSeed(seed, 7);
-  for (let index = 0; index < customerId.length; index += 1) {
-    hash = Math.imul(hash ^ customerId.charCodeAt(index), 0x01000193) >>> 0;
-  }
-  return (deriveSeed(hash, 11) % 10_000) / 10_000 < share;
+  return (deriveSeed(idHash(customerId, seed, 7), 11) % 10_000) / 10_000 < share;
 }
 
-/** A uniform draw in [0, 1) fixed by the customer id, the seed and a salt (no shared stream). */
-function unitDraw(customerId: string, seed: number, salt: number): number {
+/** FNV-style hash of a customer id, started from the seed and a salt (no shared random stream). */
+function idHash(customerId: string, seed: number, salt: number): number {
   let hash = deriveSeed(seed, salt);
   for (let index = 0; index < customerId.length; index += 1) {
     hash = Math.imul(hash ^ customerId.charCodeAt(index), 0x01000193) >>> 0;
   }
-  return (deriveSeed(hash, 13) % 1_000_000) / 1_000_000;
+  return hash;
+}
+
+/** A uniform draw in [0, 1) fixed by the customer id, the seed and a salt (no shared stream). */
+function unitDraw(customerId: string, seed: number, salt: number): number {
+  return (deriveSeed(idHash(customerId, seed, salt), 13) % 1_000_000) / 1_000_000;
 }
 
 export const DEMO_COUNTRIES = [

@@ -361,6 +361,8 @@ export class PartitionTask {
       const message = messages[index]!;
       // JSON and Avro of a known schema decode without waiting; an Avro schema id not read
       // yet asks the registry (retried while it is away).
+      // The same call twice: each branch picks one of the decoder's overloads (traits records
+      // decode to a traits verdict, events to an event verdict).
       const verdict: StepRecord['verdict'] =
         kind === 'traits'
           ? (decoder.decodeSync(kind, message.value, message) ??

@@ -8,9 +8,9 @@ import {
   traitsView,
 } from '@pulse/core';
 import { readLiveNamespace, readModel, readStoredProfile } from '@pulse/store';
-import { createKafka, partitionForKey, topicPartitionCount } from '@pulse/stream';
+import { partitionForKey } from '@pulse/stream';
 import { formatProfileView } from '../profile-format.ts';
-import { loadRules, stateSettings, withRedis } from './state-access.ts';
+import { inputPartitionCount, loadRules, stateSettings, withRedis } from './state-access.ts';
 import { examples, paragraphs } from '../help-text.ts';
 
 export function registerProfileCommand(program: Command): void {
@@ -50,14 +50,7 @@ export function registerProfileCommand(program: Command): void {
         if (!idCheck.ok) throw new Error(`customerId ${idCheck.reason}`);
         const rules = loadRules(options.rules);
         const { connection, keyPrefix, visitsTopic } = await stateSettings();
-        const admin = createKafka(connection).admin();
-        await admin.connect();
-        let partitionCount: number;
-        try {
-          partitionCount = await topicPartitionCount(admin, visitsTopic);
-        } finally {
-          await admin.disconnect();
-        }
+        const partitionCount = await inputPartitionCount(connection, visitsTopic);
         // The producers' partitioner, so this is where the customer's events (and state) are.
         const partition = partitionForKey(customerId, partitionCount);
         await withRedis(connection, async (redis) => {

@@ -2,9 +2,8 @@ import type { Command } from 'commander';
 import { CUSTOMER_SEGMENTS, parseDimensions } from '@pulse/core';
 import { parseDay, readSegments, type SegmentsResponse } from '@pulse/profile-api';
 import { readLiveNamespace } from '@pulse/store';
-import { createKafka, topicPartitionCount } from '@pulse/stream';
 import { examples, paragraphs } from '../help-text.ts';
-import { stateSettings, withRedis } from './state-access.ts';
+import { inputPartitionCount, stateSettings, withRedis } from './state-access.ts';
 
 export function registerSegmentsCommand(program: Command): void {
   program
@@ -57,14 +56,7 @@ export function registerSegmentsCommand(program: Command): void {
         if (fromDay !== null && toDay !== null && fromDay > toDay)
           throw new Error('--from must not be after --to');
         const { connection, keyPrefix, visitsTopic } = await stateSettings();
-        const admin = createKafka(connection).admin();
-        await admin.connect();
-        let partitionCount: number;
-        try {
-          partitionCount = await topicPartitionCount(admin, visitsTopic);
-        } finally {
-          await admin.disconnect();
-        }
+        const partitionCount = await inputPartitionCount(connection, visitsTopic);
         await withRedis(connection, async (redis) => {
           const namespace = options.namespace ?? (await readLiveNamespace(redis, keyPrefix));
           const report = await readSegments(

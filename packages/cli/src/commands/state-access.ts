@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { redisConnection, type ConnectionEnv } from '@pulse/config';
 import { createRedisClient, type RedisClient } from '@pulse/store';
 import { defaultRulesConfig, parseRulesConfig, type RulesConfig } from '@pulse/core';
+import { createKafka, topicPartitionCount } from '@pulse/stream';
 import { resolveConnectionEnv } from '../connections.ts';
 
 /**
@@ -32,6 +33,20 @@ export async function withRedis<T>(
     return await work(redis);
   } finally {
     redis.disconnect();
+  }
+}
+
+/** The input topics' partition count (the visits topic's, from Kafka's metadata). */
+export async function inputPartitionCount(
+  connection: ConnectionEnv,
+  visitsTopic: string,
+): Promise<number> {
+  const admin = createKafka(connection).admin();
+  await admin.connect();
+  try {
+    return await topicPartitionCount(admin, visitsTopic);
+  } finally {
+    await admin.disconnect();
   }
 }
 
