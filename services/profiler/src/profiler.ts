@@ -168,11 +168,18 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     return result;
   };
 
+  // Claims under way: stop() lets them end before the clients they use close (a claim reads
+  // end offsets through the admin, which would connect again after its disconnect and keep the
+  // process alive).
+  const claims = new Set<Promise<void>>();
   const claim = (partition: number, entry: OwnedPartition): void => {
+    if (stopping) return;
     const token = `${claimGeneration}:${partition}:${randomBytes(4).toString('hex')}`;
-    entry.task.claim(token).catch((error: unknown) => {
+    const pending = entry.task.claim(token).catch((error: unknown) => {
       logger.error({ partition, err: (error as Error).message }, 'could not claim partition');
     });
+    claims.add(pending);
+    void pending.finally(() => claims.delete(pending));
   };
 
   // Every relay not yet closed, also of partitions given away or of a namespace left behind: a
@@ -234,6 +241,9 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   await consumer.start({
     onAssignment(next, generation, memberId) {
       kafkaUp = true;
+      // Leaving the group can deliver one more assignment (the group rebalanced while this
+      // member was on its way out): the profiler is stopping, so it takes nothing new.
+      if (stopping) return;
       claimGeneration = `${memberId}:${generation}`;
       for (const [partition, entry] of owned) {
         if (!next.has(partition)) {
@@ -428,6 +438,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
         logger.warn({ err: (error as Error).message }, 'leaving the group failed');
       });
       await tickInFlight.catch(() => undefined);
+      await Promise.all([...claims]);
       for (const { task } of owned.values()) task.close();
       // A relay pass under way finishes (or fails and leaves its entries in the outbox) before
       // the producer closes; no new pass starts.
