@@ -9,6 +9,12 @@ export class ProfilerMetrics {
     labelNames: ['topic'] as const,
     registers: [this.registry],
   });
+  readonly recordsRead = new Counter({
+    name: 'pulse_records_read_total',
+    help: 'Input records decoded; above the records consumed when some are read twice (a claim or a seek back)',
+    labelNames: ['topic'] as const,
+    registers: [this.registry],
+  });
   readonly eventsLate = new Counter({
     name: 'pulse_events_late_total',
     help: 'Events older than stream time: lifetime totals only',
