@@ -6,8 +6,8 @@
  * The live run and the replay differ in what must not matter: the live profiler met the log
  * while it was being written... here it is preloaded, so they differ in the consumer group,
  * the batch boundaries and the run (two separate processes). idleAfterMs is long so neither
- * moves a quiet partition's clock by the wall clock; the outage gap is 4 days so the generated
- * log (no outage in it) never trips the outage guard, whose holds resolve by wall-clock ticks.
+ * moves a quiet partition's clock by the wall clock; the outage guard runs with its defaults
+ * (the generated log has no outage in it).
  */
 import { describe, expect, it } from 'vitest';
 import { namespaceKeyPattern } from '@pulse/store';

@@ -23,8 +23,8 @@
  * The input has visits only: with purchases on a second topic, two runs over the same log can
  * decide differently today (see the report: the partition clock falls behind the events a
  * sparse purchases topic lets through), and this test is about delivery, not about that.
- * idleAfterMs is long (no wall-clock driven idle advance) and the outage gap is 4 days (the
- * input has no outage; see replay-determinism.test.ts).
+ * idleAfterMs is long (no wall-clock driven idle advance); the outage guard runs with its
+ * defaults (the input has no outage; see replay-determinism.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { parseRulesConfig, type CustomerEvent } from '@pulse/core';

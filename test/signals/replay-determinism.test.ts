@@ -14,11 +14,9 @@
  * topics' fetches interleave.
  *
  * Settings: idleAfterMs is long, so no partition follows the group's low watermark (a
- * wall-clock rule, not part of a replay). The outage gap is 4 days, not a few hours: with
- * shorter gaps the profiler records silent windows that are not in the input (see the
- * report: partition-task.ts measures the gap against topics applied out of step), and the
- * holds those cause resolve by wall-clock ticks. The input has no outage and no storm, so the
- * guard must hold nothing — checked, so a misfiring guard fails here by name.
+ * wall-clock rule, not part of a replay). The outage guard runs with its defaults. The input
+ * has no outage and no storm, so the guard must hold nothing — checked, so a misfiring guard
+ * fails here by name.
  */
 import { describe, expect, it } from 'vitest';
 import { parseRulesConfig, type CustomerEvent } from '@pulse/core';
