@@ -87,13 +87,21 @@ describe('Redis: one node or a cluster', () => {
     expect(describeRedis(env)).toBe('Redis Cluster 10.0.0.1:7000,10.0.0.2:7001');
   });
 
-  it('needs one of the two, and host:port nodes; an empty node list counts as unset', () => {
+  it('needs one of the two, and host:port nodes; an empty node list or URL counts as unset', () => {
     expect(() => loadConnectionEnv({ KAFKA_BROKERS: base.KAFKA_BROKERS })).toThrow(/REDIS_URL/);
     expect(() =>
       loadConnectionEnv({ KAFKA_BROKERS: base.KAFKA_BROKERS, REDIS_CLUSTER_NODES: 'a,b' }),
     ).toThrow(/REDIS_CLUSTER_NODES/);
     expect(redisConnection(loadConnectionEnv({ ...base, REDIS_CLUSTER_NODES: '' })).mode).toBe(
       'single',
+    );
+    // What `pulse demo --redis-cluster` hands its children with only REDIS_CLUSTER_NODES set.
+    const clusterOnly = { KAFKA_BROKERS: base.KAFKA_BROKERS, REDIS_CLUSTER_NODES: 'r:7000' };
+    expect(redisConnection(loadConnectionEnv({ ...clusterOnly, REDIS_URL: '' })).mode).toBe(
+      'cluster',
+    );
+    expect(() => loadConnectionEnv({ KAFKA_BROKERS: base.KAFKA_BROKERS, REDIS_URL: '' })).toThrow(
+      /REDIS_URL/,
     );
   });
 

@@ -30,8 +30,14 @@ export const connectionEnvSchema = z
     KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).optional(),
     KAFKA_SASL_USERNAME: z.string().min(1).optional(),
     KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
-    /** redis:// or rediss:// (TLS). An ACL user and password may be in the URL or below. */
-    REDIS_URL: z.url({ protocol: /^rediss?$/ }).optional(),
+    /**
+     * redis:// or rediss:// (TLS). An ACL user and password may be in the URL or below. Empty
+     * counts as unset (the demo and the bench pass it empty beside REDIS_CLUSTER_NODES).
+     */
+    REDIS_URL: z.preprocess(
+      (value) => (value === '' ? undefined : value),
+      z.url({ protocol: /^rediss?$/ }).optional(),
+    ),
     /**
      * Redis Cluster instead of one node: seed nodes as `host:port,host:port` (any masters or
      * replicas of the cluster; the client learns the rest). Wins over REDIS_URL.
