@@ -1,5 +1,3 @@
-import { createRequire } from 'node:module';
-const require = createRequire(import.meta.url);
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '@pulse/local-stack';
 import {
@@ -121,8 +119,6 @@ export function spawnProfiler(context: BenchContext, settings: ProfilerSettings)
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-4_000);
   };
-  const dbg = require('node:fs').createWriteStream(`/tmp/proflogs/${Date.now()}-${child.pid}.log`);
-  child.stderr?.on('data', (c: Buffer) => dbg.write(c));
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   child.once('exit', (code, signal) => {
