@@ -92,7 +92,14 @@ export interface ProfilerSettings {
 export function spawnProfiler(context: BenchContext, settings: ProfilerSettings): ChildProcess {
   const child = spawn(
     process.execPath,
-    [...(settings.nodeArgs ?? []), PULSE_BIN, 'run', 'profiler'],
+    // PULSE_BENCH_PROFILER_BIN: another checkout's bin/pulse.mjs, to drain the same log with an
+    // earlier version of the profiler (how a change's before/after is measured).
+    [
+      ...(settings.nodeArgs ?? []),
+      process.env.PULSE_BENCH_PROFILER_BIN ?? PULSE_BIN,
+      'run',
+      'profiler',
+    ],
     {
       cwd: REPO_ROOT,
       env: {
