@@ -265,7 +265,9 @@ describe('live segment figures, kept by the partition step', () => {
           }
         }
       }),
-      { numRuns: 25 },
+      // A fixed sample: the check below that it reaches every segment must not depend on the
+      // draw (25 random logs missed one_time about once in a few dozen runs).
+      { numRuns: 25, seed: 20261202 },
     );
     // The generated logs reach the segments that move with time, or the test is dull.
     for (const segment of ['new', 'lapsed', 'reactivated', 'at_risk', 'one_time', 'active_regular'])

@@ -356,7 +356,12 @@ export class PartitionTask {
       const parked = this.parked.get(topic);
       if (parked === undefined || this.state !== 'active') return;
       this.parked.delete(topic);
-      await this.consume(topic, parked, control);
+      // The high watermark their fetch saw is old now: records produced since must count, or the
+      // last parked record would say the topic caught up and let the other input run past them
+      // (a fetch again, as before parking, would have brought a fresh one).
+      const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
+      const highWatermark = ends.get(topic)?.high ?? parked.highWatermark;
+      await this.consume(topic, { ...parked, highWatermark }, control);
       if (this.state === 'active' && !this.parked.has(topic)) this.deps.resume(topic);
     }).catch((error: unknown) => {
       this.deps.logger.error(
