@@ -124,12 +124,6 @@ function partitionStateOf(
   };
 }
 
-/**
- * One Kafka partition's unit of work and state: partition p of the visits and purchases topics,
- * and everything under the Redis hash tag {namespace:p}. The task does I/O only — decode, one
- * load, the core's partition step, one compare-and-set commit, seek / pause / resume — and
- * serializes its work. Everything the partition decides is the step's (@pulse/core).
- */
 /** Fetched records of one input not applied yet: some already decoded, then raw ones. */
 interface Pending {
   decoded: StepRecord[];
@@ -138,6 +132,12 @@ interface Pending {
   highWatermark: string;
 }
 
+/**
+ * One Kafka partition's unit of work and state: partition p of the visits and purchases topics,
+ * and everything under the Redis hash tag {namespace:p}. The task does I/O only — decode, one
+ * load, the core's partition step, one compare-and-set commit, seek / pause / resume — and
+ * serializes its work. Everything the partition decides is the step's (@pulse/core).
+ */
 export class PartitionTask {
   private state: TaskState = 'claiming';
   /** The last claim gave up (Kafka or Redis away longer than their clients retry). */
