@@ -337,11 +337,31 @@ function addToLifetimeSpend(
   return next.sort((a, b) => (a.currency < b.currency ? -1 : a.currency > b.currency ? 1 : 0));
 }
 
-/** The currency the customer buys in most (ties: alphabetical); null before any purchase. */
-export function primaryCurrency(profile: Profile): string | null {
-  let best: CurrencyTotal | null = null;
+/**
+ * The currency the customer buys in most (ties: alphabetical); null before any purchase. With
+ * `asOfDay`, as of the end of that day: without the purchases of the later days the profile
+ * still holds (a decision taken after events of later days were applied must not see them, or
+ * it would depend on where the batches were cut).
+ */
+export function primaryCurrency(
+  profile: Profile,
+  asOfDay: number = Number.POSITIVE_INFINITY,
+): string | null {
+  // Buckets are kept oldest first: usually none is later, and the totals are the answer.
+  const anyLater = (profile.purchasesByDay.at(-1)?.day ?? Number.NEGATIVE_INFINITY) > asOfDay;
+  let best: string | null = null;
+  let bestPurchases = 0;
   for (const total of profile.lifetimeSpend) {
-    if (best === null || total.purchases > best.purchases) best = total;
+    let purchases = total.purchases;
+    if (anyLater) {
+      for (const bucket of profile.purchasesByDay)
+        if (bucket.day > asOfDay && bucket.currency === total.currency)
+          purchases -= bucket.purchases;
+    }
+    if (purchases > bestPurchases) {
+      best = total.currency;
+      bestPurchases = purchases;
+    }
   }
-  return best?.currency ?? null;
+  return best;
 }

@@ -55,7 +55,7 @@ export function activeDaysBetween(profile: Profile, firstDay: number, lastDay: n
 }
 
 export function windowCounts(profile: Profile, asOfDay: number): WindowCounts {
-  const currency = primaryCurrencyAsOf(profile, asOfDay);
+  const currency = primaryCurrency(profile, asOfDay);
   const purchasesIn = (days: number) => {
     let purchases = 0;
     let spendMinor = 0;
@@ -110,30 +110,4 @@ export function rfmOf(
     frequency90d: counts.activeDays90d,
     monetary365dMinor: counts.spend365dMinor,
   };
-}
-
-/**
- * The primary currency as of the end of `asOfDay`: the lifetime totals without the purchases of
- * later days. A decision is often taken after events of later days were applied (a lapse found
- * by a sweep that runs behind the other input, or once the population table moved); the
- * lifetime currency alone would then depend on where the batches were cut.
- */
-export function primaryCurrencyAsOf(profile: Profile, asOfDay: number): string | null {
-  const later = profile.purchasesByDay.filter((bucket) => bucket.day > asOfDay);
-  if (later.length === 0) return primaryCurrency(profile);
-  const purchases = new Map<string, number>();
-  for (const total of profile.lifetimeSpend) purchases.set(total.currency, total.purchases);
-  for (const bucket of later)
-    purchases.set(bucket.currency, (purchases.get(bucket.currency) ?? 0) - bucket.purchases);
-  // Same tie rule as primaryCurrency: lifetimeSpend is sorted by currency, the first max wins.
-  let best: string | null = null;
-  let bestPurchases = 0;
-  for (const total of profile.lifetimeSpend) {
-    const count = purchases.get(total.currency) ?? 0;
-    if (count > bestPurchases) {
-      best = total.currency;
-      bestPurchases = count;
-    }
-  }
-  return best;
 }
