@@ -42,6 +42,10 @@ describe('bucketed profiles and timers', () => {
       const id = [`c${index}`, `C${index}`, `é${index}`, `Z-${index}`][index % 4] as string;
       due.push([id, 1_000 * (index % 7)]);
     }
+    // And 90 more in one bucket, so that the merge reads that bucket page after page.
+    for (let index = 0; customerBucket(`b${index}`) !== 0 || due.length < 690; index += 1) {
+      if (customerBucket(`b${index}`) === 0) due.push([`b${index}`, 500 * (index % 9)]);
+    }
     await store.commit({
       ownerToken: 'owner',
       expectedVersion: meta.version,
@@ -67,6 +71,8 @@ describe('bucketed profiles and timers', () => {
       [3_000, 37],
       [6_000, 1],
       [6_000, 599],
+      [6_000, 100],
+      [2_000, 690],
       [-1, 10],
     ] as const) {
       const loaded = await store.load([], horizon, limit);
@@ -74,12 +80,12 @@ describe('bucketed profiles and timers', () => {
         loaded.due.map((entry) => entry.customerId),
         `horizon ${horizon}, limit ${limit}`,
       ).toEqual(singleSortedSetOrder(due, horizon, limit));
-      expect(loaded.timedCustomers).toBe(600);
+      expect(loaded.timedCustomers).toBe(690);
       for (const entry of loaded.due) expect(entry.profile).not.toBeNull();
     }
     const health = await readPartitionHealth(redis, 'v1', 1, prefix);
-    expect(health.partitions[0]?.timers).toBe(600);
-    expect((await readPartitionProfiles(redis, 'v1', 0, prefix)).size).toBe(600);
+    expect(health.partitions[0]?.timers).toBe(690);
+    expect((await readPartitionProfiles(redis, 'v1', 0, prefix)).size).toBe(690);
   });
 
   it('refuse a partition in the single-key layout until it is migrated, which moves everything once', async () => {

@@ -70,7 +70,9 @@ if #ids > 0 then held = redis.call('HMGET', KEYS[2], unpack(ids)) end
 
 -- The due customers: a merge of the B due buckets, earliest first, ties by id compared byte
 -- by byte (a sorted set's own order), so the first ARGV[2] are those one sorted set of the
--- whole partition would give. Each bucket is read a page at a time, as far as the merge goes.
+-- whole partition would give. Each bucket is read a page at a time, as far as the merge goes;
+-- the buckets wait in a binary heap keyed by the entry each would give next, so a pick costs
+-- log B comparisons (scanning every bucket per pick made a big sweep's load cost ms of Lua).
 local function before(a, b)
   local n = math.min(#a, #b)
   for k = 1, n do
@@ -90,31 +92,51 @@ if ARGV[1] ~= '-1' then
     local cursor = cursors[b]
     local reply = redis.call('ZRANGE', KEYS[4 + B + b], '-inf', ARGV[1], 'BYSCORE', 'LIMIT',
       cursor.offset, page, 'WITHSCORES')
-    cursor.list = reply
-    cursor.i = 1
-    cursor.offset = cursor.offset + #reply / 2
-    cursor.done = #reply / 2 < page
+    local ids, scores = {}, {}
+    for k = 1, #reply, 2 do
+      ids[#ids + 1] = reply[k]
+      scores[#scores + 1] = tonumber(reply[k + 1])
+    end
+    cursor.ids, cursor.scores, cursor.i = ids, scores, 1
+    cursor.offset = cursor.offset + #ids
+    cursor.done = #ids < page
+  end
+  local heap = {}
+  local function less(a, b)
+    local ca, cb = cursors[a], cursors[b]
+    local sa, sb = ca.scores[ca.i], cb.scores[cb.i]
+    if sa ~= sb then return sa < sb end
+    return before(ca.ids[ca.i], cb.ids[cb.i])
+  end
+  local function siftDown(k)
+    local n = #heap
+    while true do
+      local l = 2 * k
+      local smallest = k
+      if l <= n and less(heap[l], heap[smallest]) then smallest = l end
+      if l + 1 <= n and less(heap[l + 1], heap[smallest]) then smallest = l + 1 end
+      if smallest == k then return end
+      heap[k], heap[smallest] = heap[smallest], heap[k]
+      k = smallest
+    end
   end
   for b = 0, B - 1 do
-    cursors[b] = { list = {}, i = 1, offset = 0, done = false }
+    cursors[b] = { offset = 0 }
     refill(b)
+    if #cursors[b].ids > 0 then heap[#heap + 1] = b end
   end
-  while #dueIds < limit do
-    local best, bestScore, bestId = nil, nil, nil
-    for b = 0, B - 1 do
-      local cursor = cursors[b]
-      if cursor.i > #cursor.list and not cursor.done then refill(b) end
-      if cursor.i <= #cursor.list then
-        local id = cursor.list[cursor.i]
-        local score = tonumber(cursor.list[cursor.i + 1])
-        if best == nil or score < bestScore or (score == bestScore and before(id, bestId)) then
-          best, bestScore, bestId = b, score, id
-        end
-      end
+  for k = math.floor(#heap / 2), 1, -1 do siftDown(k) end
+  while #dueIds < limit and #heap > 0 do
+    local b = heap[1]
+    local cursor = cursors[b]
+    dueIds[#dueIds + 1] = cursor.ids[cursor.i]
+    cursor.i = cursor.i + 1
+    if cursor.i > #cursor.ids and not cursor.done then refill(b) end
+    if cursor.i > #cursor.ids then
+      heap[1] = heap[#heap]
+      heap[#heap] = nil
     end
-    if best == nil then break end
-    dueIds[#dueIds + 1] = bestId
-    cursors[best].i = cursors[best].i + 2
+    if #heap > 0 then siftDown(1) end
   end
   if #dueIds > 0 then
     for i, id in ipairs(dueIds) do
