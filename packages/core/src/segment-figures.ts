@@ -217,6 +217,26 @@ export function customerKeyOf(
 }
 
 /**
+ * Whether `later` — `earlier` with its clock moved on and nothing else changed — is counted
+ * under the same key. When no instant at which the segment can move lies up to the later clock
+ * (`nextSegmentChangeMs`), it is, and `later` takes `earlier`'s evaluation as it stands;
+ * otherwise both keys are compared.
+ */
+export function sameKeyAfterClockMove(
+  earlier: Profile,
+  later: Profile,
+  rules: RulesConfig,
+  values: Record<TraitName, readonly string[]>,
+): boolean {
+  const evaluated = evaluate(earlier, rules);
+  if (evaluated.nextChangeMs === null || evaluated.nextChangeMs > segmentAsOfMs(later)) {
+    evaluations.set(later, { rules, evaluated });
+    return true;
+  }
+  return customerKeyOf(later, rules, values) === customerKeyOf(earlier, rules, values);
+}
+
+/**
  * The first instant after the profile's clock at which its segment can change with time alone
  * (no event, no new table); null when none can. An instant where nothing changes after all
  * costs one more look at the customer, never a wrong figure.

@@ -44,6 +44,13 @@ export interface ApplyResult {
 export interface AdvanceResult {
   profile: Profile;
   signals: Signal[];
+  /**
+   * True when nothing was judged between the profile's clock and the stream time: no day
+   * sealed, no lapse, return or window opening came due. The new profile then differs from the
+   * old one by its clock alone, and the two are interchangeable for every later advance (no
+   * decision reads the clock except a window opening's "judged already", and none lay between).
+   */
+  clockOnly: boolean;
 }
 
 /**
@@ -113,13 +120,15 @@ export function advance(
   config: RulesConfig,
   context: DecisionContext = NO_CONTEXT,
 ): AdvanceResult {
-  if (profile.clockMs !== null && streamTimeMs <= profile.clockMs) return { profile, signals: [] };
+  if (profile.clockMs !== null && streamTimeMs <= profile.clockMs)
+    return { profile, signals: [], clockOnly: true };
   let current: Profile = { ...profile, clockMs: streamTimeMs };
   const signals: Signal[] = [];
   // Decisions are taken in event-time order; this is the instant of the last one (or the clock
   // the profile had): a repurchase window opening at or before it was judged already.
   let decidedUpToMs = profile.clockMs ?? Number.NEGATIVE_INFINITY;
   const startOf = (day: number) => startOfLocalDayMs(day, current.timeZone);
+  let judged = false;
 
   for (;;) {
     const nextDay = nextUnconsumedDay(current);
@@ -140,6 +149,7 @@ export function advance(
         current = signal.profile;
         signals.push(atDecision(signal.signal, current, config, context));
       }
+      judged = true;
       continue;
     }
     if (lapse !== null && startOf(lapse.dueDay) <= streamTimeMs) {
@@ -162,6 +172,7 @@ export function advance(
       };
       signals.push(atDecision(signal, current, config, context));
       decidedUpToMs = Math.max(decidedUpToMs, dueMs);
+      judged = true;
       continue;
     }
 
@@ -178,6 +189,7 @@ export function advance(
       current = { ...current, openEpisodeSinceMs: null };
       signals.push(atDecision(signal, current, config, context));
       decidedUpToMs = Math.max(decidedUpToMs, startOf(nextDay));
+      judged = true;
       continue;
     }
 
@@ -189,9 +201,10 @@ export function advance(
         current = signal.profile;
         signals.push(atDecision(signal.signal, current, config, context));
       }
+      judged = true;
       continue;
     }
-    return { profile: current, signals };
+    return { profile: current, signals, clockOnly: !judged };
   }
 }
 

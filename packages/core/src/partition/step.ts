@@ -49,6 +49,7 @@ import {
   emptyFigureTable,
   FigureTableDraft,
   nextSegmentChangeMs,
+  sameKeyAfterClockMove,
   signalKeyOf,
   type SegmentFigureTable,
 } from '../segment-figures.ts';
@@ -375,8 +376,16 @@ export function stepPartition(
   const model = input.model ?? null;
   let context: DecisionContext = { population: populationHurdles, model };
 
+  /**
+   * Customers a timer only moved the clock of (`AdvanceResult.clockOnly`) with their segment key
+   * unchanged: the step goes on from the advanced profile, but it is not written — the stored
+   * one is interchangeable with it. Most of them are the weekly looks before a refresh of the
+   * population table (see `dueOf`), which would otherwise rewrite every timed customer's profile
+   * each week of stream time.
+   */
+  const unwritten = new Map<string, Profile>();
   const profileOf = (customerId: string): Profile | undefined =>
-    profiles.get(customerId) ?? input.profiles.get(customerId);
+    profiles.get(customerId) ?? unwritten.get(customerId) ?? input.profiles.get(customerId);
 
   // Segment figures: every signal the partition publishes (or would: suppressed ones count too,
   // so a replay's figures are the live run's; held lapses count once released) counted under
@@ -398,6 +407,19 @@ export function stepPartition(
     const before = profileOf(customerId) ?? newProfile(customerId);
     if (profile.anchorDay !== before.anchorDay) uncounted.push(...consumedGaps(before, profile));
     profiles.set(customerId, profile);
+  };
+  /** Advances a customer's timers to `toMs`; their signals, to be routed by the caller. */
+  const advanceCustomer = (customerId: string, profile: Profile, toMs: number): Signal[] => {
+    const advanced = advance(profile, toMs, rules, context);
+    if (advanced.profile === profile) return advanced.signals;
+    if (
+      advanced.clockOnly &&
+      !profiles.has(customerId) &&
+      sameKeyAfterClockMove(profile, advanced.profile, rules, figures.values)
+    ) {
+      unwritten.set(customerId, advanced.profile);
+    } else setProfile(customerId, advanced.profile);
+    return advanced.signals;
   };
   const countGaps = (): void => {
     if (uncounted.length === 0) return;
@@ -526,9 +548,7 @@ export function stepPartition(
       const profile = profileOf(customerId);
       if (!profile) continue;
       touched.add(customerId);
-      const advanced = advance(profile, refreshMs - 1, rules, context);
-      if (advanced.profile !== profile) setProfile(customerId, advanced.profile);
-      route(advanced.signals, false);
+      route(advanceCustomer(customerId, profile, refreshMs - 1), false);
     }
     countGaps();
     populationHurdles = frozenPopulationHurdles(population, rules);
@@ -692,11 +712,10 @@ export function stepPartition(
       touched.add(customerId);
       const profile = profileOf(customerId);
       if (!profile) continue;
-      const advanced = advance(profile, streamTimeMs, rules, context);
-      if (advanced.profile !== profile) setProfile(customerId, advanced.profile);
-      if (advanced.signals.length === 0) continue;
-      swept.push(advanced.signals);
-      for (const signal of advanced.signals) {
+      const signals = advanceCustomer(customerId, profile, streamTimeMs);
+      if (signals.length === 0) continue;
+      swept.push(signals);
+      for (const signal of signals) {
         if (signal.kind === 'lapsed' && !explainedBySilence(signal)) lapses += 1;
       }
     }
@@ -740,7 +759,8 @@ export function stepPartition(
   for (const customerId of new Set([...touched, ...profiles.keys()])) {
     const stored = input.profiles.get(customerId);
     const profile = profileOf(customerId);
-    if (stored === profile) continue;
+    // An unwritten customer's key is their stored profile's (checked when it was advanced).
+    if (stored === profile || unwritten.get(customerId) === profile) continue;
     figures.moveCustomer(
       stored === undefined ? null : customerKeyOf(stored, rules, figures.values),
       profile === undefined ? null : customerKeyOf(profile, rules, figures.values, true),
@@ -826,7 +846,8 @@ export function stepPartition(
  * customer is advanced before each refresh — every gap that ended before it is counted in it —
  * and after it their due time is re-derived from the new table: every decision reads the table
  * of the week it is taken in, whatever the batching. The price: every customer with a timer is
- * looked at once a week of stream time at least.
+ * looked at once a week of stream time at least (a look that only moves their clock writes
+ * nothing: see `unwritten`).
  */
 function dueOf(
   profile: Profile,
