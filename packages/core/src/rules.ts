@@ -1,7 +1,7 @@
 // The decision rules, as functions of a profile "as of" a sealed day. No state changes here:
 // timeline.ts decides when a rule is asked and records the outcome.
 import type { RulesConfig } from './config.ts';
-import type { DecisionContext } from './context.ts';
+import type { DecisionContext, FittedModel } from './context.ts';
 import { daysUpTo, gapsBetween, latencyOf, median, type Latency } from './latency.ts';
 import {
   aliveDeadline,
@@ -104,21 +104,52 @@ export interface LapsePlan {
   evidence: Evidence;
 }
 
+/** What a lapse plan reads from the profile alone: no population table changes it. */
+interface LapseInputs {
+  latency: Latency | null;
+  personal: number | null;
+  activeDaysSoFar: number;
+  firstDay: number;
+  modelSilentDays: number | null;
+}
+
 /**
- * When a customer whose last active day is anchorDay counts as lapsed, from everything the rules
- * know: their own gaps, the population's hurdle for their step, and the purchase model's P(alive)
- * deadline. The shrinkage rule: with n own gaps and a population hurdle P for the customer's next
- * step, the hurdle is w × personal + (1 − w) × P with w = n / (n + populationPriorGaps) — the
- * population alone for a first-time customer, fading smoothly as their history grows (no switch
- * at a number of active days). Without population statistics the personal hurdle alone holds,
- * from minActiveDaysForRhythm active days on. null: nothing to judge by.
+ * The table-independent inputs of the last plan asked for, per active-day list. A timer that
+ * only moves a customer's clock copies the profile but keeps its active days, and a customer is
+ * planned several times per step (advance, due time, segment, evidence) and again at each weekly
+ * look: the gamma quantile and the latency behind them are computed once per list instead.
  */
-export function lapsePlanAsOf(
+const lapseInputsMemo = new WeakMap<
+  readonly number[],
+  {
+    anchorDay: number;
+    lifetimeActiveDays: number;
+    firstSeenMs: number | null;
+    timeZone: Profile['timeZone'];
+    config: RulesConfig;
+    model: FittedModel | null;
+    inputs: LapseInputs;
+  }
+>();
+
+function lapseInputsOf(
   profile: Profile,
   anchorDay: number,
   config: RulesConfig,
-  context: DecisionContext,
-): LapsePlan | null {
+  model: FittedModel | null,
+): LapseInputs {
+  const memo = lapseInputsMemo.get(profile.activeDays);
+  if (
+    memo !== undefined &&
+    memo.anchorDay === anchorDay &&
+    memo.lifetimeActiveDays === profile.lifetimeActiveDays &&
+    memo.firstSeenMs === profile.firstSeenMs &&
+    memo.timeZone === profile.timeZone &&
+    memo.config === config &&
+    memo.model === model
+  ) {
+    return memo.inputs;
+  }
   const latency = latencyOf(profile.activeDays, anchorDay, config.activityGapsKept);
   const usedDays = daysUpTo(profile.activeDays, anchorDay);
   const gaps = gapsBetween(
@@ -126,10 +157,39 @@ export function lapsePlanAsOf(
   );
   const personal = latency === null ? null : personalHurdleDays(latency, gaps, config);
   const activeDaysSoFar = activeDaysBefore(profile, anchorDay) + 1;
-  const population = context.population
-    ? populationHurdleFor(context.population, activeDaysSoFar)
-    : null;
+  const firstDay =
+    profile.firstSeenMs === null ? anchorDay : localDayOf(profile.firstSeenMs, profile.timeZone);
+  let modelSilentDays: number | null = null;
+  if (model !== null) {
+    const x = activeDaysSoFar - 1;
+    const tx = anchorDay - firstDay;
+    const deadline = aliveDeadline(model.parameters, x, tx, config.aliveThreshold);
+    if (Number.isFinite(deadline)) modelSilentDays = Math.max(0, deadline - tx);
+  }
+  const inputs: LapseInputs = { latency, personal, activeDaysSoFar, firstDay, modelSilentDays };
+  lapseInputsMemo.set(profile.activeDays, {
+    anchorDay,
+    lifetimeActiveDays: profile.lifetimeActiveDays,
+    firstSeenMs: profile.firstSeenMs,
+    timeZone: profile.timeZone,
+    config,
+    model,
+    inputs,
+  });
+  return inputs;
+}
 
+/**
+ * The silent days the lapse rule waits given the population's hurdle for the customer's step
+ * (null: the table has none), and the weight the population had; null: nothing to judge by.
+ * Non-decreasing in the population's hurdle.
+ */
+function silentDaysWith(
+  inputs: LapseInputs,
+  population: number | null,
+  config: RulesConfig,
+): { silentDays: number; populationWeight: number } | null {
+  const { latency, personal, modelSilentDays } = inputs;
   let hurdle: number | null = null;
   let populationWeight = 0;
   if (population !== null) {
@@ -142,18 +202,6 @@ export function lapsePlanAsOf(
   }
   const clamp = (days: number) =>
     Math.min(config.maxHurdleDays, Math.max(config.minHurdleDays, days));
-
-  const firstDay =
-    profile.firstSeenMs === null ? anchorDay : localDayOf(profile.firstSeenMs, profile.timeZone);
-  const model = context.model ?? null;
-  let modelSilentDays: number | null = null;
-  if (model !== null) {
-    const x = activeDaysSoFar - 1;
-    const tx = anchorDay - firstDay;
-    const deadline = aliveDeadline(model.parameters, x, tx, config.aliveThreshold);
-    if (Number.isFinite(deadline)) modelSilentDays = Math.max(0, deadline - tx);
-  }
-
   const hurdleSilent = hurdle === null ? null : clamp(hurdle);
   const modelSilent = modelSilentDays === null ? null : clamp(modelSilentDays);
   let silentDays: number | null;
@@ -177,7 +225,53 @@ export function lapsePlanAsOf(
           : Math.max(hurdleSilent, modelSilent);
       break;
   }
-  if (silentDays === null) return null;
+  return silentDays === null ? null : { silentDays, populationWeight };
+}
+
+/**
+ * The earliest day a lapse from anchorDay can be due under any population table (the model and
+ * the profile as they are); null when none can come due from it. The population's hurdle is
+ * positive, and the silent days never fall as it falls: the lowest lie at a hurdle near 0 or
+ * where the table has none for the customer's step.
+ */
+export function earliestLapseDueDay(
+  profile: Profile,
+  anchorDay: number,
+  config: RulesConfig,
+  model: FittedModel | null,
+): number | null {
+  const inputs = lapseInputsOf(profile, anchorDay, config, model);
+  const low = silentDaysWith(inputs, 0, config);
+  const none = silentDaysWith(inputs, null, config);
+  const candidates = [low, none].filter((chosen) => chosen !== null);
+  if (candidates.length === 0) return null;
+  return lapseDueDay(anchorDay, Math.min(...candidates.map((chosen) => chosen.silentDays)));
+}
+
+/**
+ * When a customer whose last active day is anchorDay counts as lapsed, from everything the rules
+ * know: their own gaps, the population's hurdle for their step, and the purchase model's P(alive)
+ * deadline. The shrinkage rule: with n own gaps and a population hurdle P for the customer's next
+ * step, the hurdle is w × personal + (1 − w) × P with w = n / (n + populationPriorGaps) — the
+ * population alone for a first-time customer, fading smoothly as their history grows (no switch
+ * at a number of active days). Without population statistics the personal hurdle alone holds,
+ * from minActiveDaysForRhythm active days on. null: nothing to judge by.
+ */
+export function lapsePlanAsOf(
+  profile: Profile,
+  anchorDay: number,
+  config: RulesConfig,
+  context: DecisionContext,
+): LapsePlan | null {
+  const model = context.model ?? null;
+  const inputs = lapseInputsOf(profile, anchorDay, config, model);
+  const { latency, personal, activeDaysSoFar, firstDay, modelSilentDays } = inputs;
+  const population = context.population
+    ? populationHurdleFor(context.population, activeDaysSoFar)
+    : null;
+  const chosen = silentDaysWith(inputs, population, config);
+  if (chosen === null) return null;
+  const { silentDays, populationWeight } = chosen;
   const dueDay = lapseDueDay(anchorDay, silentDays);
   const aliveAtDue =
     model === null

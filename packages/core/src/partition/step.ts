@@ -44,6 +44,7 @@ import {
   type PopulationLatency,
 } from '../population.ts';
 import { newProfile, type Profile } from '../profile.ts';
+import { earliestLapseDueDay } from '../rules.ts';
 import {
   customerKeyOf,
   emptyFigureTable,
@@ -56,6 +57,7 @@ import {
 import { checkEventTime, DAY_MS } from '../time.ts';
 import { advance, applyEvent, dueTimeMs, type ApplyOutcome } from '../timeline.ts';
 import { applyTraitsStatement, type TraitsEvent } from '../traits.ts';
+import { startOfLocalDayMs } from '../zone.ts';
 import {
   aheadBoundOf,
   clockOf,
@@ -841,13 +843,15 @@ export function stepPartition(
 
 /**
  * A customer's due time in the partition's due index: the core's due time, but no later than
- * just before the next refresh of the population table, and that also for a customer nothing
- * could judge yet (one with an active day and no lapse open or decided from it). So every
- * customer is advanced before each refresh — every gap that ended before it is counted in it —
- * and after it their due time is re-derived from the new table: every decision reads the table
- * of the week it is taken in, whatever the batching. The price: every customer with a timer is
- * looked at once a week of stream time at least (a look that only moves their clock writes
- * nothing: see `unwritten`).
+ * just before the refresh of the population table that could first change a decision of theirs,
+ * and that also for a customer nothing could judge yet (one with an active day and no lapse open
+ * or decided from it). The table moves only when a lapse comes due, and a customer's lapse cannot
+ * come due before `earliestLapseDueDay` under any table: until the week of that day no refresh
+ * can matter to them. From then on they are looked at before every refresh — advanced to just
+ * before it — and their due time is re-derived from the new table, so every decision reads the
+ * table of the week it is taken in, whatever the batching. (A look that only moves their clock
+ * writes nothing: see `unwritten`.) Everything else a due time waits for — an active day to
+ * seal, a repurchase window, an open episode's end, a segment moving with time — reads no table.
  */
 function dueOf(
   profile: Profile,
@@ -857,15 +861,26 @@ function dueOf(
 ): number | null {
   const clockMs = profile.clockMs ?? streamTimeMs;
   const dueMs = dueTimeMs(profile, rules, context);
-  if (clockMs === null) return dueMs;
-  // The customer was advanced to clockMs: the next refresh still ahead of them.
-  const capMs = nextPopulationRefreshMs(clockMs + 1) - 1;
-  if (dueMs !== null) return Math.min(dueMs, capMs);
-  const waits =
-    profile.anchorDay !== null &&
-    profile.openEpisodeSinceMs === null &&
-    profile.lapsedAnchorDay !== profile.anchorDay;
-  return waits ? capMs : null;
+  const anchorDay = profile.anchorDay;
+  if (
+    clockMs === null ||
+    anchorDay === null ||
+    profile.openEpisodeSinceMs !== null ||
+    profile.lapsedAnchorDay === anchorDay
+  ) {
+    return dueMs;
+  }
+  const earliestDay = earliestLapseDueDay(profile, anchorDay, rules, context.model ?? null);
+  if (earliestDay === null) return dueMs;
+  // The customer was advanced to clockMs: the first refresh still ahead of them that could
+  // matter is the next one, or the one that starts the week their lapse can first come due in.
+  const earliestMs = startOfLocalDayMs(earliestDay, profile.timeZone);
+  const capMs =
+    Math.max(
+      nextPopulationRefreshMs(clockMs + 1),
+      Math.floor(earliestMs / POPULATION_REFRESH_MS) * POPULATION_REFRESH_MS,
+    ) - 1;
+  return dueMs === null ? capMs : Math.min(dueMs, capMs);
 }
 
 function signalTopicOf(routing: Routing, kind: SignalKind): string | null {
