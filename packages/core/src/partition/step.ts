@@ -842,16 +842,22 @@ export function stepPartition(
 }
 
 /**
- * A customer's due time in the partition's due index: the core's due time, but no later than
- * just before the refresh of the population table that could first change a decision of theirs,
- * and that also for a customer nothing could judge yet (one with an active day and no lapse open
- * or decided from it). The table moves only when a lapse comes due, and a customer's lapse cannot
- * come due before `earliestLapseDueDay` under any table: until the week of that day no refresh
- * can matter to them. From then on they are looked at before every refresh — advanced to just
- * before it — and their due time is re-derived from the new table, so every decision reads the
- * table of the week it is taken in, whatever the batching. (A look that only moves their clock
- * writes nothing: see `unwritten`.) Everything else a due time waits for — an active day to
- * seal, a repurchase window, an open episode's end, a segment moving with time — reads no table.
+ * A customer's due time in the partition's due index: the core's due time, capped at just before
+ * the first refresh of the population table that could matter to them.
+ *
+ * - A customer with an active day not consumed yet (`nextUnconsumedDay`): before the next
+ *   refresh. The core's due time never comes before their newest activity, so the day that
+ *   sealed may wait for a later look; this one counts its gap in the table of the week it ended
+ *   in, whatever the batching (the refresh also advances the chunk's customers, a set the
+ *   batching chooses).
+ * - A customer waiting for a lapse (also one nothing could judge yet): before the refresh opening
+ *   the week their lapse can first come due in under any table (`earliestLapseDueDay`, the lowest
+ *   the shrinkage rule can go), or the next one when that week has begun. They are advanced to
+ *   just before it and re-planned with the new table, so every decision reads the table of the
+ *   week it is taken in; and nobody is looked at weekly while no table could judge them yet.
+ * - Anyone else: the core's due time (nothing else it waits for reads the table).
+ *
+ * A look that only moves a customer's clock writes nothing (see `unwritten`).
  */
 function dueOf(
   profile: Profile,
@@ -861,25 +867,29 @@ function dueOf(
 ): number | null {
   const clockMs = profile.clockMs ?? streamTimeMs;
   const dueMs = dueTimeMs(profile, rules, context);
+  if (clockMs === null) return dueMs;
+  // The customer was advanced to clockMs: the next refresh still ahead of them.
+  const nextRefreshMs = nextPopulationRefreshMs(clockMs + 1);
   const anchorDay = profile.anchorDay;
-  if (
-    clockMs === null ||
-    anchorDay === null ||
-    profile.openEpisodeSinceMs !== null ||
-    profile.lapsedAnchorDay === anchorDay
+  let capMs: number;
+  if (profile.activeDays.some((day) => anchorDay === null || day > anchorDay)) {
+    capMs = nextRefreshMs - 1;
+  } else if (
+    anchorDay !== null &&
+    profile.openEpisodeSinceMs === null &&
+    profile.lapsedAnchorDay !== anchorDay
   ) {
+    const earliestDay = earliestLapseDueDay(profile, anchorDay, rules, context.model ?? null);
+    if (earliestDay === null) return dueMs;
+    const earliestMs = startOfLocalDayMs(earliestDay, profile.timeZone);
+    capMs =
+      Math.max(
+        nextRefreshMs,
+        Math.floor(earliestMs / POPULATION_REFRESH_MS) * POPULATION_REFRESH_MS,
+      ) - 1;
+  } else {
     return dueMs;
   }
-  const earliestDay = earliestLapseDueDay(profile, anchorDay, rules, context.model ?? null);
-  if (earliestDay === null) return dueMs;
-  // The customer was advanced to clockMs: the first refresh still ahead of them that could
-  // matter is the next one, or the one that starts the week their lapse can first come due in.
-  const earliestMs = startOfLocalDayMs(earliestDay, profile.timeZone);
-  const capMs =
-    Math.max(
-      nextPopulationRefreshMs(clockMs + 1),
-      Math.floor(earliestMs / POPULATION_REFRESH_MS) * POPULATION_REFRESH_MS,
-    ) - 1;
   return dueMs === null ? capMs : Math.min(dueMs, capMs);
 }
 
