@@ -200,10 +200,8 @@ function silentDaysWith(
   } else if (personal !== null && latency!.gaps + 1 >= config.minActiveDaysForRhythm) {
     hurdle = personal;
   }
-  const clamp = (days: number) =>
-    Math.min(config.maxHurdleDays, Math.max(config.minHurdleDays, days));
-  const hurdleSilent = hurdle === null ? null : clamp(hurdle);
-  const modelSilent = modelSilentDays === null ? null : clamp(modelSilentDays);
+  const hurdleSilent = hurdle === null ? null : clampHurdle(hurdle, config);
+  const modelSilent = modelSilentDays === null ? null : clampHurdle(modelSilentDays, config);
   let silentDays: number | null;
   switch (config.lapseRule) {
     case 'hurdle':
@@ -226,6 +224,10 @@ function silentDaysWith(
       break;
   }
   return silentDays === null ? null : { silentDays, populationWeight };
+}
+
+function clampHurdle(days: number, config: RulesConfig): number {
+  return Math.min(config.maxHurdleDays, Math.max(config.minHurdleDays, days));
 }
 
 /**
@@ -273,31 +275,37 @@ export function lapsePlanAsOf(
   if (chosen === null) return null;
   const { silentDays, populationWeight } = chosen;
   const dueDay = lapseDueDay(anchorDay, silentDays);
-  const aliveAtDue =
-    model === null
-      ? null
-      : probabilityAlive(model.parameters, {
-          x: activeDaysSoFar - 1,
-          tx: anchorDay - firstDay,
-          T: dueDay - firstDay,
-        });
+  // The evidence is read only when a lapse is decided or shown; a due time needs the day alone.
+  let evidence: Evidence | undefined;
   return {
     dueDay,
     silentDays,
     latency,
-    evidence: {
-      usualLatencyDays: latency === null ? null : round3(latency.centreDays),
-      latencySpreadDays: latency === null ? null : round3(latency.spreadDays),
-      latencyGaps: latency === null ? 0 : latency.gaps,
-      hurdleDays: round3(silentDays),
-      personalHurdleDays: personal === null ? null : round3(personal),
-      populationHurdleDays: population === null ? null : round3(population),
-      populationWeight: round3(populationWeight),
-      activeDaysSoFar,
-      lapseRule: config.lapseRule,
-      modelVersion: model === null ? null : model.version,
-      modelSilentDays: modelSilentDays === null ? null : round3(modelSilentDays),
-      pAlive: aliveAtDue === null ? null : round3(aliveAtDue),
+    get evidence(): Evidence {
+      if (evidence !== undefined) return evidence;
+      const aliveAtDue =
+        model === null
+          ? null
+          : probabilityAlive(model.parameters, {
+              x: activeDaysSoFar - 1,
+              tx: anchorDay - firstDay,
+              T: dueDay - firstDay,
+            });
+      evidence = {
+        usualLatencyDays: latency === null ? null : round3(latency.centreDays),
+        latencySpreadDays: latency === null ? null : round3(latency.spreadDays),
+        latencyGaps: latency === null ? 0 : latency.gaps,
+        hurdleDays: round3(silentDays),
+        personalHurdleDays: personal === null ? null : round3(personal),
+        populationHurdleDays: population === null ? null : round3(population),
+        populationWeight: round3(populationWeight),
+        activeDaysSoFar,
+        lapseRule: config.lapseRule,
+        modelVersion: model === null ? null : model.version,
+        modelSilentDays: modelSilentDays === null ? null : round3(modelSilentDays),
+        pAlive: aliveAtDue === null ? null : round3(aliveAtDue),
+      };
+      return evidence;
     },
   };
 }

@@ -218,23 +218,25 @@ export function dueTimeMs(
   config: RulesConfig,
   context: DecisionContext = NO_CONTEXT,
 ): number | null {
-  const startOf = (day: number) => startOfLocalDayMs(day, profile.timeZone);
+  const zone = profile.timeZone;
   const nextDay = nextUnconsumedDay(profile);
-  const candidates: number[] = [];
+  let earliest = Number.POSITIVE_INFINITY;
   if (nextDay !== null) {
-    candidates.push(profile.openEpisodeSinceMs !== null ? startOf(nextDay) : startOf(nextDay + 1));
+    earliest = startOfLocalDayMs(profile.openEpisodeSinceMs !== null ? nextDay : nextDay + 1, zone);
   }
   const lapse = pendingLapse(profile, nextDay, config, context);
-  if (lapse !== null) candidates.push(startOf(lapse.dueDay));
+  if (lapse !== null) earliest = Math.min(earliest, startOfLocalDayMs(lapse.dueDay, zone));
   const openingDay = windowOpeningDay(profile, nextDay, config);
-  if (openingDay !== null && startOf(openingDay + 1) > (profile.clockMs ?? -Infinity))
-    candidates.push(startOf(openingDay + 1));
-  if (candidates.length === 0) return null;
+  if (openingDay !== null) {
+    const openingMs = startOfLocalDayMs(openingDay + 1, zone);
+    if (openingMs > (profile.clockMs ?? -Infinity)) earliest = Math.min(earliest, openingMs);
+  }
+  if (earliest === Number.POSITIVE_INFINITY) return null;
   const lastActivityMs = Math.max(
     profile.lastVisitMs ?? -Infinity,
     profile.lastPurchaseMs ?? -Infinity,
   );
-  return Math.max(Math.min(...candidates), lastActivityMs);
+  return Math.max(earliest, lastActivityMs);
 }
 
 /** The oldest recorded active day not yet consumed into the decision timeline. */
