@@ -3,13 +3,12 @@ import { customerEventList, mulberry32, type RhythmSegment } from '@pulse/test-k
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeProfile, encodeProfile } from './codec.ts';
-import { defaultRulesConfig as config } from './config.ts';
+import { defaultRulesConfig as config, type RulesConfig } from './config.ts';
 import type { CustomerEvent } from './events.ts';
 import { POPULATION_STEPS, type PopulationHurdles } from './population.ts';
 import type { Profile } from './profile.ts';
 import { replay } from './replay.test-support.ts';
 import { earliestLapseDueDay, lapsePlanAsOf } from './rules.ts';
-import type { RulesConfig } from './config.ts';
 import { DAY_MS, streamTimeFor } from './time.ts';
 import { advance, applyEvent, dueTimeMs } from './timeline.ts';
 import { deriveView } from './view.ts';

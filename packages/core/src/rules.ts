@@ -243,11 +243,10 @@ export function earliestLapseDueDay(
   model: FittedModel | null,
 ): number | null {
   const inputs = lapseInputsOf(profile, anchorDay, config, model);
-  const low = silentDaysWith(inputs, 0, config);
-  const none = silentDaysWith(inputs, null, config);
-  const candidates = [low, none].filter((chosen) => chosen !== null);
-  if (candidates.length === 0) return null;
-  return lapseDueDay(anchorDay, Math.min(...candidates.map((chosen) => chosen.silentDays)));
+  const low = silentDaysWith(inputs, 0, config)?.silentDays ?? null;
+  const none = silentDaysWith(inputs, null, config)?.silentDays ?? null;
+  const silentDays = low === null || none === null ? (low ?? none) : Math.min(low, none);
+  return silentDays === null ? null : lapseDueDay(anchorDay, silentDays);
 }
 
 /**

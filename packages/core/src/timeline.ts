@@ -240,11 +240,21 @@ export function dueTimeMs(
 }
 
 /** The oldest recorded active day not yet consumed into the decision timeline. */
-function nextUnconsumedDay(profile: Profile): number | null {
+export function nextUnconsumedDay(profile: Profile): number | null {
   for (const day of profile.activeDays) {
     if (profile.anchorDay === null || day > profile.anchorDay) return day;
   }
   return null;
+}
+
+/**
+ * The active day a lapse could still open from: the customer's last consumed one, unless a lapse
+ * is open or was decided from it; null when none can.
+ */
+export function lapseAnchorOf(profile: Profile): number | null {
+  const anchorDay = profile.anchorDay;
+  if (anchorDay === null || profile.openEpisodeSinceMs !== null) return null;
+  return profile.lapsedAnchorDay === anchorDay ? null : anchorDay;
 }
 
 /** The lapse that will open if no activity lands before its due day; null if none can. */
@@ -254,9 +264,8 @@ function pendingLapse(
   config: RulesConfig,
   context: DecisionContext,
 ) {
-  const anchorDay = profile.anchorDay;
-  if (anchorDay === null || profile.openEpisodeSinceMs !== null) return null;
-  if (profile.lapsedAnchorDay === anchorDay) return null;
+  const anchorDay = lapseAnchorOf(profile);
+  if (anchorDay === null) return null;
   const plan = lapsePlanAsOf(profile, anchorDay, config, context);
   if (plan === null) return null;
   // Activity before the due day (all such days are sealed by then) means no lapse from this anchor.

@@ -55,7 +55,14 @@ import {
   type SegmentFigureTable,
 } from '../segment-figures.ts';
 import { checkEventTime, DAY_MS } from '../time.ts';
-import { advance, applyEvent, dueTimeMs, type ApplyOutcome } from '../timeline.ts';
+import {
+  advance,
+  applyEvent,
+  dueTimeMs,
+  lapseAnchorOf,
+  nextUnconsumedDay,
+  type ApplyOutcome,
+} from '../timeline.ts';
 import { applyTraitsStatement, type TraitsEvent } from '../traits.ts';
 import { startOfLocalDayMs } from '../zone.ts';
 import {
@@ -870,25 +877,17 @@ function dueOf(
   if (clockMs === null) return dueMs;
   // The customer was advanced to clockMs: the next refresh still ahead of them.
   const nextRefreshMs = nextPopulationRefreshMs(clockMs + 1);
-  const anchorDay = profile.anchorDay;
-  let capMs: number;
-  if (profile.activeDays.some((day) => anchorDay === null || day > anchorDay)) {
-    capMs = nextRefreshMs - 1;
-  } else if (
-    anchorDay !== null &&
-    profile.openEpisodeSinceMs === null &&
-    profile.lapsedAnchorDay !== anchorDay
-  ) {
-    const earliestDay = earliestLapseDueDay(profile, anchorDay, rules, context.model ?? null);
+  let capMs = nextRefreshMs - 1;
+  if (nextUnconsumedDay(profile) === null) {
+    const anchorDay = lapseAnchorOf(profile);
+    const earliestDay =
+      anchorDay === null
+        ? null
+        : earliestLapseDueDay(profile, anchorDay, rules, context.model ?? null);
     if (earliestDay === null) return dueMs;
     const earliestMs = startOfLocalDayMs(earliestDay, profile.timeZone);
-    capMs =
-      Math.max(
-        nextRefreshMs,
-        Math.floor(earliestMs / POPULATION_REFRESH_MS) * POPULATION_REFRESH_MS,
-      ) - 1;
-  } else {
-    return dueMs;
+    const weekStartMs = Math.floor(earliestMs / POPULATION_REFRESH_MS) * POPULATION_REFRESH_MS;
+    capMs = Math.max(nextRefreshMs, weekStartMs) - 1;
   }
   return dueMs === null ? capMs : Math.min(dueMs, capMs);
 }
