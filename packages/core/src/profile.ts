@@ -171,13 +171,24 @@ export function rememberEvent(
   entry: RememberedEvent,
   capacity: number,
 ): RememberedEvent[] {
-  const isNewer = (a: RememberedEvent, b: RememberedEvent) =>
-    a.occurredAtMs > b.occurredAtMs || (a.occurredAtMs === b.occurredAtMs && a.idHash > b.idHash);
   let position = 0;
-  while (position < recentEvents.length && isNewer(recentEvents[position]!, entry)) position += 1;
-  if (position >= capacity) return [...recentEvents];
-  const next = [...recentEvents.slice(0, position), entry, ...recentEvents.slice(position)];
-  return next.length > capacity ? next.slice(0, capacity) : next;
+  while (position < recentEvents.length && isNewerEvent(recentEvents[position]!, entry)) {
+    position += 1;
+  }
+  if (position >= capacity) return recentEvents.slice();
+  const length = Math.min(capacity, recentEvents.length + 1);
+  const next = new Array<RememberedEvent>(length);
+  for (let index = 0; index < position; index += 1) next[index] = recentEvents[index]!;
+  next[position] = entry;
+  for (let index = position + 1; index < length; index += 1) next[index] = recentEvents[index - 1]!;
+  return next;
+}
+
+/** The dedup memory's order: newer event time first, ties by the greater id hash. */
+function isNewerEvent(a: RememberedEvent, b: RememberedEvent): boolean {
+  return (
+    a.occurredAtMs > b.occurredAtMs || (a.occurredAtMs === b.occurredAtMs && a.idHash > b.idHash)
+  );
 }
 
 /**
@@ -281,14 +292,13 @@ function insertNewestDays(days: readonly number[], day: number, limit: number): 
 }
 
 function addVisit(buckets: readonly DayVisits[], day: number): DayVisits[] {
-  const index = buckets.findIndex((bucket) => bucket.day >= day);
-  if (index >= 0 && buckets[index]!.day === day) {
-    const next = [...buckets];
+  let index = 0;
+  while (index < buckets.length && buckets[index]!.day < day) index += 1;
+  const next = buckets.slice();
+  if (index < buckets.length && buckets[index]!.day === day) {
     next[index] = { day, visits: buckets[index]!.visits + 1 };
-    return next;
-  }
-  const at = index < 0 ? buckets.length : index;
-  return [...buckets.slice(0, at), { day, visits: 1 }, ...buckets.slice(at)];
+  } else next.splice(index, 0, { day, visits: 1 });
+  return next;
 }
 
 function addPurchase(
@@ -296,22 +306,30 @@ function addPurchase(
   day: number,
   event: PurchaseEvent,
 ): DayPurchases[] {
-  const comesAfter = (bucket: DayPurchases) =>
-    bucket.day > day || (bucket.day === day && bucket.currency >= event.currency);
-  const index = buckets.findIndex(comesAfter);
-  const existing = index >= 0 ? buckets[index]! : undefined;
+  // The first bucket at or after (day, currency).
+  let index = 0;
+  while (index < buckets.length) {
+    const bucket = buckets[index]!;
+    if (bucket.day > day || (bucket.day === day && bucket.currency >= event.currency)) break;
+    index += 1;
+  }
+  const next = buckets.slice();
+  const existing = buckets[index];
   if (existing && existing.day === day && existing.currency === event.currency) {
-    const next = [...buckets];
     next[index] = {
       ...existing,
       purchases: existing.purchases + 1,
       spendMinor: existing.spendMinor + event.amountMinor,
     };
-    return next;
+  } else {
+    next.splice(index, 0, {
+      day,
+      currency: event.currency,
+      purchases: 1,
+      spendMinor: event.amountMinor,
+    });
   }
-  const at = index < 0 ? buckets.length : index;
-  const bucket = { day, currency: event.currency, purchases: 1, spendMinor: event.amountMinor };
-  return [...buckets.slice(0, at), bucket, ...buckets.slice(at)];
+  return next;
 }
 
 function addToLifetimeSpend(

@@ -113,24 +113,29 @@ interface LapseInputs {
   modelSilentDays: number | null;
 }
 
+/** One memoized LapseInputs and what it was computed from besides the active-day list. */
+interface LapseInputsMemo {
+  anchorDay: number;
+  lifetimeActiveDays: number;
+  firstSeenMs: number | null;
+  timeZone: Profile['timeZone'];
+  config: RulesConfig;
+  model: FittedModel | null;
+  inputs: LapseInputs;
+}
+
+/** Anchor days remembered per active-day list (the consumed day, the newest day, one more). */
+const LAPSE_INPUTS_PER_LIST = 3;
+
 /**
- * The table-independent inputs of the last plan asked for, per active-day list. A timer that
- * only moves a customer's clock copies the profile but keeps its active days, and a customer is
- * planned several times per step (advance, due time, segment, evidence) and again at each weekly
- * look: the gamma quantile and the latency behind them are computed once per list instead.
+ * The table-independent inputs of the plans asked for, per active-day list. A timer that only
+ * moves a customer's clock copies the profile but keeps its active days, and a customer is
+ * planned several times per step (advance and the due time from the last consumed day, the
+ * segment from the newest one) and again at each weekly look: the gamma quantile and the latency
+ * behind them are computed once per list and anchor day instead.
  */
-const lapseInputsMemo = new WeakMap<
-  readonly number[],
-  {
-    anchorDay: number;
-    lifetimeActiveDays: number;
-    firstSeenMs: number | null;
-    timeZone: Profile['timeZone'];
-    config: RulesConfig;
-    model: FittedModel | null;
-    inputs: LapseInputs;
-  }
->();
+const LAPSE_INPUTS = Symbol('lapse inputs');
+type MemoizedDays = readonly number[] & { [LAPSE_INPUTS]?: LapseInputsMemo[] };
 
 function lapseInputsOf(
   profile: Profile,
@@ -138,17 +143,21 @@ function lapseInputsOf(
   config: RulesConfig,
   model: FittedModel | null,
 ): LapseInputs {
-  const memo = lapseInputsMemo.get(profile.activeDays);
-  if (
-    memo !== undefined &&
-    memo.anchorDay === anchorDay &&
-    memo.lifetimeActiveDays === profile.lifetimeActiveDays &&
-    memo.firstSeenMs === profile.firstSeenMs &&
-    memo.timeZone === profile.timeZone &&
-    memo.config === config &&
-    memo.model === model
-  ) {
-    return memo.inputs;
+  const days: MemoizedDays = profile.activeDays;
+  let memos = days[LAPSE_INPUTS];
+  if (memos !== undefined) {
+    for (const memo of memos) {
+      if (
+        memo.anchorDay === anchorDay &&
+        memo.lifetimeActiveDays === profile.lifetimeActiveDays &&
+        memo.firstSeenMs === profile.firstSeenMs &&
+        memo.timeZone === profile.timeZone &&
+        memo.config === config &&
+        memo.model === model
+      ) {
+        return memo.inputs;
+      }
+    }
   }
   const latency = latencyOf(profile.activeDays, anchorDay, config.activityGapsKept);
   const usedDays = daysUpTo(profile.activeDays, anchorDay);
@@ -167,7 +176,7 @@ function lapseInputsOf(
     if (Number.isFinite(deadline)) modelSilentDays = Math.max(0, deadline - tx);
   }
   const inputs: LapseInputs = { latency, personal, activeDaysSoFar, firstDay, modelSilentDays };
-  lapseInputsMemo.set(profile.activeDays, {
+  const memo: LapseInputsMemo = {
     anchorDay,
     lifetimeActiveDays: profile.lifetimeActiveDays,
     firstSeenMs: profile.firstSeenMs,
@@ -175,7 +184,15 @@ function lapseInputsOf(
     config,
     model,
     inputs,
-  });
+  };
+  if (memos === undefined) {
+    memos = [];
+    // Not enumerable: the list still compares, copies and encodes as the days alone.
+    if (Object.isExtensible(days)) Object.defineProperty(days, LAPSE_INPUTS, { value: memos });
+  }
+  // The newest first; the oldest goes when the list is full.
+  memos.unshift(memo);
+  if (memos.length > LAPSE_INPUTS_PER_LIST) memos.pop();
   return inputs;
 }
 
@@ -391,6 +408,8 @@ export function repurchaseWindowOpeningDay(
   asOfDay: number,
   config: RulesConfig,
 ): number | null {
+  // Too few purchase days for the gaps asked for, whatever asOfDay: no window.
+  if (profile.purchaseDays.length <= config.minPurchaseGaps) return null;
   const purchaseLatency = latencyOf(profile.purchaseDays, asOfDay, config.purchaseGapsKept);
   if (purchaseLatency === null || purchaseLatency.gaps < config.minPurchaseGaps) return null;
   const purchaseDays = daysUpTo(profile.purchaseDays, asOfDay);

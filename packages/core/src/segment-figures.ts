@@ -36,7 +36,7 @@ import type { Signal, SignalKind } from './events.ts';
 import type { Profile } from './profile.ts';
 import { lapseDueDay, lapsePlanAsOf } from './rules.ts';
 import { latencyOf } from './latency.ts';
-import { daysSilent, windowCounts } from './windows.ts';
+import { daysSilent, purchaseYearOf } from './windows.ts';
 import {
   CUSTOMER_SEGMENTS,
   LATENCY_BANDS,
@@ -156,7 +156,7 @@ export function segmentView(
           },
     daysSilent: lastActiveDay === null ? null : daysSilent(lastActiveDay, asOfMs),
     hurdleDays,
-    windows: windowCounts(profile, asOfDay),
+    windows: purchaseYearOf(profile, asOfDay),
     lifetime: { firstSeenMs: profile.firstSeenMs, activeDays: profile.lifetimeActiveDays },
   };
 }
@@ -175,11 +175,35 @@ interface Evaluated {
  * the key of their stored profile, the key and next change of the new one — and the next step's
  * look at the same object (the profiler's cache hands it back) cost one evaluation.
  */
-const evaluations = new WeakMap<Profile, { rules: RulesConfig; evaluated: Evaluated }>();
+const evaluations = new WeakMap<Profile, EvaluationMemo>();
+
+interface EvaluationMemo {
+  rules: RulesConfig;
+  evaluated: Evaluated;
+  /**
+   * The customer key, and the kept-value lists it was spelled with (per dimension, in
+   * TRAIT_NAMES order). A list is never changed in place (registering a value makes a new one),
+   * so the same lists spell the same key.
+   */
+  key?: string;
+  keyValues?: readonly (readonly string[])[];
+  /** Whether the key's values were registered (a key spelled without it may not stand for one). */
+  keyRegistered?: boolean;
+}
+
+function evaluationOf(profile: Profile, rules: RulesConfig): EvaluationMemo {
+  const memo = evaluations.get(profile);
+  if (memo !== undefined && memo.rules === rules) return memo;
+  const fresh: EvaluationMemo = { rules, evaluated: evaluateNow(profile, rules) };
+  evaluations.set(profile, fresh);
+  return fresh;
+}
 
 function evaluate(profile: Profile, rules: RulesConfig): Evaluated {
-  const memo = evaluations.get(profile);
-  if (memo !== undefined && memo.rules === rules) return memo.evaluated;
+  return evaluationOf(profile, rules).evaluated;
+}
+
+function evaluateNow(profile: Profile, rules: RulesConfig): Evaluated {
   const asOfMs = segmentAsOfMs(profile);
   const view = segmentView(profile, asOfMs, rules);
   const segment = segmentOf(profile, view, rules);
@@ -192,8 +216,17 @@ function evaluate(profile: Profile, rules: RulesConfig): Evaluated {
         : sketchBucketOf(segment.usualLatencyDays),
     nextChangeMs: nextChangeOf(profile, view, segment.segment, rules),
   };
-  evaluations.set(profile, { rules, evaluated });
   return evaluated;
+}
+
+function sameLists(
+  kept: readonly (readonly string[])[],
+  values: Record<TraitName, readonly string[]>,
+): boolean {
+  for (let index = 0; index < TRAIT_NAMES.length; index += 1) {
+    if (kept[index] !== values[TRAIT_NAMES[index]!]) return false;
+  }
+  return true;
 }
 
 /**
@@ -207,13 +240,25 @@ export function customerKeyOf(
   register = false,
 ): string | null {
   if (profile.firstSeenMs === null) return null;
-  const evaluated = evaluate(profile, rules);
-  return JSON.stringify([
+  const memo = evaluationOf(profile, rules);
+  if (
+    memo.key !== undefined &&
+    (memo.keyRegistered || !register) &&
+    sameLists(memo.keyValues!, values)
+  ) {
+    return memo.key;
+  }
+  const evaluated = memo.evaluated;
+  const key = JSON.stringify([
     evaluated.segment,
     evaluated.band,
     ...traitKey(traitsView(profile.traits), values, register),
     evaluated.latencyBucket,
   ]);
+  memo.key = key;
+  memo.keyValues = TRAIT_NAMES.map((name) => values[name]);
+  memo.keyRegistered = register;
+  return key;
 }
 
 /**
@@ -228,9 +273,11 @@ export function sameKeyAfterClockMove(
   rules: RulesConfig,
   values: Record<TraitName, readonly string[]>,
 ): boolean {
-  const evaluated = evaluate(earlier, rules);
-  if (evaluated.nextChangeMs === null || evaluated.nextChangeMs > segmentAsOfMs(later)) {
-    evaluations.set(later, { rules, evaluated });
+  const memo = evaluationOf(earlier, rules);
+  const { nextChangeMs } = memo.evaluated;
+  if (nextChangeMs === null || nextChangeMs > segmentAsOfMs(later)) {
+    // The same evaluation, and the same key: `later` differs from `earlier` by its clock alone.
+    evaluations.set(later, memo);
     return true;
   }
   return customerKeyOf(later, rules, values) === customerKeyOf(earlier, rules, values);

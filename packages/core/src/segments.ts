@@ -116,20 +116,14 @@ export function segmentOf(
   const settings = config.segments;
   const latencyBand = latencyBandOf(view, settings);
   const usualLatencyDays = latencyBand === null ? null : view.usualLatency!.centreDays;
-  const result = (segment: CustomerSegment): SegmentOfCustomer => ({
-    segment,
-    latencyBand,
-    usualLatencyDays,
-  });
-
-  if (view.status === 'lapsed') return result('lapsed');
+  if (view.status === 'lapsed') return { segment: 'lapsed', latencyBand, usualLatencyDays };
   const asOfDay = localDayOf(view.asOfMs, profile.timeZone);
   const returnDay = returnDayOf(profile);
   if (returnDay !== null && asOfDay - returnDay < settings.reactivatedDays)
-    return result('reactivated');
+    return { segment: 'reactivated', latencyBand, usualLatencyDays };
   const firstSeenMs = view.lifetime.firstSeenMs;
   if (firstSeenMs !== null && view.asOfMs - firstSeenMs < settings.newCustomerDays * DAY_MS)
-    return result('new');
+    return { segment: 'new', latencyBand, usualLatencyDays };
   if (view.status === 'active') {
     const { daysSilent, hurdleDays } = view;
     if (
@@ -138,12 +132,13 @@ export function segmentOf(
       hurdleDays > 0 &&
       daysSilent >= settings.atRiskHurdleFraction * hurdleDays
     )
-      return result('at_risk');
-    if (isHighValue(view, settings)) return result('high_value');
-    return result('active_regular');
+      return { segment: 'at_risk', latencyBand, usualLatencyDays };
+    if (isHighValue(view, settings))
+      return { segment: 'high_value', latencyBand, usualLatencyDays };
+    return { segment: 'active_regular', latencyBand, usualLatencyDays };
   }
-  if (view.lifetime.activeDays <= 1) return result('one_time');
-  return result('forming');
+  if (view.lifetime.activeDays <= 1) return { segment: 'one_time', latencyBand, usualLatencyDays };
+  return { segment: 'forming', latencyBand, usualLatencyDays };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -127,7 +127,8 @@ export function advance(
   // Decisions are taken in event-time order; this is the instant of the last one (or the clock
   // the profile had): a repurchase window opening at or before it was judged already.
   let decidedUpToMs = profile.clockMs ?? Number.NEGATIVE_INFINITY;
-  const startOf = (day: number) => startOfLocalDayMs(day, current.timeZone);
+  // No decision here changes the zone (only an event states one).
+  const zone = profile.timeZone;
   let judged = false;
 
   for (;;) {
@@ -136,12 +137,12 @@ export function advance(
     // The repurchase window opening on a day without activity: judged at that day's end, before
     // a lapse due later (a lapse due first closes the question).
     const openingDay = windowOpeningDay(current, nextDay, config);
-    const openingMs = openingDay === null ? null : startOf(openingDay + 1);
+    const openingMs = openingDay === null ? null : startOfLocalDayMs(openingDay + 1, zone);
     if (
       openingMs !== null &&
       openingMs > decidedUpToMs &&
       openingMs <= streamTimeMs &&
-      (lapse === null || openingMs < startOf(lapse.dueDay))
+      (lapse === null || openingMs < startOfLocalDayMs(lapse.dueDay, zone))
     ) {
       decidedUpToMs = openingMs;
       const signal = readyToBuyAtEndOf(current, openingDay!, config, context);
@@ -152,9 +153,9 @@ export function advance(
       judged = true;
       continue;
     }
-    if (lapse !== null && startOf(lapse.dueDay) <= streamTimeMs) {
+    if (lapse !== null && startOfLocalDayMs(lapse.dueDay, zone) <= streamTimeMs) {
       const anchorDay = current.anchorDay!;
-      const dueMs = startOf(lapse.dueDay);
+      const dueMs = startOfLocalDayMs(lapse.dueDay, zone);
       const episode = current.episodeCount + 1;
       const signal = makeSignal(current.customerId, 'lapsed', episode, dueMs, config, {
         episode,
@@ -183,19 +184,25 @@ export function advance(
     if (
       current.openEpisodeSinceMs !== null &&
       nextDay !== null &&
-      startOf(nextDay) <= streamTimeMs
+      startOfLocalDayMs(nextDay, zone) <= streamTimeMs
     ) {
-      const signal = reactivatedSignal(current, nextDay, startOf(nextDay), config, context);
+      const signal = reactivatedSignal(
+        current,
+        nextDay,
+        startOfLocalDayMs(nextDay, zone),
+        config,
+        context,
+      );
       current = { ...current, openEpisodeSinceMs: null };
       signals.push(atDecision(signal, current, config, context));
-      decidedUpToMs = Math.max(decidedUpToMs, startOf(nextDay));
+      decidedUpToMs = Math.max(decidedUpToMs, startOfLocalDayMs(nextDay, zone));
       judged = true;
       continue;
     }
 
-    if (nextDay !== null && startOf(nextDay + 1) <= streamTimeMs) {
+    if (nextDay !== null && startOfLocalDayMs(nextDay + 1, zone) <= streamTimeMs) {
       current = { ...current, anchorDay: nextDay };
-      decidedUpToMs = Math.max(decidedUpToMs, startOf(nextDay + 1));
+      decidedUpToMs = Math.max(decidedUpToMs, startOfLocalDayMs(nextDay + 1, zone));
       const signal = readyToBuyAtEndOf(current, nextDay, config, context);
       if (signal !== null) {
         current = signal.profile;

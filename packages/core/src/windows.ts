@@ -88,6 +88,26 @@ export function windowCounts(profile: Profile, asOfDay: number): WindowCounts {
 }
 
 /**
+ * Purchases and spend (in the primary currency) of the 365 days ending with asOfDay: the part of
+ * windowCounts a segment reads, without the visit windows.
+ */
+export function purchaseYearOf(
+  profile: Profile,
+  asOfDay: number,
+): Pick<WindowCounts, 'purchases365d' | 'spend365dMinor' | 'currency'> {
+  const currency = primaryCurrency(profile, asOfDay);
+  let purchases = 0;
+  let spendMinor = 0;
+  for (const bucket of profile.purchasesByDay) {
+    if (bucket.day > asOfDay - 365 && bucket.day <= asOfDay) {
+      purchases += bucket.purchases;
+      if (bucket.currency === currency) spendMinor += bucket.spendMinor;
+    }
+  }
+  return { purchases365d: purchases, spend365dMinor: spendMinor, currency };
+}
+
+/**
  * Whole (local) days between the end of lastActiveDay and asOfMs (0 on the active day itself):
  * the days after lastActiveDay and before asOfMs's own day, in the customer's zone (null = UTC).
  */

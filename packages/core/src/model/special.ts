@@ -113,13 +113,18 @@ const ACKLAM_C = [
 ];
 const ACKLAM_D = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
 
+/** Horner's rule: the polynomial with these coefficients (highest power first) at `value`. */
+function polynomial(coefficients: readonly number[], value: number): number {
+  let sum = 0;
+  for (const coefficient of coefficients) sum = sum * value + coefficient;
+  return sum;
+}
+
 /** z with Φ(z) = p, for 0 < p < 1. */
 export function normalQuantile(p: number): number {
   if (!(p > 0 && p < 1)) {
     throw new PulseCoreError('MODEL_DOMAIN', `normalQuantile needs 0 < p < 1, got ${p}`, { p });
   }
-  const polynomial = (coefficients: number[], value: number) =>
-    coefficients.reduce((sum, coefficient) => sum * value + coefficient, 0);
   const low = 0.02425;
   if (p < low || p > 1 - low) {
     const q = Math.sqrt(-2 * Math.log(p < low ? p : 1 - p));
