@@ -83,6 +83,12 @@ describe('pulse bench (smoke, tiny size)', () => {
     expect(report.memory!.bytesPerCustomer.median).toBeGreaterThan(0);
     expect(report.memory!.breakdownBytesPerCustomer.profiles).toBeGreaterThan(0);
     expect(report.replay!.eventsPerSecond.median).toBeGreaterThan(0);
+    // The step alone ran over the records of its two partitions only, once per run.
+    expect(report.step!.partitions).toEqual([0, 1]);
+    expect(report.step!.events).toBeGreaterThan(0);
+    expect(report.step!.events).toBeLessThan(3000);
+    expect(report.step!.eventsPerSecond.runs).toHaveLength(1);
+    expect(report.step!.eventsPerSecond.median).toBeGreaterThan(0);
     const shares = Object.values(report.cpuProfile!.share);
     expect(shares.reduce((sum, share) => sum + share, 0)).toBeCloseTo(1);
     expect(

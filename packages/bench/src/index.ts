@@ -17,6 +17,7 @@ import {
   type BenchContext,
 } from './context.ts';
 import { readLargestProfile, summarizeCpuProfile } from './cpu-profile.ts';
+import { runStepPass, stepLogsOf } from './step-phase.ts';
 import { drain, usedMemory } from './drain.ts';
 import { measureLatency } from './latency.ts';
 import { drainPeer, ensurePeerBuilt, peerUnavailable } from './peer.ts';
@@ -43,6 +44,7 @@ export const PHASES = [
   'throughput',
   'peer',
   'profile',
+  'step',
   'replay',
   'naive',
   'raw',
@@ -287,6 +289,29 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
         rmSync(dir, { recursive: true, force: true });
         await dropKeys(context.redis, keyPrefix);
       }
+    }
+
+    save();
+    if (wants('step')) {
+      // The core alone on two partitions of the same log: one pass to warm the JIT, then the runs.
+      const measured = [0, 1];
+      log(`partition step alone (partitions ${measured.join(' and ')}, in process)…`);
+      const logs = stepLogsOf(workload, PARTITIONS, measured);
+      runStepPass(logs);
+      const rates: number[] = [];
+      let signals = 0;
+      for (const run of runs) {
+        const pass = runStepPass(logs);
+        rates.push(pass.eventsPerSecond);
+        signals = pass.signals;
+        log(`  run ${run}/${options.runs}: ${Math.round(pass.eventsPerSecond)} events/s`);
+      }
+      report.step = {
+        partitions: measured,
+        events: logs.events,
+        signals,
+        eventsPerSecond: spread(rates),
+      };
     }
 
     save();

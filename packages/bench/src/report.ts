@@ -44,6 +44,8 @@ export interface BenchReport {
   };
   memory?: { bytesPerCustomer: Spread; breakdownBytesPerCustomer: Record<string, number> };
   replay?: { eventsPerSecond: Spread };
+  /** The partition step alone on a few partitions of the log, in process (step-phase.ts). */
+  step?: { partitions: number[]; events: number; signals: number; eventsPerSecond: Spread };
   naive?: { eventsPerSecond: Spread; eventsPerRun: number[] };
   rawConsume: Partial<Record<RawConsumeResult['client'], Spread>>;
   latency: {
@@ -126,6 +128,12 @@ export function renderMarkdown(report: BenchReport): string {
       .join(', ');
     lines.push(
       `| Redis bytes per customer (INFO used_memory delta) | ${cell(report.memory.bytesPerCustomer, int)}; by key type: ${parts} |`,
+    );
+  }
+  if (report.step) {
+    const { step } = report;
+    lines.push(
+      `| partition step alone, in process: no Kafka, Redis or decoding (events/s over the ${int(step.events)} events of partitions ${step.partitions.join(' and ')}; µs per event) | ${cell(step.eventsPerSecond, int)}; ${(1e6 / step.eventsPerSecond.median).toFixed(1)} µs |`,
     );
   }
   if (report.replay)

@@ -18,7 +18,8 @@ export function registerBenchCommand(program: Command): void {
       paragraphs(
         'Measures Pulse on this machine and writes bench/results/<date>.json and .md: ' +
           'throughput (1 and 2 profilers draining a pre-produced log), produce → committed ' +
-          'latency at fixed rates, Redis bytes per customer, `pulse replay` speed, signal ' +
+          'latency at fixed rates, Redis bytes per customer, the partition step alone in ' +
+          'process (what the core costs per event), `pulse replay` speed, signal ' +
           'delay and the time from SIGTERM to exit, side by side with a Kafka Streams peer ' +
           'doing the same job on the same log, a naive eachMessage/GET+SET baseline, raw ' +
           "kafkajs and @platformatic/kafka consumers, and Kafka's and Redis's own perf tools.",
@@ -66,8 +67,8 @@ export function registerBenchCommand(program: Command): void {
     .option('--signal-rate <n>', 'live rate of the signal-delay runs, events/s', positiveInteger)
     .option(
       '--phases <list>',
-      'which figures, separated by commas: throughput, peer, profile, replay, naive, ' +
-        'raw, latency, signals, ceilings (default: all)',
+      'which figures, separated by commas: throughput, peer, profile, step, replay, ' +
+        'naive, raw, latency, signals, ceilings (default: all)',
     )
     .option('--out <dir>', 'where the results go (default bench/results)')
     .option(
