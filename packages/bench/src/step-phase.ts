@@ -5,30 +5,18 @@
 // Redis shares the cores), so a change to the core can be judged before and after on its own.
 import { toDomainEvent, type PurchaseWire, type VisitWire } from '@pulse/contracts';
 import {
-  defaultGuardSettings,
   defaultRulesConfig,
   roundRobinPlan,
   simulatePartition,
+  simulationSettings,
   DAY_MS,
   type StepRecord,
-  type StepSettings,
 } from '@pulse/core';
 import { partitionForKey } from '@pulse/stream';
 import type { Workload } from './workload.ts';
 
 /** Records per step: about what the profiler applies per load/commit while catching up. */
 const CHUNK_RECORDS = 500;
-
-const SETTINGS: StepSettings = {
-  partition: 0,
-  routing: {
-    signalMode: 'outbox',
-    lapseTopic: 'lapse',
-    readyToBuyTopic: 'ready-to-buy',
-    deadLetterTopic: 'dead-letter',
-  },
-  guard: defaultGuardSettings,
-};
 
 export interface StepLogs {
   /** Per measured partition: its visit and purchase logs, in log order. */
@@ -78,7 +66,7 @@ export function runStepPass(logs: StepLogs): { eventsPerSecond: number; signals:
   for (const [partition, topics] of logs.partitions) {
     const result = simulatePartition({
       rules: defaultRulesConfig,
-      settings: { ...SETTINGS, partition },
+      settings: simulationSettings(partition),
       logs: topics,
       plan: roundRobinPlan(CHUNK_RECORDS),
       nowMs: logs.lastEventMs + DAY_MS,

@@ -118,6 +118,7 @@ export {
   randomChunkPlan,
   roundRobinPlan,
   simulatePartition,
+  simulationSettings,
   type ChunkPlan,
   type SimulationOptions,
   type SimulationResult,

@@ -6,10 +6,10 @@
 // an idle partition. The population's latency statistics, their weekly hurdle table, the outage
 // guard and the timers are the step's: the backtest judges exactly what the profiler runs.
 import {
-  defaultGuardSettings,
   DAY_MS,
   roundRobinPlan,
   simulatePartition,
+  simulationSettings,
   type CustomerEvent,
   type DecisionContext,
   type FittedModel,
@@ -18,7 +18,6 @@ import {
   type RulesConfig,
   type Signal,
   type StepRecord,
-  type StepSettings,
 } from '@pulse/core';
 
 /** The topics of the simulated partition (names only: nothing is published). */
@@ -50,16 +49,7 @@ export interface LogRunResult {
   streamTimeMs: number;
 }
 
-const settings: StepSettings = {
-  partition: 0,
-  routing: {
-    signalMode: 'outbox',
-    lapseTopic: 'lapse',
-    readyToBuyTopic: 'ready-to-buy',
-    deadLetterTopic: 'dead-letter',
-  },
-  guard: defaultGuardSettings,
-};
+const settings = simulationSettings();
 
 export function runLog(events: readonly CustomerEvent[], options: LogRunOptions): LogRunResult {
   const { config, untilMs } = options;

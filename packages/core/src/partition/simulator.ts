@@ -15,7 +15,7 @@ import {
 } from '../population.ts';
 import type { Profile } from '../profile.ts';
 import { newInputView, pausedTopicsToResume, withLagging, withResumed } from './clock.ts';
-import type { HeldSignal } from './guard.ts';
+import { defaultGuardSettings, type HeldSignal } from './guard.ts';
 import {
   dueHorizonMs,
   emptyPartitionState,
@@ -69,6 +69,24 @@ export interface SimulationResult {
   state: PartitionState;
   steps: number;
   counts: StepCounts;
+}
+
+/**
+ * Settings for a simulated partition that publishes nothing anywhere: signals go to the outbox
+ * under placeholder topic names, with the default outage guard (the backtest and the bench's
+ * step phase run logs through it this way).
+ */
+export function simulationSettings(partition = 0): StepSettings {
+  return {
+    partition,
+    routing: {
+      signalMode: 'outbox',
+      lapseTopic: 'lapse',
+      readyToBuyTopic: 'ready-to-buy',
+      deadLetterTopic: 'dead-letter',
+    },
+    guard: defaultGuardSettings,
+  };
 }
 
 /** One record per step, the topic picked by `random` (a function returning [0, 1)). */
