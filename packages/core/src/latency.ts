@@ -55,12 +55,11 @@ export function latencyOf(
   const gaps = gapsBetween(used);
   if (gaps.length === 0) return null;
   const centreDays = median(gaps);
-  // The gaps are not read again: their absolute deviations overwrite them.
-  const deviations = gaps;
+  // The gaps are not read again: their absolute deviations from the centre overwrite them.
   for (let index = 0; index < gaps.length; index += 1) {
-    deviations[index] = Math.abs(gaps[index]! - centreDays);
+    gaps[index] = Math.abs(gaps[index]! - centreDays);
   }
-  const spreadDays = MAD_TO_SIGMA * median(deviations);
+  const spreadDays = MAD_TO_SIGMA * median(gaps);
   return { centreDays, spreadDays, gaps: gaps.length };
 }
 

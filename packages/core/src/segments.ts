@@ -116,14 +116,21 @@ export function segmentOf(
   const settings = config.segments;
   const latencyBand = latencyBandOf(view, settings);
   const usualLatencyDays = latencyBand === null ? null : view.usualLatency!.centreDays;
-  if (view.status === 'lapsed') return { segment: 'lapsed', latencyBand, usualLatencyDays };
+  return { segment: segmentNameOf(profile, view, settings), latencyBand, usualLatencyDays };
+}
+
+function segmentNameOf(
+  profile: Profile,
+  view: SegmentViewInputs,
+  settings: SegmentSettings,
+): CustomerSegment {
+  if (view.status === 'lapsed') return 'lapsed';
   const asOfDay = localDayOf(view.asOfMs, profile.timeZone);
   const returnDay = returnDayOf(profile);
-  if (returnDay !== null && asOfDay - returnDay < settings.reactivatedDays)
-    return { segment: 'reactivated', latencyBand, usualLatencyDays };
+  if (returnDay !== null && asOfDay - returnDay < settings.reactivatedDays) return 'reactivated';
   const firstSeenMs = view.lifetime.firstSeenMs;
   if (firstSeenMs !== null && view.asOfMs - firstSeenMs < settings.newCustomerDays * DAY_MS)
-    return { segment: 'new', latencyBand, usualLatencyDays };
+    return 'new';
   if (view.status === 'active') {
     const { daysSilent, hurdleDays } = view;
     if (
@@ -132,13 +139,12 @@ export function segmentOf(
       hurdleDays > 0 &&
       daysSilent >= settings.atRiskHurdleFraction * hurdleDays
     )
-      return { segment: 'at_risk', latencyBand, usualLatencyDays };
-    if (isHighValue(view, settings))
-      return { segment: 'high_value', latencyBand, usualLatencyDays };
-    return { segment: 'active_regular', latencyBand, usualLatencyDays };
+      return 'at_risk';
+    if (isHighValue(view, settings)) return 'high_value';
+    return 'active_regular';
   }
-  if (view.lifetime.activeDays <= 1) return { segment: 'one_time', latencyBand, usualLatencyDays };
-  return { segment: 'forming', latencyBand, usualLatencyDays };
+  if (view.lifetime.activeDays <= 1) return 'one_time';
+  return 'forming';
 }
 
 // ---------------------------------------------------------------------------------------------

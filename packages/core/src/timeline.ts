@@ -138,11 +138,12 @@ export function advance(
     // a lapse due later (a lapse due first closes the question).
     const openingDay = windowOpeningDay(current, nextDay, config);
     const openingMs = openingDay === null ? null : startOfLocalDayMs(openingDay + 1, zone);
+    const lapseDueMs = lapse === null ? null : startOfLocalDayMs(lapse.dueDay, zone);
     if (
       openingMs !== null &&
       openingMs > decidedUpToMs &&
       openingMs <= streamTimeMs &&
-      (lapse === null || openingMs < startOfLocalDayMs(lapse.dueDay, zone))
+      (lapseDueMs === null || openingMs < lapseDueMs)
     ) {
       decidedUpToMs = openingMs;
       const signal = readyToBuyAtEndOf(current, openingDay!, config, context);
@@ -153,9 +154,9 @@ export function advance(
       judged = true;
       continue;
     }
-    if (lapse !== null && startOfLocalDayMs(lapse.dueDay, zone) <= streamTimeMs) {
+    if (lapse !== null && lapseDueMs! <= streamTimeMs) {
       const anchorDay = current.anchorDay!;
-      const dueMs = startOfLocalDayMs(lapse.dueDay, zone);
+      const dueMs = lapseDueMs!;
       const episode = current.episodeCount + 1;
       const signal = makeSignal(current.customerId, 'lapsed', episode, dueMs, config, {
         episode,
@@ -181,35 +182,30 @@ export function advance(
     // stream time reaches the start of that day — from then on no on-time event can land on an
     // earlier day, so the return day (and the signal) is the same whatever order the events
     // arrived in, within the lateness. Waiting for the day's end instead would cost a day.
-    if (
-      current.openEpisodeSinceMs !== null &&
-      nextDay !== null &&
-      startOfLocalDayMs(nextDay, zone) <= streamTimeMs
-    ) {
-      const signal = reactivatedSignal(
-        current,
-        nextDay,
-        startOfLocalDayMs(nextDay, zone),
-        config,
-        context,
-      );
-      current = { ...current, openEpisodeSinceMs: null };
-      signals.push(atDecision(signal, current, config, context));
-      decidedUpToMs = Math.max(decidedUpToMs, startOfLocalDayMs(nextDay, zone));
-      judged = true;
-      continue;
-    }
-
-    if (nextDay !== null && startOfLocalDayMs(nextDay + 1, zone) <= streamTimeMs) {
-      current = { ...current, anchorDay: nextDay };
-      decidedUpToMs = Math.max(decidedUpToMs, startOfLocalDayMs(nextDay + 1, zone));
-      const signal = readyToBuyAtEndOf(current, nextDay, config, context);
-      if (signal !== null) {
-        current = signal.profile;
-        signals.push(atDecision(signal.signal, current, config, context));
+    if (nextDay !== null) {
+      const nextDayMs = startOfLocalDayMs(nextDay, zone);
+      if (current.openEpisodeSinceMs !== null && nextDayMs <= streamTimeMs) {
+        const signal = reactivatedSignal(current, nextDay, nextDayMs, config, context);
+        current = { ...current, openEpisodeSinceMs: null };
+        signals.push(atDecision(signal, current, config, context));
+        decidedUpToMs = Math.max(decidedUpToMs, nextDayMs);
+        judged = true;
+        continue;
       }
-      judged = true;
-      continue;
+
+      // The next active day is sealed at its end (the start of the day after it).
+      const sealedMs = startOfLocalDayMs(nextDay + 1, zone);
+      if (sealedMs <= streamTimeMs) {
+        current = { ...current, anchorDay: nextDay };
+        decidedUpToMs = Math.max(decidedUpToMs, sealedMs);
+        const signal = readyToBuyAtEndOf(current, nextDay, config, context);
+        if (signal !== null) {
+          current = signal.profile;
+          signals.push(atDecision(signal.signal, current, config, context));
+        }
+        judged = true;
+        continue;
+      }
     }
     return { profile: current, signals, clockOnly: !judged };
   }

@@ -56,20 +56,9 @@ export function activeDaysBetween(profile: Profile, firstDay: number, lastDay: n
 
 export function windowCounts(profile: Profile, asOfDay: number): WindowCounts {
   const currency = primaryCurrency(profile, asOfDay);
-  const purchasesIn = (days: number) => {
-    let purchases = 0;
-    let spendMinor = 0;
-    for (const bucket of profile.purchasesByDay) {
-      if (bucket.day > asOfDay - days && bucket.day <= asOfDay) {
-        purchases += bucket.purchases;
-        if (bucket.currency === currency) spendMinor += bucket.spendMinor;
-      }
-    }
-    return { purchases, spendMinor };
-  };
-  const p30 = purchasesIn(30);
-  const p90 = purchasesIn(90);
-  const p365 = purchasesIn(365);
+  const p30 = purchasesIn(profile, asOfDay, 30, currency);
+  const p90 = purchasesIn(profile, asOfDay, 90, currency);
+  const p365 = purchasesIn(profile, asOfDay, 365, currency);
   return {
     visits7d: visitsBetween(profile, asOfDay - 6, asOfDay),
     visits30d: visitsBetween(profile, asOfDay - 29, asOfDay),
@@ -96,15 +85,26 @@ export function purchaseYearOf(
   asOfDay: number,
 ): Pick<WindowCounts, 'purchases365d' | 'spend365dMinor' | 'currency'> {
   const currency = primaryCurrency(profile, asOfDay);
+  const year = purchasesIn(profile, asOfDay, 365, currency);
+  return { purchases365d: year.purchases, spend365dMinor: year.spendMinor, currency };
+}
+
+/** Purchases of the `days` days ending with asOfDay, and their spend in `currency`. */
+function purchasesIn(
+  profile: Profile,
+  asOfDay: number,
+  days: number,
+  currency: string | null,
+): { purchases: number; spendMinor: number } {
   let purchases = 0;
   let spendMinor = 0;
   for (const bucket of profile.purchasesByDay) {
-    if (bucket.day > asOfDay - 365 && bucket.day <= asOfDay) {
+    if (bucket.day > asOfDay - days && bucket.day <= asOfDay) {
       purchases += bucket.purchases;
       if (bucket.currency === currency) spendMinor += bucket.spendMinor;
     }
   }
-  return { purchases365d: purchases, spend365dMinor: spendMinor, currency };
+  return { purchases, spendMinor };
 }
 
 /**
