@@ -82,6 +82,8 @@ describe('bucketed profiles and timers', () => {
       ).toEqual(singleSortedSetOrder(due, horizon, limit));
       expect(loaded.timedCustomers).toBe(690);
       for (const entry of loaded.due) expect(entry.profile).not.toBeNull();
+      // The merge's scratch sorted set lives only inside the script.
+      expect(await redis.exists(keys.dueMerge)).toBe(0);
     }
     const health = await readPartitionHealth(redis, 'v1', 1, prefix);
     expect(health.partitions[0]?.timers).toBe(690);

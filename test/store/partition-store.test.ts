@@ -59,16 +59,32 @@ describe('PartitionStore against a real Redis', () => {
       profiles: [
         ['cached', new Uint8Array([1])],
         ['fresh', new Uint8Array([2])],
+        ['held-elsewhere', new Uint8Array([3])],
+        ['not-held', new Uint8Array([4])],
       ],
-      due: [['cached', 100]],
+      due: [
+        ['cached', 100],
+        ['held-elsewhere', 90],
+        ['not-held', 95],
+      ],
     });
-    const cache = { version, has: (id: string) => id === 'cached' };
+    // 'held-elsewhere' is not in the batch: the caller names it as a cached customer that may
+    // be due ('not-held' it does not hold).
+    const cache = {
+      version,
+      has: (id: string) => id === 'cached' || id === 'held-elsewhere',
+      dueBy: (horizonMs: number) => (horizonMs >= 90 ? ['held-elsewhere'] : []),
+    };
 
     const good = await store.load(['cached', 'fresh'], 100, 10, cache);
     expect(good.cacheGood).toBe(true);
     expect([...good.profiles.keys()]).toEqual(['fresh']);
-    // A cached due customer comes without bytes too.
-    expect(good.due).toEqual([{ customerId: 'cached', profile: null }]);
+    // Cached due customers come without bytes too, in the batch or named; others with theirs.
+    expect(good.due).toEqual([
+      { customerId: 'held-elsewhere', profile: null },
+      { customerId: 'not-held', profile: Buffer.from([4]) },
+      { customerId: 'cached', profile: null },
+    ]);
 
     // Another writer (here a new claim) moves the version: the cache is stale, every byte comes.
     await store.claim('owner-b');
@@ -76,7 +92,11 @@ describe('PartitionStore against a real Redis', () => {
     expect(stale.cacheGood).toBe(false);
     expect(stale.profiles.get('cached')).toEqual(Buffer.from([1]));
     expect(stale.profiles.get('fresh')).toEqual(Buffer.from([2]));
-    expect(stale.due).toEqual([{ customerId: 'cached', profile: Buffer.from([1]) }]);
+    expect(stale.due).toEqual([
+      { customerId: 'held-elsewhere', profile: Buffer.from([3]) },
+      { customerId: 'not-held', profile: Buffer.from([4]) },
+      { customerId: 'cached', profile: Buffer.from([1]) },
+    ]);
   });
 
   it('fences the old owner: its commit changes nothing', async () => {

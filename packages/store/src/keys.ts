@@ -19,6 +19,11 @@ export interface PartitionKeys {
   profiles: readonly string[];
   /** `due:<b>`, b = 0 … BUCKETS−1: customerId scored by due time (ms). */
   due: readonly string[];
+  /**
+   * `due-merge`: a sorted set the load script fills and deletes within one call, to merge the
+   * due buckets in order; never holds anything between calls.
+   */
+  dueMerge: string;
 }
 
 /** Profile and timer buckets per partition. Changing it is a layout change (a migration). */
@@ -26,7 +31,7 @@ export const BUCKETS = 64;
 
 /**
  * Pure: the bucket of a customer, from the first 32 bits of the SHA-1 of the id. The Lua
- * scripts compute the same (`redis.sha1hex`), for customers they find in the due index. Not
+ * scripts compute the same (`redis.sha1hex`), for the customers they are given. Not
  * the partitioner's murmur2: bucket and partition would then be correlated (12 partitions and
  * 64 buckets share the factor 4, and a partition would fill only a quarter of its buckets).
  */
@@ -68,6 +73,7 @@ export function partitionKeys(
     outbox: `${tag}:outbox`,
     profiles: buckets.map((bucket) => `${tag}:profiles:${bucket}`),
     due: buckets.map((bucket) => `${tag}:due:${bucket}`),
+    dueMerge: `${tag}:due-merge`,
   };
 }
 

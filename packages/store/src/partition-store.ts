@@ -224,13 +224,18 @@ export class PartitionStore {
    * One round trip for a batch. `cache`: the caller holds decoded profiles of some of these
    * customers, good for the partition's version `cache.version` (its own last commit); when that
    * is still the version, their bytes are not sent (`LoadedBatch.cacheGood`), otherwise every
-   * profile is.
+   * profile is. `cache.dueBy` names the other customers it holds that may be due by the
+   * horizon: when they are, their bytes are not sent either.
    */
   async load(
     customerIds: string[],
     dueHorizonMs: number | null,
     dueLimit: number,
-    cache?: { version: number; has(customerId: string): boolean },
+    cache?: {
+      version: number;
+      has(customerId: string): boolean;
+      dueBy?(horizonMs: number): Iterable<string>;
+    },
   ): Promise<LoadedBatch> {
     const uncached: string[] = [];
     const cached: string[] = [];
@@ -238,17 +243,22 @@ export class PartitionStore {
       if (cache?.has(customerId)) cached.push(customerId);
       else uncached.push(customerId);
     }
+    const args = [
+      dueHorizonMs === null ? '-1' : String(Math.floor(dueHorizonMs)),
+      String(dueLimit),
+      cache === undefined ? '-1' : String(cache.version),
+      String(uncached.length),
+      String(cached.length),
+      ...uncached,
+      ...cached,
+    ];
+    if (dueHorizonMs !== null && cache?.dueBy) {
+      for (const customerId of cache.dueBy(Math.floor(dueHorizonMs))) args.push(customerId);
+    }
     const reply = (await this.call(
       'loadBatch',
-      partitionKeyList(this.keys),
-      [
-        dueHorizonMs === null ? '-1' : String(Math.floor(dueHorizonMs)),
-        String(dueLimit),
-        cache === undefined ? '-1' : String(cache.version),
-        String(uncached.length),
-        ...uncached,
-        ...cached,
-      ],
+      [...partitionKeyList(this.keys), this.keys.dueMerge],
+      args,
       true,
     )) as [
       unknown[],

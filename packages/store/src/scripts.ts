@@ -10,7 +10,7 @@ export const SCRIPTS_VERSION = 3;
 
 const SCRIPT_FILES = {
   claimPartition: 'claimPartition-1.lua',
-  loadBatch: 'loadBatch-131.lua',
+  loadBatch: 'loadBatch-132.lua',
   commitBatch: 'commitBatch-131.lua',
   ackOutbox: 'ackOutbox-1.lua',
   seedPositions: 'seedPositions-1.lua',

@@ -612,7 +612,11 @@ export class PartitionTask {
     );
     const cached =
       this.cacheVersion !== undefined && this.cache.size > 0
-        ? { version: this.cacheVersion, has: (id: string) => this.cache.has(id) }
+        ? {
+            version: this.cacheVersion,
+            has: (id: string) => this.cache.has(id),
+            dueBy: (horizonMs: number) => this.cache.dueBy(horizonMs),
+          }
         : undefined;
     this.dueLeftBehind = false;
     const loaded = await deps.store.load([...customerIds], horizon, config.maxDuePerSweep, cached);
@@ -723,6 +727,7 @@ export class PartitionTask {
       if (!result.profiles.has(id) && entry.encodedBytes > 0)
         this.cache.set(id, entry.profile, entry.encodedBytes);
     }
+    if (result.changed) for (const [id, dueMs] of result.due) this.cache.setDue(id, dueMs);
     if (result.changed && figuresText !== undefined)
       this.decoders.figures.remember(figuresText, result.state.segmentFigures);
     this.cacheVersion = version;

@@ -15,6 +15,30 @@ describe('ProfileCache', () => {
     expect(cache.size).toBe(0);
   });
 
+  it('names the cached customers due by an instant, as last committed, and only while cached', () => {
+    const hour = 3_600_000;
+    const cache = new ProfileCache(3 * 1_256);
+    for (const id of ['a', 'b', 'c']) cache.set(id, newProfile(id), 100);
+    cache.setDue('a', 10 * hour + 5);
+    cache.setDue('b', 10 * hour + 9);
+    cache.setDue('c', 3 * hour);
+    cache.setDue('not-cached', hour);
+    expect(cache.dueBy(10 * hour + 5).sort()).toEqual(['a', 'c']);
+    expect(cache.dueBy(10 * hour + 4)).toEqual(['c']);
+    expect(cache.dueBy(3 * hour - 1)).toEqual([]);
+    // A later commit moves or removes a due time.
+    cache.setDue('c', 20 * hour);
+    cache.setDue('b', null);
+    expect(cache.dueBy(11 * hour)).toEqual(['a']);
+    // Evicted: no longer named (its bytes would not be at hand).
+    cache.get('c');
+    cache.set('d', newProfile('d'), 100);
+    expect(cache.has('a')).toBe(false);
+    expect(cache.dueBy(30 * hour)).toEqual(['c']);
+    cache.clear();
+    expect(cache.dueBy(30 * hour)).toEqual([]);
+  });
+
   it('keeps nothing with a budget of 0', () => {
     const cache = new ProfileCache(0);
     cache.set('a', newProfile('a'), 10);

@@ -5,9 +5,10 @@
   those customers, and how many customers have a timer at all (the base of the storm guard).
 
   The caller may hold decoded profiles from its own earlier commits. When the partition's
-  version is still the one it committed (nobody wrote since), their bytes are not sent again.
+  version is still the one it committed (nobody wrote since), their bytes are not sent again:
+  neither for the batch's customers it holds nor for the due customers it names.
 
-  Profiles and timers are cut into B buckets (B = (#KEYS - 3) / 2); a customer's bucket is
+  Profiles and timers are cut into B buckets (B = (#KEYS - 4) / 2); a customer's bucket is
   the first 32 bits of SHA-1(customerId) mod B (`customerBucket` in src/keys.ts).
 
   KEYS[1] meta hash        pulse:{<ns>:p<n>}:meta
@@ -15,34 +16,40 @@
   KEYS[3] outbox stream    pulse:{<ns>:p<n>}:outbox       (not read: the one key order)
   KEYS[4..3+B] profiles    pulse:{<ns>:p<n>}:profiles:<b> (customerId -> encoded profile)
   KEYS[4+B..3+2B] due      pulse:{<ns>:p<n>}:due:<b>      (customerId scored by due time, ms)
+  KEYS[4+2B] due merge     pulse:{<ns>:p<n>}:due-merge    (scratch: exists only inside this
+                                                          script, never replicated)
 
   ARGV[1] due horizon in ms: pop customers due at or before it; '-1' for none
   ARGV[2] most due customers to return
   ARGV[3] version the caller's cached profiles are good for; '-1' for none
   ARGV[4] U: how many of the batch's customer ids follow that the caller has not cached
-  ARGV[5..4+U] those ids; then the ids of the batch's customers the caller has cached
+  ARGV[5] C: how many of the batch's customer ids follow those that the caller has cached
+  ARGV[6..5+U] the uncached ids; ARGV[6+U..5+U+C] the cached ones; then the ids of other
+          customers the caller has cached and expects may be due (no bytes sent for them)
 
-  Returns { metaFlat, profiles (one per id: all ids when the cache is stale, else the U
+  Returns { metaFlat, profiles (one per batch id: all ids when the cache is stale, else the U
             uncached ones; false when absent), dueIds (earliest due first, ties by id, as one
             sorted set would give them), dueProfiles (false for a cached one while the cache
-            is good), held (one per id), heldDue (one per due id), timedCustomers,
+            is good), held (one per batch id), heldDue (one per due id), timedCustomers,
             cacheGood (1 or 0) }
 ]]
-local B = (#KEYS - 3) / 2
+local B = (#KEYS - 4) / 2
+local merge = KEYS[4 + 2 * B]
 local function bucket(id) return tonumber(string.sub(redis.sha1hex(id), 1, 8), 16) % B end
-local function profilesKey(id) return KEYS[4 + bucket(id)] end
 
 local meta = redis.call('HGETALL', KEYS[1])
 local version = redis.call('HGET', KEYS[1], 'version') or '0'
 local cacheGood = ARGV[3] ~= '-1' and tonumber(version) == tonumber(ARGV[3])
 local uncachedCount = tonumber(ARGV[4])
+local batchCount = uncachedCount + tonumber(ARGV[5])
 local ids = {}
 local uncached = {}
 local cached = {}
-for i = 5, #ARGV do
+for i = 6, 5 + batchCount do
   ids[#ids + 1] = ARGV[i]
-  if i <= 4 + uncachedCount then uncached[#uncached + 1] = ARGV[i] else cached[ARGV[i]] = true end
+  if i <= 5 + uncachedCount then uncached[#uncached + 1] = ARGV[i] else cached[ARGV[i]] = true end
 end
+for i = 6 + batchCount, #ARGV do cached[ARGV[i]] = true end
 local wanted = ids
 if cacheGood then wanted = uncached end
 
@@ -68,82 +75,64 @@ end
 local held = {}
 if #ids > 0 then held = redis.call('HMGET', KEYS[2], unpack(ids)) end
 
--- The due customers: a merge of the B due buckets, earliest first, ties by id compared byte
--- by byte (a sorted set's own order), so the first ARGV[2] are those one sorted set of the
--- whole partition would give. Each bucket is read a page at a time, as far as the merge goes;
--- the buckets wait in a binary heap keyed by the entry each would give next, so a pick costs
--- log B comparisons (scanning every bucket per pick made a big sweep's load cost ms of Lua).
-local function before(a, b)
-  local n = math.min(#a, #b)
-  for k = 1, n do
-    local x, y = string.byte(a, k), string.byte(b, k)
-    if x ~= y then return x < y end
-  end
-  return #a < #b
-end
+-- The due customers: the first ARGV[2] that one sorted set of the whole partition would give
+-- (earliest first, ties by id byte by byte). The buckets are read a page at a time into a
+-- scratch sorted set, which orders them in C: a merge in Lua paid ~10 us a customer, most of it
+-- comparing tied ids byte by byte (a weekly look puts a partition's waiting customers on one
+-- instant). A bucket that may hold more (a full page) bounds what is settled: nothing it has not
+-- given yet can come before its last entry given, so the entries up to the lowest such last
+-- entry are final. Buckets whose last entry lies within the first ARGV[2] are read on until
+-- those are. The scratch key is local to the script: its writes are not replicated.
 local dueIds = {}
 local dueProfiles = {}
 local heldDue = {}
 if ARGV[1] ~= '-1' then
   local limit = tonumber(ARGV[2])
   local page = math.ceil(limit / B) + 8
-  local cursors = {}
-  local function refill(b)
-    local cursor = cursors[b]
+  redis.set_repl(redis.REPL_NONE)
+  redis.call('DEL', merge)
+  local offset, last, more = {}, {}, {}
+  local bucketOf = {}
+  local function read(b)
     local reply = redis.call('ZRANGE', KEYS[4 + B + b], '-inf', ARGV[1], 'BYSCORE', 'LIMIT',
-      cursor.offset, page, 'WITHSCORES')
-    local ids, scores = {}, {}
-    for k = 1, #reply, 2 do
-      ids[#ids + 1] = reply[k]
-      scores[#scores + 1] = tonumber(reply[k + 1])
+      offset[b], page, 'WITHSCORES')
+    local n = #reply / 2
+    if n > 0 then
+      local entries = {}
+      for k = 1, #reply, 2 do
+        entries[k] = reply[k + 1]
+        entries[k + 1] = reply[k]
+        bucketOf[reply[k]] = b
+      end
+      redis.call('ZADD', merge, unpack(entries))
+      last[b] = reply[#reply - 1]
     end
-    cursor.ids, cursor.scores, cursor.i = ids, scores, 1
-    cursor.offset = cursor.offset + #ids
-    cursor.done = #ids < page
-  end
-  local heap = {}
-  local function less(a, b)
-    local ca, cb = cursors[a], cursors[b]
-    local sa, sb = ca.scores[ca.i], cb.scores[cb.i]
-    if sa ~= sb then return sa < sb end
-    return before(ca.ids[ca.i], cb.ids[cb.i])
-  end
-  local function siftDown(k)
-    local n = #heap
-    while true do
-      local l = 2 * k
-      local smallest = k
-      if l <= n and less(heap[l], heap[smallest]) then smallest = l end
-      if l + 1 <= n and less(heap[l + 1], heap[smallest]) then smallest = l + 1 end
-      if smallest == k then return end
-      heap[k], heap[smallest] = heap[smallest], heap[k]
-      k = smallest
-    end
+    offset[b] = offset[b] + n
+    more[b] = n == page
   end
   for b = 0, B - 1 do
-    cursors[b] = { offset = 0 }
-    refill(b)
-    if #cursors[b].ids > 0 then heap[#heap + 1] = b end
+    offset[b] = 0
+    read(b)
   end
-  for k = math.floor(#heap / 2), 1, -1 do siftDown(k) end
-  while #dueIds < limit and #heap > 0 do
-    local b = heap[1]
-    local cursor = cursors[b]
-    dueIds[#dueIds + 1] = cursor.ids[cursor.i]
-    cursor.i = cursor.i + 1
-    if cursor.i > #cursor.ids and not cursor.done then refill(b) end
-    if cursor.i > #cursor.ids then
-      heap[1] = heap[#heap]
-      heap[#heap] = nil
+  while true do
+    local behind = {}
+    for b = 0, B - 1 do
+      if more[b] and redis.call('ZRANK', merge, last[b]) < limit - 1 then
+        behind[#behind + 1] = b
+      end
     end
-    if #heap > 0 then siftDown(1) end
+    if #behind == 0 then break end
+    for _, b in ipairs(behind) do read(b) end
   end
+  dueIds = redis.call('ZRANGE', merge, 0, limit - 1)
+  redis.call('DEL', merge)
+  redis.set_repl(redis.REPL_ALL)
   if #dueIds > 0 then
     for i, id in ipairs(dueIds) do
       if cacheGood and cached[id] then
         dueProfiles[i] = false
       else
-        dueProfiles[i] = redis.call('HGET', profilesKey(id), id)
+        dueProfiles[i] = redis.call('HGET', KEYS[4 + bucketOf[id]], id)
       end
     end
     heldDue = redis.call('HMGET', KEYS[2], unpack(dueIds))
