@@ -1,12 +1,22 @@
 import type { Profile } from '@pulse/core';
 
+interface Entry {
+  profile: Profile;
+  bytes: number;
+  /** The due time the task last committed for the customer; null: none known. */
+  dueMs: number | null;
+  /** Read since eviction last came round to it (it gets one more round). */
+  used: boolean;
+}
+
 /**
  * Decoded profiles a partition task committed itself, kept across batches so that the next
  * batch of the same customers neither fetches nor decodes them again. Only good while nobody
  * else wrote the partition: the task hands the store the version of its last commit, and the
  * load says whether that is still the partition's version (a forget, a claim or any other
- * writer bumps it); when not, the cache is dropped. Least recently used first out, within a
- * byte budget — an estimate: a decoded profile takes about ten times its encoded size.
+ * writer bumps it); when not, the cache is dropped. Within a byte budget — an estimate: a
+ * decoded profile takes about ten times its encoded size — the oldest entry goes first, unless
+ * it was read since eviction last came round to it (second chance: a read only sets a flag).
  *
  * It also remembers the due time the task last committed for a cached customer (`setDue`), so
  * that a load can name the cached customers that may be due (`dueBy`) and get no bytes for
@@ -14,11 +24,10 @@ import type { Profile } from '@pulse/core';
  * holds them.
  */
 export class ProfileCache {
-  private readonly entries = new Map<string, { profile: Profile; bytes: number }>();
+  private readonly entries = new Map<string, Entry>();
   private usedBytes = 0;
-  private readonly dueAt = new Map<string, number>();
-  /** The customers of `dueAt` by the hour they are due in (a load asks up to an instant). */
-  private readonly dueByHour = new Map<number, Set<string>>();
+  /** No cached customer is due before this (a lower bound). */
+  private earliestDueMs = Infinity;
 
   constructor(private readonly budgetBytes: number) {}
 
@@ -33,26 +42,32 @@ export class ProfileCache {
   get(customerId: string): Profile | undefined {
     const entry = this.entries.get(customerId);
     if (entry === undefined) return undefined;
-    this.entries.delete(customerId);
-    this.entries.set(customerId, entry);
+    entry.used = true;
     return entry.profile;
   }
 
   set(customerId: string, profile: Profile, encodedBytes: number): void {
     if (this.budgetBytes <= 0) return;
-    const previous = this.entries.get(customerId);
-    if (previous !== undefined) {
-      this.usedBytes -= previous.bytes;
-      this.entries.delete(customerId);
-    }
     const bytes = 256 + 10 * encodedBytes;
-    this.entries.set(customerId, { profile, bytes });
-    this.usedBytes += bytes;
-    for (const [oldest, entry] of this.entries) {
-      if (this.usedBytes <= this.budgetBytes) break;
+    const previous = this.entries.get(customerId);
+    if (previous === undefined) {
+      this.entries.set(customerId, { profile, bytes, dueMs: null, used: false });
+      this.usedBytes += bytes;
+    } else {
+      this.usedBytes += bytes - previous.bytes;
+      previous.profile = profile;
+      previous.bytes = bytes;
+      previous.used = true;
+    }
+    while (this.usedBytes > this.budgetBytes) {
+      const [oldest, entry] = this.entries.entries().next().value as [string, Entry];
       this.entries.delete(oldest);
-      this.usedBytes -= entry.bytes;
-      this.forgetDue(oldest);
+      if (entry.used) {
+        entry.used = false;
+        this.entries.set(oldest, entry);
+      } else {
+        this.usedBytes -= entry.bytes;
+      }
     }
   }
 
@@ -61,45 +76,29 @@ export class ProfileCache {
    * customer not cached: only cached customers may be named to the load.
    */
   setDue(customerId: string, dueMs: number | null): void {
-    this.forgetDue(customerId);
-    if (dueMs === null || !this.entries.has(customerId)) return;
-    this.dueAt.set(customerId, dueMs);
-    const hour = Math.floor(dueMs / HOUR_MS);
-    let ids = this.dueByHour.get(hour);
-    if (ids === undefined) {
-      ids = new Set();
-      this.dueByHour.set(hour, ids);
-    }
-    ids.add(customerId);
+    const entry = this.entries.get(customerId);
+    if (entry === undefined) return;
+    entry.dueMs = dueMs;
+    if (dueMs !== null && dueMs < this.earliestDueMs) this.earliestDueMs = dueMs;
   }
 
   /** The cached customers due at or before `horizonMs`, as the task last committed them. */
   dueBy(horizonMs: number): string[] {
     const due: string[] = [];
-    const lastHour = Math.floor(horizonMs / HOUR_MS);
-    for (const [hour, ids] of this.dueByHour) {
-      if (hour > lastHour) continue;
-      for (const id of ids) if (hour < lastHour || this.dueAt.get(id)! <= horizonMs) due.push(id);
+    if (horizonMs < this.earliestDueMs) return due;
+    let earliest = Infinity;
+    for (const [customerId, { dueMs }] of this.entries) {
+      if (dueMs === null) continue;
+      if (dueMs <= horizonMs) due.push(customerId);
+      if (dueMs < earliest) earliest = dueMs;
     }
+    this.earliestDueMs = earliest;
     return due;
   }
 
   clear(): void {
     this.entries.clear();
     this.usedBytes = 0;
-    this.dueAt.clear();
-    this.dueByHour.clear();
-  }
-
-  private forgetDue(customerId: string): void {
-    const dueMs = this.dueAt.get(customerId);
-    if (dueMs === undefined) return;
-    this.dueAt.delete(customerId);
-    const hour = Math.floor(dueMs / HOUR_MS);
-    const ids = this.dueByHour.get(hour);
-    ids?.delete(customerId);
-    if (ids?.size === 0) this.dueByHour.delete(hour);
+    this.earliestDueMs = Infinity;
   }
 }
-
-const HOUR_MS = 3_600_000;
