@@ -711,7 +711,9 @@ export class PartitionTask {
         // wrote: the read side then says its figures are incomplete).
         ...(figuresText !== undefined ? { segmentFigures: figuresText } : {}),
         profiles: [...encoded],
-        due: [...result.due],
+        // Not the due times the index already holds (about a quarter of a drain's): the cache
+        // knows them while it is good, and it is (the load said so, or it was dropped).
+        due: [...result.due].filter(([id, dueMs]) => !this.cache.holdsDue(id, dueMs)),
         outbox: result.outbox.map((item) => encodeOutboxEntry(toOutboxEntry(item))),
         held: [...result.held].map(([id, entry]) => [id, entry && encodeHeld(entry)]),
       });

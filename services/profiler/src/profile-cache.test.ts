@@ -26,6 +26,9 @@ describe('ProfileCache', () => {
     expect(cache.dueBy(10 * hour + 5).sort()).toEqual(['a', 'c']);
     expect(cache.dueBy(10 * hour + 4)).toEqual(['c']);
     expect(cache.dueBy(3 * hour - 1)).toEqual([]);
+    expect(cache.holdsDue('a', 10 * hour + 5)).toBe(true);
+    expect(cache.holdsDue('a', 10 * hour + 6)).toBe(false);
+    expect(cache.holdsDue('not-cached', hour)).toBe(false);
     // A later commit moves or removes a due time.
     cache.setDue('c', 20 * hour);
     cache.setDue('b', null);

@@ -20,8 +20,8 @@ interface Entry {
  *
  * It also remembers the due time the task last committed for a cached customer (`setDue`), so
  * that a load can name the cached customers that may be due (`dueBy`) and get no bytes for
- * them: a partition's weekly look comes due for most of its customers at once, and the task
- * holds them.
+ * them — a partition's weekly look comes due for most of its customers at once, and the task
+ * holds them — and a commit need not write a due time the index already holds (`holdsDue`).
  */
 export class ProfileCache {
   private readonly entries = new Map<string, Entry>();
@@ -80,6 +80,11 @@ export class ProfileCache {
     if (entry === undefined) return;
     entry.dueMs = dueMs;
     if (dueMs !== null && dueMs < this.earliestDueMs) this.earliestDueMs = dueMs;
+  }
+
+  /** Whether the task last committed this due time for this cached customer. */
+  holdsDue(customerId: string, dueMs: number | null): boolean {
+    return dueMs !== null && this.entries.get(customerId)?.dueMs === dueMs;
   }
 
   /** The cached customers due at or before `horizonMs`, as the task last committed them. */
