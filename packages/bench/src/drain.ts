@@ -151,6 +151,22 @@ export async function stopChild(
   return code;
 }
 
+/**
+ * CPU seconds (user + system, `INFO cpu`) every node that holds data (each master of a cluster)
+ * has used since it started, summed: read before and after a drain, what Redis spent on it.
+ */
+export async function redisCpuSeconds(redis: RedisClient): Promise<number> {
+  let total = 0;
+  for (const node of redisNodes(redis)) {
+    const info = await node.info('cpu');
+    const user = /used_cpu_user:([\d.]+)/.exec(info);
+    const system = /used_cpu_sys:([\d.]+)/.exec(info);
+    if (!user || !system) throw new Error('INFO cpu has no used_cpu_user / used_cpu_sys');
+    total += Number(user[1]) + Number(system[1]);
+  }
+  return total;
+}
+
 /** Memory in use on every node that holds data (each master of a cluster), summed. */
 export async function usedMemory(redis: RedisClient): Promise<number> {
   let total = 0;
@@ -227,6 +243,8 @@ export interface DrainResult {
   stopSeconds: number;
   /** Exit codes after SIGTERM (0 expected). */
   stopExitCodes: (number | null)[];
+  /** CPU seconds Redis used from spawning the profilers to the last committed offset. */
+  redisCpuSeconds: number;
 }
 
 /**
@@ -245,6 +263,7 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
     const port = await freePort();
     if (!ports.includes(port)) ports.push(port);
   }
+  const redisCpuBefore = await redisCpuSeconds(context.redis);
   const startedAt = performance.now();
   const children = ports.map((port) =>
     spawnProfiler(context, {
@@ -270,6 +289,7 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
       await new Promise((done) => setTimeout(done, 200));
     }
     const endedAt = performance.now();
+    const redisCpu = (await redisCpuSeconds(context.redis)) - redisCpuBefore;
     const seconds = (endedAt - startedAt) / 1000;
     const steadySeconds = Math.max(0.001, (endedAt - (firstCommitAt ?? startedAt)) / 1000);
     // Off the clock: the relay delivers what the last commits decided, then the counters are read.
@@ -287,6 +307,7 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
       eventsPerSecond: events / seconds,
       steadySeconds,
       steadyEventsPerSecond: (events - firstCommitted) / steadySeconds,
+      redisCpuSeconds: redisCpu,
     };
   } finally {
     await Promise.all(children.map((child) => stopChild(child)));

@@ -182,6 +182,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
         const rates: number[] = [];
         const steady: number[] = [];
         const stops: number[] = [];
+        const redisCpu: number[] = [];
         for (const run of runs) {
           const keyPrefix = prefix(`t${instances}r${run}`);
           const before = await usedMemory(context.redis);
@@ -195,6 +196,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           rates.push(result.eventsPerSecond);
           steady.push(result.steadyEventsPerSecond);
           stops.push(result.stopSeconds);
+          redisCpu.push((result.redisCpuSeconds * 1e6) / result.events);
           if (result.stopExitCodes.some((code) => code !== 0)) {
             report.notes.push(
               `throughput, ${instances} profiler(s), run ${run}: exit codes after SIGTERM ${result.stopExitCodes.join(', ')}`,
@@ -215,6 +217,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           eventsPerSecond: spread(rates),
           steadyEventsPerSecond: spread(steady),
           stopSeconds: spread(stops),
+          redisCpuMicrosPerEvent: spread(redisCpu),
         };
       }
       report.memory = {

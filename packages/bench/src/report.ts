@@ -33,7 +33,13 @@ export interface BenchReport {
   job?: JobCounts;
   throughput: Record<
     string,
-    { eventsPerSecond: Spread; steadyEventsPerSecond: Spread; stopSeconds?: Spread }
+    {
+      eventsPerSecond: Spread;
+      steadyEventsPerSecond: Spread;
+      stopSeconds?: Spread;
+      /** Redis CPU (INFO cpu, user + system, every data node) per drained event, µs. */
+      redisCpuMicrosPerEvent?: Spread;
+    }
   >;
   /** The Kafka Streams peer (bench/peers/kafka-streams) draining the same log. */
   peer?: {
@@ -115,6 +121,10 @@ export function renderMarkdown(report: BenchReport): string {
     if (figure.stopSeconds)
       lines.push(
         `| SIGTERM → exit once drained, ${instances} profiler${instances === '1' ? '' : 's'} (ms) | ${cell(figure.stopSeconds, (v) => int(v * 1000))} |`,
+      );
+    if (figure.redisCpuMicrosPerEvent)
+      lines.push(
+        `| Redis CPU per event, ${instances} profiler${instances === '1' ? '' : 's'} (µs, INFO cpu user + system over the drain) | ${cell(figure.redisCpuMicrosPerEvent, (v) => v.toFixed(1))} |`,
       );
   }
   for (const figure of report.latency) {
