@@ -1,4 +1,4 @@
-import type { Consumer, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerRunConfig, Kafka } from 'kafkajs';
 import { CoPartitionedAssigner } from './assigner.ts';
 
 /** One record as Pulse sees it; nothing kafkajs-specific leaks past this module. */
@@ -57,6 +57,9 @@ export interface PartitionedConsumerHandlers {
 export class PartitionedConsumer {
   private readonly consumer: Consumer;
   private generation = 0;
+  /** Restarts in a row after crashes kafkajs would not restart from (reset by a join). */
+  private restartAttempt = 0;
+  private restartTimer: NodeJS.Timeout | undefined;
 
   constructor(
     kafka: Kafka,
@@ -78,6 +81,7 @@ export class PartitionedConsumer {
     const { events } = this.consumer;
     this.consumer.on(events.GROUP_JOIN, (event) => {
       this.generation += 1;
+      this.restartAttempt = 0;
       const assignment: Assignment = new Map();
       for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
         for (const partition of partitions) {
@@ -86,15 +90,21 @@ export class PartitionedConsumer {
       }
       handlers.onAssignment(assignment, this.generation, event.payload.memberId);
     });
+    // kafkajs restarts its consumer after a retriable error only. One it takes as final — "failed
+    // to find group coordinator" while a broker comes back is one — would leave this member out
+    // of the group for good, a live process that consumes nothing: start it again, backing off,
+    // until stopped.
     this.consumer.on(events.CRASH, (event) => {
-      handlers.onCrash(event.payload.error, event.payload.restart);
+      const restartHere = !event.payload.restart && !this.stopped;
+      handlers.onCrash(event.payload.error, event.payload.restart || restartHere);
+      if (restartHere) this.restartLater(runConfig);
     });
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: this.options.topics,
       fromBeginning: this.options.fromBeginning,
     });
-    await this.consumer.run({
+    const runConfig: ConsumerRunConfig = {
       autoCommit: false,
       eachBatchAutoResolve: true,
       partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
@@ -114,7 +124,22 @@ export class PartitionedConsumer {
           { heartbeat, shouldContinue: () => isRunning() && !isStale() },
         );
       },
-    });
+    };
+    await this.consumer.run(runConfig);
+  }
+
+  private restartLater(runConfig: ConsumerRunConfig): void {
+    const delayMs = Math.min(30_000, 500 * 2 ** this.restartAttempt);
+    this.restartAttempt += 1;
+    clearTimeout(this.restartTimer);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopped) return;
+      // A start that fails crashes again (and comes back here); one that throws, too.
+      this.consumer.run(runConfig).catch(() => {
+        if (!this.stopped) this.restartLater(runConfig);
+      });
+    }, delayMs);
   }
 
   /** Moves a partition's next fetch to `offset` (the position stored with the state). */
@@ -171,6 +196,7 @@ export class PartitionedConsumer {
    */
   async stop(): Promise<void> {
     this.stopped = true;
+    clearTimeout(this.restartTimer);
     clearTimeout(this.hintTimer);
     this.hintTimer = undefined;
     await this.flushHints();
