@@ -159,12 +159,16 @@ export async function redisCpuSeconds(redis: RedisClient): Promise<number> {
   let total = 0;
   for (const node of redisNodes(redis)) {
     const info = await node.info('cpu');
-    const user = /used_cpu_user:([\d.]+)/.exec(info);
-    const system = /used_cpu_sys:([\d.]+)/.exec(info);
-    if (!user || !system) throw new Error('INFO cpu has no used_cpu_user / used_cpu_sys');
-    total += Number(user[1]) + Number(system[1]);
+    total += infoNumber(info, 'used_cpu_user') + infoNumber(info, 'used_cpu_sys');
   }
   return total;
+}
+
+/** A numeric field of an INFO reply; throws when the reply has none. */
+function infoNumber(info: string, field: string): number {
+  const match = new RegExp(`^${field}:([\\d.]+)`, 'm').exec(info);
+  if (!match) throw new Error(`INFO has no ${field}`);
+  return Number(match[1]);
 }
 
 /** Memory in use on every node that holds data (each master of a cluster), summed. */
@@ -181,10 +185,7 @@ async function nodeUsedMemory(redis: RedisClient): Promise<number> {
     if (!pending || pending[1] === '0') break;
     await new Promise((done) => setTimeout(done, 100));
   }
-  const info = await redis.info('memory');
-  const match = /used_memory:(\d+)/.exec(info);
-  if (!match) throw new Error('INFO memory has no used_memory');
-  return Number(match[1]);
+  return infoNumber(await redis.info('memory'), 'used_memory');
 }
 
 /**

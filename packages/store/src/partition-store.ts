@@ -243,8 +243,9 @@ export class PartitionStore {
       if (cache?.has(customerId)) cached.push(customerId);
       else uncached.push(customerId);
     }
+    const horizonMs = dueHorizonMs === null ? null : Math.floor(dueHorizonMs);
     const args = [
-      dueHorizonMs === null ? '-1' : String(Math.floor(dueHorizonMs)),
+      horizonMs === null ? '-1' : String(horizonMs),
       String(dueLimit),
       cache === undefined ? '-1' : String(cache.version),
       String(uncached.length),
@@ -252,8 +253,8 @@ export class PartitionStore {
       ...uncached,
       ...cached,
     ];
-    if (dueHorizonMs !== null && cache?.dueBy) {
-      for (const customerId of cache.dueBy(Math.floor(dueHorizonMs))) args.push(customerId);
+    if (horizonMs !== null && cache?.dueBy) {
+      for (const customerId of cache.dueBy(horizonMs)) args.push(customerId);
     }
     const reply = (await this.call(
       'loadBatch',
