@@ -170,12 +170,26 @@ interface Evaluated {
 }
 
 /**
- * Evaluations per profile object. A profile is immutable and its evaluation is a pure function
- * of it (and the rules, the same for a task's life), so the step's two looks at a customer —
- * the key of their stored profile, the key and next change of the new one — and the next step's
- * look at the same object (the profiler's cache hands it back) cost one evaluation.
+ * Each profile object carries its evaluation, under a symbol that is not enumerable: the profile
+ * still compares, copies (a spread leaves it behind, so a changed copy is evaluated afresh) and
+ * encodes as its fields alone. A profile is immutable and its evaluation is a pure function of it
+ * (and the rules, the same for a task's life), so the step's two looks at a customer — the key
+ * of their stored profile, the key and next change of the new one — and the next step's look at
+ * the same object (the profiler's cache hands it back) cost one evaluation. (A WeakMap did the
+ * same at a fifth more step time: every profile version became an ephemeron the collector
+ * traces.)
  */
-const evaluations = new WeakMap<Profile, EvaluationMemo>();
+const EVALUATION = Symbol('segment evaluation');
+
+function memoOf(profile: Profile): EvaluationMemo | undefined {
+  return (profile as Profile & { [EVALUATION]?: EvaluationMemo })[EVALUATION];
+}
+
+function keepMemo(profile: Profile, memo: EvaluationMemo): void {
+  // A frozen profile (tests freeze some) is evaluated on every look instead.
+  if (!Object.isExtensible(profile)) return;
+  Object.defineProperty(profile, EVALUATION, { value: memo, writable: true });
+}
 
 interface EvaluationMemo {
   rules: RulesConfig;
@@ -192,10 +206,10 @@ interface EvaluationMemo {
 }
 
 function evaluationOf(profile: Profile, rules: RulesConfig): EvaluationMemo {
-  const memo = evaluations.get(profile);
+  const memo = memoOf(profile);
   if (memo !== undefined && memo.rules === rules) return memo;
   const fresh: EvaluationMemo = { rules, evaluated: evaluateNow(profile, rules) };
-  evaluations.set(profile, fresh);
+  keepMemo(profile, fresh);
   return fresh;
 }
 
@@ -277,7 +291,7 @@ export function sameKeyAfterClockMove(
   const { nextChangeMs } = memo.evaluated;
   if (nextChangeMs === null || nextChangeMs > segmentAsOfMs(later)) {
     // The same evaluation, and the same key: `later` differs from `earlier` by its clock alone.
-    evaluations.set(later, memo);
+    keepMemo(later, memo);
     return true;
   }
   return customerKeyOf(later, rules, values) === customerKeyOf(earlier, rules, values);
