@@ -95,9 +95,22 @@ const DAY_FIELDS = new Set<NullableField>(['anchorDay', 'lapsedAnchorDay', 'last
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** True for the nullable fields stored as day numbers (NULLABLE_FIELDS order). */
+const IS_DAY_FIELD = NULLABLE_FIELDS.map((field) => DAY_FIELDS.has(field));
+
+/**
+ * Appends varints and bytes to a buffer it grows by doubling. encodeProfile reuses one writer
+ * (`reset`) and copies out only the bytes it wrote (`finish`): a profile is encoded for every
+ * customer a commit writes, so the per-call allocation is the result alone.
+ */
 class ByteWriter {
   private buffer = new Uint8Array(256);
   private length = 0;
+
+  reset(): this {
+    this.length = 0;
+    return this;
+  }
 
   private ensure(extra: number): void {
     if (this.length + extra <= this.buffer.length) return;
@@ -151,11 +164,23 @@ class ByteWriter {
   }
 
   text(value: string): void {
+    // ASCII (ids, currency codes, most zone names) is its own UTF-8: written as it is read.
+    const length = value.length;
+    let ascii = length < 0x80;
+    for (let index = 0; ascii && index < length; index += 1) {
+      if (value.charCodeAt(index) >= 0x80) ascii = false;
+    }
+    if (ascii) {
+      this.ensure(length + 1);
+      this.buffer[this.length++] = length;
+      for (let index = 0; index < length; index += 1) {
+        this.buffer[this.length++] = value.charCodeAt(index);
+      }
+      return;
+    }
     const bytes = encoder.encode(value);
     this.unsigned(bytes.length);
-    this.ensure(bytes.length);
-    this.buffer.set(bytes, this.length);
-    this.length += bytes.length;
+    this.raw(bytes);
   }
 
   finish(): Uint8Array {
@@ -245,23 +270,37 @@ class ByteReader {
   }
 }
 
+const profileWriter = new ByteWriter();
+const zoneWriter = new ByteWriter();
+
 export function encodeProfile(profile: Profile): Uint8Array {
-  const writer = new ByteWriter();
+  const writer = profileWriter.reset();
   writer.byte(FORMAT_VERSION);
   writer.text(profile.customerId);
 
+  // The nullable fields in NULLABLE_FIELDS order, read by name (a computed key is a slow read).
+  const nullable = [
+    profile.firstSeenMs,
+    profile.lastVisitMs,
+    profile.lastPurchaseMs,
+    profile.clockMs,
+    profile.anchorDay,
+    profile.openEpisodeSinceMs,
+    profile.lapsedAnchorDay,
+    profile.lastReadyToBuyDay,
+  ];
   let presence = 0;
-  NULLABLE_FIELDS.forEach((field, index) => {
-    if (profile[field] !== null) presence += 2 ** index;
-  });
+  for (let index = 0; index < nullable.length; index += 1) {
+    if (nullable[index] !== null) presence += 2 ** index;
+  }
   writer.unsigned(presence);
   const baseMs = profile.firstSeenMs ?? profile.clockMs ?? 0;
   const baseDay = dayOf(baseMs);
   writer.signed(baseMs);
-  for (const field of NULLABLE_FIELDS) {
-    const value = profile[field];
-    if (value === null || field === 'firstSeenMs') continue;
-    writer.signed(DAY_FIELDS.has(field) ? value - baseDay : value - baseMs);
+  // firstSeenMs (index 0) is the base itself.
+  for (let index = 1; index < nullable.length; index += 1) {
+    const value = nullable[index]!;
+    if (value !== null) writer.signed(IS_DAY_FIELD[index] ? value - baseDay : value - baseMs);
   }
 
   writer.unsigned(profile.lifetimeVisits);
@@ -271,54 +310,54 @@ export function encodeProfile(profile: Profile): Uint8Array {
   writer.unsigned(profile.episodeCount);
   writer.unsigned(profile.readyToBuyCount);
 
-  const currencies = [
-    ...new Set([
-      ...profile.lifetimeSpend.map((total) => total.currency),
-      ...profile.purchasesByDay.map((bucket) => bucket.currency),
-    ]),
-  ].sort();
-  const currencyIndex = new Map(currencies.map((currency, index) => [currency, index]));
+  const currencies = currencyTable(profile);
   writer.unsigned(currencies.length);
   for (const currency of currencies) writer.text(currency);
 
   writer.unsigned(profile.lifetimeSpend.length);
   for (const total of profile.lifetimeSpend) {
-    writer.unsigned(currencyIndex.get(total.currency)!);
+    writer.unsigned(currencies.indexOf(total.currency));
     writer.unsigned(total.purchases);
     writer.unsigned(total.spendMinor);
   }
 
-  writer.unsigned(profile.visitsByDay.length);
+  const visits = profile.visitsByDay;
+  writer.unsigned(visits.length);
   let previousDay = baseDay;
-  profile.visitsByDay.forEach((bucket, index) => {
+  for (let index = 0; index < visits.length; index += 1) {
+    const bucket = visits[index]!;
     if (index === 0) writer.signed(bucket.day - baseDay);
     else writer.unsigned(bucket.day - previousDay);
     previousDay = bucket.day;
     writer.unsigned(bucket.visits);
-  });
+  }
 
-  writer.unsigned(profile.purchasesByDay.length);
-  profile.purchasesByDay.forEach((bucket, index) => {
+  const purchases = profile.purchasesByDay;
+  writer.unsigned(purchases.length);
+  for (let index = 0; index < purchases.length; index += 1) {
+    const bucket = purchases[index]!;
     if (index === 0) writer.signed(bucket.day - baseDay);
     else writer.unsigned(bucket.day - previousDay);
     previousDay = bucket.day;
-    writer.unsigned(currencyIndex.get(bucket.currency)!);
+    writer.unsigned(currencies.indexOf(bucket.currency));
     writer.unsigned(bucket.purchases);
     writer.unsigned(bucket.spendMinor);
-  });
+  }
 
   writeAscendingDays(writer, profile.activeDays, baseDay);
   writeAscendingDays(writer, profile.purchaseDays, baseDay);
 
-  writer.unsigned(profile.recentEvents.length);
+  const recent = profile.recentEvents;
+  writer.unsigned(recent.length);
   let previousMs = baseMs;
-  profile.recentEvents.forEach((entry, index) => {
+  for (let index = 0; index < recent.length; index += 1) {
+    const entry = recent[index]!;
     // Descending by time: the first from the base, then the (non-negative) steps back.
     if (index === 0) writer.signed(entry.occurredAtMs - baseMs);
     else writer.unsigned(previousMs - entry.occurredAtMs);
     previousMs = entry.occurredAtMs;
     writer.hash53(entry.idHash);
-  });
+  }
 
   // Sections (format version 2), ascending by tag.
   if (!hasNoTraits(profile.traits)) {
@@ -329,7 +368,7 @@ export function encodeProfile(profile: Profile): Uint8Array {
   }
   // The time zone: only for customers who stated one, so UTC customers' bytes do not grow.
   if (profile.timeZone !== null) {
-    const zone = new ByteWriter();
+    const zone = zoneWriter.reset();
     zone.text(profile.timeZone);
     zone.signed((profile.timeZoneSetAtMs ?? baseMs) - baseMs);
     const body = zone.finish();
@@ -340,12 +379,30 @@ export function encodeProfile(profile: Profile): Uint8Array {
   return writer.finish();
 }
 
+/** The profile's currencies, sorted: its spend's and its purchase buckets' (mostly one). */
+function currencyTable(profile: Profile): string[] {
+  const spend = profile.lifetimeSpend;
+  const buckets = profile.purchasesByDay;
+  const only = spend[0]?.currency ?? buckets[0]?.currency;
+  if (only === undefined) return [];
+  let single = true;
+  for (const total of spend) if (total.currency !== only) single = false;
+  for (const bucket of buckets) if (bucket.currency !== only) single = false;
+  if (single) return [only];
+  return [
+    ...new Set([
+      ...spend.map((total) => total.currency),
+      ...buckets.map((bucket) => bucket.currency),
+    ]),
+  ].sort();
+}
+
 function writeAscendingDays(writer: ByteWriter, days: readonly number[], baseDay: number): void {
   writer.unsigned(days.length);
-  days.forEach((day, index) => {
-    if (index === 0) writer.signed(day - baseDay);
-    else writer.unsigned(day - days[index - 1]!);
-  });
+  for (let index = 0; index < days.length; index += 1) {
+    if (index === 0) writer.signed(days[0]! - baseDay);
+    else writer.unsigned(days[index]! - days[index - 1]!);
+  }
 }
 
 /**
