@@ -235,7 +235,20 @@ class ByteReader {
 
   text(): string {
     const length = this.count(1);
-    const slice = this.bytes.subarray(this.offset, this.offset + length);
+    const start = this.offset;
+    // Short ASCII (ids, currency codes): read char by char, no decoder call.
+    if (length <= 64) {
+      let text = '';
+      let index = start;
+      for (; index < start + length && this.bytes[index]! < 0x80; index += 1) {
+        text += String.fromCharCode(this.bytes[index]!);
+      }
+      if (index === start + length) {
+        this.offset += length;
+        return text;
+      }
+    }
+    const slice = this.bytes.subarray(start, start + length);
     this.offset += length;
     try {
       return decoder.decode(slice);
@@ -425,13 +438,15 @@ export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions)
   if (presence >= 2 ** NULLABLE_FIELDS.length) reader.fail('unknown presence bits');
   const baseMs = reader.signed();
   const baseDay = dayOf(baseMs);
-  const nullable = {} as Record<NullableField, number | null>;
-  NULLABLE_FIELDS.forEach((field, index) => {
-    const present = Math.floor(presence / 2 ** index) % 2 === 1;
-    if (!present) nullable[field] = null;
-    else if (field === 'firstSeenMs') nullable[field] = baseMs;
-    else nullable[field] = reader.signed() + (DAY_FIELDS.has(field) ? baseDay : baseMs);
-  });
+  // The nullable fields in NULLABLE_FIELDS order; firstSeenMs (index 0) is the base itself.
+  const nullable: (number | null)[] = [(presence & 1) === 1 ? baseMs : null];
+  for (let index = 1; index < NULLABLE_FIELDS.length; index += 1) {
+    nullable.push(
+      Math.floor(presence / 2 ** index) % 2 === 1
+        ? reader.signed() + (IS_DAY_FIELD[index] ? baseDay : baseMs)
+        : null,
+    );
+  }
 
   const lifetimeVisits = reader.unsigned();
   const lifetimePurchases = reader.unsigned();
@@ -443,38 +458,45 @@ export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions)
   const currencies: string[] = [];
   const currencyCount = reader.count(1);
   for (let index = 0; index < currencyCount; index += 1) currencies.push(reader.text());
-  const currencyAt = (index: number): string =>
-    currencies[index] ?? reader.fail(`currency index ${index} out of range`);
 
-  const lifetimeSpend = Array.from({ length: reader.count(3) }, () => ({
-    currency: currencyAt(reader.unsigned()),
-    purchases: reader.unsigned(),
-    spendMinor: reader.unsigned(),
-  }));
+  const lifetimeSpend: Profile['lifetimeSpend'][number][] = [];
+  const spendCount = reader.count(3);
+  for (let index = 0; index < spendCount; index += 1) {
+    lifetimeSpend.push({
+      currency: currencyAt(reader, currencies),
+      purchases: reader.unsigned(),
+      spendMinor: reader.unsigned(),
+    });
+  }
 
   let previousDay = baseDay;
-  const nextDay = (index: number) => {
+  const visitsByDay: Profile['visitsByDay'][number][] = [];
+  const visitCount = reader.count(2);
+  for (let index = 0; index < visitCount; index += 1) {
     previousDay = index === 0 ? baseDay + reader.signed() : previousDay + reader.unsigned();
-    return previousDay;
-  };
-  const visitsByDay = Array.from({ length: reader.count(2) }, (_, index) => ({
-    day: nextDay(index),
-    visits: reader.unsigned(),
-  }));
-  const purchasesByDay = Array.from({ length: reader.count(4) }, (_, index) => ({
-    day: nextDay(index),
-    currency: currencyAt(reader.unsigned()),
-    purchases: reader.unsigned(),
-    spendMinor: reader.unsigned(),
-  }));
+    visitsByDay.push({ day: previousDay, visits: reader.unsigned() });
+  }
+  const purchasesByDay: Profile['purchasesByDay'][number][] = [];
+  const purchaseCount = reader.count(4);
+  for (let index = 0; index < purchaseCount; index += 1) {
+    previousDay = index === 0 ? baseDay + reader.signed() : previousDay + reader.unsigned();
+    purchasesByDay.push({
+      day: previousDay,
+      currency: currencyAt(reader, currencies),
+      purchases: reader.unsigned(),
+      spendMinor: reader.unsigned(),
+    });
+  }
   const activeDays = readAscendingDays(reader, baseDay);
   const purchaseDays = readAscendingDays(reader, baseDay);
 
   let previousMs = baseMs;
-  const recentEvents: RememberedEvent[] = Array.from({ length: reader.count(8) }, (_, index) => {
+  const recentEvents: RememberedEvent[] = [];
+  const recentCount = reader.count(8);
+  for (let index = 0; index < recentCount; index += 1) {
     previousMs = index === 0 ? baseMs + reader.signed() : previousMs - reader.unsigned();
-    return { occurredAtMs: previousMs, idHash: reader.hash53() };
-  });
+    recentEvents.push({ occurredAtMs: previousMs, idHash: reader.hash53() });
+  }
 
   // Sections (format version 2 only; version 1 ends here).
   let traits: CustomerTraits = NO_TRAITS;
@@ -505,9 +527,9 @@ export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions)
 
   return {
     customerId,
-    firstSeenMs: nullable.firstSeenMs,
-    lastVisitMs: nullable.lastVisitMs,
-    lastPurchaseMs: nullable.lastPurchaseMs,
+    firstSeenMs: nullable[0] ?? null,
+    lastVisitMs: nullable[1] ?? null,
+    lastPurchaseMs: nullable[2] ?? null,
     lifetimeVisits,
     lifetimePurchases,
     lifetimeActiveDays,
@@ -520,15 +542,21 @@ export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions)
     recentEvents,
     timeZone,
     timeZoneSetAtMs,
-    clockMs: nullable.clockMs,
-    anchorDay: nullable.anchorDay,
+    clockMs: nullable[3] ?? null,
+    anchorDay: nullable[4] ?? null,
     episodeCount,
-    openEpisodeSinceMs: nullable.openEpisodeSinceMs,
-    lapsedAnchorDay: nullable.lapsedAnchorDay,
+    openEpisodeSinceMs: nullable[5] ?? null,
+    lapsedAnchorDay: nullable[6] ?? null,
     readyToBuyCount,
-    lastReadyToBuyDay: nullable.lastReadyToBuyDay,
+    lastReadyToBuyDay: nullable[7] ?? null,
     traits,
   };
+}
+
+/** A currency index read and looked up in the profile's table. */
+function currencyAt(reader: ByteReader, currencies: readonly string[]): string {
+  const index = reader.unsigned();
+  return currencies[index] ?? reader.fail(`currency index ${index} out of range`);
 }
 
 function readAscendingDays(reader: ByteReader, baseDay: number): number[] {
