@@ -10,7 +10,10 @@
  * - a stopped profiler (SIGSTOP: alive, still a member until its session times out, doing
  *   nothing) while records keep arriving on another partition.
  * The two stuck cases must each name their partition and reason, and leave the others healthy.
+ * Watching (`--watch --json`) prints one report per line until Ctrl-C, then exits with the last
+ * report's verdict.
  */
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { partitionForKey } from '@pulse/stream';
 import { readPartitionHealth } from '@pulse/store';
@@ -23,7 +26,7 @@ import {
   testRedis,
 } from '../support/infra.ts';
 import { createProfilerTopics, testProfilerConfig } from '../support/profiler.ts';
-import { explained, profilerEnv, spawnProfiler } from '../support/profiler-process.ts';
+import { explained, PULSE_BIN, profilerEnv, spawnProfiler } from '../support/profiler-process.ts';
 import { waitFor } from '../support/wait.ts';
 
 const PARTITIONS = 3;
@@ -146,6 +149,42 @@ describe('pulse status against the real stack', () => {
       for (let partition = 0; partition < PARTITIONS; partition += 1)
         expect(text.stdout).toMatch(new RegExp(`^ *${partition} +m1 `, 'm'));
       expect(text.stdout).toContain('no partition is stuck');
+
+      // Watching: one JSON report per line, read after read, until Ctrl-C; then it exits with
+      // the last report's verdict.
+      const watcher = spawn(
+        process.execPath,
+        [PULSE_BIN, 'status', '--watch', '--json', '--interval', '1'],
+        { env, stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      onCleanup(async () => watcher.kill('SIGKILL'));
+      let watched = '';
+      let watchErrors = '';
+      watcher.stdout.on('data', (chunk: Buffer) => (watched += chunk.toString('utf8')));
+      watcher.stderr.on('data', (chunk: Buffer) => (watchErrors += chunk.toString('utf8')));
+      const exited = new Promise<number | null>((resolve) => watcher.once('exit', resolve));
+      const reports = await waitFor(
+        'two reports from pulse status --watch --json',
+        () => {
+          const lines = watched.split('\n').filter((line) => line.length > 0);
+          return lines.length >= 2
+            ? lines.map((line) => JSON.parse(line) as JsonReport)
+            : undefined;
+        },
+        {
+          timeoutMs: 60_000,
+          failFast: () =>
+            watcher.exitCode === null
+              ? undefined
+              : new Error(`pulse status --watch exited early: ${watchErrors}`),
+        },
+      );
+      for (const watchedReport of reports) {
+        expect(watchedReport.healthy).toBe(true);
+        expect(watchedReport.partitions.map((partition) => partition.partition)).toEqual([0, 1, 2]);
+      }
+      watcher.kill('SIGINT');
+      expect(await exited, watchErrors).toBe(0);
 
       // A stuck outbox: the dead-letter topic is gone, and a bad record arrives in one partition.
       const outboxPartition = 1;

@@ -14,7 +14,7 @@ import { waitFor } from './wait.ts';
  */
 
 const REPO_ROOT = resolve(import.meta.dirname, '../..');
-const PULSE_BIN = join(REPO_ROOT, 'bin/pulse.mjs');
+export const PULSE_BIN = join(REPO_ROOT, 'bin/pulse.mjs');
 
 /** The PULSE_* variables that carry a test's profiler settings (see profilerConfigFromEnv). */
 export function profilerEnv(config: ProfilerConfig): Record<string, string> {
