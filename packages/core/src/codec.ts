@@ -312,7 +312,7 @@ export function encodeProfile(profile: Profile): Uint8Array {
   writer.signed(baseMs);
   // firstSeenMs (index 0) is the base itself.
   for (let index = 1; index < nullable.length; index += 1) {
-    const value = nullable[index]!;
+    const value = nullable[index] ?? null;
     if (value !== null) writer.signed(IS_DAY_FIELD[index] ? value - baseDay : value - baseMs);
   }
 

@@ -176,8 +176,8 @@ interface Evaluated {
  * (and the rules, the same for a task's life), so the step's two looks at a customer — the key
  * of their stored profile, the key and next change of the new one — and the next step's look at
  * the same object (the profiler's cache hands it back) cost one evaluation. (A WeakMap did the
- * same at a fifth more step time: every profile version became an ephemeron the collector
- * traces.)
+ * same, but with every profile version a drain makes as a key its `set` cost about 2.5 µs against
+ * 0.3 µs for the property, and it was the largest single function of a drain's CPU profile.)
  */
 const EVALUATION = Symbol('segment evaluation');
 
@@ -186,7 +186,7 @@ function memoOf(profile: Profile): EvaluationMemo | undefined {
 }
 
 function keepMemo(profile: Profile, memo: EvaluationMemo): void {
-  // A frozen profile (tests freeze some) is evaluated on every look instead.
+  // A frozen profile (a caller may freeze what it hands the core) is evaluated on every look.
   if (!Object.isExtensible(profile)) return;
   Object.defineProperty(profile, EVALUATION, { value: memo, writable: true });
 }
