@@ -304,7 +304,7 @@ export function encodeProfile(profile: Profile): Uint8Array {
   ];
   let presence = 0;
   for (let index = 0; index < nullable.length; index += 1) {
-    if (nullable[index] !== null) presence += 2 ** index;
+    if (nullable[index] !== null) presence |= 1 << index;
   }
   writer.unsigned(presence);
   const baseMs = profile.firstSeenMs ?? profile.clockMs ?? 0;
@@ -439,10 +439,11 @@ export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions)
   const baseMs = reader.signed();
   const baseDay = dayOf(baseMs);
   // The nullable fields in NULLABLE_FIELDS order; firstSeenMs (index 0) is the base itself.
+  // (presence has one bit per field, checked above: small enough for bit operations.)
   const nullable: (number | null)[] = [(presence & 1) === 1 ? baseMs : null];
   for (let index = 1; index < NULLABLE_FIELDS.length; index += 1) {
     nullable.push(
-      Math.floor(presence / 2 ** index) % 2 === 1
+      ((presence >> index) & 1) === 1
         ? reader.signed() + (IS_DAY_FIELD[index] ? baseDay : baseMs)
         : null,
     );
