@@ -4,7 +4,17 @@
  * none is applied twice; a writer fenced by a new owner changes nothing at all.
  */
 import { describe, expect, it } from 'vitest';
-import { PartitionStore, readPartitionHealth, StoreError, type BatchCommit } from '@pulse/store';
+import {
+  customerBucket,
+  MAX_COMMIT_GROUP,
+  PartitionStore,
+  partitionKeys,
+  readPartitionDue,
+  readPartitionHealth,
+  readPartitionProfiles,
+  StoreError,
+  type BatchCommit,
+} from '@pulse/store';
 import { testRedis, uniqueName } from '../support/infra.ts';
 
 function emptyCommit(ownerToken: string, expectedVersion: number): BatchCommit {
@@ -48,6 +58,49 @@ describe('PartitionStore against a real Redis', () => {
     expect(outbox.map((entry) => entry.payload)).toEqual(['signal-1']);
     expect(await store.ackOutbox(outbox.map((entry) => entry.id))).toBe(1);
     expect(await store.outboxLength()).toBe(0);
+  });
+
+  it('commits more customers of one bucket than one group carries, each in its own bucket key', async () => {
+    const redis = testRedis();
+    const prefix = uniqueName('t');
+    const store = new PartitionStore(redis, 'v1', 2, prefix);
+    const meta = await store.claim('owner-a');
+    // 4,500 customers of bucket 7: more than one HSET could take (Lua unpacks at most ~8,000
+    // values), and a few of other buckets.
+    const crowded: string[] = [];
+    const others: string[] = [];
+    for (let index = 0; crowded.length < 4 * MAX_COMMIT_GROUP + 500; index += 1) {
+      const id = `customer-${index}`;
+      if (customerBucket(id) === 7) crowded.push(id);
+      else if (others.length < 20) others.push(id);
+    }
+    const everyone = [...crowded, ...others];
+    const first = await store.commit({
+      ...emptyCommit('owner-a', meta.version),
+      profiles: everyone.map((id, index) => [id, new Uint8Array([index % 256, 1])]),
+      due: everyone.map((id, index) => [id, 1_000 + index]),
+    });
+    // Then half of them leave the due index and the rest move, in one commit.
+    await store.commit({
+      ...emptyCommit('owner-a', first),
+      due: everyone.map((id, index) => [id, index % 2 === 0 ? null : 5_000 + index]),
+    });
+
+    const profiles = await readPartitionProfiles(redis, 'v1', 2, prefix);
+    expect(profiles.size).toBe(everyone.length);
+    everyone.forEach((id, index) => {
+      expect(profiles.get(id)).toEqual(Buffer.from([index % 256, 1]));
+    });
+    const bucketKey = partitionKeys('v1', 2, prefix).profiles[7] as string;
+    expect(await redis.hlen(bucketKey)).toBe(crowded.length);
+    const due = await readPartitionDue(redis, 'v1', 2, prefix);
+    expect(due).toEqual(
+      new Map(
+        everyone.flatMap((id, index) =>
+          index % 2 === 0 ? [] : [[id, 5_000 + index] as [string, number]],
+        ),
+      ),
+    );
   });
 
   it("sends no bytes of the caller's cached profiles while its version holds, and all of them after anyone else wrote", async () => {

@@ -32,6 +32,7 @@ export { decodeOutboxEntry, encodeOutboxEntry, type OutboxEntry } from './outbox
 export {
   assertNoEviction,
   buildCommitArgs,
+  MAX_COMMIT_GROUP,
   parseMeta,
   PartitionStore,
   readPartitionMetas,

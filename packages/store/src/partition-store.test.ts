@@ -9,7 +9,7 @@ import {
   partitionKeys,
   singleKeyLayout,
 } from './keys.ts';
-import { buildCommitArgs, parseMeta } from './partition-store.ts';
+import { buildCommitArgs, MAX_COMMIT_GROUP, parseMeta } from './partition-store.ts';
 
 describe('partition keys', () => {
   it('share one hash tag per namespace and partition', () => {
@@ -57,22 +57,33 @@ describe('partition keys', () => {
 });
 
 describe('commit arguments', () => {
-  it('follow the layout commitBatch-131.lua reads', () => {
-    const args = buildCommitArgs({
-      ownerToken: 'owner-1',
-      expectedVersion: 7,
-      offsets: new Map([['pulse.visits', '42']]),
-      maxEventMs: new Map([['pulse.visits', 1000]]),
-      streamTimeMs: 500,
-      profiles: [['c1', new Uint8Array([1, 2])]],
-      due: [
-        ['c1', 9000],
-        ['c2', null],
-      ],
-      outbox: ['{"signalId":"s"}'],
-      held: [['c3', null]],
-    });
-    expect(args.slice(0, 7)).toEqual(['owner-1', '7', '3', '1', '2', '1', '1']);
+  it('follow the layout commitBatch-131.lua reads: profiles and due entries grouped by bucket', () => {
+    const buckets: Record<string, number> = { c1: 5, c2: 5, c4: 2, c5: 5 };
+    const args = buildCommitArgs(
+      {
+        ownerToken: 'owner-1',
+        expectedVersion: 7,
+        offsets: new Map([['pulse.visits', '42']]),
+        maxEventMs: new Map([['pulse.visits', 1000]]),
+        streamTimeMs: 500,
+        profiles: [
+          ['c1', new Uint8Array([1, 2])],
+          ['c4', new Uint8Array([4])],
+          ['c5', new Uint8Array([5])],
+        ],
+        due: [
+          ['c1', 9000],
+          ['c2', null],
+          ['c4', 8000],
+          ['c5', 7000],
+        ],
+        outbox: ['{"signalId":"s"}'],
+        held: [['c3', null]],
+      },
+      (id) => buckets[id]!,
+    );
+    // Two profile groups (buckets 2 and 5), two due groups.
+    expect(args.slice(0, 7)).toEqual(['owner-1', '7', '3', '2', '2', '1', '1']);
     expect(args.slice(7, 13)).toEqual([
       'offset:pulse.visits',
       '42',
@@ -81,9 +92,84 @@ describe('commit arguments', () => {
       'streamTimeMs',
       '500',
     ]);
-    expect(args[13]).toBe('c1');
-    expect(args[14]).toEqual(Buffer.from([1, 2]));
-    expect(args.slice(15)).toEqual(['c1', '9000', 'c2', '', '{"signalId":"s"}', 'c3', '']);
+    expect(args.slice(13)).toEqual([
+      // profiles: bucket, count, then id / bytes pairs
+      '2',
+      '1',
+      'c4',
+      Buffer.from([4]),
+      '5',
+      '2',
+      'c1',
+      Buffer.from([1, 2]),
+      'c5',
+      Buffer.from([5]),
+      // due: bucket, adds, removes, then score / id pairs (ZADD's order), then removed ids
+      '2',
+      '1',
+      '0',
+      '8000',
+      'c4',
+      '5',
+      '2',
+      '1',
+      '9000',
+      'c1',
+      '7000',
+      'c5',
+      'c2',
+      '{"signalId":"s"}',
+      'c3',
+      '',
+    ]);
+  });
+
+  it(`cut a bucket's customers into groups of at most ${MAX_COMMIT_GROUP}`, () => {
+    const count = 2 * MAX_COMMIT_GROUP + 3;
+    const ids = Array.from({ length: count }, (_, index) => `c${index}`);
+    const args = buildCommitArgs(
+      {
+        ownerToken: 'o',
+        expectedVersion: 1,
+        offsets: new Map(),
+        maxEventMs: new Map(),
+        streamTimeMs: null,
+        profiles: ids.map((id) => [id, new Uint8Array([1])]),
+        due: ids.map((id, index) => [id, index % 2 === 0 ? index : null]),
+        outbox: [],
+      },
+      () => 0,
+    );
+    // Three profile groups; two due groups (1,000 adds and 1,000 removes, then 2 and 1).
+    expect(args.slice(3, 5)).toEqual(['3', '2']);
+    // Profiles: groups of 1,000, 1,000 and 3, every id once and in order.
+    const profileCounts: number[] = [];
+    const profileIds: unknown[] = [];
+    let at = 7;
+    for (let group = 0; group < 3; group += 1) {
+      expect(args[at]).toBe('0');
+      const n = Number(args[at + 1]);
+      profileCounts.push(n);
+      for (let k = 0; k < n; k += 1) profileIds.push(args[at + 2 + 2 * k]);
+      at += 2 + 2 * n;
+    }
+    expect(profileCounts).toEqual([MAX_COMMIT_GROUP, MAX_COMMIT_GROUP, 3]);
+    expect(profileIds).toEqual(ids);
+    // Due: 1,002 adds and 1,001 removes in groups that each stay within the bound.
+    const added: unknown[] = [];
+    const removed: unknown[] = [];
+    for (let group = 0; group < 2; group += 1) {
+      expect(args[at]).toBe('0');
+      const a = Number(args[at + 1]);
+      const r = Number(args[at + 2]);
+      expect(Math.max(a, r)).toBeLessThanOrEqual(MAX_COMMIT_GROUP);
+      for (let k = 0; k < a; k += 1) added.push(args[at + 3 + 2 * k + 1]);
+      for (let k = 0; k < r; k += 1) removed.push(args[at + 3 + 2 * a + k]);
+      at += 3 + 2 * a + r;
+    }
+    expect(at).toBe(args.length);
+    expect(added).toEqual(ids.filter((_, index) => index % 2 === 0));
+    expect(removed).toEqual(ids.filter((_, index) => index % 2 === 1));
   });
 
   it('carry the population statistics and their table as meta fields', () => {

@@ -1,6 +1,7 @@
 import { redisNodes, type RedisClient } from './client.ts';
 import { commitResultToError, StoreError } from './errors.ts';
 import {
+  customerBucket,
   maxEventField,
   META_FIELDS,
   META_TOPIC_FIELD_PREFIXES,
@@ -67,8 +68,9 @@ export interface BatchCommit {
   population?: { statistics: string; hurdles: string | null };
   /** Set when the segment figures changed: their encoding. */
   segmentFigures?: string;
+  /** At most one entry per customer. */
   profiles: [customerId: string, bytes: Uint8Array][];
-  /** Due time in ms, or null to take the customer out of the due index. */
+  /** Due time in ms, or null to take the customer out of the due index; one per customer. */
   due: [customerId: string, dueMs: number | null][];
   outbox: string[];
   /** Held signal payload, or null to release/discard it. */
@@ -124,8 +126,17 @@ export function parseMeta(flat: unknown[]): PartitionMeta {
   return meta;
 }
 
-/** Pure: the commit script's arguments (see commitBatch-5.lua for the layout). */
-export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
+/**
+ * Most customers one bucket group of the commit carries: the script spreads a group into one
+ * HSET or ZADD with `unpack`, and Lua's stack takes about 8,000 values.
+ */
+export const MAX_COMMIT_GROUP = 1_000;
+
+/** Pure: the commit script's arguments (see commitBatch-131.lua for the layout). */
+export function buildCommitArgs(
+  commit: BatchCommit,
+  bucketOf: (customerId: string) => number = (id) => customerBucket(id),
+): (string | Buffer)[] {
   const metaPairs: string[] = [];
   for (const [topic, offset] of commit.offsets) metaPairs.push(offsetField(topic), offset);
   for (const [topic, ms] of commit.maxEventMs) metaPairs.push(maxEventField(topic), String(ms));
@@ -145,22 +156,67 @@ export function buildCommitArgs(commit: BatchCommit): (string | Buffer)[] {
   if (commit.segmentFigures !== undefined)
     metaPairs.push(META_FIELDS.segmentFigures, commit.segmentFigures);
   const held = commit.held ?? [];
+
+  // Profiles by bucket: [customerId, bytes, customerId, bytes, …] per bucket.
+  const profileBuckets: (string | Buffer)[][] = [];
+  for (const [customerId, bytes] of commit.profiles) {
+    const b = bucketOf(customerId);
+    (profileBuckets[b] ??= []).push(
+      customerId,
+      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    );
+  }
+  const profileArgs: (string | Buffer)[] = [];
+  let profileGroups = 0;
+  profileBuckets.forEach((pairs, b) => {
+    for (let at = 0; at < pairs.length; at += 2 * MAX_COMMIT_GROUP) {
+      const n = Math.min(MAX_COMMIT_GROUP, (pairs.length - at) / 2);
+      profileArgs.push(String(b), String(n));
+      for (let k = at; k < at + 2 * n; k += 1) profileArgs.push(pairs[k]!);
+      profileGroups += 1;
+    }
+  });
+
+  // Due entries by bucket: what to add (score first, as ZADD takes it) and what to remove.
+  const adds: string[][] = [];
+  const removes: string[][] = [];
+  for (const [customerId, dueMs] of commit.due) {
+    const b = bucketOf(customerId);
+    if (dueMs === null) (removes[b] ??= []).push(customerId);
+    else (adds[b] ??= []).push(String(dueMs), customerId);
+  }
+  const dueArgs: string[] = [];
+  let dueGroups = 0;
+  for (let b = 0; b < Math.max(adds.length, removes.length); b += 1) {
+    const add = adds[b] ?? [];
+    const remove = removes[b] ?? [];
+    let addAt = 0;
+    let removeAt = 0;
+    while (addAt < add.length || removeAt < remove.length) {
+      const a = Math.min(MAX_COMMIT_GROUP, (add.length - addAt) / 2);
+      const r = Math.min(MAX_COMMIT_GROUP, remove.length - removeAt);
+      dueArgs.push(String(b), String(a), String(r));
+      for (let k = addAt; k < addAt + 2 * a; k += 1) dueArgs.push(add[k]!);
+      for (let k = removeAt; k < removeAt + r; k += 1) dueArgs.push(remove[k]!);
+      addAt += 2 * a;
+      removeAt += r;
+      dueGroups += 1;
+    }
+  }
+
   const args: (string | Buffer)[] = [
     commit.ownerToken,
     String(commit.expectedVersion),
     String(metaPairs.length / 2),
-    String(commit.profiles.length),
-    String(commit.due.length),
+    String(profileGroups),
+    String(dueGroups),
     String(commit.outbox.length),
     String(held.length),
     ...metaPairs,
   ];
-  for (const [customerId, bytes] of commit.profiles) {
-    args.push(customerId, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
-  }
-  for (const [customerId, dueMs] of commit.due)
-    args.push(customerId, dueMs === null ? '' : String(dueMs));
-  args.push(...commit.outbox);
+  for (const arg of profileArgs) args.push(arg);
+  for (const arg of dueArgs) args.push(arg);
+  for (const payload of commit.outbox) args.push(payload);
   for (const [customerId, payload] of held) args.push(customerId, payload ?? '');
   return args;
 }
@@ -183,12 +239,30 @@ export async function readPartitionMetas(
   return (await Promise.all(reads)).map((hash) => parseMeta(Object.entries(hash).flat()));
 }
 
+/** Customers whose bucket one store remembers (a few MB); past it the memo starts again. */
+const BUCKET_MEMO_LIMIT = 50_000;
+
 /**
  * All persistence of one partition's state: one round trip to load a batch, one to commit
  * it. Generic: it knows nothing of profiles' contents or of the rules.
  */
 export class PartitionStore {
   readonly keys: PartitionKeys;
+  /**
+   * Buckets of the customers this store committed lately: a commit names each changed customer
+   * once or twice (profile, due time), and the same customers come back batch after batch, so the
+   * SHA-1 behind a bucket is taken about once per customer instead of once per mention.
+   */
+  private readonly buckets = new Map<string, number>();
+  private readonly bucketOf = (customerId: string): number => {
+    let bucket = this.buckets.get(customerId);
+    if (bucket === undefined) {
+      if (this.buckets.size >= BUCKET_MEMO_LIMIT) this.buckets.clear();
+      bucket = customerBucket(customerId);
+      this.buckets.set(customerId, bucket);
+    }
+    return bucket;
+  };
 
   constructor(
     private readonly redis: RedisClient,
@@ -313,7 +387,11 @@ export class PartitionStore {
   /** Commits a batch; throws StoreError STORE_FENCED / STORE_VERSION_CONFLICT when the CAS fails. */
   async commit(commit: BatchCommit): Promise<number> {
     const result = Number(
-      await this.call('commitBatch', partitionKeyList(this.keys), buildCommitArgs(commit)),
+      await this.call(
+        'commitBatch',
+        partitionKeyList(this.keys),
+        buildCommitArgs(commit, this.bucketOf),
+      ),
     );
     const error = commitResultToError(result, {
       namespace: this.namespace,

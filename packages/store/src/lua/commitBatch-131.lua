@@ -4,8 +4,11 @@
   time) move together or not at all. A writer that lost the partition (owner changed) or
   raced another commit (version moved) changes nothing.
 
-  Profiles and timers are cut into B buckets (B = (#KEYS - 3) / 2); a customer's bucket is
-  the first 32 bits of SHA-1(customerId) mod B (`customerBucket` in src/keys.ts).
+  Profiles and timers are cut into B buckets (B = (#KEYS - 3) / 2). The caller sends them
+  grouped by bucket (`customerBucket` in src/keys.ts), so the script neither hashes an id nor
+  calls Redis once per customer: one HSET, one ZADD and one ZREM per bucket group. A bucket may
+  come in more than one group (the caller bounds a group's size, so that `unpack` stays within
+  Lua's stack); a customer comes at most once among the profiles and once among the due entries.
 
   KEYS[1] meta hash        pulse:{<ns>:p<n>}:meta
   KEYS[2] held hash        pulse:{<ns>:p<n>}:held
@@ -16,13 +19,14 @@
   ARGV[1] owner token the writer holds
   ARGV[2] version the writer loaded
   ARGV[3] number of meta field/value pairs (M)
-  ARGV[4] number of profiles (P)
-  ARGV[5] number of due entries (D)
+  ARGV[4] number of profile groups (GP)
+  ARGV[5] number of due groups (GD)
   ARGV[6] number of outbox entries (O)
   ARGV[7] number of held entries (H)
   then M pairs: field, value
-  then P pairs: customerId, encoded profile
-  then D pairs: customerId, due time in ms ('' removes the customer from the index)
+  then GP groups: bucket b (0-based), n, then n pairs: customerId, encoded profile
+  then GD groups: bucket b, a, r, then a pairs: due time in ms, customerId (ZADD's order),
+                  then r customerIds to take out of the index
   then O values: outbox payloads
   then H pairs: customerId, held signal ('' removes it)
 
@@ -37,38 +41,36 @@ local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if version ~= tonumber(ARGV[2]) then return -2 end
 
 local B = (#KEYS - 3) / 2
-local function bucket(id) return tonumber(string.sub(redis.sha1hex(id), 1, 8), 16) % B end
 
 local m = tonumber(ARGV[3])
-local p = tonumber(ARGV[4])
-local d = tonumber(ARGV[5])
+local gp = tonumber(ARGV[4])
+local gd = tonumber(ARGV[5])
 local o = tonumber(ARGV[6])
 local h = tonumber(ARGV[7])
 local i = 8
 
 if m > 0 then
-  local fields = {}
-  for _ = 1, m do
-    fields[#fields + 1] = ARGV[i]
-    fields[#fields + 1] = ARGV[i + 1]
-    i = i + 2
-  end
-  redis.call('HSET', KEYS[1], unpack(fields))
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, i + 2 * m - 1))
+  i = i + 2 * m
 end
 
-for _ = 1, p do
-  redis.call('HSET', KEYS[4 + bucket(ARGV[i])], ARGV[i], ARGV[i + 1])
+for _ = 1, gp do
+  local b = tonumber(ARGV[i])
+  local n = tonumber(ARGV[i + 1])
   i = i + 2
+  redis.call('HSET', KEYS[4 + b], unpack(ARGV, i, i + 2 * n - 1))
+  i = i + 2 * n
 end
 
-for _ = 1, d do
-  local due = KEYS[4 + B + bucket(ARGV[i])]
-  if ARGV[i + 1] == '' then
-    redis.call('ZREM', due, ARGV[i])
-  else
-    redis.call('ZADD', due, ARGV[i + 1], ARGV[i])
-  end
-  i = i + 2
+for _ = 1, gd do
+  local due = KEYS[4 + B + tonumber(ARGV[i])]
+  local a = tonumber(ARGV[i + 1])
+  local r = tonumber(ARGV[i + 2])
+  i = i + 3
+  if a > 0 then redis.call('ZADD', due, unpack(ARGV, i, i + 2 * a - 1)) end
+  i = i + 2 * a
+  if r > 0 then redis.call('ZREM', due, unpack(ARGV, i, i + r - 1)) end
+  i = i + r
 end
 
 for _ = 1, o do
