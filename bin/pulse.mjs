@@ -1,6 +1,7 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=128
 // The `pulse` command. Pulse runs from its TypeScript sources (no build step): tsx compiles
 // them on the fly, so `npx pulse …` works right after `npm ci`.
+// The first line gives node the profiler's flags (PROFILER_NODE_FLAGS in services/profiler).
 import { register } from 'tsx/esm/api';
 
 register();

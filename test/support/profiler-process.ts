@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { ProfilerConfig } from '@pulse/profiler';
+import { withProfilerNodeFlags, type ProfilerConfig } from '@pulse/profiler';
 import type { RulesConfig } from '@pulse/core';
 import { onCleanup, testProcessEnv } from './infra.ts';
 import { waitFor } from './wait.ts';
@@ -114,7 +114,9 @@ export async function spawnProfiler(options: {
     ...options.extraEnv,
   });
   const spawnedAtMs = Date.now();
-  const child = spawn(process.execPath, [PULSE_BIN, 'run', 'profiler', ...(options.args ?? [])], {
+  const args = [PULSE_BIN, 'run', 'profiler', ...(options.args ?? [])];
+  // With the flags `npx pulse run profiler` has (the launcher's first line gives them).
+  const child = spawn(process.execPath, [...withProfilerNodeFlags([]), ...args], {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
