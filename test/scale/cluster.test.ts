@@ -3,7 +3,9 @@
  * processes, checked against the oracle (the core alone over each partition's events):
  * profiles, the due index and the signal ids on the topics.
  *
- * - steady: a pre-produced log drained by three profilers;
+ * - steady: a pre-produced log drained by three profilers, then `pulse status --json` says
+ *   healthy with every partition owned and caught up (each partition's health read on the
+ *   master of its slot);
  * - resharding under load: `redis-cli --cluster reshard` moves the slots of three partitions
  *   to another master (MIGRATE key by key; the profilers follow MOVED / ASK) while events flow,
  *   a profiler is SIGKILLed and another joins: no batch lost or applied twice (the dedup memory
@@ -25,9 +27,15 @@ import type { Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { startRedis, stopPid } from '@pulse/local-stack';
 import { produceStream } from '../support/events.ts';
-import { connectedAdmin, connectedProducer, testRedisClient } from '../support/infra.ts';
+import { runPulse } from '../support/cli.ts';
+import {
+  connectedAdmin,
+  connectedProducer,
+  testProcessEnv,
+  testRedisClient,
+} from '../support/infra.ts';
 import { offsetsTotal, readCommittedOffsets } from '../support/profiler.ts';
-import type { ProfilerProcess } from '../support/profiler-process.ts';
+import { profilerEnv, type ProfilerProcess } from '../support/profiler-process.ts';
 import {
   clusterNodes,
   histogramBuckets,
@@ -135,6 +143,31 @@ describe('Pulse on a Redis Cluster with three profilers', () => {
     const drainMs = Date.now() - startedAt;
     const repeats = await expectRunMatchesOracle(run, admin);
     expect(repeats, 'signals produced twice without any crash').toBe(0);
+
+    // What the engineer on call reads: `pulse status` against the cluster (each partition's
+    // health from the master of its slot) says healthy, every partition owned and caught up.
+    const env = testProcessEnv(profilerEnv(run.config));
+    const report = await run.wait(
+      waitFor(
+        'pulse status healthy on the cluster',
+        async () => {
+          const result = await runPulse(['status', '--json', '--interval', '1'], env);
+          const parsed = JSON.parse(result.stdout) as {
+            healthy: boolean;
+            partitions: { partition: number; member: string | null; inputLag: number }[];
+          };
+          return result.code === 0 && parsed.healthy ? parsed : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 1_000, failFast: run.failFast },
+      ),
+    );
+    expect(report.partitions.map((partition) => partition.partition)).toEqual(
+      Array.from({ length: SCALE_PARTITIONS }, (_, partition) => partition),
+    );
+    for (const partition of report.partitions) {
+      expect(partition.member, `partition ${partition.partition} owned`).not.toBeNull();
+      expect(partition.inputLag, `partition ${partition.partition} caught up`).toBe(0);
+    }
 
     const nodes = await clusterNodes();
     const masters = new Set<string>();
