@@ -17,7 +17,8 @@ import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { partitionForKey } from '@pulse/stream';
 import { readPartitionHealth } from '@pulse/store';
-import { runPulse, type CliResult } from '../support/cli.ts';
+import { runPulse } from '../support/cli.ts';
+import { parseStatusReport as parse, type JsonReport } from '../support/status-report.ts';
 import {
   connectedAdmin,
   connectedProducer,
@@ -31,36 +32,6 @@ import { waitFor } from '../support/wait.ts';
 
 const PARTITIONS = 3;
 const DAY_MS = 86_400_000;
-
-interface JsonPartition {
-  partition: number;
-  member: string | null;
-  inputLag: number;
-  inputs: { topic: string; position: string | null; logEnd: string; lag: number }[];
-  outbox: { entries: number; oldestAgeMs: number | null };
-  stuck: boolean;
-  reasons: { kind: string; message: string }[];
-}
-
-interface JsonReport {
-  healthy: boolean;
-  namespace: string;
-  group: { groupId: string; members: { memberId: string; partitions: number[] }[] };
-  eventsPerSecond: number;
-  lastHour: { deadLetters: { records: number | null } };
-  partitions: JsonPartition[];
-}
-
-function parse(result: CliResult): JsonReport {
-  try {
-    return JSON.parse(result.stdout) as JsonReport;
-  } catch (error) {
-    throw new Error(
-      `pulse status --json printed no JSON (exit ${result.code}): ${result.stdout}${result.stderr}`,
-      { cause: error },
-    );
-  }
-}
 
 /** A customer id whose events land in `partition`. */
 function customerIn(partition: number, salt: string): string {

@@ -28,6 +28,7 @@ import { describe, expect, it } from 'vitest';
 import { startRedis, stopPid } from '@pulse/local-stack';
 import { produceStream } from '../support/events.ts';
 import { runPulse } from '../support/cli.ts';
+import { parseStatusReport } from '../support/status-report.ts';
 import {
   connectedAdmin,
   connectedProducer,
@@ -152,10 +153,7 @@ describe('Pulse on a Redis Cluster with three profilers', () => {
         'pulse status healthy on the cluster',
         async () => {
           const result = await runPulse(['status', '--json', '--interval', '1'], env);
-          const parsed = JSON.parse(result.stdout) as {
-            healthy: boolean;
-            partitions: { partition: number; member: string | null; inputLag: number }[];
-          };
+          const parsed = parseStatusReport(result);
           return result.code === 0 && parsed.healthy ? parsed : undefined;
         },
         { timeoutMs: 60_000, intervalMs: 1_000, failFast: run.failFast },
