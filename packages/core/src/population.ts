@@ -115,7 +115,9 @@ export function consumedGaps(before: Profile, after: Profile): GapObservation[] 
   if (after.anchorDay === null || after.anchorDay === before.anchorDay) return [];
   const observations: GapObservation[] = [];
   let previous = before.anchorDay;
-  for (const day of after.activeDays) {
+  const days = after.activeDays;
+  for (let index = 0; index < days.length; index += 1) {
+    const day = days[index]!;
     if ((before.anchorDay !== null && day <= before.anchorDay) || day > after.anchorDay) continue;
     if (previous !== null) {
       observations.push({
@@ -132,7 +134,9 @@ export function consumedGaps(before: Profile, after: Profile): GapObservation[] 
 /** Distinct active days before `day` in the customer's whole history. */
 export function activeDaysBefore(profile: Profile, day: number): number {
   let newer = 0;
-  for (const kept of profile.activeDays) if (kept >= day) newer += 1;
+  // Indexed, as the hot path walks active-day lists (see nextUnconsumedDay in timeline.ts).
+  const days = profile.activeDays;
+  for (let index = 0; index < days.length; index += 1) if (days[index]! >= day) newer += 1;
   return profile.lifetimeActiveDays - newer;
 }
 

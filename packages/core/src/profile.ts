@@ -162,7 +162,11 @@ export function purchaseDaysKept(config: RulesConfig): number {
 }
 
 export function isRemembered(profile: Profile, idHash: number): boolean {
-  return profile.recentEvents.some((entry) => entry.idHash === idHash);
+  const recent = profile.recentEvents;
+  for (let index = 0; index < recent.length; index += 1) {
+    if (recent[index]!.idHash === idHash) return true;
+  }
+  return false;
 }
 
 /** Remember an event id: keep the newest N by (occurredAtMs, idHash), whatever the arrival order. */
@@ -217,9 +221,14 @@ export function dayOfEvent(profile: Profile, event: CustomerEvent): number {
   return localDayOf(event.occurredAtMs, event.timeZone ?? profile.timeZone);
 }
 
-/** Late events: lifetime counters only (and the late counter). */
-export function recordLateEvent(profile: Profile, event: CustomerEvent): Profile {
-  const next: Profile = { ...profile, lateEvents: profile.lateEvents + 1 };
+/**
+ * Late events: lifetime counters only (and the late counter). Changes `next` in place: the
+ * caller passes the copy it made for this event, which nobody has seen yet (no memo rides on
+ * it), so an event costs one profile copy.
+ */
+export function recordLateEvent(next: Profile, event: CustomerEvent): Profile {
+  const profile = next;
+  next.lateEvents += 1;
   if (event.kind === 'visit') {
     next.lifetimeVisits += 1;
   } else {
@@ -229,17 +238,20 @@ export function recordLateEvent(profile: Profile, event: CustomerEvent): Profile
   return next;
 }
 
-/** On-time events: every commutative part of the profile. */
+/**
+ * On-time events: every commutative part of the profile. Changes `next` in place, the caller's
+ * own copy (see recordLateEvent).
+ */
 export function recordOnTimeEvent(
-  profile: Profile,
+  next: Profile,
   event: CustomerEvent,
   config: RulesConfig,
 ): Profile {
+  // Every field below is read before it is replaced, so reading `profile` is reading the
+  // values the event found.
+  const profile = next;
   const day = dayOfEvent(profile, event);
-  const next: Profile = {
-    ...profile,
-    firstSeenMs: minOrSelf(profile.firstSeenMs, event.occurredAtMs),
-  };
+  next.firstSeenMs = minOrSelf(profile.firstSeenMs, event.occurredAtMs);
 
   const activeDayLimit = activeDaysKept(config);
   const isNewActiveDay =
@@ -287,7 +299,12 @@ function maxOrSelf(current: number | null, candidate: number): number {
 
 /** Insert a day into an ascending list of distinct days, keeping only the newest `limit`. */
 function insertNewestDays(days: readonly number[], day: number, limit: number): number[] {
-  const next = [...days, day].sort((a, b) => a - b);
+  // Callers insert a day the list does not hold; it usually goes last.
+  let at = days.length;
+  while (at > 0 && days[at - 1]! > day) at -= 1;
+  const next = days.slice(0, at);
+  next.push(day);
+  for (let index = at; index < days.length; index += 1) next.push(days[index]!);
   return next.length > limit ? next.slice(next.length - limit) : next;
 }
 

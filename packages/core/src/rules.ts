@@ -146,7 +146,8 @@ function lapseInputsOf(
   const days: MemoizedDays = profile.activeDays;
   let memos = days[LAPSE_INPUTS];
   if (memos !== undefined) {
-    for (const memo of memos) {
+    for (let index = 0; index < memos.length; index += 1) {
+      const memo = memos[index]!;
       if (
         memo.anchorDay === anchorDay &&
         memo.lifetimeActiveDays === profile.lifetimeActiveDays &&

@@ -84,7 +84,8 @@ export function applyEvent(
   if (isRemembered(current, idHash)) return { profile: current, outcome: 'duplicate', signals: [] };
 
   const advanced = advance(current, streamTimeMs, config, context);
-  const signals = [...advanced.signals];
+  // advance() made this list for this call: it is the event's own.
+  const signals = advanced.signals;
   // Timers ran in the zone the profile had; the event's zone (if any) applies from here on.
   let next: Profile = {
     ...stateTimeZone(advanced.profile, event),
@@ -99,6 +100,7 @@ export function applyEvent(
     next.traits = observeVisitSource(next.traits, event.occurredAtMs, event.source);
   }
   const clockMs = next.clockMs ?? streamTimeMs;
+  // `next` is this event's own copy: the recording changes it in place.
   if (event.occurredAtMs < clockMs) {
     return { profile: recordLateEvent(next, event), outcome: 'late', signals };
   }
@@ -244,8 +246,12 @@ export function dueTimeMs(
 
 /** The oldest recorded active day not yet consumed into the decision timeline. */
 export function nextUnconsumedDay(profile: Profile): number | null {
-  for (const day of profile.activeDays) {
-    if (profile.anchorDay === null || day > profile.anchorDay) return day;
+  // An indexed loop: for…of over the active-day lists measured slower on the step's hot path.
+  const days = profile.activeDays;
+  const anchorDay = profile.anchorDay;
+  for (let index = 0; index < days.length; index += 1) {
+    const day = days[index]!;
+    if (anchorDay === null || day > anchorDay) return day;
   }
   return null;
 }

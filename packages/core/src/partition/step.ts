@@ -635,18 +635,17 @@ export function stepPartition(
       const frontier = newestApplied.get(topic);
       const advances = frontier === undefined || event.occurredAtMs > frontier;
       if (advances) {
-        const clock = clockOf(
-          view,
-          new Map(newestApplied).set(topic, event.occurredAtMs),
-          streamTimeMs,
-          rules.allowedLatenessMs,
-        );
+        // The clock the record would make, probed on the step's own map (no copy per record):
+        // the frontier goes back if the record has to wait.
+        newestApplied.set(topic, event.occurredAtMs);
+        const clock = clockOf(view, newestApplied, streamTimeMs, rules.allowedLatenessMs);
         // Past the refreshes this step may make: the record waits for the next step.
         if (clock !== null && clock > clockLimitMs) {
+          if (frontier === undefined) newestApplied.delete(topic);
+          else newestApplied.set(topic, frontier);
           stopped = { topic, offset: record.offset };
           break;
         }
-        newestApplied.set(topic, event.occurredAtMs);
         clockMoved = true;
       }
       observeRecord(
