@@ -242,3 +242,4 @@ export {
   type SegmentKey,
   type SegmentReport,
 } from './segment-figures.ts';
+export { MinHeap } from './min-heap.ts';

@@ -1,7 +1,7 @@
 // @pulse/test-kit: deterministic synthetic customers for unit tests, integration tests, the
 // benchmark and the demo.
 export { mulberry32, deriveSeed, randomInt, type Random } from './random.ts';
-export { MinHeap } from './min-heap.ts';
+export { MinHeap } from '@pulse/core';
 export {
   customerEventList,
   customerEvents,

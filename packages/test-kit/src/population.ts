@@ -3,9 +3,8 @@
 // Events come out lazily in occurredAtMs order (a k-way merge of per-customer streams), so the
 // benchmark can pull millions of them without holding them in memory; the same seed always gives
 // the same events, in the same order, with the same ids.
-import type { CustomerEvent } from '@pulse/core';
+import { MinHeap, type CustomerEvent } from '@pulse/core';
 import { customerEvents, type CustomerScript, type RhythmSegment } from './customer-script.ts';
-import { MinHeap } from './min-heap.ts';
 import { deriveSeed, mulberry32, randomInt, type Random } from './random.ts';
 
 const DAY_MS = 86_400_000;

@@ -1,5 +1,5 @@
-// A binary min-heap: the k-way merge of per-customer event streams and the reorder buffer that
-// jitters delivery order both need "the smallest pending item" in O(log n).
+// A binary min-heap: "the smallest pending item" in O(log n), for the partition simulator's due
+// index and the test kit's merge of per-customer event streams and its reorder buffer.
 
 export class MinHeap<T> {
   private readonly items: T[] = [];
