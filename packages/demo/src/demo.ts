@@ -11,6 +11,7 @@ import { loadConnectionEnv, redisConnection } from '@pulse/config';
 import type { SignalWire } from '@pulse/contracts';
 import { defaultRulesConfig } from '@pulse/core';
 import { freePort, guardStack } from '@pulse/local-stack';
+import { withProfilerNodeFlags } from '@pulse/profiler';
 import { createRedisClient, type RedisClient } from '@pulse/store';
 import { createKafka, quietKafkaLogs, type KafkaAdmin, type KafkaProducer } from '@pulse/stream';
 import {
@@ -197,6 +198,8 @@ export async function runDemo(options: DemoOptions, io: DemoIo): Promise<DemoRes
     profiler = startService({
       name: 'profiler',
       args: ['run', 'profiler'],
+      // As `npx pulse run profiler` runs it.
+      nodeArgs: withProfilerNodeFlags([]),
       env: childEnv,
       logFile: join(logDir, 'profiler.log'),
     });

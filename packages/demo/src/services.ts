@@ -25,11 +25,13 @@ export interface ServiceProcess {
 export function startService(options: {
   name: string;
   args: string[];
+  /** Flags for node itself (the launcher's first line has them when run as `npx pulse`). */
+  nodeArgs?: readonly string[];
   env: NodeJS.ProcessEnv;
   logFile: string;
 }): ServiceProcess {
   const out = openSync(options.logFile, 'a');
-  const child = spawn(process.execPath, [PULSE_BIN, ...options.args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), PULSE_BIN, ...options.args], {
     cwd: REPO_ROOT,
     env: options.env,
     detached: true,

@@ -1,8 +1,8 @@
 /**
  * Node flags the profiler (and `pulse replay`, the same hot path) runs with. `bin/pulse.mjs`
  * carries them in its `#!/usr/bin/env -S node …` line, so `npx pulse run profiler` has them;
- * whatever starts the launcher as `node bin/pulse.mjs` (the supervisor's children, the benchmark,
- * the tests) passes them itself, with `withProfilerNodeFlags`.
+ * whatever starts the launcher as `node bin/pulse.mjs` (the supervisor's children, the demo, the
+ * benchmark, the tests) passes them itself, with `withProfilerNodeFlags`.
  *
  * `--max-semi-space-size=128` (MB; Node 20's default is 16): every event makes a new profile
  * version and a few small arrays, and the decoded profiles a task keeps across batches are the
