@@ -87,14 +87,17 @@ export function applyEvent(
   // advance() made this list for this call: it is the event's own.
   const signals = advanced.signals;
   // Timers ran in the zone the profile had; the event's zone (if any) applies from here on.
-  let next: Profile = {
-    ...stateTimeZone(advanced.profile, event),
-    recentEvents: rememberEvent(
-      advanced.profile.recentEvents,
-      { occurredAtMs: event.occurredAtMs, idHash },
-      config.dedupMemorySize,
-    ),
-  };
+  const timed = stateTimeZone(advanced.profile, event);
+  // The event's own copy. advance() hands back the profile it was given or a copy of its own;
+  // a copy on which nothing was judged (clockOnly) carries no memo and nobody else holds it,
+  // so it is that copy (as is a new one from a stated zone).
+  const owned = timed !== advanced.profile || (advanced.profile !== current && advanced.clockOnly);
+  let next: Profile = owned ? timed : { ...timed };
+  next.recentEvents = rememberEvent(
+    timed.recentEvents,
+    { occurredAtMs: event.occurredAtMs, idHash },
+    config.dedupMemorySize,
+  );
   // The first visit's source (traits): the earliest by event time, so late visits count too.
   if (event.kind === 'visit' && event.source !== undefined && event.source !== '') {
     next.traits = observeVisitSource(next.traits, event.occurredAtMs, event.source);
