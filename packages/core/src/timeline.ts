@@ -89,8 +89,8 @@ export function applyEvent(
   // Timers ran in the zone the profile had; the event's zone (if any) applies from here on.
   const timed = stateTimeZone(advanced.profile, event);
   // The event's own copy. advance() hands back the profile it was given or a copy of its own;
-  // a copy on which nothing was judged (clockOnly) carries no memo and nobody else holds it,
-  // so it is that copy (as is a new one from a stated zone).
+  // a copy on which nothing was judged (clockOnly) carries no memo and nobody else holds it, so
+  // the event is recorded into it, as into the copy a stated zone made; otherwise into a new one.
   const owned = timed !== advanced.profile || (advanced.profile !== current && advanced.clockOnly);
   let next: Profile = owned ? timed : { ...timed };
   next.recentEvents = rememberEvent(
@@ -249,7 +249,7 @@ export function dueTimeMs(
 
 /** The oldest recorded active day not yet consumed into the decision timeline. */
 export function nextUnconsumedDay(profile: Profile): number | null {
-  // An indexed loop: for…of over the active-day lists measured slower on the step's hot path.
+  // An indexed loop: this runs several times per event (advance, due times, segments).
   const days = profile.activeDays;
   const anchorDay = profile.anchorDay;
   for (let index = 0; index < days.length; index += 1) {
