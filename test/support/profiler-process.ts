@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { withProfilerNodeFlags, type ProfilerConfig } from '@pulse/profiler';
+import { pulseLaunchArgs, type ProfilerConfig } from '@pulse/profiler';
 import type { RulesConfig } from '@pulse/core';
 import { onCleanup, testProcessEnv } from './infra.ts';
 import { waitFor } from './wait.ts';
@@ -114,9 +114,8 @@ export async function spawnProfiler(options: {
     ...options.extraEnv,
   });
   const spawnedAtMs = Date.now();
-  const args = [PULSE_BIN, 'run', 'profiler', ...(options.args ?? [])];
-  // With the flags `npx pulse run profiler` has (the launcher's first line gives them).
-  const child = spawn(process.execPath, [...withProfilerNodeFlags([]), ...args], {
+  const args = pulseLaunchArgs(PULSE_BIN, ['run', 'profiler', ...(options.args ?? [])]);
+  const child = spawn(process.execPath, args, {
     cwd: REPO_ROOT,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

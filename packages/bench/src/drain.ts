@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '@pulse/local-stack';
-import { withProfilerNodeFlags } from '@pulse/profiler';
+import { pulseLaunchArgs } from '@pulse/profiler';
 import {
   maxEventField,
   namespaceOutboxLength,
@@ -95,13 +95,11 @@ export function spawnProfiler(context: BenchContext, settings: ProfilerSettings)
     process.execPath,
     // PULSE_BENCH_PROFILER_BIN: another checkout's bin/pulse.mjs, to drain the same log with an
     // earlier version of the profiler (how a change's before/after is measured).
-    [
-      // The flags `npx pulse run profiler` runs with (the launcher's first line gives them).
-      ...withProfilerNodeFlags(settings.nodeArgs ?? []),
+    pulseLaunchArgs(
       process.env.PULSE_BENCH_PROFILER_BIN ?? PULSE_BIN,
-      'run',
-      'profiler',
-    ],
+      ['run', 'profiler'],
+      settings.nodeArgs,
+    ),
     {
       cwd: REPO_ROOT,
       env: {

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { withProfilerNodeFlags } from '@pulse/profiler';
+import { pulseLaunchArgs } from '@pulse/profiler';
 import { PULSE_BIN, REPO_ROOT, type BenchContext, type TopicNames } from './context.ts';
 
 export interface ReplayPhaseResult {
@@ -19,9 +19,8 @@ export async function runReplayPhase(
 ): Promise<ReplayPhaseResult> {
   const startedAt = performance.now();
   await new Promise<void>((done, fail) => {
-    const args = [PULSE_BIN, 'replay', '--namespace', options.namespace];
-    // The flags `npx pulse replay` runs with (the launcher's first line gives them).
-    const child = spawn(process.execPath, [...withProfilerNodeFlags([]), ...args], {
+    const args = pulseLaunchArgs(PULSE_BIN, ['replay', '--namespace', options.namespace]);
+    const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
       env: {
         ...process.env,

@@ -17,4 +17,4 @@ export {
   type ReplayProgress,
   type ReplayResult,
 } from './replay.ts';
-export { PROFILER_NODE_FLAGS, withProfilerNodeFlags } from './node-flags.ts';
+export { PROFILER_NODE_FLAGS, pulseLaunchArgs, withProfilerNodeFlags } from './node-flags.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PROFILER_NODE_FLAGS, withProfilerNodeFlags } from './node-flags.ts';
+import { PROFILER_NODE_FLAGS, pulseLaunchArgs, withProfilerNodeFlags } from './node-flags.ts';
 
 describe('the profiler node flags', () => {
   it('are the ones the pulse launcher starts node with', () => {
@@ -13,6 +13,16 @@ describe('the profiler node flags', () => {
     expect(withProfilerNodeFlags(['--cpu-prof'])).toEqual([...PROFILER_NODE_FLAGS, '--cpu-prof']);
     expect(withProfilerNodeFlags(['--max-semi-space-size=32'])).toEqual([
       '--max-semi-space-size=32',
+    ]);
+  });
+
+  it('come before the launcher and its arguments', () => {
+    expect(pulseLaunchArgs('bin/pulse.mjs', ['run', 'profiler'], ['--cpu-prof'])).toEqual([
+      ...PROFILER_NODE_FLAGS,
+      '--cpu-prof',
+      'bin/pulse.mjs',
+      'run',
+      'profiler',
     ]);
   });
 });

@@ -2,7 +2,7 @@
  * Node flags the profiler (and `pulse replay`, the same hot path) runs with. `bin/pulse.mjs`
  * carries them in its `#!/usr/bin/env -S node …` line, so `npx pulse run profiler` has them;
  * whatever starts the launcher as `node bin/pulse.mjs` (the supervisor's children, the demo, the
- * benchmark, the tests) passes them itself, with `withProfilerNodeFlags`.
+ * benchmark, the tests) passes them itself, with `pulseLaunchArgs` (or `withProfilerNodeFlags`).
  *
  * `--max-semi-space-size=128` (MB; Node 20's default is 16): every event makes a new profile
  * version and a few small arrays, and the decoded profiles a task keeps across batches are the
@@ -15,6 +15,18 @@
  * allowed up to 256 MB more resident memory (it grows only as far as allocation drives it).
  */
 export const PROFILER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=128'];
+
+/**
+ * What follows node's own path to start the launcher as `npx pulse` starts it: the profiler's
+ * flags (those `nodeArgs` does not set already), `nodeArgs`, the launcher, its arguments.
+ */
+export function pulseLaunchArgs(
+  launcher: string,
+  args: readonly string[],
+  nodeArgs: readonly string[] = [],
+): string[] {
+  return [...withProfilerNodeFlags(nodeArgs), launcher, ...args];
+}
 
 /** `flags` and those of PROFILER_NODE_FLAGS it does not set already (by flag name). */
 export function withProfilerNodeFlags(flags: readonly string[]): string[] {

@@ -70,7 +70,7 @@ export function registerRunCommands(program: Command): void {
     .action(async (options: ProfilerRunOptions) => {
       const processes = options.processes;
       if (processes > 1) {
-        const { runSupervisedProfilers, withProfilerNodeFlags } = await import('@pulse/profiler');
+        const { runSupervisedProfilers, pulseLaunchArgs } = await import('@pulse/profiler');
         const env = withLocalStackEnv();
         if (options.metricsPort !== undefined) env.PULSE_METRICS_PORT = options.metricsPort;
         const childArgs = [
@@ -79,14 +79,10 @@ export function registerRunCommands(program: Command): void {
         ];
         process.exitCode = await runSupervisedProfilers(
           processes,
+          // This process's flags, and the profiler's when it was started without them.
           [
             process.execPath,
-            // This process's flags, and the profiler's when it was started without them.
-            ...withProfilerNodeFlags(process.execArgv),
-            PULSE_BIN,
-            'run',
-            'profiler',
-            ...childArgs,
+            ...pulseLaunchArgs(PULSE_BIN, ['run', 'profiler', ...childArgs], process.execArgv),
           ],
           env,
         );
