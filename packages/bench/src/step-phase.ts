@@ -73,6 +73,8 @@ export function runStepPass(logs: StepLogs): { eventsPerSecond: number; signals:
       maxDuePerSweep: 2_000,
       // Decoded profiles between steps, as the profiler's cache holds them.
       roundTrip: false,
+      // Chunks taken up to where the step cuts them, as the profiler takes them.
+      takeReach: true,
     });
     for (const item of result.outbox) if (item.type === 'signal') signals += 1;
   }

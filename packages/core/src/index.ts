@@ -91,6 +91,7 @@ export {
   type Silence,
 } from './partition/traffic.ts';
 export {
+  chunkReach,
   deadLetterTopicOf,
   dueHorizonMs,
   emptyPartitionState,

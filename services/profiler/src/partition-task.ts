@@ -9,6 +9,7 @@ import {
   encodeFigureTable,
   decodeProfile,
   decodeTraffic,
+  chunkReach,
   dueHorizonMs,
   emptyPartitionState,
   emptyPopulationLatency,
@@ -591,13 +592,31 @@ export class PartitionTask {
   }
 
   private async stepAndCommit(
-    chunk: StepChunk | undefined,
+    fetched: StepChunk | undefined,
     nowMs: number,
     idleStreamTimeMs: number | undefined,
     highWatermark: string | undefined,
   ): Promise<'committed' | 'repositioned' | 'paused'> {
     const { deps } = this;
     const { rules, config } = deps;
+    // Only the records up to where the step would cut the topic: the customers of the rest are
+    // not loaded, nor due customers looked up past them (a cut threw that work away). The rest
+    // goes on at once, as after a stop (`lastCut` with resumeNow).
+    const reach =
+      fetched === undefined
+        ? 0
+        : chunkReach(
+            fetched,
+            this.partitionState ?? emptyPartitionState(),
+            this.view,
+            nowMs,
+            rules,
+          );
+    const rest = fetched === undefined ? undefined : fetched.records[reach];
+    const chunk: StepChunk | undefined =
+      fetched === undefined || rest === undefined
+        ? fetched
+        : { topic: fetched.topic, records: fetched.records.slice(0, reach), reachesLogEnd: false };
     const customerIds = new Set<string>();
     for (const { verdict } of chunk?.records ?? []) {
       if (verdict.ok) customerIds.add(verdict.event.customerId);
@@ -750,9 +769,15 @@ export class PartitionTask {
       deps.pause(result.cut.topic);
       this.lastCut = { ...result.cut, resumeNow: false };
     }
-    if (result.stopped !== undefined) this.lastCut = { ...result.stopped, resumeNow: true };
+    // A chunk taken only up to its reach stops where the rest begins.
+    const stoppedAt =
+      result.stopped ??
+      (result.cut === undefined && rest !== undefined
+        ? { topic: chunk!.topic, offset: rest.offset }
+        : undefined);
+    if (stoppedAt !== undefined) this.lastCut = { ...stoppedAt, resumeNow: true };
     for (const topic of result.resume) this.resumeInput(topic);
-    return result.cut !== undefined || result.stopped !== undefined ? 'paused' : 'committed';
+    return result.cut !== undefined || stoppedAt !== undefined ? 'paused' : 'committed';
   }
 
   private recordMetrics(

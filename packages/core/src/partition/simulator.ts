@@ -18,6 +18,7 @@ import type { Profile } from '../profile.ts';
 import { newInputView, pausedTopicsToResume, withLagging, withResumed } from './clock.ts';
 import { defaultGuardSettings, type HeldSignal } from './guard.ts';
 import {
+  chunkReach,
   dueHorizonMs,
   emptyPartitionState,
   stepPartition,
@@ -56,6 +57,11 @@ export interface SimulationOptions {
   finalStreamTimeMs?: number;
   /** The purchase model decisions read (α in days). */
   model?: FittedModel | null;
+  /**
+   * Hand each step only the records up to where it would cut the topic (`chunkReach`), as the
+   * profiler does; default false: the plan's chunk as it is, the cut left to the step.
+   */
+  takeReach?: boolean;
   /** Called after every step with what it put in the outbox. */
   onStep?(outbox: readonly OutboxItem[], state: PartitionState): void;
 }
@@ -193,14 +199,25 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
     for (const topic of clockTopics) {
       if (topic !== chunk?.topic) view = withLagging(view, topic, remaining(topic));
     }
+    let records = chunk?.records ?? [];
+    if (chunk !== undefined && options.takeReach === true) {
+      const reach = chunkReach(
+        { topic: chunk.topic, records, reachesLogEnd: false },
+        state,
+        view,
+        nowMs,
+        rules,
+      );
+      records = records.slice(0, reach);
+    }
     const stepChunk =
       chunk === undefined
         ? undefined
         : {
             topic: chunk.topic,
-            records: chunk.records,
+            records,
             reachesLogEnd:
-              positions.get(chunk.topic)! + chunk.records.length === logs.get(chunk.topic)!.length,
+              positions.get(chunk.topic)! + records.length === logs.get(chunk.topic)!.length,
           };
     const horizon = dueHorizonMs(state, view, stepChunk, nowMs, rules, idleStreamTimeMs);
     const { due, complete } =

@@ -176,8 +176,14 @@ function expectedTraits(
   return traits;
 }
 
-function run(logs: Map<string, StepRecord[]>, plan: ChunkPlan, maxDuePerSweep?: number) {
+function run(
+  logs: Map<string, StepRecord[]>,
+  plan: ChunkPlan,
+  maxDuePerSweep?: number,
+  takeReach = false,
+) {
   return simulatePartition({
+    takeReach,
     rules,
     settings: propertySettings,
     logs,
@@ -292,6 +298,9 @@ describe('the partition step, over whole logs', () => {
           run(logs, randomChunkPlan(random, 40)),
           run(logs, randomChunkPlan(random, 400), 3),
           run(logs, roundRobinPlan(100_000)),
+          // As the profiler hands chunks over: only up to where the step would cut them.
+          run(logs, randomChunkPlan(random, 400), undefined, true),
+          run(logs, roundRobinPlan(100_000), 3, true),
         ];
         for (const other of others) {
           expectSubscriberOrder(other);

@@ -8,9 +8,11 @@ import { applyEvent } from '../timeline.ts';
 import { newInputView } from './clock.ts';
 import type { HeldSignal } from './guard.ts';
 import {
+  chunkReach,
   emptyPartitionState,
   stepPartition,
   type RecordVerdict,
+  type StepChunk,
   type StepInput,
   type StepOutcome,
   type StepRecord,
@@ -298,5 +300,70 @@ describe('the traits input', () => {
     // Lapse and return found in one sweep: each says what the customer was at its own decision.
     const both = published(tick(new Map([['c', profileOf('c', 30, 40)]]), START_MS + 41 * DAY_MS));
     expect(both.map((signal) => signal.segment?.segment)).toEqual(['lapsed', 'reactivated']);
+  });
+});
+
+describe('chunkReach', () => {
+  const visitAt = (id: string, occurredAtMs: number): RecordVerdict => ({
+    ok: true,
+    event: { kind: 'visit', eventId: id, customerId: id, occurredAtMs },
+  });
+  const chunkOf = (verdicts: RecordVerdict[]): StepChunk => ({
+    topic: VISITS,
+    reachesLogEnd: false,
+    records: verdicts.map((verdict, offset) => ({
+      offset: String(offset),
+      key: null,
+      value: null,
+      verdict,
+    })),
+  });
+  const streamTimeMs = START_MS + 5 * DAY_MS;
+  const slack = rules.allowedLatenessMs / 2;
+  const state = {
+    ...emptyPartitionState(),
+    streamTimeMs,
+    newestAppliedMs: new Map([
+      [VISITS, streamTimeMs],
+      [PURCHASES, streamTimeMs],
+    ]),
+  };
+  const nowMs = START_MS + 30 * DAY_MS;
+
+  it('ends at the record the step cuts the topic at, and the step does cut there', () => {
+    // The purchases have more to deliver: visits may run half the lateness past them.
+    const view = newInputView([VISITS, PURCHASES], [PURCHASES]);
+    const chunk = chunkOf([
+      visitAt('a', streamTimeMs),
+      { ok: false, kind: 'not-json', message: 'not JSON' },
+      // Far in the future by the wall clock: dead-lettered, never a cut.
+      visitAt('b', nowMs + 400 * DAY_MS),
+      visitAt('c', streamTimeMs + slack),
+      visitAt('d', streamTimeMs + slack + 1),
+      visitAt('e', streamTimeMs + slack + 2),
+    ]);
+    const reach = chunkReach(chunk, state, view, nowMs, rules);
+    expect(reach).toBe(5);
+    const result = stepPartition(
+      {
+        state,
+        view,
+        chunk,
+        profiles: { get: () => undefined },
+        due: [],
+        held: new Map(),
+        timedCustomers: 0,
+        nowMs,
+      },
+      rules,
+      propertySettings,
+    );
+    if (result.kind !== 'step') throw new Error('unexpected reposition');
+    expect(result.cut?.offset).toBe(chunk.records[reach - 1]!.offset);
+  });
+
+  it('takes the whole chunk when no other input holds it back', () => {
+    const chunk = chunkOf([visitAt('a', streamTimeMs), visitAt('b', streamTimeMs + 20 * DAY_MS)]);
+    expect(chunkReach(chunk, state, newInputView([VISITS, PURCHASES]), nowMs, rules)).toBe(2);
   });
 });

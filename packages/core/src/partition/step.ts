@@ -302,6 +302,44 @@ export function newestAcceptedMs(
 }
 
 /**
+ * How many of a chunk's records a step from this state and view can take: up to and including
+ * the first one it would cut the topic at (an accepted event more than half the lateness ahead
+ * of another input, the step's rule 2), else all of them. A caller that hands the step only
+ * these loads only their customers and looks in the due index only as far as they reach; the
+ * rest go to a later step. Any shorter or longer chunk gives the same result over the whole
+ * log (the step may still cut or stop earlier): this only spares the work a cut throws away.
+ */
+export function chunkReach(
+  chunk: StepChunk,
+  state: PartitionState,
+  view: InputView,
+  nowMs: number,
+  rules: RulesConfig,
+): number {
+  const { records } = chunk;
+  if (!view.topics.includes(chunk.topic)) return records.length;
+  const aheadBound = aheadBoundOf(
+    chunk.topic,
+    state.newestAppliedMs,
+    view,
+    rules.allowedLatenessMs,
+  );
+  if (aheadBound === Number.POSITIVE_INFINITY) return records.length;
+  for (let index = 0; index < records.length; index += 1) {
+    const { verdict } = records[index]!;
+    if (
+      verdict.ok &&
+      verdict.event.kind !== 'traits' &&
+      verdict.event.occurredAtMs > aheadBound &&
+      checkEventTime(verdict.event.occurredAtMs, nowMs, rules).ok
+    ) {
+      return index + 1;
+    }
+  }
+  return records.length;
+}
+
+/**
  * The highest stream time a step over this chunk could reach: how far to look in the due index
  * when loading. An idle partition may go up to `idleStreamTimeMs`.
  */
