@@ -1,7 +1,9 @@
 /*
  * Profiles and timers cut into buckets must behave as one hash and one sorted set per
- * partition would: the load script merges the due buckets, and the customers it pops (with a
- * limit) are exactly the earliest ones a single sorted set would give, ties by id byte order.
+ * partition would: the customers a load pops (with a limit) are exactly the earliest ones a
+ * single sorted set would give, ties by id byte order — whether they all fit in the limit (the
+ * script sends them bucket by bucket and the store orders them) or the script merges the
+ * buckets to choose the first ones.
  * Each customer sits in the bucket TypeScript computes (the Lua scripts compute their own).
  * And a partition still in the single-key layout is refused until `migrateNamespaceToBuckets`
  * moved it, which moves every profile and timer once, resumably.

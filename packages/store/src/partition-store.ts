@@ -344,6 +344,7 @@ export class PartitionStore {
       (Buffer | null)[],
       number,
       number,
+      Buffer[],
     ];
     const [
       metaFlat,
@@ -354,7 +355,14 @@ export class PartitionStore {
       heldDueReplies,
       timedCustomers,
       cacheGood,
+      dueScores,
     ] = reply;
+    // All due customers, bucket by bucket: in the order one sorted set would give them.
+    const dueOrder = dueIds.map((_, index) => index);
+    if (dueScores.length > 0) {
+      const scores = dueScores.map((score) => Number(score.toString('latin1')));
+      dueOrder.sort((a, b) => scores[a]! - scores[b]! || Buffer.compare(dueIds[a]!, dueIds[b]!));
+    }
     const ordered = [...uncached, ...cached];
     const held = new Map<string, string>();
     ordered.forEach((customerId, index) => {
@@ -374,8 +382,8 @@ export class PartitionStore {
     return {
       meta: parseMeta(metaFlat),
       profiles,
-      due: dueIds.map((id, index) => ({
-        customerId: id.toString('utf8'),
+      due: dueOrder.map((index) => ({
+        customerId: dueIds[index]!.toString('utf8'),
         profile: dueProfiles[index] || null,
       })),
       held,

@@ -6,7 +6,7 @@ import type { RedisClient } from './client.ts';
  * registered on each client under a versioned command name, so two Pulse versions can share a
  * Redis during a rolling deploy without calling each other's scripts.
  */
-export const SCRIPTS_VERSION = 4;
+export const SCRIPTS_VERSION = 5;
 
 const SCRIPT_FILES = {
   claimPartition: 'claimPartition-1.lua',

@@ -28,10 +28,13 @@
           customers the caller has cached and expects may be due (no bytes sent for them)
 
   Returns { metaFlat, profiles (one per batch id: all ids when the cache is stale, else the U
-            uncached ones; false when absent), dueIds (earliest due first, ties by id, as one
-            sorted set would give them), dueProfiles (false for a cached one while the cache
-            is good), held (one per batch id), heldDue (one per due id), timedCustomers,
-            cacheGood (1 or 0) }
+            uncached ones; false when absent), dueIds, dueProfiles (false for a cached one while
+            the cache is good), held (one per batch id), heldDue (one per due id),
+            timedCustomers, cacheGood (1 or 0), dueScores (one per due id when dueIds are not
+            ordered, else empty) }
+  dueIds are earliest due first, ties by id, as one sorted set would give them — except when
+  every due customer fits in the limit: then they come bucket by bucket with their scores
+  (dueScores), and the caller orders them (no merge needed to choose which ones).
 ]]
 local B = (#KEYS - 4) / 2
 local merge = KEYS[4 + 2 * B]
@@ -84,49 +87,73 @@ if #ids > 0 then held = redis.call('HMGET', KEYS[2], unpack(ids)) end
 -- entry are final. Buckets whose last entry lies within the first ARGV[2] are read on until
 -- those are. The scratch key is local to the script: its writes are not replicated.
 local dueIds = {}
+local dueScores = {}
 local dueProfiles = {}
 local heldDue = {}
+local bucketOf = {}
 if ARGV[1] ~= '-1' then
   local limit = tonumber(ARGV[2])
-  local page = math.ceil(limit / B) + 8
-  redis.set_repl(redis.REPL_NONE)
-  redis.call('DEL', merge)
-  local offset, last, more = {}, {}, {}
-  local bucketOf = {}
-  local function read(b)
-    local reply = redis.call('ZRANGE', KEYS[4 + B + b], '-inf', ARGV[1], 'BYSCORE', 'LIMIT',
-      offset[b], page, 'WITHSCORES')
-    local n = #reply / 2
-    if n > 0 then
-      local entries = {}
-      for k = 1, #reply, 2 do
-        entries[k] = reply[k + 1]
-        entries[k + 1] = reply[k]
-        bucketOf[reply[k]] = b
-      end
-      redis.call('ZADD', merge, unpack(entries))
-      last[b] = reply[#reply - 1]
-    end
-    offset[b] = offset[b] + n
-    more[b] = n == page
-  end
+  -- Most loads find fewer due customers than the limit: all of them are taken, so none has to
+  -- be chosen, and they go back unmerged with their scores (the caller orders them).
+  local dueCounts = {}
+  local total = 0
   for b = 0, B - 1 do
-    offset[b] = 0
-    read(b)
+    dueCounts[b] = redis.call('ZCOUNT', KEYS[4 + B + b], '-inf', ARGV[1])
+    total = total + dueCounts[b]
   end
-  while true do
-    local behind = {}
+  if total <= limit then
     for b = 0, B - 1 do
-      if more[b] and redis.call('ZRANK', merge, last[b]) < limit - 1 then
-        behind[#behind + 1] = b
+      if dueCounts[b] > 0 then
+        local reply = redis.call('ZRANGE', KEYS[4 + B + b], '-inf', ARGV[1], 'BYSCORE',
+          'WITHSCORES')
+        for k = 1, #reply, 2 do
+          dueIds[#dueIds + 1] = reply[k]
+          dueScores[#dueScores + 1] = reply[k + 1]
+          bucketOf[reply[k]] = b
+        end
       end
     end
-    if #behind == 0 then break end
-    for _, b in ipairs(behind) do read(b) end
+  else
+    -- More are due than the limit: the first ARGV[2] of them, merged as described above.
+    local page = math.ceil(limit / B) + 8
+    redis.set_repl(redis.REPL_NONE)
+    redis.call('DEL', merge)
+    local offset, last, more = {}, {}, {}
+    local function read(b)
+      local reply = redis.call('ZRANGE', KEYS[4 + B + b], '-inf', ARGV[1], 'BYSCORE', 'LIMIT',
+        offset[b], page, 'WITHSCORES')
+      local n = #reply / 2
+      if n > 0 then
+        local entries = {}
+        for k = 1, #reply, 2 do
+          entries[k] = reply[k + 1]
+          entries[k + 1] = reply[k]
+          bucketOf[reply[k]] = b
+        end
+        redis.call('ZADD', merge, unpack(entries))
+        last[b] = reply[#reply - 1]
+      end
+      offset[b] = offset[b] + n
+      more[b] = n == page
+    end
+    for b = 0, B - 1 do
+      offset[b] = 0
+      read(b)
+    end
+    while true do
+      local behind = {}
+      for b = 0, B - 1 do
+        if more[b] and redis.call('ZRANK', merge, last[b]) < limit - 1 then
+          behind[#behind + 1] = b
+        end
+      end
+      if #behind == 0 then break end
+      for _, b in ipairs(behind) do read(b) end
+    end
+    dueIds = redis.call('ZRANGE', merge, 0, limit - 1)
+    redis.call('DEL', merge)
+    redis.set_repl(redis.REPL_ALL)
   end
-  dueIds = redis.call('ZRANGE', merge, 0, limit - 1)
-  redis.call('DEL', merge)
-  redis.set_repl(redis.REPL_ALL)
   if #dueIds > 0 then
     for i, id in ipairs(dueIds) do
       if cacheGood and cached[id] then
@@ -140,4 +167,5 @@ if ARGV[1] ~= '-1' then
 end
 local timed = 0
 for b = 0, B - 1 do timed = timed + redis.call('ZCARD', KEYS[4 + B + b]) end
-return { meta, profiles, dueIds, dueProfiles, held, heldDue, timed, cacheGood and 1 or 0 }
+return { meta, profiles, dueIds, dueProfiles, held, heldDue, timed, cacheGood and 1 or 0,
+  dueScores }
