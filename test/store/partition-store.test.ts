@@ -103,6 +103,35 @@ describe('PartitionStore against a real Redis', () => {
     );
   });
 
+  it('loads, sweeps and acknowledges more customers at once than Lua unpacks in one call', async () => {
+    const redis = testRedis();
+    const store = new PartitionStore(redis, 'v1', 4, uniqueName('t'));
+    const meta = await store.claim('owner-a');
+    // 9,000 of them, past the ~8,000 values Lua's unpack gives: a batch that large (the
+    // configuration allows up to 50,000 events per commit) once failed its load.
+    const ids = Array.from({ length: 9_000 }, (_, index) => `customer-${index}`);
+    let version = meta.version;
+    for (let from = 0; from < ids.length; from += 3_000) {
+      const part = ids.slice(from, from + 3_000);
+      version = await store.commit({
+        ...emptyCommit('owner-a', version),
+        profiles: part.map((id) => [id, new Uint8Array([1, 2])]),
+        due: part.map((id) => [id, 1_000]),
+        outbox: part.map((id) => `signal-of-${id}`),
+      });
+    }
+    const loaded = await store.load(ids, 1_000, 20_000);
+    expect(loaded.profiles.size).toBe(ids.length);
+    expect(loaded.due.map((entry) => entry.customerId)).toEqual(
+      [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))),
+    );
+    expect(loaded.due.every((entry) => entry.profile !== null)).toBe(true);
+    const outbox = await store.readOutbox(ids.length);
+    expect(outbox).toHaveLength(ids.length);
+    expect(await store.ackOutbox(outbox.map((entry) => entry.id))).toBe(ids.length);
+    expect(await store.outboxLength()).toBe(0);
+  });
+
   it("sends no bytes of the caller's cached profiles while its version holds, and all of them after anyone else wrote", async () => {
     const redis = testRedis();
     const store = new PartitionStore(redis, 'v1', 4, uniqueName('t'));

@@ -7,5 +7,9 @@
 
   Returns the number of entries removed.
 ]]
-if #ARGV == 0 then return 0 end
-return redis.call('XDEL', KEYS[1], unpack(ARGV))
+-- A thousand ids per XDEL: Lua's `unpack` gives at most about 8,000 values.
+local removed = 0
+for from = 1, #ARGV, 1000 do
+  removed = removed + redis.call('XDEL', KEYS[1], unpack(ARGV, from, math.min(from + 999, #ARGV)))
+end
+return removed

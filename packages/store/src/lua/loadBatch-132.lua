@@ -40,6 +40,19 @@ local B = (#KEYS - 4) / 2
 local merge = KEYS[4 + 2 * B]
 local function bucket(id) return tonumber(string.sub(redis.sha1hex(id), 1, 8), 16) % B end
 
+-- HMGET of any number of fields, a thousand at a time: Lua's `unpack` gives at most about
+-- 8,000 values, and a batch or a sweep may name more customers than that.
+local PART = 1000
+local function hmget(key, fields)
+  if #fields <= PART then return redis.call('HMGET', key, unpack(fields)) end
+  local values = {}
+  for from = 1, #fields, PART do
+    local part = redis.call('HMGET', key, unpack(fields, from, math.min(from + PART - 1, #fields)))
+    for j = 1, #part do values[#values + 1] = part[j] end
+  end
+  return values
+end
+
 local meta = redis.call('HGETALL', KEYS[1])
 local version = redis.call('HGET', KEYS[1], 'version') or '0'
 local cacheGood = ARGV[3] ~= '-1' and tonumber(version) == tonumber(ARGV[3])
@@ -71,12 +84,12 @@ if #wanted > 0 then
     group.at[#group.at + 1] = i
   end
   for b, group in pairs(groups) do
-    local values = redis.call('HMGET', KEYS[4 + b], unpack(group.ids))
+    local values = hmget(KEYS[4 + b], group.ids)
     for j = 1, #group.at do profiles[group.at[j]] = values[j] end
   end
 end
 local held = {}
-if #ids > 0 then held = redis.call('HMGET', KEYS[2], unpack(ids)) end
+if #ids > 0 then held = hmget(KEYS[2], ids) end
 
 -- The due customers: the first ARGV[2] that one sorted set of the whole partition would give
 -- (earliest first, ties by id byte by byte). The buckets are read a page at a time into a
@@ -162,7 +175,7 @@ if ARGV[1] ~= '-1' then
         dueProfiles[i] = redis.call('HGET', KEYS[4 + bucketOf[id]], id)
       end
     end
-    heldDue = redis.call('HMGET', KEYS[2], unpack(dueIds))
+    heldDue = hmget(KEYS[2], dueIds)
   end
 end
 local timed = 0
