@@ -27,6 +27,7 @@ import {
   withLagging,
   withResumed,
   type FittedModel,
+  type InputTraffic,
   type InputView,
   type PartitionState,
   type Profile,
@@ -104,6 +105,7 @@ function partitionStateOf(
     population(text: string): PartitionState['population'];
     hurdles(text: string): NonNullable<PartitionState['populationHurdles']>;
     figures(text: string): PartitionState['segmentFigures'];
+    traffic(topic: string): (text: string) => InputTraffic;
   },
 ): PartitionState {
   return {
@@ -111,7 +113,9 @@ function partitionStateOf(
     newestAppliedMs: meta.maxEventMs,
     streamTimeMs: meta.streamTimeMs,
     lastEventWallMs: meta.lastEventWallMs,
-    traffic: new Map([...meta.traffic].map(([topic, encoded]) => [topic, decodeTraffic(encoded)])),
+    traffic: new Map(
+      [...meta.traffic].map(([topic, encoded]) => [topic, decoders.traffic(topic)(encoded)]),
+    ),
     population:
       meta.population === null ? emptyPopulationLatency() : decoders.population(meta.population),
     populationHurdles:
@@ -167,11 +171,27 @@ export class PartitionTask {
   private readonly parked = new Map<string, Pending>();
   /** Where the last step cut or stopped its chunk's topic (read by `consume`). */
   private lastCut: { topic: string; offset: string; resumeNow: boolean } | undefined;
-  /** The population statistics and table change rarely; each is decoded once per value. */
+  /**
+   * Meta fields, each decoded once per value: the population statistics and table change rarely;
+   * the figures and an input's traffic baseline are read back as the task committed them. (The
+   * step never changes a decoded baseline in place: it works on a copy.)
+   */
+  private readonly trafficDecoders = new Map<
+    string,
+    ReturnType<typeof lastDecoded<InputTraffic>>
+  >();
   private readonly decoders = {
     population: lastDecoded(decodePopulationLatency),
     figures: lastDecoded(decodeFigureTable),
     hurdles: lastDecoded(decodePopulationHurdles),
+    traffic: (topic: string) => {
+      let decoder = this.trafficDecoders.get(topic);
+      if (decoder === undefined) {
+        decoder = lastDecoded(decodeTraffic);
+        this.trafficDecoders.set(topic, decoder);
+      }
+      return decoder;
+    },
   };
 
   constructor(private readonly deps: PartitionTaskDeps) {
@@ -696,6 +716,12 @@ export class PartitionTask {
       result.figuresChanged || meta.segmentFigures === null
         ? encodeFigureTable(result.state.segmentFigures)
         : undefined;
+    const trafficText = new Map(
+      [...result.trafficChanged].map((topic) => [
+        topic,
+        encodeTraffic(result.state.traffic.get(topic)!),
+      ]),
+    );
     if (result.changed) {
       const commitStartedAt = process.hrtime.bigint();
       version = await deps.store.commit({
@@ -708,12 +734,7 @@ export class PartitionTask {
           ? { lastEventWallMs: result.state.lastEventWallMs }
           : {}),
         commitWallMs: nowMs,
-        traffic: new Map(
-          [...result.trafficChanged].map((topic) => [
-            topic,
-            encodeTraffic(result.state.traffic.get(topic)!),
-          ]),
-        ),
+        traffic: trafficText,
         ...(result.populationChanged
           ? {
               population: {
@@ -751,6 +772,10 @@ export class PartitionTask {
     if (result.changed) for (const [id, dueMs] of result.due) this.cache.setDue(id, dueMs);
     if (result.changed && figuresText !== undefined)
       this.decoders.figures.remember(figuresText, result.state.segmentFigures);
+    if (result.changed) {
+      for (const [topic, text] of trafficText)
+        this.decoders.traffic(topic).remember(text, result.state.traffic.get(topic)!);
+    }
     this.cacheVersion = version;
     this.partitionState = result.state;
     this.view = result.view;
