@@ -92,13 +92,15 @@ local held = {}
 if #ids > 0 then held = hmget(KEYS[2], ids) end
 
 -- The due customers: the first ARGV[2] that one sorted set of the whole partition would give
--- (earliest first, ties by id byte by byte). The buckets are read a page at a time into a
--- scratch sorted set, which orders them in C: a merge in Lua paid ~10 us a customer, most of it
--- comparing tied ids byte by byte (a weekly look puts a partition's waiting customers on one
--- instant). A bucket that may hold more (a full page) bounds what is settled: nothing it has not
--- given yet can come before its last entry given, so the entries up to the lowest such last
--- entry are final. Buckets whose last entry lies within the first ARGV[2] are read on until
--- those are. The scratch key is local to the script: its writes are not replicated.
+-- (earliest first, ties by id byte by byte). When all of them fit, every bucket's due entries go
+-- back as they are and the caller orders them. When more are due, they must be chosen: the
+-- buckets are read a page at a time into a scratch sorted set, which orders them in C. A merge
+-- in Lua paid ~10 us a customer, most of it comparing tied ids byte by byte: a weekly look puts a
+-- partition's waiting customers on one instant. A bucket that may hold more (a full page) bounds
+-- what is settled: nothing it has not given yet can come before its last entry given, so the
+-- entries up to the lowest such last entry are final. Buckets whose last entry lies within the
+-- first ARGV[2] are read on until those are. The scratch key is local to the script: its writes
+-- are not replicated.
 local dueIds = {}
 local dueScores = {}
 local dueProfiles = {}
