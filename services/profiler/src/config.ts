@@ -34,8 +34,11 @@ export const profilerDefaults = {
   maxEventsPerCommit: 5_000,
   /** Most due customers swept per commit. */
   maxDuePerSweep: 2_000,
-  /** Decoded profiles a partition task keeps between batches (estimated bytes); 0: none. */
-  profileCacheBytesPerPartition: 16 * 1_048_576,
+  /**
+   * Profiles a partition task keeps between batches (estimated heap bytes: encoded while caught
+   * up, decoded too while draining a backlog); 0: none.
+   */
+  profileCacheBytesPerPartition: 32 * 1_048_576,
   /** How often idle partitions sweep their due index and the relay drains outboxes. */
   tickIntervalMs: 1_000,
   relayBatchSize: 500,
