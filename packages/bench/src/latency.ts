@@ -35,7 +35,13 @@ function liveEvent(
 export interface LatencyOptions {
   /** Offered rate, events per second. */
   rate: number;
+  /** Length of the measured window. */
   seconds: number;
+  /**
+   * Seconds at the offered rate before the measured window: a profiler just started compiles
+   * its hot path and grows its heap under the first load (the start, reported on its own).
+   */
+  warmupSeconds: number;
   partitions: number;
   settings: ProfilerSettings;
   /** Live traffic: events of this many customers, event time moving with the wall clock. */
@@ -46,6 +52,8 @@ export interface LatencyOptions {
 export interface LatencyResult extends LatencySummary {
   /** Send → broker acknowledgement (acks=all), part of the produce → committed latency. */
   produceAck: LatencySummary;
+  /** The warm-up at the offered rate: the first seconds of a profiler under load. */
+  start: LatencySummary;
   offeredRate: number;
   /** Events the producer managed to send per second (below the offered rate if it fell behind). */
   achievedRate: number;
@@ -54,6 +62,8 @@ export interface LatencyResult extends LatencySummary {
 interface Pending {
   offset: number;
   sentAt: number;
+  /** Sent during the warm-up at the rate (not in the measured window). */
+  warm: boolean;
 }
 
 /**
@@ -61,7 +71,9 @@ interface Pending {
  * topics; the producer sends what the rate allows every 10 ms (acks=all) and notes each
  * record's send time and, from the broker's answer, its offset; a reader polls the positions
  * the profiler commits to Redis (together with the profiles) every 5 ms and stamps each record
- * when its partition's position passes it.
+ * when its partition's position passes it. The first `warmupSeconds` at the rate are the
+ * profiler's start (its JIT compiles the hot path, its heap grows to the load): measured, and
+ * reported apart from the window that follows.
  */
 export async function measureLatency(
   context: BenchContext,
@@ -72,12 +84,17 @@ export async function measureLatency(
     record.kind === 'visit' ? settings.topics.visits : settings.topics.purchases;
   const pending = new Map<string, Pending[]>();
   const latencies: number[] = [];
+  const startLatencies: number[] = [];
   const ackLatencies: number[] = [];
   const producer = context.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   const profiler = spawnProfiler(context, settings);
 
-  const send = async (batch: WireRecord[], track: boolean): Promise<void> => {
+  const send = async (
+    batch: WireRecord[],
+    track: boolean,
+    warm: boolean = false,
+  ): Promise<void> => {
     const sentAt = performance.now();
     const grouped = new Map<string, WireRecord[]>();
     for (const record of batch) {
@@ -98,7 +115,7 @@ export async function measureLatency(
       })),
     });
     if (!track) return;
-    ackLatencies.push(performance.now() - sentAt);
+    if (!warm) ackLatencies.push(performance.now() - sentAt);
     // Records of one partition in one request get consecutive offsets from its base offset.
     for (const [topic, records] of grouped) {
       const counts = new Map<number, number>();
@@ -111,7 +128,7 @@ export async function measureLatency(
         if (!reply?.baseOffset) throw new Error(`no offset for ${topic}/${partition}`);
         const list = pending.get(`${topic}/${partition}`) ?? [];
         for (let index = 0; index < count; index += 1) {
-          list.push({ offset: Number(reply.baseOffset) + index, sentAt });
+          list.push({ offset: Number(reply.baseOffset) + index, sentAt, warm });
         }
         pending.set(`${topic}/${partition}`, list);
       }
@@ -149,7 +166,8 @@ export async function measureLatency(
           if (!list) continue;
           let done = 0;
           while (done < list.length && list[done]!.offset < committed) {
-            latencies.push(now - list[done]!.sentAt);
+            const record = list[done]!;
+            (record.warm ? startLatencies : latencies).push(now - record.sentAt);
             done += 1;
           }
           if (done > 0) list.splice(0, done);
@@ -180,19 +198,25 @@ export async function measureLatency(
     });
 
     // One request at a time (each carries what the rate allowed since the previous one), so
-    // offsets come back in send order and a slow broker shows as a lower achieved rate.
+    // offsets come back in send order and a slow broker shows as a lower achieved rate. The
+    // rate runs on from the warm-up into the measured window, with no pause between them.
     const startedAt = performance.now();
+    const windowSeconds = options.warmupSeconds + options.seconds;
+    let warmSent = 0;
     for (;;) {
       if (readerError) throw readerError;
-      elapsedSeconds = (performance.now() - startedAt) / 1000;
-      if (elapsedSeconds >= options.seconds) break;
-      const due = Math.min(20_000, Math.floor(options.rate * elapsedSeconds) - sent);
+      const sinceStart = (performance.now() - startedAt) / 1000;
+      if (sinceStart >= windowSeconds) break;
+      const warm = sinceStart < options.warmupSeconds;
+      const due = Math.min(20_000, Math.floor(options.rate * sinceStart) - sent - warmSent);
       if (due > 0) {
         const batch = take(due);
         if (batch.length === 0) break;
-        sent += batch.length;
-        await send(batch, true);
+        if (warm) warmSent += batch.length;
+        else sent += batch.length;
+        await send(batch, true, warm);
       }
+      elapsedSeconds = Math.max(0, sinceStart - options.warmupSeconds);
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     stoppedReadingAt = performance.now();
@@ -206,6 +230,7 @@ export async function measureLatency(
   }
   return {
     produceAck: latencySummary(ackLatencies),
+    start: latencySummary(startLatencies),
     offeredRate: options.rate,
     achievedRate: sent / Math.max(elapsedSeconds, 0.001),
     ...latencySummary(latencies),

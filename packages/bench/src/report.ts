@@ -60,6 +60,10 @@ export interface BenchReport {
     p50Ms: Spread;
     p99Ms: Spread;
     maxMs: Spread;
+    /** Length of the measured window (absent in reports written before it was stated). */
+    seconds?: number;
+    /** The first seconds at the rate after the profiler started, measured apart. */
+    start?: { seconds: number; p99Ms: Spread };
   }[];
   signalDelay?: { signals: number[]; p50Ms: Spread; p99Ms: Spread; maxMs: Spread; rate: number };
   ceilings?: Partial<Ceilings>;
@@ -129,8 +133,12 @@ export function renderMarkdown(report: BenchReport): string {
   }
   for (const figure of report.latency) {
     lines.push(
-      `| produce → committed at ${int(figure.offeredRate)} events/s offered (achieved ${int(figure.achievedRate.median)}): p50 / p99 / max ms | ${ms(figure.p50Ms.median)} / ${ms(figure.p99Ms.median)} / ${ms(figure.maxMs.median)} (p99 ${ms(figure.p99Ms.min)}–${ms(figure.p99Ms.max)}) |`,
+      `| produce → committed at ${int(figure.offeredRate)} events/s offered (achieved ${int(figure.achievedRate.median)}${figure.seconds ? ` over ${figure.seconds} s` : ''}): p50 / p99 / max ms | ${ms(figure.p50Ms.median)} / ${ms(figure.p99Ms.median)} / ${ms(figure.maxMs.median)} (p99 ${ms(figure.p99Ms.min)}–${ms(figure.p99Ms.max)}) |`,
     );
+    if (figure.start)
+      lines.push(
+        `| … the first ${figure.start.seconds} s at that rate after the profiler started, before the window above (JIT, heap growth): p99 ms | ${cell(figure.start.p99Ms, ms)} |`,
+      );
   }
   if (report.memory) {
     const parts = Object.entries(report.memory.breakdownBytesPerCustomer)

@@ -61,7 +61,11 @@ export function registerBenchCommand(program: Command): void {
       'offered rates of the latency runs, events/s (default 5000,10000,20000)',
       integerList,
     )
-    .option('--latency-seconds <n>', 'length of each latency run', positiveInteger)
+    .option(
+      '--latency-seconds <n>',
+      'measured window of each latency run (default 60), after 5 s at the same rate that are reported apart as the start',
+      positiveInteger,
+    )
     .option('--naive-seconds <n>', 'length of each naive-baseline run', positiveInteger)
     .option('--signal-customers <n>', 'customers of the signal-delay runs', positiveInteger)
     .option('--signal-rate <n>', 'live rate of the signal-delay runs, events/s', positiveInteger)
