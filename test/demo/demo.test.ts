@@ -136,7 +136,7 @@ describe('pulse demo', () => {
       await stopKept(keptPids);
       await dropRun(b);
     });
-    expect(keptPids).toHaveLength(3); // profiler, collector, shop
+    expect(keptPids, second.stdout).toHaveLength(3); // profiler, collector, shop
 
     // --keep: the shop's address, its pages loading the tracker from the kept collector.
     const shopUrl = /example shop pid \d+: (http:\/\/127\.0\.0\.1:\d+\/)/.exec(second.stdout)?.[1];
