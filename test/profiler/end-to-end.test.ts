@@ -43,7 +43,9 @@ describe('profiler end to end', () => {
       }
     }
 
-    const config = testProfilerConfig(topics);
+    // Small batches and a cache kept only 300 records or more behind: the tasks start with it
+    // and drop it once within 60 of the end, as a caught-up production task does.
+    const config = testProfilerConfig(topics, { maxEventsPerCommit: 100, profileCacheMinLag: 300 });
     const profiler = await startTestProfiler(config);
     await waitFor(
       `all ${events.length} events committed`,

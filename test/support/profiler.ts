@@ -78,6 +78,10 @@ export function testProfilerConfig(
     sessionTimeoutMs: 10_000,
     heartbeatIntervalMs: 1_000,
     tickIntervalMs: 200,
+    // Test logs are small: a task would be caught up after its first batch and keep no profiles
+    // from there on (production's default). Kept throughout, every test runs its batches through
+    // the cache, fenced and dropped by the partition's version — the harder path.
+    profileCacheMinLag: 0,
     ...overrides,
   });
 }

@@ -244,5 +244,3 @@ export {
   type SegmentReport,
 } from './segment-figures.ts';
 export { MinHeap } from './min-heap.ts';
-// Memos a profile object carries, to hand to a decoded copy of it (memos.ts).
-export { adoptProfileMemos, profileMemosOf, type ProfileMemos } from './memos.ts';

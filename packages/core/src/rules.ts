@@ -137,21 +137,6 @@ const LAPSE_INPUTS_PER_LIST = 3;
 const LAPSE_INPUTS = Symbol('lapse inputs');
 type MemoizedDays = readonly number[] & { [LAPSE_INPUTS]?: LapseInputsMemo[] };
 
-/** The lapse inputs remembered for a profile's active-day list (opaque outside the core). */
-export function lapseInputsMemosOf(profile: Profile): readonly unknown[] | undefined {
-  return (profile.activeDays as MemoizedDays)[LAPSE_INPUTS];
-}
-
-/**
- * Gives `profile` the remembered lapse inputs of a profile equal to it (a decode of the same
- * bytes): their checks hold for it as for the other.
- */
-export function adoptLapseInputsMemos(profile: Profile, memos: readonly unknown[]): void {
-  const days: MemoizedDays = profile.activeDays;
-  if (days[LAPSE_INPUTS] === undefined && Object.isExtensible(days))
-    Object.defineProperty(days, LAPSE_INPUTS, { value: memos });
-}
-
 function lapseInputsOf(
   profile: Profile,
   anchorDay: number,

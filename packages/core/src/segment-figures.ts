@@ -205,16 +205,6 @@ interface EvaluationMemo {
   keyRegistered?: boolean;
 }
 
-/** A profile's segment evaluation (opaque outside the core; see `profileMemosOf`). */
-export function segmentMemoOf(profile: Profile): unknown {
-  return memoOf(profile);
-}
-
-/** Gives `profile` the segment evaluation of a profile equal to it (a decode of its bytes). */
-export function adoptSegmentMemo(profile: Profile, memo: unknown): void {
-  keepMemo(profile, memo as EvaluationMemo);
-}
-
 function evaluationOf(profile: Profile, rules: RulesConfig): EvaluationMemo {
   const memo = memoOf(profile);
   if (memo !== undefined && memo.rules === rules) return memo;

@@ -34,11 +34,13 @@ export const profilerDefaults = {
   maxEventsPerCommit: 5_000,
   /** Most due customers swept per commit. */
   maxDuePerSweep: 2_000,
-  /**
-   * Profiles a partition task keeps between batches (estimated heap bytes: encoded while caught
-   * up, decoded too while draining a backlog); 0: none.
-   */
+  /** Decoded profiles a partition task keeps between batches (estimated heap bytes); 0: none. */
   profileCacheBytesPerPartition: 32 * 1_048_576,
+  /**
+   * Records behind its input from which a partition task keeps profiles between batches (a
+   * backlog); it stops, and drops them, once back within a fifth of it. 0: always keeps them.
+   */
+  profileCacheMinLag: 5_000,
   /** How often idle partitions sweep their due index and the relay drains outboxes. */
   tickIntervalMs: 1_000,
   relayBatchSize: 500,
@@ -94,6 +96,7 @@ export const profilerConfigSchema = z
     maxEventsPerCommit: z.number().int().min(1).max(50_000),
     maxDuePerSweep: z.number().int().min(1).max(50_000),
     profileCacheBytesPerPartition: z.number().int().min(0),
+    profileCacheMinLag: z.number().int().min(0),
     tickIntervalMs: z.number().int().min(10),
     relayBatchSize: z.number().int().min(1).max(10_000),
     redisCommandTimeoutMs: z.number().int().min(100),
@@ -181,6 +184,7 @@ const envNames: Record<string, keyof ProfilerConfig> = {
   PULSE_FETCH_MAX_WAIT_MS: 'fetchMaxWaitMs',
   PULSE_MAX_EVENTS_PER_COMMIT: 'maxEventsPerCommit',
   PULSE_PROFILE_CACHE_BYTES_PER_PARTITION: 'profileCacheBytesPerPartition',
+  PULSE_PROFILE_CACHE_MIN_LAG: 'profileCacheMinLag',
   PULSE_TICK_INTERVAL_MS: 'tickIntervalMs',
   PULSE_SESSION_TIMEOUT_MS: 'sessionTimeoutMs',
   PULSE_HEARTBEAT_INTERVAL_MS: 'heartbeatIntervalMs',

@@ -51,14 +51,6 @@ import type { ProfilerMetrics } from './metrics.ts';
 import { toOutboxEntry } from './outbox-records.ts';
 import { ProfileCache } from './profile-cache.ts';
 
-/**
- * Records behind an input's high watermark from which a task counts as draining a backlog, and
- * to which it must come back to count as caught up (the profile cache's form follows: see
- * `ProfileCache`). At 10,000 events/s over 12 partitions a caught-up task is a few hundred behind.
- */
-const DRAINING_LAG = 5_000;
-const CAUGHT_UP_LAG = 1_000;
-
 /** What a partition task needs from the outside world; injected so it is testable. */
 export interface PartitionTaskDeps {
   partition: number;
@@ -168,7 +160,7 @@ export class PartitionTask {
   /** Trait strings shared by every profile this task decodes (bounded; core's traits-codec). */
   private readonly traitsPool = new TraitStringPool();
   private cacheVersion: number | undefined;
-  /** Records behind the high watermark per input, after the last commit (the cache's form). */
+  /** Records behind the high watermark per input, after the last commit (the cache keeps or not). */
   private readonly lagByTopic = new Map<string, number>();
   /** The last step's load stopped short of its clock (see `process`). */
   private dueLeftBehind = false;
@@ -206,9 +198,7 @@ export class PartitionTask {
 
   constructor(private readonly deps: PartitionTaskDeps) {
     this.view = newInputView(this.clockTopics());
-    this.cache = new ProfileCache(deps.config.profileCacheBytesPerPartition, (encoded) =>
-      decodeProfile(encoded, { traitsPool: this.traitsPool }),
-    );
+    this.cache = new ProfileCache(deps.config.profileCacheBytesPerPartition);
   }
 
   /** Forgets the cached profiles (a failed or refused commit, a new claim). */
@@ -772,13 +762,14 @@ export class PartitionTask {
       deps.metrics.commitDuration.observe(Number(process.hrtime.bigint() - commitStartedAt) / 1e9);
     }
     this.meta = { ...meta, version };
-    // What Redis now holds for every customer this step read or wrote: good for the
+    // What Redis now holds for every customer this step read or wrote, decoded: good for the
     // version just committed.
-    for (const [id, profile] of result.profiles) this.cache.set(id, profile, encoded.get(id)!);
+    for (const [id, profile] of result.profiles)
+      this.cache.set(id, profile, encoded.get(id)!.length);
     for (const [id, entry] of lookup.decoded) {
-      // Read from the cache (no bytes): already there.
-      if (!result.profiles.has(id) && entry.encoded !== undefined)
-        this.cache.set(id, entry.profile, entry.encoded);
+      // Read from the cache (encodedBytes 0): already there.
+      if (!result.profiles.has(id) && entry.encodedBytes > 0)
+        this.cache.set(id, entry.profile, entry.encodedBytes);
     }
     if (result.changed) for (const [id, dueMs] of result.due) this.cache.setDue(id, dueMs);
     if (result.changed && figuresText !== undefined)
@@ -817,14 +808,17 @@ export class PartitionTask {
   }
 
   /**
-   * Draining a backlog, the cache keeps decoded profiles (throughput); caught up, it keeps them
-   * encoded (short collector pauses: the live latency). Between the two lags the form stays.
+   * Draining a backlog (`profileCacheMinLag` records or more behind an input), the cache keeps
+   * decoded profiles (throughput); caught up (within a fifth of that), it keeps none (short
+   * collector pauses: the live latency); in between it goes on as it was. At 10,000 events/s
+   * over 12 partitions a caught-up task is a few hundred records behind.
    */
-  private chooseCacheForm(): void {
+  private chooseCacheUse(): void {
+    const { profileCacheMinLag } = this.deps.config;
     let most = 0;
     for (const lag of this.lagByTopic.values()) most = Math.max(most, lag);
-    if (most >= DRAINING_LAG) this.cache.keepDecoded(true);
-    else if (most <= CAUGHT_UP_LAG) this.cache.keepDecoded(false);
+    if (most >= profileCacheMinLag) this.cache.keep(true);
+    else if (most <= profileCacheMinLag / 5) this.cache.keep(false);
   }
 
   private recordMetrics(
@@ -848,7 +842,7 @@ export class PartitionTask {
         metrics.lag.set({ topic, partition: String(this.partition) }, lag);
         this.deps.commitHint([{ topic, offset: next }]);
         this.lagByTopic.set(topic, lag);
-        this.chooseCacheForm();
+        this.chooseCacheUse();
       }
     }
     for (const [kind, count] of counts.signals)
@@ -871,7 +865,7 @@ export class PartitionTask {
 /**
  * The profiles a step reads: from the task's cache while it is good, else the stored bytes of
  * the load, decoded on first use (a due customer may need none). `decoded` lists what was read,
- * with the bytes it was decoded from (none for a cached one), for the cache.
+ * with its encoded size (0 for a cached one), for the cache.
  */
 function profileLookup(
   loaded: LoadedBatch,
@@ -879,11 +873,11 @@ function profileLookup(
   traitsPool: TraitStringPool,
 ): {
   get(customerId: string): Profile | undefined;
-  decoded: Map<string, { profile: Profile; encoded: Uint8Array | undefined }>;
+  decoded: Map<string, { profile: Profile; encodedBytes: number }>;
 } {
   const bytes = new Map(loaded.profiles);
   for (const { customerId, profile } of loaded.due) if (profile) bytes.set(customerId, profile);
-  const decoded = new Map<string, { profile: Profile; encoded: Uint8Array | undefined }>();
+  const decoded = new Map<string, { profile: Profile; encodedBytes: number }>();
   return {
     decoded,
     get(customerId) {
@@ -891,13 +885,13 @@ function profileLookup(
       if (known) return known.profile;
       const fromCache = loaded.cacheGood ? cache.get(customerId) : undefined;
       if (fromCache) {
-        decoded.set(customerId, { profile: fromCache, encoded: undefined });
+        decoded.set(customerId, { profile: fromCache, encodedBytes: 0 });
         return fromCache;
       }
       const stored = bytes.get(customerId);
       if (!stored) return undefined;
       const profile = decodeProfile(stored, { traitsPool });
-      decoded.set(customerId, { profile, encoded: stored });
+      decoded.set(customerId, { profile, encodedBytes: stored.length });
       return profile;
     },
   };

@@ -1,15 +1,7 @@
-import { adoptProfileMemos, profileMemosOf, type Profile, type ProfileMemos } from '@pulse/core';
+import type { Profile } from '@pulse/core';
 
 interface Entry {
-  /** The profile's encoding as Redis holds it, one byte per character (latin1). */
-  encoded: string;
-  /** The decoded profile too, while the cache keeps them (`keepDecoded`). */
-  profile: Profile | undefined;
-  /**
-   * What the core remembered of a profile kept encoded only (its segment, its lapse inputs):
-   * given to the copy `get` decodes.
-   */
-  memos: ProfileMemos | undefined;
+  profile: Profile;
   bytes: number;
   /** The due time the task last committed for the customer; null: none known. */
   dueMs: number | null;
@@ -18,33 +10,29 @@ interface Entry {
 }
 
 /**
- * What an entry costs the heap besides its encoding (measured with node 20: a profile of ~120
- * encoded bytes took ~1,400 bytes of heap kept encoded with its memos, ~3,000 kept decoded): the
- * entry, its slot in the map, the customer id and the core's memos (about ten small objects and
- * the segment key's text); a decoded profile adds about fourteen times its encoded size.
+ * What an entry costs the heap (measured with node 20: a decoded profile of ~120 encoded bytes
+ * took ~3,000 bytes): the entry, its slot in the map, the customer id, and the profile's some
+ * forty small objects, about fifteen times its encoded size.
  */
 const ENTRY_OVERHEAD_BYTES = 1_200;
-const DECODED_BYTES_PER_ENCODED_BYTE = 14;
+const DECODED_BYTES_PER_ENCODED_BYTE = 15;
 
 /**
- * The profiles a partition task committed (or read) itself, kept across batches so that the
- * next batch of the same customers does not fetch them again. Only good while nobody else wrote
- * the partition: the task hands the store the version of its last commit, and the load says
- * whether that is still the partition's version (a forget, a claim or any other writer bumps
- * it); when not, the cache is dropped. Within a byte budget the oldest entry goes first, unless
- * it was read since eviction last came round to it (second chance: a read only sets a flag).
+ * Decoded profiles a partition task committed (or read) itself, kept across batches so that the
+ * next batch of the same customers neither fetches nor decodes them again. Only good while
+ * nobody else wrote the partition: the task hands the store the version of its last commit, and
+ * the load says whether that is still the partition's version (a forget, a claim or any other
+ * writer bumps it); when not, the cache is dropped. Within a byte budget the oldest entry goes
+ * first, unless it was read since eviction last came round to it (second chance: a read only
+ * sets a flag).
  *
- * Two forms, chosen by the task (`keepDecoded`). Caught up with its input, a task keeps its
- * profiles encoded, one flat string each, and decodes on `get`: a decoded profile is some forty
- * small objects (its lists, traits, memos), and a cache of them is what the old generation's
- * collector traces at every full collection. On a 2-core machine at 10,000 events/s that marking
- * (hundreds of milliseconds with the whole population cached) was the tail of the produce →
- * committed latency; a string is one object the collector does not look into. What the core
- * remembered of the profile (its segment, its lapse inputs) is kept beside the bytes and handed
- * to the decoded copy. Draining a backlog, where throughput counts and a pause delays nobody in
- * particular, a task keeps the decoded profiles as well and hands the same object back: a decode
- * on every look cost a drain a fifth of its rate (about three looks per event, counting the
- * weekly looks at due customers). Going back to encoded drops the decoded profiles at once.
+ * Kept only while the task drains a backlog (`keep`): there a customer comes back within a few
+ * batches, and a decode on every look cost a drain a fifth of its rate. A task caught up with its
+ * input keeps nothing: each batch is a few events of customers its one load fetches anyway, and
+ * a cache of the whole live population (some forty small objects a profile) is what the old
+ * generation's collector traces at every full collection — on a 2-core machine at 10,000
+ * events/s, 100 to 300 ms of marking on the cores the broker and Redis share, the tail of the
+ * produce → committed latency.
  *
  * It also remembers the due time the task last committed for a cached customer (`setDue`), so
  * that a load can name the cached customers that may be due (`dueBy`) and get no bytes for
@@ -56,83 +44,51 @@ export class ProfileCache {
   private usedBytes = 0;
   /** No cached customer is due before this (a lower bound). */
   private earliestDueMs = Infinity;
-  private decodedKept = false;
+  private keeping = true;
 
-  constructor(
-    private readonly budgetBytes: number,
-    private readonly decode: (encoded: Uint8Array) => Profile,
-  ) {}
+  constructor(private readonly budgetBytes: number) {}
 
   get size(): number {
     return this.entries.size;
   }
 
-  /** Whether `set` keeps decoded profiles as well as their bytes. */
-  get keepsDecoded(): boolean {
-    return this.decodedKept;
+  /** Whether `set` keeps profiles (a task draining a backlog). */
+  get keeps(): boolean {
+    return this.keeping;
   }
 
-  /**
-   * Keep decoded profiles from now on (a task draining a backlog), or not (caught up: the
-   * decoded profiles kept so far are dropped, their memos kept beside their bytes).
-   */
-  keepDecoded(keep: boolean): void {
-    if (keep === this.decodedKept) return;
-    this.decodedKept = keep;
-    if (keep) return;
-    for (const [customerId, entry] of this.entries) {
-      if (entry.profile === undefined) continue;
-      entry.memos = profileMemosOf(entry.profile);
-      entry.profile = undefined;
-      const bytes = entryBytesOf(customerId, entry.encoded, false);
-      this.usedBytes += bytes - entry.bytes;
-      entry.bytes = bytes;
-    }
+  /** Keep profiles from now on (draining a backlog), or not (caught up: the cache is emptied). */
+  keep(keep: boolean): void {
+    if (keep === this.keeping) return;
+    this.keeping = keep;
+    if (!keep) this.clear();
   }
 
   has(customerId: string): boolean {
     return this.entries.has(customerId);
   }
 
-  /**
-   * The cached profile: the decoded one kept, or a fresh decode (the caller may keep that;
-   * nobody else holds it).
-   */
   get(customerId: string): Profile | undefined {
     const entry = this.entries.get(customerId);
     if (entry === undefined) return undefined;
     entry.used = true;
-    if (entry.profile !== undefined) return entry.profile;
-    const profile = this.decode(Buffer.from(entry.encoded, 'latin1'));
-    if (entry.memos !== undefined) adoptProfileMemos(profile, entry.memos);
-    return profile;
+    return entry.profile;
   }
 
-  /** Keeps `encoded`, the encoding of `profile` (and `profile` itself while `keepDecoded`). */
-  set(customerId: string, profile: Profile, encoded: Uint8Array): void {
-    if (this.budgetBytes <= 0) return;
-    const text = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength).toString(
-      'latin1',
-    );
-    const bytes = entryBytesOf(customerId, text, this.decodedKept);
-    const kept = this.decodedKept ? profile : undefined;
-    const memos = this.decodedKept ? undefined : profileMemosOf(profile);
+  /** Keeps `profile` (of `encodedBytes` in Redis) while the cache keeps profiles at all. */
+  set(customerId: string, profile: Profile, encodedBytes: number): void {
+    if (this.budgetBytes <= 0 || !this.keeping) return;
+    const bytes =
+      ENTRY_OVERHEAD_BYTES +
+      2 * customerId.length +
+      encodedBytes * (1 + DECODED_BYTES_PER_ENCODED_BYTE);
     const previous = this.entries.get(customerId);
     if (previous === undefined) {
-      this.entries.set(customerId, {
-        encoded: text,
-        profile: kept,
-        memos,
-        bytes,
-        dueMs: null,
-        used: false,
-      });
+      this.entries.set(customerId, { profile, bytes, dueMs: null, used: false });
       this.usedBytes += bytes;
     } else {
       this.usedBytes += bytes - previous.bytes;
-      previous.encoded = text;
-      previous.profile = kept;
-      previous.memos = memos;
+      previous.profile = profile;
       previous.bytes = bytes;
       previous.used = true;
     }
@@ -183,12 +139,4 @@ export class ProfileCache {
     this.usedBytes = 0;
     this.earliestDueMs = Infinity;
   }
-}
-
-function entryBytesOf(customerId: string, encoded: string, decoded: boolean): number {
-  return (
-    ENTRY_OVERHEAD_BYTES +
-    2 * customerId.length +
-    encoded.length * (decoded ? 1 + DECODED_BYTES_PER_ENCODED_BYTE : 1)
-  );
 }
