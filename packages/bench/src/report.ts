@@ -164,6 +164,8 @@ export function renderMarkdown(report: BenchReport): string {
       `| signal delay, stream time crossing the due time → signal on its topic (${int(d.signals[0] ?? 0)} signals, live at ${int(d.rate)} events/s): p50 / p99 / max ms | ${ms(d.p50Ms.median)} / ${ms(d.p99Ms.median)} / ${ms(d.maxMs.median)} (p99 ${ms(d.p99Ms.min)}–${ms(d.p99Ms.max)}) |`,
     );
   }
+  // The comparison table, left out when no phase gave it a row.
+  const sideBySideAt = lines.length;
   lines.push(
     '',
     '## Side by side',
@@ -202,6 +204,7 @@ export function renderMarkdown(report: BenchReport): string {
       `| redis-benchmark ${command} (requests/s, 50 clients) | ${int(rps)} | ${ratio(pulse1, rps)} |`,
     );
   }
+  if (lines.length === sideBySideAt + 5) lines.splice(sideBySideAt);
   if (report.cpuProfile) {
     const profile = report.cpuProfile;
     lines.push(

@@ -1,0 +1,25 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { renderMarkdown, type BenchReport } from './report.ts';
+
+const recorded = (name: string): BenchReport =>
+  JSON.parse(
+    readFileSync(new URL(`../../../bench/results/${name}.json`, import.meta.url), 'utf8'),
+  ) as BenchReport;
+
+describe('the markdown report', () => {
+  it('compares with the peer and the baselines when the run measured them', () => {
+    const markdown = renderMarkdown(recorded('2026-12-05-live'));
+    expect(markdown).toContain('## Side by side');
+    expect(markdown).toMatch(/\| Kafka Streams peer .*\| 0\.52× \|/);
+  });
+
+  it('leaves the comparison out when no phase gave it a row', () => {
+    const report = recorded('2026-12-05-night');
+    expect(report.peer).toBeUndefined();
+    expect(report.naive).toBeUndefined();
+    const markdown = renderMarkdown(report);
+    expect(markdown).not.toContain('Side by side');
+    expect(markdown).toContain('| throughput, 1 profiler (events/s, start to drained) | 11,982');
+  });
+});
