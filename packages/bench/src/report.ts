@@ -165,14 +165,15 @@ export function renderMarkdown(report: BenchReport): string {
     );
   }
   // The comparison table, left out when no phase gave it a row.
-  const sideBySideAt = lines.length;
-  lines.push(
+  const sideBySide = [
     '',
     '## Side by side',
     '',
     '| compared with | events/s | Pulse (1 profiler) as a share |',
     '| --- | --- | --- |',
-  );
+  ];
+  const sideBySideAt = lines.length;
+  lines.push(...sideBySide);
   if (report.peer) {
     const peer = report.peer;
     lines.push(
@@ -204,7 +205,7 @@ export function renderMarkdown(report: BenchReport): string {
       `| redis-benchmark ${command} (requests/s, 50 clients) | ${int(rps)} | ${ratio(pulse1, rps)} |`,
     );
   }
-  if (lines.length === sideBySideAt + 5) lines.splice(sideBySideAt);
+  if (lines.length === sideBySideAt + sideBySide.length) lines.splice(sideBySideAt);
   if (report.cpuProfile) {
     const profile = report.cpuProfile;
     lines.push(

@@ -160,7 +160,7 @@ export class PartitionTask {
   /** Trait strings shared by every profile this task decodes (bounded; core's traits-codec). */
   private readonly traitsPool = new TraitStringPool();
   private cacheVersion: number | undefined;
-  /** Records behind the high watermark per input, after the last commit (the cache keeps or not). */
+  /** Records behind the high watermark per input after its last commit: whether to cache. */
   private readonly lagByTopic = new Map<string, number>();
   /** The last step's load stopped short of its clock (see `process`). */
   private dueLeftBehind = false;
