@@ -181,6 +181,64 @@ describe('PartitionStore against a real Redis', () => {
     ]);
   });
 
+  it('sends no meta back to the store that holds its version, and the whole meta once anyone else wrote', async () => {
+    const redis = testRedis();
+    const prefix = uniqueName('t');
+    const store = new PartitionStore(redis, 'v1', 5, prefix);
+    const fullRead = async () =>
+      (await new PartitionStore(redis, 'v1', 5, prefix).load([], null, 0)).meta;
+    const meta = await store.claim('owner-a');
+    await store.commit({
+      ...emptyCommit('owner-a', meta.version),
+      offsets: new Map([['visits', '10']]),
+      maxEventMs: new Map([['visits', 5_000]]),
+      streamTimeMs: 4_000,
+      lastEventWallMs: 77,
+      commitWallMs: 78,
+      traffic: new Map([['visits', 'traffic-1']]),
+      population: { statistics: 'stats-1', hurdles: 'table-1' },
+      segmentFigures: 'figures-1',
+    });
+    // The store's own copy, as Redis would have sent it.
+    const own = await store.load([], null, 0, undefined, 'owner-a');
+    expect(own.metaReadBack).toBe(false);
+    expect(own.meta).toEqual(await fullRead());
+    expect(own.meta.segmentFigures).toBe('figures-1');
+    expect(own.meta.version).toBe(meta.version + 1);
+
+    // Commits go on from it: the fields a commit leaves out keep their values.
+    await store.commit({
+      ...emptyCommit('owner-a', own.meta.version),
+      offsets: new Map([['purchases', '3']]),
+      streamTimeMs: 4_500,
+      traffic: new Map([['purchases', 'traffic-2']]),
+    });
+    const next = await store.load([], null, 0, undefined, 'owner-a');
+    expect(next.metaReadBack).toBe(false);
+    expect(next.meta).toEqual(await fullRead());
+    expect(next.meta.offsets).toEqual(
+      new Map([
+        ['visits', '10'],
+        ['purchases', '3'],
+      ]),
+    );
+    expect(next.meta.traffic.get('visits')).toBe('traffic-1');
+
+    // Asked under another token, or after another writer moved the version: read whole.
+    expect((await store.load([], null, 0, undefined, 'owner-x')).metaReadBack).toBe(true);
+    await new PartitionStore(redis, 'v1', 5, prefix).claim('owner-b');
+    const taken = await store.load([], null, 0, undefined, 'owner-a');
+    expect(taken.metaReadBack).toBe(true);
+    expect(taken.meta.owner).toBe('owner-b');
+    // A refused commit leaves the store without a copy: the next load reads whole.
+    await expect(
+      store.commit({ ...emptyCommit('owner-a', taken.meta.version), streamTimeMs: 9_000 }),
+    ).rejects.toMatchObject({ code: 'STORE_FENCED' });
+    const after = await store.load([], null, 0, undefined, 'owner-b');
+    expect(after.metaReadBack).toBe(true);
+    expect(after.meta.streamTimeMs).toBe(4_500);
+  });
+
   it('fences the old owner: its commit changes nothing', async () => {
     const redis = testRedis();
     const store = new PartitionStore(redis, 'v1', 0, uniqueName('t'));

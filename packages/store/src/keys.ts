@@ -60,6 +60,11 @@ export function partitionKeyList(keys: PartitionKeys): string[] {
   return [keys.meta, keys.held, keys.outbox, ...keys.profiles, ...keys.due];
 }
 
+/**
+ * The keys of one partition. The hot path's scripts (loadBatch, commitBatch) are given only
+ * meta, held and outbox and build the bucket names from the meta key's the same way:
+ * `<tag>:profiles:<b>`, `<tag>:due:<b>`.
+ */
 export function partitionKeys(
   namespace: string,
   partition: number,

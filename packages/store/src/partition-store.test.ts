@@ -57,7 +57,7 @@ describe('partition keys', () => {
 });
 
 describe('commit arguments', () => {
-  it('follow the layout commitBatch-131.lua reads: profiles and due entries grouped by bucket', () => {
+  it('follow the layout commitBatch-3.lua reads: profiles and due entries grouped by bucket', () => {
     const buckets: Record<string, number> = { c1: 5, c2: 5, c4: 2, c5: 5 };
     const args = buildCommitArgs(
       {
@@ -288,9 +288,10 @@ describe('the scripts', () => {
 
   it('are named with the number of keys they take', () => {
     const counts: Record<string, number> = {
-      // The partition's keys and the load's scratch sorted set (its due merge).
-      loadBatch: 4 + 2 * BUCKETS,
-      commitBatch: 3 + 2 * BUCKETS,
+      // Meta, held, outbox (their buckets are built from the meta key's name) and the load's
+      // scratch sorted set (its due merge).
+      loadBatch: 4,
+      commitBatch: 3,
       readPartitionHealth: 3 + 2 * BUCKETS,
       migrateToBuckets: 2 + 2 * BUCKETS,
       forgetCustomer: 5,

@@ -1,12 +1,12 @@
 import { redisNodes, type RedisClient } from './client.ts';
 import { commitResultToError, StoreError } from './errors.ts';
 import {
+  BUCKETS,
   customerBucket,
   maxEventField,
   META_FIELDS,
   META_TOPIC_FIELD_PREFIXES,
   offsetField,
-  partitionKeyList,
   partitionKeys,
   trafficField,
   singleKeyLayout,
@@ -49,6 +49,8 @@ export interface LoadedBatch {
   timedCustomers: number;
   /** The caller's cached profiles were good: their bytes were not sent (see `load`). */
   cacheGood: boolean;
+  /** The meta came from Redis; false: the store's own copy of that version (see `load`). */
+  metaReadBack: boolean;
 }
 
 export interface BatchCommit {
@@ -132,7 +134,7 @@ export function parseMeta(flat: unknown[]): PartitionMeta {
  */
 export const MAX_COMMIT_GROUP = 1_000;
 
-/** Pure: the commit script's arguments (see commitBatch-131.lua for the layout). */
+/** Pure: the commit script's arguments (see commitBatch-3.lua for the layout). */
 export function buildCommitArgs(
   commit: BatchCommit,
   bucketOf: (customerId: string) => number = (id) => customerBucket(id),
@@ -264,6 +266,15 @@ export class PartitionStore {
     return bucket;
   };
 
+  /**
+   * The meta hash as this store last read or wrote it, field by field, with its version and the
+   * owner token it was read or written under. A load while the partition is still at that
+   * version (every write bumps it) gets no meta back: about 20 KB per live batch at the
+   * benchmark's size (segment figures, traffic baselines), read back just after this store
+   * wrote them. Forgotten on a failed commit and on a claim by a token it does not hold.
+   */
+  private known: { version: number; owner: string; fields: Map<string, string> } | undefined;
+
   constructor(
     private readonly redis: RedisClient,
     readonly namespace: string,
@@ -271,6 +282,22 @@ export class PartitionStore {
     private readonly prefix = 'pulse',
   ) {
     this.keys = partitionKeys(namespace, partition, prefix);
+  }
+
+  /** Remembers a meta read whole (the claim's or a load's) under `owner`. */
+  private remember(flat: unknown[], owner: string): PartitionMeta {
+    const fields = new Map<string, string>();
+    for (let i = 0; i + 1 < flat.length; i += 2) fields.set(text(flat[i]), text(flat[i + 1]));
+    const meta = parseMeta(flat);
+    this.known = { version: meta.version, owner, fields };
+    return meta;
+  }
+
+  /** The meta this store holds for `version`, parsed as a whole read would be. */
+  private knownMeta(): PartitionMeta {
+    const flat: string[] = [];
+    for (const [field, value] of this.known!.fields) flat.push(field, value);
+    return parseMeta(flat);
   }
 
   async claim(ownerToken: string): Promise<PartitionMeta> {
@@ -284,8 +311,9 @@ export class PartitionStore {
         { namespace: this.namespace, partition: this.partition },
       );
     }
+    this.known = undefined;
     const flat = (await this.call('claimPartition', [this.keys.meta], [ownerToken])) as unknown[];
-    return parseMeta(flat);
+    return this.remember(flat, ownerToken);
   }
 
   async readMeta(): Promise<PartitionMeta> {
@@ -299,7 +327,9 @@ export class PartitionStore {
    * customers, good for the partition's version `cache.version` (its own last commit); when that
    * is still the version, their bytes are not sent (`LoadedBatch.cacheGood`), otherwise every
    * profile is. `cache.dueBy` names the other customers it holds that may be due by the
-   * horizon: when they are, their bytes are not sent either.
+   * horizon: when they are, their bytes are not sent either. `ownerToken`: the token the caller
+   * holds the partition under; while the partition is at the version this store last read or
+   * wrote under that token, the meta is not sent back (the store's copy is that version's).
    */
   async load(
     customerIds: string[],
@@ -310,6 +340,7 @@ export class PartitionStore {
       has(customerId: string): boolean;
       dueBy?(horizonMs: number): Iterable<string>;
     },
+    ownerToken = '',
   ): Promise<LoadedBatch> {
     const uncached: string[] = [];
     const cached: string[] = [];
@@ -318,7 +349,12 @@ export class PartitionStore {
       else uncached.push(customerId);
     }
     const horizonMs = dueHorizonMs === null ? null : Math.floor(dueHorizonMs);
+    // The meta is skipped only for the owner token it was read or written under.
+    const known = this.known?.owner === ownerToken && ownerToken !== '' ? this.known : undefined;
     const args = [
+      String(BUCKETS),
+      ownerToken,
+      known === undefined ? '-1' : String(known.version),
       horizonMs === null ? '-1' : String(horizonMs),
       String(dueLimit),
       cache === undefined ? '-1' : String(cache.version),
@@ -332,11 +368,11 @@ export class PartitionStore {
     }
     const reply = (await this.call(
       'loadBatch',
-      [...partitionKeyList(this.keys), this.keys.dueMerge],
+      [this.keys.meta, this.keys.held, this.keys.outbox, this.keys.dueMerge],
       args,
       true,
     )) as [
-      unknown[],
+      unknown[] | null,
       (Buffer | null)[],
       Buffer[],
       (Buffer | null)[],
@@ -379,8 +415,22 @@ export class PartitionStore {
       const bytes = profileReplies[index];
       if (bytes) profiles.set(customerId, bytes);
     });
+    let meta: PartitionMeta;
+    if (metaFlat !== null) meta = this.remember(metaFlat, ownerToken);
+    else if (known !== undefined && this.known === known) meta = this.knownMeta();
+    else {
+      // Cannot be: the script skips the meta only for the version this store named.
+      throw new StoreError(
+        'STORE_UNAVAILABLE',
+        'the load skipped a meta this store does not hold',
+        {
+          namespace: this.namespace,
+          partition: this.partition,
+        },
+      );
+    }
     return {
-      meta: parseMeta(metaFlat),
+      meta,
       profiles,
       due: dueOrder.map((index) => ({
         customerId: dueIds[index]!.toString('utf8'),
@@ -389,17 +439,18 @@ export class PartitionStore {
       held,
       timedCustomers: Number(timedCustomers),
       cacheGood: cacheGood === 1,
+      metaReadBack: metaFlat !== null,
     };
   }
 
   /** Commits a batch; throws StoreError STORE_FENCED / STORE_VERSION_CONFLICT when the CAS fails. */
   async commit(commit: BatchCommit): Promise<number> {
+    const known = this.known;
+    // Until it answers, what Redis holds is not known.
+    this.known = undefined;
+    const args = buildCommitArgs(commit, this.bucketOf);
     const result = Number(
-      await this.call(
-        'commitBatch',
-        partitionKeyList(this.keys),
-        buildCommitArgs(commit, this.bucketOf),
-      ),
+      await this.call('commitBatch', [this.keys.meta, this.keys.held, this.keys.outbox], args),
     );
     const error = commitResultToError(result, {
       namespace: this.namespace,
@@ -407,6 +458,19 @@ export class PartitionStore {
       expectedVersion: commit.expectedVersion,
     });
     if (error) throw error;
+    if (
+      known !== undefined &&
+      known.version === commit.expectedVersion &&
+      known.owner === commit.ownerToken
+    ) {
+      // The meta as the script left it: the commit's fields set, the version bumped.
+      const pairs = Number(args[2]);
+      for (let i = 7; i < 7 + 2 * pairs; i += 2)
+        known.fields.set(args[i] as string, args[i + 1] as string);
+      known.fields.set(META_FIELDS.version, String(result));
+      known.version = result;
+      this.known = known;
+    }
     return result;
   }
 

@@ -6,12 +6,12 @@ import type { RedisClient } from './client.ts';
  * registered on each client under a versioned command name, so two Pulse versions can share a
  * Redis during a rolling deploy without calling each other's scripts.
  */
-export const SCRIPTS_VERSION = 5;
+export const SCRIPTS_VERSION = 6;
 
 const SCRIPT_FILES = {
   claimPartition: 'claimPartition-1.lua',
-  loadBatch: 'loadBatch-132.lua',
-  commitBatch: 'commitBatch-131.lua',
+  loadBatch: 'loadBatch-4.lua',
+  commitBatch: 'commitBatch-3.lua',
   ackOutbox: 'ackOutbox-1.lua',
   seedPositions: 'seedPositions-1.lua',
   forgetCustomer: 'forgetCustomer-5.lua',

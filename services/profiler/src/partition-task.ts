@@ -660,7 +660,13 @@ export class PartitionTask {
           }
         : undefined;
     this.dueLeftBehind = false;
-    const loaded = await deps.store.load([...customerIds], horizon, config.maxDuePerSweep, cached);
+    const loaded = await deps.store.load(
+      [...customerIds],
+      horizon,
+      config.maxDuePerSweep,
+      cached,
+      this.ownerToken,
+    );
     if (!loaded.cacheGood) this.dropCache();
     const meta = loaded.meta;
     if (meta.owner !== this.ownerToken) {

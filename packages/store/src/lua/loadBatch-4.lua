@@ -6,38 +6,60 @@
 
   The caller may hold decoded profiles from its own earlier commits. When the partition's
   version is still the one it committed (nobody wrote since), their bytes are not sent again:
-  neither for the batch's customers it holds nor for the due customers it names.
+  neither for the batch's customers it holds nor for the due customers it names. Likewise the
+  meta: a caller that knows the partition's version (and is its owner) holds the meta of that
+  version, and gets none back.
 
-  Profiles and timers are cut into B buckets (B = (#KEYS - 4) / 2); a customer's bucket is
-  the first 32 bits of SHA-1(customerId) mod B (`customerBucket` in src/keys.ts).
+  Profiles and timers are cut into B buckets (ARGV[1]); a customer's bucket is the first 32
+  bits of SHA-1(customerId) mod B (`customerBucket` in src/keys.ts). The bucket keys are not
+  declared: there are 2 x B of them, and naming them all made every call carry ~130 key names
+  (most of a live batch's bytes). The script builds them from the meta key's name, so they carry
+  its hash tag and live in its slot, also on Redis Cluster (the names `partitionKeys` gives).
 
   KEYS[1] meta hash        pulse:{<ns>:p<n>}:meta
   KEYS[2] held hash        pulse:{<ns>:p<n>}:held         (customerId -> held signal)
   KEYS[3] outbox stream    pulse:{<ns>:p<n>}:outbox       (not read: the one key order)
-  KEYS[4..3+B] profiles    pulse:{<ns>:p<n>}:profiles:<b> (customerId -> encoded profile)
-  KEYS[4+B..3+2B] due      pulse:{<ns>:p<n>}:due:<b>      (customerId scored by due time, ms)
-  KEYS[4+2B] due merge     pulse:{<ns>:p<n>}:due-merge    (scratch: exists only inside this
+  KEYS[4] due merge        pulse:{<ns>:p<n>}:due-merge    (scratch: exists only inside this
                                                           script, never replicated)
+  built:  profiles         pulse:{<ns>:p<n>}:profiles:<b> (customerId -> encoded profile)
+          due              pulse:{<ns>:p<n>}:due:<b>      (customerId scored by due time, ms)
 
-  ARGV[1] due horizon in ms: pop customers due at or before it; '-1' for none
-  ARGV[2] most due customers to return
-  ARGV[3] version the caller's cached profiles are good for; '-1' for none
-  ARGV[4] U: how many of the batch's customer ids follow that the caller has not cached
-  ARGV[5] C: how many of the batch's customer ids follow those that the caller has cached
-  ARGV[6..5+U] the uncached ids; ARGV[6+U..5+U+C] the cached ones; then the ids of other
+  ARGV[1] B: how many buckets
+  ARGV[2] the caller's owner token
+  ARGV[3] the version whose meta the caller holds; '-1' for none
+  ARGV[4] due horizon in ms: pop customers due at or before it; '-1' for none
+  ARGV[5] most due customers to return
+  ARGV[6] version the caller's cached profiles are good for; '-1' for none
+  ARGV[7] U: how many of the batch's customer ids follow that the caller has not cached
+  ARGV[8] C: how many of the batch's customer ids follow those that the caller has cached
+  ARGV[9..8+U] the uncached ids; ARGV[9+U..8+U+C] the cached ones; then the ids of other
           customers the caller has cached and expects may be due (no bytes sent for them)
 
-  Returns { metaFlat, profiles (one per batch id: all ids when the cache is stale, else the U
-            uncached ones; false when absent), dueIds, dueProfiles (false for a cached one while
-            the cache is good), held (one per batch id), heldDue (one per due id),
-            timedCustomers, cacheGood (1 or 0), dueScores (one per due id when dueIds are not
-            ordered, else empty) }
+  Returns { metaFlat (false when ARGV[3] is the version and ARGV[2] the owner: the caller's
+            meta is the partition's), profiles (one per batch id: all ids when the cache is
+            stale, else the U uncached ones; false when absent), dueIds, dueProfiles (false for
+            a cached one while the cache is good), held (one per batch id), heldDue (one per
+            due id), timedCustomers, cacheGood (1 or 0), dueScores (one per due id when dueIds
+            are not ordered, else empty) }
   dueIds are earliest due first, ties by id, as one sorted set would give them — except when
   every due customer fits in the limit: then they come bucket by bucket with their scores
   (dueScores), and the caller orders them (no merge needed to choose which ones).
 ]]
-local B = (#KEYS - 4) / 2
-local merge = KEYS[4 + 2 * B]
+local B = tonumber(ARGV[1])
+local merge = KEYS[4]
+local tag = string.match(KEYS[1], '^(.*):meta$')
+if not tag then return redis.error_reply('ERR loadBatch: KEYS[1] is not a partition meta key') end
+-- Bucket key names, each built once per call: `<tag>:profiles:<b>`, `<tag>:due:<b>`.
+local names = { profiles = {}, due = {} }
+local function bucketKey(kind, b)
+  local key = names[kind][b]
+  if not key then
+    key = tag .. ':' .. kind .. ':' .. b
+    names[kind][b] = key
+  end
+  return key
+end
+
 local function bucket(id) return tonumber(string.sub(redis.sha1hex(id), 1, 8), 16) % B end
 
 -- HMGET of any number of fields, a thousand at a time: Lua's `unpack` gives at most about
@@ -53,19 +75,23 @@ local function hmget(key, fields)
   return values
 end
 
-local meta = redis.call('HGETALL', KEYS[1])
-local version = redis.call('HGET', KEYS[1], 'version') or '0'
-local cacheGood = ARGV[3] ~= '-1' and tonumber(version) == tonumber(ARGV[3])
-local uncachedCount = tonumber(ARGV[4])
-local batchCount = uncachedCount + tonumber(ARGV[5])
+local stamp = redis.call('HMGET', KEYS[1], 'version', 'owner')
+local version = stamp[1] or '0'
+local meta = false
+if not (ARGV[3] ~= '-1' and tonumber(version) == tonumber(ARGV[3]) and stamp[2] == ARGV[2]) then
+  meta = redis.call('HGETALL', KEYS[1])
+end
+local cacheGood = ARGV[6] ~= '-1' and tonumber(version) == tonumber(ARGV[6])
+local uncachedCount = tonumber(ARGV[7])
+local batchCount = uncachedCount + tonumber(ARGV[8])
 local ids = {}
 local uncached = {}
 local cached = {}
-for i = 6, 5 + batchCount do
+for i = 9, 8 + batchCount do
   ids[#ids + 1] = ARGV[i]
-  if i <= 5 + uncachedCount then uncached[#uncached + 1] = ARGV[i] else cached[ARGV[i]] = true end
+  if i <= 8 + uncachedCount then uncached[#uncached + 1] = ARGV[i] else cached[ARGV[i]] = true end
 end
-for i = 6 + batchCount, #ARGV do cached[ARGV[i]] = true end
+for i = 9 + batchCount, #ARGV do cached[ARGV[i]] = true end
 local wanted = ids
 if cacheGood then wanted = uncached end
 
@@ -84,14 +110,14 @@ if #wanted > 0 then
     group.at[#group.at + 1] = i
   end
   for b, group in pairs(groups) do
-    local values = hmget(KEYS[4 + b], group.ids)
+    local values = hmget(bucketKey('profiles', b), group.ids)
     for j = 1, #group.at do profiles[group.at[j]] = values[j] end
   end
 end
 local held = {}
 if #ids > 0 then held = hmget(KEYS[2], ids) end
 
--- The due customers: the first ARGV[2] that one sorted set of the whole partition would give
+-- The due customers: the first ARGV[5] that one sorted set of the whole partition would give
 -- (earliest first, ties by id byte by byte). When all of them fit, every bucket's due entries go
 -- back as they are and the caller orders them. When more are due, they must be chosen: the
 -- buckets are read a page at a time into a scratch sorted set, which orders them in C. A merge
@@ -99,27 +125,27 @@ if #ids > 0 then held = hmget(KEYS[2], ids) end
 -- partition's waiting customers on one instant. A bucket that may hold more (a full page) bounds
 -- what is settled: nothing it has not given yet can come before its last entry given, so the
 -- entries up to the lowest such last entry are final. Buckets whose last entry lies within the
--- first ARGV[2] are read on until those are. The scratch key is local to the script: its writes
+-- first ARGV[5] are read on until those are. The scratch key is local to the script: its writes
 -- are not replicated.
 local dueIds = {}
 local dueScores = {}
 local dueProfiles = {}
 local heldDue = {}
 local bucketOf = {}
-if ARGV[1] ~= '-1' then
-  local limit = tonumber(ARGV[2])
+if ARGV[4] ~= '-1' then
+  local limit = tonumber(ARGV[5])
   -- Most loads find fewer due customers than the limit: all of them are taken, so none has to
   -- be chosen, and they go back unmerged with their scores (the caller orders them).
   local dueCounts = {}
   local total = 0
   for b = 0, B - 1 do
-    dueCounts[b] = redis.call('ZCOUNT', KEYS[4 + B + b], '-inf', ARGV[1])
+    dueCounts[b] = redis.call('ZCOUNT', bucketKey('due', b), '-inf', ARGV[4])
     total = total + dueCounts[b]
   end
   if total <= limit then
     for b = 0, B - 1 do
       if dueCounts[b] > 0 then
-        local reply = redis.call('ZRANGE', KEYS[4 + B + b], '-inf', ARGV[1], 'BYSCORE',
+        local reply = redis.call('ZRANGE', bucketKey('due', b), '-inf', ARGV[4], 'BYSCORE',
           'WITHSCORES')
         for k = 1, #reply, 2 do
           dueIds[#dueIds + 1] = reply[k]
@@ -135,7 +161,7 @@ if ARGV[1] ~= '-1' then
     redis.call('DEL', merge)
     local offset, last, more = {}, {}, {}
     local function read(b)
-      local reply = redis.call('ZRANGE', KEYS[4 + B + b], '-inf', ARGV[1], 'BYSCORE', 'LIMIT',
+      local reply = redis.call('ZRANGE', bucketKey('due', b), '-inf', ARGV[4], 'BYSCORE', 'LIMIT',
         offset[b], page, 'WITHSCORES')
       local n = #reply / 2
       if n > 0 then
@@ -174,13 +200,13 @@ if ARGV[1] ~= '-1' then
       if cacheGood and cached[id] then
         dueProfiles[i] = false
       else
-        dueProfiles[i] = redis.call('HGET', KEYS[4 + bucketOf[id]], id)
+        dueProfiles[i] = redis.call('HGET', bucketKey('profiles', bucketOf[id]), id)
       end
     end
     heldDue = hmget(KEYS[2], dueIds)
   end
 end
 local timed = 0
-for b = 0, B - 1 do timed = timed + redis.call('ZCARD', KEYS[4 + B + b]) end
+for b = 0, B - 1 do timed = timed + redis.call('ZCARD', bucketKey('due', b)) end
 return { meta, profiles, dueIds, dueProfiles, held, heldDue, timed, cacheGood and 1 or 0,
   dueScores }

@@ -4,17 +4,18 @@
   time) move together or not at all. A writer that lost the partition (owner changed) or
   raced another commit (version moved) changes nothing.
 
-  Profiles and timers are cut into B buckets (B = (#KEYS - 3) / 2). The caller sends them
-  grouped by bucket (`customerBucket` in src/keys.ts), so the script neither hashes an id nor
-  calls Redis once per customer: one HSET, one ZADD and one ZREM per bucket group. A bucket may
-  come in more than one group (the caller bounds a group's size, so that `unpack` stays within
-  Lua's stack); a customer comes at most once among the profiles and once among the due entries.
+  Profiles and timers are cut into buckets. The caller sends them grouped by bucket
+  (`customerBucket` in src/keys.ts), so the script neither hashes an id nor calls Redis once per
+  customer: one HSET, one ZADD and one ZREM per bucket group. A bucket may come in more than one
+  group (the caller bounds a group's size, so that `unpack` stays within Lua's stack); a
+  customer comes at most once among the profiles and once among the due entries. The bucket keys
+  are built from the meta key's name (same hash tag, same slot), not declared: see loadBatch-4.
 
   KEYS[1] meta hash        pulse:{<ns>:p<n>}:meta
   KEYS[2] held hash        pulse:{<ns>:p<n>}:held
   KEYS[3] outbox stream    pulse:{<ns>:p<n>}:outbox
-  KEYS[4..3+B] profiles    pulse:{<ns>:p<n>}:profiles:<b>
-  KEYS[4+B..3+2B] due      pulse:{<ns>:p<n>}:due:<b>
+  built:  profiles         pulse:{<ns>:p<n>}:profiles:<b>
+          due              pulse:{<ns>:p<n>}:due:<b>
 
   ARGV[1] owner token the writer holds
   ARGV[2] version the writer loaded
@@ -40,7 +41,8 @@ if owner ~= ARGV[1] then return -1 end
 local version = tonumber(redis.call('HGET', KEYS[1], 'version') or '0')
 if version ~= tonumber(ARGV[2]) then return -2 end
 
-local B = (#KEYS - 3) / 2
+local tag = string.match(KEYS[1], '^(.*):meta$')
+if not tag then return redis.error_reply('ERR commitBatch: KEYS[1] is not a partition meta key') end
 
 local m = tonumber(ARGV[3])
 local gp = tonumber(ARGV[4])
@@ -55,15 +57,15 @@ if m > 0 then
 end
 
 for _ = 1, gp do
-  local b = tonumber(ARGV[i])
+  local b = ARGV[i]
   local n = tonumber(ARGV[i + 1])
   i = i + 2
-  redis.call('HSET', KEYS[4 + b], unpack(ARGV, i, i + 2 * n - 1))
+  redis.call('HSET', tag .. ':profiles:' .. b, unpack(ARGV, i, i + 2 * n - 1))
   i = i + 2 * n
 end
 
 for _ = 1, gd do
-  local due = KEYS[4 + B + tonumber(ARGV[i])]
+  local due = tag .. ':due:' .. ARGV[i]
   local a = tonumber(ARGV[i + 1])
   local r = tonumber(ARGV[i + 2])
   i = i + 3
