@@ -3,8 +3,10 @@
  * owner and version. Under real contention (many writers, one Redis) no update is lost and
  * none is applied twice; a writer fenced by a new owner changes nothing at all.
  */
+import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
+  coalesceWrites,
   customerBucket,
   MAX_COMMIT_GROUP,
   PartitionStore,
@@ -250,6 +252,37 @@ describe('PartitionStore against a real Redis', () => {
     });
     await expect(attempt).rejects.toMatchObject({ code: 'STORE_FENCED', retriable: false });
     expect((await store.load(['c1'], null, 0)).profiles.size).toBe(0);
+  });
+
+  it('sends the commands of one turn of the event loop in one write, and answers every one', async () => {
+    const redis = testRedis();
+    const prefix = uniqueName('t');
+    const stores = [0, 1, 2].map((partition) => new PartitionStore(redis, 'v1', partition, prefix));
+    await Promise.all(stores.map((store) => store.claim('owner-a')));
+    await redis.ping();
+    const socket = (redis as unknown as { stream: Socket }).stream;
+    const writes: number[] = [];
+    const internals = socket as unknown as { _writev(chunks: unknown[], cb: unknown): void };
+    const writev = internals._writev.bind(socket);
+    internals._writev = (chunks, cb) => {
+      writes.push(chunks.length);
+      writev(chunks, cb);
+    };
+    // Three commits issued together: held back until the turn ends, then written at once.
+    const commits = stores.map((store) =>
+      store.commit({ ...emptyCommit('owner-a', 1), streamTimeMs: 7 }),
+    );
+    expect(socket.writableCorked).toBe(1);
+    expect(socket.writableLength).toBeGreaterThan(0);
+    expect(await Promise.all(commits)).toEqual([2, 2, 2]);
+    expect(writes).toEqual([3]);
+    expect(socket.writableCorked).toBe(0);
+    // Called again in the same turn it holds back no more than once.
+    coalesceWrites(redis);
+    coalesceWrites(redis);
+    expect(socket.writableCorked).toBe(1);
+    await redis.ping();
+    expect(socket.writableCorked).toBe(0);
   });
 
   it('loses no update and doubles none when writers race on the same partition', async () => {

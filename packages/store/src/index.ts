@@ -1,4 +1,5 @@
 export {
+  coalesceWrites,
   createRedisClient,
   isCluster,
   redisNodes,

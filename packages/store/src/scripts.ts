@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { RedisClient } from './client.ts';
+import { coalesceWrites, type RedisClient } from './client.ts';
 
 /**
  * Lua scripts, one file per atomic operation, named `<operation>-<key count>.lua`. They are
@@ -64,5 +64,6 @@ export async function runScript(
     name
   ];
   if (!command) throw new Error(`script ${name} is not defined`);
+  coalesceWrites(client);
   return command.call(client, ...keys, ...args);
 }
