@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import {
+  BUCKETS,
   coalesceWrites,
   customerBucket,
   MAX_COMMIT_GROUP,
@@ -252,6 +253,50 @@ describe('PartitionStore against a real Redis', () => {
     });
     await expect(attempt).rejects.toMatchObject({ code: 'STORE_FENCED', retriable: false });
     expect((await store.load(['c1'], null, 0)).profiles.size).toBe(0);
+  });
+
+  it('looks only in the due buckets its own commits say may hold due customers, and finds what a whole read finds', async () => {
+    const redis = testRedis();
+    const prefix = uniqueName('t');
+    const store = new PartitionStore(redis, 'v1', 6, prefix);
+    const wholeRead = (horizon: number, limit: number) =>
+      new PartitionStore(redis, 'v1', 6, prefix).load([], horizon, limit);
+    const ids = Array.from({ length: 300 }, (_, index) => `customer-${index}`);
+    let version = (await store.claim('owner-a')).version;
+    version = await store.commit({
+      ...emptyCommit('owner-a', version),
+      due: ids.map((id, index) => [id, 10_000 + index * 10]),
+    });
+    const first = await store.load([], 10_000, 50, undefined, 'owner-a');
+    expect(first.dueBucketsRead).toBe(BUCKETS);
+    // Commits that move, remove and add timers; after each, loads of this store at several
+    // horizons and limits find what a store that knows nothing finds.
+    const rounds: [string, number | null][][] = [
+      ids.slice(0, 100).map((id, index) => [id, 20_000 + index]),
+      ids.slice(100, 200).map((id) => [id, null]),
+      [
+        ...ids.slice(200, 210).map((id): [string, number | null] => [id, 5_000]),
+        ['newcomer', 9_000],
+      ],
+    ];
+    for (const due of rounds) {
+      version = await store.commit({ ...emptyCommit('owner-a', version), due });
+      for (const [horizon, limit] of [
+        [1_000, 50],
+        [9_000, 50],
+        [12_000, 50],
+        [12_000, 7],
+        [30_000, 1_000],
+      ] as const) {
+        const own = await store.load([], horizon, limit, undefined, 'owner-a');
+        const whole = await wholeRead(horizon, limit);
+        expect(own.due, `horizon ${horizon}, limit ${limit}`).toEqual(whole.due);
+        expect(own.timedCustomers).toBe(whole.timedCustomers);
+        expect(own.dueBucketsRead).toBeLessThan(BUCKETS);
+      }
+      expect((await store.load([], 1_000, 50, undefined, 'owner-a')).dueBucketsRead).toBe(0);
+    }
+    expect((await wholeRead(30_000, 1_000)).timedCustomers).toBe(201);
   });
 
   it('sends the commands of one turn of the event loop in one write, and answers every one', async () => {

@@ -51,6 +51,11 @@ export interface LoadedBatch {
   cacheGood: boolean;
   /** The meta came from Redis; false: the store's own copy of that version (see `load`). */
   metaReadBack: boolean;
+  /**
+   * Due buckets the load looked in: all of them when it read the due index whole, else only
+   * those whose earliest due time the store knew to be at or before the horizon.
+   */
+  dueBucketsRead: number;
 }
 
 export interface BatchCommit {
@@ -273,7 +278,18 @@ export class PartitionStore {
    * benchmark's size (segment figures, traffic baselines), read back just after this store
    * wrote them. Forgotten on a failed commit and on a claim by a token it does not hold.
    */
-  private known: { version: number; owner: string; fields: Map<string, string> } | undefined;
+  private known:
+    | {
+        version: number;
+        owner: string;
+        fields: Map<string, string>;
+        /**
+         * That version's due index as far as a load needs it: each bucket's earliest due time
+         * (null: empty) and how many customers have a timer. Absent until a load read them.
+         */
+        due?: { earliest: (number | null)[]; timed: number };
+      }
+    | undefined;
 
   constructor(
     private readonly redis: RedisClient,
@@ -351,6 +367,13 @@ export class PartitionStore {
     const horizonMs = dueHorizonMs === null ? null : Math.floor(dueHorizonMs);
     // The meta is skipped only for the owner token it was read or written under.
     const known = this.known?.owner === ownerToken && ownerToken !== '' ? this.known : undefined;
+    // The due buckets worth a look, when this store knows the version's due index.
+    const look: string[] = [];
+    if (known?.due !== undefined && horizonMs !== null) {
+      known.due.earliest.forEach((earliest, bucket) => {
+        if (earliest !== null && earliest <= horizonMs) look.push(String(bucket));
+      });
+    }
     const args = [
       String(BUCKETS),
       ownerToken,
@@ -360,6 +383,8 @@ export class PartitionStore {
       cache === undefined ? '-1' : String(cache.version),
       String(uncached.length),
       String(cached.length),
+      known?.due === undefined ? '-1' : String(look.length),
+      ...look,
       ...uncached,
       ...cached,
     ];
@@ -381,6 +406,7 @@ export class PartitionStore {
       number,
       number,
       Buffer[],
+      (Buffer | null)[],
     ];
     const [
       metaFlat,
@@ -392,6 +418,7 @@ export class PartitionStore {
       timedCustomers,
       cacheGood,
       dueScores,
+      earliest,
     ] = reply;
     // All due customers, bucket by bucket: in the order one sorted set would give them.
     const dueOrder = dueIds.map((_, index) => index);
@@ -416,6 +443,7 @@ export class PartitionStore {
       if (bytes) profiles.set(customerId, bytes);
     });
     let meta: PartitionMeta;
+    let timed = Number(timedCustomers);
     if (metaFlat !== null) meta = this.remember(metaFlat, ownerToken);
     else if (known !== undefined && this.known === known) meta = this.knownMeta();
     else {
@@ -423,6 +451,26 @@ export class PartitionStore {
       throw new StoreError(
         'STORE_UNAVAILABLE',
         'the load skipped a meta this store does not hold',
+        {
+          namespace: this.namespace,
+          partition: this.partition,
+        },
+      );
+    }
+    if (timed >= 0) {
+      // The script read the due index whole: kept for the next loads of this version.
+      if (this.known !== undefined && this.known.version === meta.version) {
+        this.known.due = {
+          earliest: earliest.map((score) => (score === null ? null : Number(score.toString()))),
+          timed,
+        };
+      }
+    } else if (known?.due !== undefined) timed = known.due.timed;
+    else {
+      // Cannot be either: the script uses named buckets only when this store sent some.
+      throw new StoreError(
+        'STORE_UNAVAILABLE',
+        'the load skipped a due index this store does not hold',
         {
           namespace: this.namespace,
           partition: this.partition,
@@ -437,7 +485,8 @@ export class PartitionStore {
         profile: dueProfiles[index] || null,
       })),
       held,
-      timedCustomers: Number(timedCustomers),
+      timedCustomers: timed,
+      dueBucketsRead: Number(timedCustomers) >= 0 ? BUCKETS : look.length,
       cacheGood: cacheGood === 1,
       metaReadBack: metaFlat !== null,
     };
@@ -449,14 +498,25 @@ export class PartitionStore {
     // Until it answers, what Redis holds is not known.
     this.known = undefined;
     const args = buildCommitArgs(commit, this.bucketOf);
-    const result = Number(
-      await this.call('commitBatch', [this.keys.meta, this.keys.held, this.keys.outbox], args),
+    const reply = await this.call(
+      'commitBatch',
+      [this.keys.meta, this.keys.held, this.keys.outbox],
+      args,
     );
-    const error = commitResultToError(result, {
+    const context = {
       namespace: this.namespace,
       partition: this.partition,
       expectedVersion: commit.expectedVersion,
-    });
+    };
+    // Committed: [version, timers gained less lost, bucket, earliest due time, …]; refused: -1/-2.
+    const committed = Array.isArray(reply) ? (reply as (string | number | null)[]) : undefined;
+    const result = Number(committed?.[0] ?? reply);
+    // A refusal is a number (-1, -2); a number ≥ 1 is not a reply this script gives.
+    const error =
+      committed === undefined
+        ? (commitResultToError(result, context) ??
+          new StoreError('STORE_CORRUPT', `unexpected commit result ${result}`, context))
+        : commitResultToError(result, context);
     if (error) throw error;
     if (
       known !== undefined &&
@@ -469,6 +529,13 @@ export class PartitionStore {
         known.fields.set(args[i] as string, args[i + 1] as string);
       known.fields.set(META_FIELDS.version, String(result));
       known.version = result;
+      if (known.due !== undefined) {
+        known.due.timed += Number(committed![1]);
+        for (let i = 2; i + 1 < committed!.length; i += 2) {
+          const earliest = committed![i + 1];
+          known.due.earliest[Number(committed![i])] = earliest === null ? null : Number(earliest);
+        }
+      }
       this.known = known;
     }
     return result;

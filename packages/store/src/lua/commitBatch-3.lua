@@ -32,7 +32,9 @@
   then H pairs: customerId, held signal ('' removes it)
 
   Returns
-   >= 1  the new version (committed)
+     { version, timers, b1, earliest1, b2, earliest2, … }  committed: the new version, how many
+         customers gained a timer less how many lost one, and for each due bucket it changed its
+         earliest due time now (false when empty): what the caller's next load needs of it
      -1  fenced: the partition has another owner now
      -2  conflict: the version moved since the load
 ]]
@@ -64,15 +66,19 @@ for _ = 1, gp do
   i = i + 2 * n
 end
 
+local timers = 0
+local changed = {}
 for _ = 1, gd do
-  local due = tag .. ':due:' .. ARGV[i]
+  local b = ARGV[i]
+  local due = tag .. ':due:' .. b
   local a = tonumber(ARGV[i + 1])
   local r = tonumber(ARGV[i + 2])
   i = i + 3
-  if a > 0 then redis.call('ZADD', due, unpack(ARGV, i, i + 2 * a - 1)) end
+  if a > 0 then timers = timers + redis.call('ZADD', due, unpack(ARGV, i, i + 2 * a - 1)) end
   i = i + 2 * a
-  if r > 0 then redis.call('ZREM', due, unpack(ARGV, i, i + r - 1)) end
+  if r > 0 then timers = timers - redis.call('ZREM', due, unpack(ARGV, i, i + r - 1)) end
   i = i + r
+  changed[b] = due
 end
 
 for _ = 1, o do
@@ -89,4 +95,10 @@ for _ = 1, h do
   i = i + 2
 end
 
-return redis.call('HINCRBY', KEYS[1], 'version', 1)
+local result = { redis.call('HINCRBY', KEYS[1], 'version', 1), timers }
+for b, due in pairs(changed) do
+  local head = redis.call('ZRANGE', due, 0, 0, 'WITHSCORES')
+  result[#result + 1] = b
+  result[#result + 1] = head[2] or false
+end
+return result

@@ -32,15 +32,20 @@
   ARGV[6] version the caller's cached profiles are good for; '-1' for none
   ARGV[7] U: how many of the batch's customer ids follow that the caller has not cached
   ARGV[8] C: how many of the batch's customer ids follow those that the caller has cached
-  ARGV[9..8+U] the uncached ids; ARGV[9+U..8+U+C] the cached ones; then the ids of other
+  ARGV[9] N: '-1' when the caller does not know the due index of the version in ARGV[3], else
+          how many bucket numbers follow: those whose earliest due time is at or before the
+          horizon (used only when ARGV[3] holds: the meta is known)
+  ARGV[10..9+N] those buckets; then U uncached ids, C cached ones, and the ids of other
           customers the caller has cached and expects may be due (no bytes sent for them)
 
   Returns { metaFlat (false when ARGV[3] is the version and ARGV[2] the owner: the caller's
             meta is the partition's), profiles (one per batch id: all ids when the cache is
             stale, else the U uncached ones; false when absent), dueIds, dueProfiles (false for
             a cached one while the cache is good), held (one per batch id), heldDue (one per
-            due id), timedCustomers, cacheGood (1 or 0), dueScores (one per due id when dueIds
-            are not ordered, else empty) }
+            due id), timedCustomers (-1 when the caller's named buckets were used: it knows
+            them), cacheGood (1 or 0), dueScores (one per due id when dueIds are not ordered,
+            else empty), earliest (when timedCustomers is not -1: per bucket, its earliest due
+            time, false when empty; else empty) }
   dueIds are earliest due first, ties by id, as one sorted set would give them — except when
   every due customer fits in the limit: then they come bucket by bucket with their scores
   (dueScores), and the caller orders them (no merge needed to choose which ones).
@@ -78,20 +83,22 @@ end
 local stamp = redis.call('HMGET', KEYS[1], 'version', 'owner')
 local version = stamp[1] or '0'
 local meta = false
-if not (ARGV[3] ~= '-1' and tonumber(version) == tonumber(ARGV[3]) and stamp[2] == ARGV[2]) then
-  meta = redis.call('HGETALL', KEYS[1])
-end
+local metaKnown = ARGV[3] ~= '-1' and tonumber(version) == tonumber(ARGV[3]) and
+  stamp[2] == ARGV[2]
+if not metaKnown then meta = redis.call('HGETALL', KEYS[1]) end
 local cacheGood = ARGV[6] ~= '-1' and tonumber(version) == tonumber(ARGV[6])
 local uncachedCount = tonumber(ARGV[7])
 local batchCount = uncachedCount + tonumber(ARGV[8])
+local named = tonumber(ARGV[9])
+local first = 10 + math.max(named, 0)
 local ids = {}
 local uncached = {}
 local cached = {}
-for i = 9, 8 + batchCount do
+for i = first, first + batchCount - 1 do
   ids[#ids + 1] = ARGV[i]
-  if i <= 8 + uncachedCount then uncached[#uncached + 1] = ARGV[i] else cached[ARGV[i]] = true end
+  if i < first + uncachedCount then uncached[#uncached + 1] = ARGV[i] else cached[ARGV[i]] = true end
 end
-for i = 9 + batchCount, #ARGV do cached[ARGV[i]] = true end
+for i = first + batchCount, #ARGV do cached[ARGV[i]] = true end
 local wanted = ids
 if cacheGood then wanted = uncached end
 
@@ -127,23 +134,45 @@ if #ids > 0 then held = hmget(KEYS[2], ids) end
 -- entries up to the lowest such last entry are final. Buckets whose last entry lies within the
 -- first ARGV[5] are read on until those are. The scratch key is local to the script: its writes
 -- are not replicated.
+-- The buckets that may hold due customers. A caller that knows this version's due index (the
+-- store whose commit made it) names those whose earliest due time is at or before the horizon.
+-- Otherwise every bucket's earliest due time and how many customers have a timer are read here
+-- and sent back, for the caller's next loads: a live load then reads no bucket it need not.
+local look = {}
+local earliest = {}
+local timed = -1
+if metaKnown and named >= 0 then
+  for i = 10, 9 + named do look[#look + 1] = tonumber(ARGV[i]) end
+else
+  timed = 0
+  for b = 0, B - 1 do
+    local key = bucketKey('due', b)
+    local head = redis.call('ZRANGE', key, 0, 0, 'WITHSCORES')
+    earliest[b + 1] = head[2] or false
+    if head[2] then
+      timed = timed + redis.call('ZCARD', key)
+      if ARGV[4] ~= '-1' and tonumber(head[2]) <= tonumber(ARGV[4]) then look[#look + 1] = b end
+    end
+  end
+end
+
 local dueIds = {}
 local dueScores = {}
 local dueProfiles = {}
 local heldDue = {}
 local bucketOf = {}
-if ARGV[4] ~= '-1' then
+if ARGV[4] ~= '-1' and #look > 0 then
   local limit = tonumber(ARGV[5])
   -- Most loads find fewer due customers than the limit: all of them are taken, so none has to
   -- be chosen, and they go back unmerged with their scores (the caller orders them).
   local dueCounts = {}
   local total = 0
-  for b = 0, B - 1 do
+  for _, b in ipairs(look) do
     dueCounts[b] = redis.call('ZCOUNT', bucketKey('due', b), '-inf', ARGV[4])
     total = total + dueCounts[b]
   end
   if total <= limit then
-    for b = 0, B - 1 do
+    for _, b in ipairs(look) do
       if dueCounts[b] > 0 then
         local reply = redis.call('ZRANGE', bucketKey('due', b), '-inf', ARGV[4], 'BYSCORE',
           'WITHSCORES')
@@ -156,7 +185,7 @@ if ARGV[4] ~= '-1' then
     end
   else
     -- More are due than the limit: the first ARGV[2] of them, merged as described above.
-    local page = math.ceil(limit / B) + 8
+    local page = math.ceil(limit / #look) + 8
     redis.set_repl(redis.REPL_NONE)
     redis.call('DEL', merge)
     local offset, last, more = {}, {}, {}
@@ -177,13 +206,13 @@ if ARGV[4] ~= '-1' then
       offset[b] = offset[b] + n
       more[b] = n == page
     end
-    for b = 0, B - 1 do
+    for _, b in ipairs(look) do
       offset[b] = 0
       read(b)
     end
     while true do
       local behind = {}
-      for b = 0, B - 1 do
+      for _, b in ipairs(look) do
         if more[b] and redis.call('ZRANK', merge, last[b]) < limit - 1 then
           behind[#behind + 1] = b
         end
@@ -206,7 +235,5 @@ if ARGV[4] ~= '-1' then
     heldDue = hmget(KEYS[2], dueIds)
   end
 end
-local timed = 0
-for b = 0, B - 1 do timed = timed + redis.call('ZCARD', bucketKey('due', b)) end
 return { meta, profiles, dueIds, dueProfiles, held, heldDue, timed, cacheGood and 1 or 0,
-  dueScores }
+  dueScores, earliest }
