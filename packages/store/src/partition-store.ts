@@ -139,6 +139,9 @@ export function parseMeta(flat: unknown[]): PartitionMeta {
  */
 export const MAX_COMMIT_GROUP = 1_000;
 
+/** The commit's arguments before its meta field/value pairs (see `buildCommitArgs`). */
+const COMMIT_HEADER_ARGS = 7;
+
 /** Pure: the commit script's arguments (see commitBatch-3.lua for the layout). */
 export function buildCommitArgs(
   commit: BatchCommit,
@@ -211,6 +214,7 @@ export function buildCommitArgs(
     }
   }
 
+  // COMMIT_HEADER_ARGS values, then the meta pairs (`PartitionStore.commit` reads them back).
   const args: (string | Buffer)[] = [
     commit.ownerToken,
     String(commit.expectedVersion),
@@ -442,23 +446,21 @@ export class PartitionStore {
       const bytes = profileReplies[index];
       if (bytes) profiles.set(customerId, bytes);
     });
+    // The script skips the meta, or reads named due buckets only, just when this store sent
+    // what it holds of that version: anything else is a fault, not a state to go on from.
+    const notHeld = (what: string) =>
+      new StoreError('STORE_UNAVAILABLE', `the load skipped ${what} this store does not hold`, {
+        namespace: this.namespace,
+        partition: this.partition,
+      });
     let meta: PartitionMeta;
-    let timed = Number(timedCustomers);
     if (metaFlat !== null) meta = this.remember(metaFlat, ownerToken);
     else if (known !== undefined && this.known === known) meta = this.knownMeta();
-    else {
-      // Cannot be: the script skips the meta only for the version this store named.
-      throw new StoreError(
-        'STORE_UNAVAILABLE',
-        'the load skipped a meta this store does not hold',
-        {
-          namespace: this.namespace,
-          partition: this.partition,
-        },
-      );
-    }
-    if (timed >= 0) {
-      // The script read the due index whole: kept for the next loads of this version.
+    else throw notHeld('a meta');
+    const readWhole = Number(timedCustomers) >= 0;
+    let timed = Number(timedCustomers);
+    if (readWhole) {
+      // Kept for the next loads of this version.
       if (this.known !== undefined && this.known.version === meta.version) {
         this.known.due = {
           earliest: earliest.map((score) => (score === null ? null : Number(score.toString()))),
@@ -466,17 +468,7 @@ export class PartitionStore {
         };
       }
     } else if (known?.due !== undefined) timed = known.due.timed;
-    else {
-      // Cannot be either: the script uses named buckets only when this store sent some.
-      throw new StoreError(
-        'STORE_UNAVAILABLE',
-        'the load skipped a due index this store does not hold',
-        {
-          namespace: this.namespace,
-          partition: this.partition,
-        },
-      );
-    }
+    else throw notHeld('a due index');
     return {
       meta,
       profiles,
@@ -486,7 +478,7 @@ export class PartitionStore {
       })),
       held,
       timedCustomers: timed,
-      dueBucketsRead: Number(timedCustomers) >= 0 ? BUCKETS : look.length,
+      dueBucketsRead: readWhole ? BUCKETS : look.length,
       cacheGood: cacheGood === 1,
       metaReadBack: metaFlat !== null,
     };
@@ -524,8 +516,8 @@ export class PartitionStore {
       known.owner === commit.ownerToken
     ) {
       // The meta as the script left it: the commit's fields set, the version bumped.
-      const pairs = Number(args[2]);
-      for (let i = 7; i < 7 + 2 * pairs; i += 2)
+      const pairsEnd = COMMIT_HEADER_ARGS + 2 * Number(args[2]);
+      for (let i = COMMIT_HEADER_ARGS; i < pairsEnd; i += 2)
         known.fields.set(args[i] as string, args[i + 1] as string);
       known.fields.set(META_FIELDS.version, String(result));
       known.version = result;

@@ -124,16 +124,6 @@ end
 local held = {}
 if #ids > 0 then held = hmget(KEYS[2], ids) end
 
--- The due customers: the first ARGV[5] that one sorted set of the whole partition would give
--- (earliest first, ties by id byte by byte). When all of them fit, every bucket's due entries go
--- back as they are and the caller orders them. When more are due, they must be chosen: the
--- buckets are read a page at a time into a scratch sorted set, which orders them in C. A merge
--- in Lua paid ~10 us a customer, most of it comparing tied ids byte by byte: a weekly look puts a
--- partition's waiting customers on one instant. A bucket that may hold more (a full page) bounds
--- what is settled: nothing it has not given yet can come before its last entry given, so the
--- entries up to the lowest such last entry are final. Buckets whose last entry lies within the
--- first ARGV[5] are read on until those are. The scratch key is local to the script: its writes
--- are not replicated.
 -- The buckets that may hold due customers. A caller that knows this version's due index (the
 -- store whose commit made it) names those whose earliest due time is at or before the horizon.
 -- Otherwise every bucket's earliest due time and how many customers have a timer are read here
@@ -156,6 +146,16 @@ else
   end
 end
 
+-- The due customers: the first ARGV[5] that one sorted set of the whole partition would give
+-- (earliest first, ties by id byte by byte). When all of them fit, every bucket's due entries go
+-- back as they are and the caller orders them. When more are due, they must be chosen: the
+-- buckets are read a page at a time into a scratch sorted set, which orders them in C. A merge
+-- in Lua paid ~10 us a customer, most of it comparing tied ids byte by byte: a weekly look puts a
+-- partition's waiting customers on one instant. A bucket that may hold more (a full page) bounds
+-- what is settled: nothing it has not given yet can come before its last entry given, so the
+-- entries up to the lowest such last entry are final. Buckets whose last entry lies within the
+-- first ARGV[5] are read on until those are. The scratch key is local to the script: its writes
+-- are not replicated.
 local dueIds = {}
 local dueScores = {}
 local dueProfiles = {}
