@@ -10,6 +10,7 @@ import {
   type RedisClient,
 } from '@pulse/store';
 import { PULSE_BIN, REPO_ROOT, type BenchContext, type TopicNames } from './context.ts';
+import { machineBusySeconds, processCpuSeconds } from './machine-cpu.ts';
 
 /** Next offset to read, per input partition and topic. */
 export type Offsets = Map<number, Map<string, number>>;
@@ -246,6 +247,12 @@ export interface DrainResult {
   stopExitCodes: (number | null)[];
   /** CPU seconds Redis used from spawning the profilers to the last committed offset. */
   redisCpuSeconds: number;
+  /**
+   * Over the same span: busy seconds of the whole machine (all cores, every process) and the
+   * profilers' own CPU seconds; absent where /proc cannot be read (not Linux).
+   */
+  machineCpuSeconds?: number;
+  profilerCpuSeconds?: number;
 }
 
 /**
@@ -265,6 +272,7 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
     if (!ports.includes(port)) ports.push(port);
   }
   const redisCpuBefore = await redisCpuSeconds(context.redis);
+  const machineBefore = machineBusySeconds();
   const startedAt = performance.now();
   const children = ports.map((port) =>
     spawnProfiler(context, {
@@ -290,6 +298,9 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
       await new Promise((done) => setTimeout(done, 200));
     }
     const endedAt = performance.now();
+    // Read while the profilers live (their /proc entries go with them); they started at zero.
+    const machineAfter = machineBusySeconds();
+    const profilerCpu = children.map((child) => processCpuSeconds(child.pid));
     const redisCpu = (await redisCpuSeconds(context.redis)) - redisCpuBefore;
     const seconds = (endedAt - startedAt) / 1000;
     const steadySeconds = Math.max(0.001, (endedAt - (firstCommitAt ?? startedAt)) / 1000);
@@ -309,6 +320,12 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
       steadySeconds,
       steadyEventsPerSecond: (events - firstCommitted) / steadySeconds,
       redisCpuSeconds: redisCpu,
+      ...(machineBefore !== undefined && machineAfter !== undefined
+        ? { machineCpuSeconds: machineAfter - machineBefore }
+        : {}),
+      ...(profilerCpu.every((seconds) => seconds !== undefined)
+        ? { profilerCpuSeconds: profilerCpu.reduce((sum, seconds) => sum + seconds!, 0) }
+        : {}),
     };
   } finally {
     await Promise.all(children.map((child) => stopChild(child)));

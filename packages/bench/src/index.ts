@@ -187,6 +187,8 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
         const steady: number[] = [];
         const stops: number[] = [];
         const redisCpu: number[] = [];
+        const profilerCpu: number[] = [];
+        const machineCpu: number[] = [];
         for (const run of runs) {
           const keyPrefix = prefix(`t${instances}r${run}`);
           const before = await usedMemory(context.redis);
@@ -201,6 +203,10 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           steady.push(result.steadyEventsPerSecond);
           stops.push(result.stopSeconds);
           redisCpu.push((result.redisCpuSeconds * 1e6) / result.events);
+          if (result.profilerCpuSeconds !== undefined)
+            profilerCpu.push((result.profilerCpuSeconds * 1e6) / result.events);
+          if (result.machineCpuSeconds !== undefined)
+            machineCpu.push((result.machineCpuSeconds * 1e6) / result.events);
           if (result.stopExitCodes.some((code) => code !== 0)) {
             report.notes.push(
               `throughput, ${instances} profiler(s), run ${run}: exit codes after SIGTERM ${result.stopExitCodes.join(', ')}`,
@@ -222,6 +228,12 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           steadyEventsPerSecond: spread(steady),
           stopSeconds: spread(stops),
           redisCpuMicrosPerEvent: spread(redisCpu),
+          ...(profilerCpu.length === runs.length
+            ? { profilerCpuMicrosPerEvent: spread(profilerCpu) }
+            : {}),
+          ...(machineCpu.length === runs.length
+            ? { machineCpuMicrosPerEvent: spread(machineCpu) }
+            : {}),
         };
       }
       report.memory = {

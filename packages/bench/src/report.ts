@@ -39,6 +39,10 @@ export interface BenchReport {
       stopSeconds?: Spread;
       /** Redis CPU (INFO cpu, user + system, every data node) per drained event, µs. */
       redisCpuMicrosPerEvent?: Spread;
+      /** The profilers' own CPU (/proc, user + system, all threads) per drained event, µs. */
+      profilerCpuMicrosPerEvent?: Spread;
+      /** The whole machine's busy CPU (/proc/stat, all cores) per drained event, µs. */
+      machineCpuMicrosPerEvent?: Spread;
     }
   >;
   /** The Kafka Streams peer (bench/peers/kafka-streams) draining the same log. */
@@ -130,6 +134,17 @@ export function renderMarkdown(report: BenchReport): string {
       lines.push(
         `| Redis CPU per event, ${instances} profiler${instances === '1' ? '' : 's'} (µs, INFO cpu user + system over the drain) | ${cell(figure.redisCpuMicrosPerEvent, (v) => v.toFixed(1))} |`,
       );
+    if (figure.profilerCpuMicrosPerEvent)
+      lines.push(
+        `| profiler CPU per event, ${instances} profiler${instances === '1' ? '' : 's'} (µs, /proc user + system of the profiler processes, all threads) | ${cell(figure.profilerCpuMicrosPerEvent, (v) => v.toFixed(1))} |`,
+      );
+    if (figure.machineCpuMicrosPerEvent) {
+      const machine = figure.machineCpuMicrosPerEvent;
+      lines.push(
+        `| machine CPU per event, ${instances} profiler${instances === '1' ? '' : 's'} (µs, /proc/stat busy time of all ${report.machine.cpus} cores: profilers, Redis, broker, the rest) | ${cell(machine, (v) => v.toFixed(1))} |`,
+        `| … what the ${report.machine.cpus} cores could drain at that cost with nothing else running (events/s, ${report.machine.cpus} × 10⁶ µs / median) | ${int((report.machine.cpus * 1e6) / machine.median)} |`,
+      );
+    }
   }
   for (const figure of report.latency) {
     lines.push(
