@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeProfile, encodeProfile } from './codec.ts';
 import { defaultRulesConfig as config } from './config.ts';
 import { ProfileDecodeError } from './errors.ts';
-import { newProfile, type Profile } from './profile.ts';
+import { copyProfile, newProfile, type Profile } from './profile.ts';
 import { replay } from './replay.test-support.ts';
 import { DAY_MS } from './time.ts';
 import { advance } from './timeline.ts';
@@ -123,6 +123,19 @@ describe('profile codec', () => {
     expect(decodeProfile(encodeProfile(empty))).toEqual(empty);
     const heavy = twoYearCustomer();
     expect(decodeProfile(encodeProfile(heavy))).toEqual(heavy);
+  });
+
+  it("copies every field of a profile, and only its fields (copyProfile, the hot path's copy)", () => {
+    for (const profile of [
+      newProfile('c-1'),
+      twoYearCustomer(),
+      decodeProfile(encodeProfile(twoYearCustomer())),
+    ]) {
+      const copy = copyProfile(profile);
+      expect(copy).not.toBe(profile);
+      expect(Object.keys(copy)).toEqual(Object.keys(newProfile('c-1')));
+      expect(copy).toEqual({ ...profile });
+    }
   });
 
   it(`stores two years of a daily visitor and fortnightly buyer in <= ${TWO_YEAR_PROFILE_MAX_BYTES} bytes`, () => {

@@ -14,6 +14,7 @@ import { PulseCoreError } from './errors.ts';
 import type { CustomerEvent, Signal, SignalKind } from './events.ts';
 import { eventIdHash, signalIdFor } from './hashing.ts';
 import {
+  copyProfile,
   isRemembered,
   newProfile,
   recordLateEvent,
@@ -127,7 +128,8 @@ export function advance(
 ): AdvanceResult {
   if (profile.clockMs !== null && streamTimeMs <= profile.clockMs)
     return { profile, signals: [], clockOnly: true };
-  let current: Profile = { ...profile, clockMs: streamTimeMs };
+  let current = copyProfile(profile);
+  current.clockMs = streamTimeMs;
   const signals: Signal[] = [];
   // Decisions are taken in event-time order; this is the instant of the last one (or the clock
   // the profile had): a repurchase window opening at or before it was judged already.
@@ -201,7 +203,8 @@ export function advance(
       // The next active day is sealed at its end (the start of the day after it).
       const sealedMs = startOfLocalDayMs(nextDay + 1, zone);
       if (sealedMs <= streamTimeMs) {
-        current = { ...current, anchorDay: nextDay };
+        current = copyProfile(current);
+        current.anchorDay = nextDay;
         decidedUpToMs = Math.max(decidedUpToMs, sealedMs);
         const signal = readyToBuyAtEndOf(current, nextDay, config, context);
         if (signal !== null) {
@@ -249,14 +252,15 @@ export function dueTimeMs(
 
 /** The oldest recorded active day not yet consumed into the decision timeline. */
 export function nextUnconsumedDay(profile: Profile): number | null {
-  // An indexed loop: this runs several times per event (advance, due times, segments).
+  // This runs several times per event (advance, due times, segments). The days ascend and the
+  // anchor is mostly the newest or the one before it: walked from the newest end, the loop reads
+  // a day or two of the list instead of all of them.
   const days = profile.activeDays;
   const anchorDay = profile.anchorDay;
-  for (let index = 0; index < days.length; index += 1) {
-    const day = days[index]!;
-    if (anchorDay === null || day > anchorDay) return day;
-  }
-  return null;
+  if (anchorDay === null) return days.length > 0 ? days[0]! : null;
+  let index = days.length;
+  while (index > 0 && days[index - 1]! > anchorDay) index -= 1;
+  return index < days.length ? days[index]! : null;
 }
 
 /**
