@@ -245,7 +245,10 @@ export function stateTimeZone(profile: Profile, event: CustomerEvent): Profile {
     event.occurredAtMs > setAtMs ||
     (event.occurredAtMs === setAtMs && zone > (profile.timeZone ?? ''));
   if (!wins || (zone === profile.timeZone && event.occurredAtMs === setAtMs)) return profile;
-  return { ...profile, timeZone: zone, timeZoneSetAtMs: event.occurredAtMs };
+  const next = copyProfile(profile);
+  next.timeZone = zone;
+  next.timeZoneSetAtMs = event.occurredAtMs;
+  return next;
 }
 
 /**

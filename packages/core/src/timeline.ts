@@ -93,7 +93,7 @@ export function applyEvent(
   // a copy on which nothing was judged (clockOnly) carries no memo and nobody else holds it, so
   // the event is recorded into it, as into the copy a stated zone made; otherwise into a new one.
   const owned = timed !== advanced.profile || (advanced.profile !== current && advanced.clockOnly);
-  let next: Profile = owned ? timed : { ...timed };
+  let next: Profile = owned ? timed : copyProfile(timed);
   next.recentEvents = rememberEvent(
     timed.recentEvents,
     { occurredAtMs: event.occurredAtMs, idHash },
@@ -173,12 +173,10 @@ export function advance(
         lastActiveDay: new Date(anchorDay * DAY_MS).toISOString().slice(0, 10),
         ...contextEvidence(current, lapse.dueDay - 1, anchorDay, dueMs),
       });
-      current = {
-        ...current,
-        episodeCount: episode,
-        openEpisodeSinceMs: dueMs,
-        lapsedAnchorDay: anchorDay,
-      };
+      current = copyProfile(current);
+      current.episodeCount = episode;
+      current.openEpisodeSinceMs = dueMs;
+      current.lapsedAnchorDay = anchorDay;
       signals.push(atDecision(signal, current, config, context));
       decidedUpToMs = Math.max(decidedUpToMs, dueMs);
       judged = true;
@@ -193,7 +191,8 @@ export function advance(
       const nextDayMs = startOfLocalDayMs(nextDay, zone);
       if (current.openEpisodeSinceMs !== null && nextDayMs <= streamTimeMs) {
         const signal = reactivatedSignal(current, nextDay, nextDayMs, config, context);
-        current = { ...current, openEpisodeSinceMs: null };
+        current = copyProfile(current);
+        current.openEpisodeSinceMs = null;
         signals.push(atDecision(signal, current, config, context));
         decidedUpToMs = Math.max(decidedUpToMs, nextDayMs);
         judged = true;
@@ -326,10 +325,10 @@ function readyToBuyAtEndOf(
     trigger: day === profile.anchorDay ? 'activeDay' : 'windowOpening',
     ...contextEvidence(profile, day, profile.anchorDay ?? day, detectedAtMs),
   });
-  return {
-    signal,
-    profile: { ...profile, readyToBuyCount: sequence, lastReadyToBuyDay: day },
-  };
+  const next = copyProfile(profile);
+  next.readyToBuyCount = sequence;
+  next.lastReadyToBuyDay = day;
+  return { signal, profile: next };
 }
 
 function reactivatedSignal(

@@ -43,7 +43,7 @@ import {
   type PopulationHurdles,
   type PopulationLatency,
 } from '../population.ts';
-import { newProfile, type Profile } from '../profile.ts';
+import { copyProfile, newProfile, type Profile } from '../profile.ts';
 import { earliestLapseDueDay } from '../rules.ts';
 import {
   customerKeyOf,
@@ -666,7 +666,11 @@ export function stepPartition(
       const current = profileOf(event.customerId) ?? newProfile(event.customerId);
       const traits = applyTraitsStatement(current.traits, event);
       // An older or repeated statement changes nothing: no write.
-      if (traits !== current.traits) profiles.set(event.customerId, { ...current, traits });
+      if (traits !== current.traits) {
+        const next = copyProfile(current);
+        next.traits = traits;
+        profiles.set(event.customerId, next);
+      }
       continue;
     }
     if (topic !== undefined) {
