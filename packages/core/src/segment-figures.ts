@@ -51,7 +51,7 @@ import {
 } from './segments.ts';
 import { DAY_MS, dayOf } from './time.ts';
 import { localDayOf, startOfLocalDayMs } from './zone.ts';
-import { TRAIT_NAMES, traitsView, type TraitName, type TraitsView } from './traits.ts';
+import { dimensionsOf, TRAIT_NAMES, type TraitName, type TraitsView } from './traits.ts';
 
 /** Every dimension a reader may group by, in key order. */
 export const SEGMENT_DIMENSIONS = ['segment', 'band', ...TRAIT_NAMES] as const;
@@ -266,7 +266,7 @@ export function customerKeyOf(
   const key = JSON.stringify([
     evaluated.segment,
     evaluated.band,
-    ...traitKey(traitsView(profile.traits), values, register),
+    ...traitKey(dimensionsOf(profile.traits), values, register),
     evaluated.latencyBucket,
   ]);
   memo.key = key;
@@ -372,7 +372,7 @@ export function signalKeyOf(
     signal.kind,
     segment.segment,
     segment.latencyBand ?? NO_BAND,
-    ...traitKey(traitsView(profile.traits), values, true),
+    ...traitKey(dimensionsOf(profile.traits), values, true),
   ]);
 }
 

@@ -246,10 +246,25 @@ export interface TraitsView {
 const current = (register: TraitValue | null): string | null =>
   register === null || register.value === '' ? null : register.value;
 
-export function traitsView(traits: CustomerTraits): TraitsView {
-  const stated = current(traits.acquisitionSource);
+/**
+ * The five dimensions of a customer's traits as traitsView reads them, and nothing else: what a
+ * segment key spells, several times per event, without building the attributes.
+ */
+export function dimensionsOf(traits: CustomerTraits): Pick<TraitsView, TraitName> {
   // A stated clear ('') is a statement too: the customer's source is unknown, not the visit's.
   const fallback = traits.acquisitionSource === null ? current(traits.firstVisitSource) : null;
+  return {
+    country: current(traits.country),
+    region: current(traits.region),
+    acquisitionSource: current(traits.acquisitionSource) ?? fallback,
+    customerType: current(traits.customerType),
+    plan: current(traits.plan),
+  };
+}
+
+export function traitsView(traits: CustomerTraits): TraitsView {
+  const dimensions = dimensionsOf(traits);
+  const stated = current(traits.acquisitionSource);
   // fromEntries defines own properties, whatever the names (even one spelled __proto__).
   const attributes: Record<string, string> = Object.fromEntries(
     traits.attributes
@@ -257,12 +272,13 @@ export function traitsView(traits: CustomerTraits): TraitsView {
       .map((attribute) => [attribute.name, attribute.value]),
   );
   return {
-    country: current(traits.country),
-    region: current(traits.region),
-    acquisitionSource: stated ?? fallback,
-    acquisitionSourceFrom: stated !== null ? 'traits' : fallback !== null ? 'first-visit' : null,
-    customerType: current(traits.customerType),
-    plan: current(traits.plan),
+    country: dimensions.country,
+    region: dimensions.region,
+    acquisitionSource: dimensions.acquisitionSource,
+    acquisitionSourceFrom:
+      stated !== null ? 'traits' : dimensions.acquisitionSource !== null ? 'first-visit' : null,
+    customerType: dimensions.customerType,
+    plan: dimensions.plan,
     attributes,
   };
 }
