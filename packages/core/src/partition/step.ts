@@ -806,16 +806,19 @@ export function stepPartition(
   // Segment figures: each touched customer moves from the key of their stored profile to the
   // key of their new one (a key is a function of the profile alone: segment-figures.ts).
   // (Traits records change profiles without touching their timers: the changed profiles too.)
-  for (const customerId of new Set([...touched, ...profiles.keys()])) {
+  const moveKey = (customerId: string): void => {
     const stored = input.profiles.get(customerId);
     const profile = profileOf(customerId);
     // An unwritten customer's key is their stored profile's (checked when it was advanced).
-    if (stored === profile || unwritten.get(customerId) === profile) continue;
+    if (stored === profile || unwritten.get(customerId) === profile) return;
     figures.moveCustomer(
       stored === undefined ? null : customerKeyOf(stored, rules, figures.values),
       profile === undefined ? null : customerKeyOf(profile, rules, figures.values, true),
     );
-  }
+  };
+  // The touched, then the other changed: the order a new trait value is first kept in.
+  for (const customerId of touched) moveKey(customerId);
+  for (const customerId of profiles.keys()) if (!touched.has(customerId)) moveKey(customerId);
   figures.retain(streamTimeMs);
   for (const customerId of touched) {
     const profile = profileOf(customerId);
