@@ -5,8 +5,6 @@ import {
   machineBusySeconds,
   processCpuSeconds,
 } from './machine-cpu.ts';
-import { renderMarkdown, type BenchReport } from './report.ts';
-import { readFileSync } from 'node:fs';
 
 describe('CPU from /proc', () => {
   it('counts every state but idle and iowait as busy, across all cores', () => {
@@ -36,23 +34,5 @@ describe('CPU from /proc', () => {
     expect(processCpuSeconds(process.pid)!).toBeGreaterThan(before);
     expect(machineBusySeconds()!).toBeGreaterThan(machine);
     expect(processCpuSeconds(2 ** 30)).toBeUndefined();
-  });
-});
-
-describe('the CPU rows of the report', () => {
-  it('split a drain per event and state what the cores could drain at that cost', () => {
-    const report = JSON.parse(
-      readFileSync(new URL('../../../bench/results/2026-12-06-live.json', import.meta.url), 'utf8'),
-    ) as BenchReport;
-    const one = report.throughput['1']!;
-    const at = (median: number) => ({ median, min: median, max: median, runs: [median] });
-    one.profilerCpuMicrosPerEvent = at(70);
-    one.machineCpuMicrosPerEvent = at(125);
-    const markdown = renderMarkdown(report);
-    expect(markdown).toMatch(/\| profiler CPU per event, 1 profiler .*\| 70\.0 /);
-    expect(markdown).toMatch(/\| machine CPU per event, 1 profiler .*\| 125\.0 /);
-    expect(markdown).toContain(
-      `with nothing else running (events/s, ${report.machine.cpus} × 10⁶ µs / median) | ${(report.machine.cpus * 8000).toLocaleString('en-US')} |`,
-    );
   });
 });

@@ -31,11 +31,8 @@ export function busySecondsOfProcStat(text: string, ticks: number): number {
   const values = fields.slice(1, 9).map(Number);
   if (values.length < 4 || values.some((value) => !Number.isFinite(value)))
     throw new Error('/proc/stat has an unreadable cpu line');
-  // Busy: all but idle (index 3) and iowait (index 4).
-  const busy = values.reduce(
-    (sum, value, index) => (index === 3 || index === 4 ? sum : sum + value),
-    0,
-  );
+  // Busy: everything but idle (index 3) and iowait (index 4).
+  const busy = values.reduce((sum, value) => sum + value, 0) - values[3]! - (values[4] ?? 0);
   return busy / ticks;
 }
 

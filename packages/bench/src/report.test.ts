@@ -22,4 +22,18 @@ describe('the markdown report', () => {
     expect(markdown).not.toContain('Side by side');
     expect(markdown).toContain('| throughput, 1 profiler (events/s, start to drained) | 11,982');
   });
+
+  it("shows a drain's CPU per event for the profilers and the machine, and what the cores could drain at that cost", () => {
+    const report = recorded('2026-12-06-live');
+    const one = report.throughput['1']!;
+    const at = (median: number) => ({ median, min: median, max: median, runs: [median] });
+    one.profilerCpuMicrosPerEvent = at(70);
+    one.machineCpuMicrosPerEvent = at(125);
+    const markdown = renderMarkdown(report);
+    expect(markdown).toMatch(/\| profiler CPU per event, 1 profiler .*\| 70\.0 /);
+    expect(markdown).toMatch(/\| machine CPU per event, 1 profiler .*\| 125\.0 /);
+    expect(markdown).toContain(
+      `with nothing else running (events/s, ${report.machine.cpus} × 10⁶ µs / median) | ${(report.machine.cpus * 8000).toLocaleString('en-US')} |`,
+    );
+  });
 });
