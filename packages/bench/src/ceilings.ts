@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import type { BenchContext } from './context.ts';
+import { createTopicsWithLeaders, type BenchContext } from './context.ts';
 
 const run = promisify(execFile);
 
@@ -32,10 +32,7 @@ export async function kafkaCeilings(
   recordBytes: number,
 ): Promise<Pick<Ceilings, 'kafkaProducerRecordsPerSecond' | 'kafkaConsumerRecordsPerSecond'>> {
   const topic = `bench.${context.runId}.perf`;
-  await context.admin.createTopics({
-    topics: [{ topic, numPartitions: 12 }],
-    waitForLeaders: true,
-  });
+  await createTopicsWithLeaders(context, [{ topic, numPartitions: 12 }]);
   try {
     const produced = await java(libs, 'org.apache.kafka.tools.ProducerPerformance', [
       '--topic',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { logLevel, type Admin, type Kafka } from 'kafkajs';
+import { logLevel, type Admin, type ITopicConfig, type Kafka } from 'kafkajs';
 import { loadConnectionEnv, redisConnection, type ConnectionEnv } from '@pulse/config';
 import { createRedisClient, groupByHashTag, redisNodes, type RedisClient } from '@pulse/store';
 import { ensureKafkaClasspath, guardStack, startStack } from '@pulse/local-stack';
@@ -105,9 +105,20 @@ export async function createTopics(
 ): Promise<void> {
   // Not initTopics: kafkajs's own wait for leaders fails spuriously on a busy broker.
   const plan = planTopics({ ...defaultTopicLayout, inputPartitions }, names as typeof TOPICS);
-  await context.admin.createTopics({ topics: plan, waitForLeaders: false });
-  // Wait until every partition has a leader: kafkajs's own wait is not reliable on a fresh broker.
-  const all = Object.values(names);
+  await createTopicsWithLeaders(context, plan);
+}
+
+/**
+ * Creates topics and waits until every partition has a leader. kafkajs's own wait
+ * (`waitForLeaders`) is not reliable on a fresh or busy broker: it can give up with "This server
+ * does not host this topic-partition" while the leaders are still being elected.
+ */
+export async function createTopicsWithLeaders(
+  context: BenchContext,
+  topics: ITopicConfig[],
+): Promise<void> {
+  await context.admin.createTopics({ topics, waitForLeaders: false });
+  const all = topics.map(({ topic }) => topic);
   for (let attempt = 0; attempt < 100; attempt += 1) {
     const metadata = await context.admin.fetchTopicMetadata({ topics: all }).catch(() => undefined);
     if (metadata?.topics.every((topic) => topic.partitions.every((p) => p.leader >= 0))) return;

@@ -13,7 +13,12 @@ import {
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { cacheDir } from '@pulse/local-stack';
-import { REPO_ROOT, type BenchContext, type TopicNames } from './context.ts';
+import {
+  createTopicsWithLeaders,
+  REPO_ROOT,
+  type BenchContext,
+  type TopicNames,
+} from './context.ts';
 import { endOffsets, reached, stopChild, totalOf, type Offsets } from './drain.ts';
 
 /**
@@ -136,14 +141,14 @@ export async function drainPeer(
     signals: `bench.${context.runId}.${options.label}.signals`,
     deadLetters: `bench.${context.runId}.${options.label}.dlq`,
   };
-  await context.admin.createTopics({
-    topics: Object.values(output).map((topic) => ({
+  await createTopicsWithLeaders(
+    context,
+    Object.values(output).map((topic) => ({
       topic,
       numPartitions: options.partitions,
       replicationFactor: 1,
     })),
-    waitForLeaders: true,
-  });
+  );
   const stateDir = mkdtempSync(join(tmpdir(), 'pulse-bench-peer-'));
   const wanted = await endOffsets(context, options.topics);
   const events = totalOf(wanted);
