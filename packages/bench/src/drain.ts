@@ -11,6 +11,7 @@ import {
 } from '@pulse/store';
 import { PULSE_BIN, REPO_ROOT, type BenchContext, type TopicNames } from './context.ts';
 import { machineBusySeconds, processCpuSeconds } from './machine-cpu.ts';
+import { spread } from './stats.ts';
 
 /** Next offset to read, per input partition and topic. */
 export type Offsets = Map<number, Map<string, number>>;
@@ -165,6 +166,68 @@ export async function redisCpuSeconds(redis: RedisClient): Promise<number> {
   return total;
 }
 
+/** Per Redis command: calls and microseconds spent in it (`INFO commandstats`). */
+export type CommandStats = Record<string, { calls: number; usec: number }>;
+
+/**
+ * Pure: an `INFO commandstats` reply as calls and microseconds per command (lower-case; a
+ * subcommand as `config|get`). Commands a script runs count under their own names as well as
+ * inside the script's `evalsha`.
+ */
+export function parseCommandStats(info: string): CommandStats {
+  const stats: CommandStats = {};
+  for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+),usec=(\d+)/gm)) {
+    stats[match[1]!] = { calls: Number(match[2]), usec: Number(match[3]) };
+  }
+  return stats;
+}
+
+/** Pure: what `after` adds to `before`, per command (commands with no new calls left out). */
+export function commandStatsSince(before: CommandStats, after: CommandStats): CommandStats {
+  const since: CommandStats = {};
+  for (const [command, { calls, usec }] of Object.entries(after)) {
+    const earlier = before[command] ?? { calls: 0, usec: 0 };
+    if (calls > earlier.calls)
+      since[command] = { calls: calls - earlier.calls, usec: usec - earlier.usec };
+  }
+  return since;
+}
+
+/**
+ * Pure: per command, the median over the runs of its calls and microseconds per drained event
+ * (a run where the command did not run counts as zero).
+ */
+export function commandsPerEvent(
+  runs: readonly CommandStats[],
+  events: number,
+): Record<string, { calls: number; usec: number }> {
+  const commands = new Set(runs.flatMap((run) => Object.keys(run)));
+  const perEvent: Record<string, { calls: number; usec: number }> = {};
+  const median = (values: number[]) => spread(values).median;
+  for (const command of commands) {
+    perEvent[command] = {
+      calls: median(runs.map((run) => (run[command]?.calls ?? 0) / events)),
+      usec: median(runs.map((run) => (run[command]?.usec ?? 0) / events)),
+    };
+  }
+  return perEvent;
+}
+
+/** Command statistics of every node that holds data (each master of a cluster), summed. */
+export async function redisCommandStats(redis: RedisClient): Promise<CommandStats> {
+  const total: CommandStats = {};
+  for (const node of redisNodes(redis)) {
+    for (const [command, { calls, usec }] of Object.entries(
+      parseCommandStats(await node.info('commandstats')),
+    )) {
+      const sum = (total[command] ??= { calls: 0, usec: 0 });
+      sum.calls += calls;
+      sum.usec += usec;
+    }
+  }
+  return total;
+}
+
 /** A numeric field of an INFO reply; throws when the reply has none. */
 function infoNumber(info: string, field: string): number {
   const match = new RegExp(`^${field}:([\\d.]+)`, 'm').exec(info);
@@ -230,6 +293,8 @@ export interface JobCounts {
   lateEvents: number;
   deadLetters: Record<string, number>;
   heldLapses: Record<string, number>;
+  /** Entries the profilers' commits wrote to Redis, by kind (profile, timer). */
+  storeWrites?: Record<string, number>;
 }
 
 export interface DrainResult {
@@ -247,6 +312,8 @@ export interface DrainResult {
   stopExitCodes: (number | null)[];
   /** CPU seconds Redis used from spawning the profilers to the last committed offset. */
   redisCpuSeconds: number;
+  /** Over the same span: Redis's time per command (the scripts, and the commands inside them). */
+  redisCommands: CommandStats;
   /**
    * Over the same span: busy seconds of the whole machine (all cores, every process) and the
    * profilers' own CPU seconds; absent where /proc cannot be read (not Linux).
@@ -272,6 +339,7 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
     if (!ports.includes(port)) ports.push(port);
   }
   const redisCpuBefore = await redisCpuSeconds(context.redis);
+  const commandsBefore = await redisCommandStats(context.redis);
   const machineBefore = machineBusySeconds();
   const startedAt = performance.now();
   const children = ports.map((port) =>
@@ -302,6 +370,7 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
     const machineAfter = machineBusySeconds();
     const profilerCpu = children.map((child) => processCpuSeconds(child.pid));
     const redisCpu = (await redisCpuSeconds(context.redis)) - redisCpuBefore;
+    const redisCommands = commandStatsSince(commandsBefore, await redisCommandStats(context.redis));
     const seconds = (endedAt - startedAt) / 1000;
     const steadySeconds = Math.max(0.001, (endedAt - (firstCommitAt ?? startedAt)) / 1000);
     // Off the clock: the relay delivers what the last commits decided, then the counters are read.
@@ -320,6 +389,7 @@ export async function drain(context: BenchContext, options: DrainOptions): Promi
       steadySeconds,
       steadyEventsPerSecond: (events - firstCommitted) / steadySeconds,
       redisCpuSeconds: redisCpu,
+      redisCommands,
       ...(machineBefore !== undefined && machineAfter !== undefined
         ? { machineCpuSeconds: machineAfter - machineBefore }
         : {}),
@@ -396,6 +466,8 @@ export function sumJobCounts(samples: Map<string, number>[]): JobCounts {
         add(job.deadLetters, label(series, 'reason'), value);
       else if (series.startsWith('pulse_signals_held_total{'))
         add(job.heldLapses, label(series, 'reason'), value);
+      else if (series.startsWith('pulse_store_writes_total{'))
+        add((job.storeWrites ??= {}), label(series, 'entry'), value);
     }
   }
   return job;

@@ -18,7 +18,7 @@ import {
 } from './context.ts';
 import { readLargestProfile, summarizeCpuProfile } from './cpu-profile.ts';
 import { runStepPass, stepLogsOf } from './step-phase.ts';
-import { drain, usedMemory } from './drain.ts';
+import { commandsPerEvent, drain, usedMemory, type CommandStats } from './drain.ts';
 import { measureLatency } from './latency.ts';
 import { drainPeer, ensurePeerBuilt, peerUnavailable } from './peer.ts';
 import { runNaive } from './naive.ts';
@@ -189,6 +189,8 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
         const redisCpu: number[] = [];
         const profilerCpu: number[] = [];
         const machineCpu: number[] = [];
+        const commandRuns: CommandStats[] = [];
+        let drained = 0;
         for (const run of runs) {
           const keyPrefix = prefix(`t${instances}r${run}`);
           const before = await usedMemory(context.redis);
@@ -203,6 +205,8 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           steady.push(result.steadyEventsPerSecond);
           stops.push(result.stopSeconds);
           redisCpu.push((result.redisCpuSeconds * 1e6) / result.events);
+          commandRuns.push(result.redisCommands);
+          drained = result.events;
           if (result.profilerCpuSeconds !== undefined)
             profilerCpu.push((result.profilerCpuSeconds * 1e6) / result.events);
           if (result.machineCpuSeconds !== undefined)
@@ -228,6 +232,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           steadyEventsPerSecond: spread(steady),
           stopSeconds: spread(stops),
           redisCpuMicrosPerEvent: spread(redisCpu),
+          redisCommandsPerEvent: commandsPerEvent(commandRuns, drained),
           ...(profilerCpu.length === runs.length
             ? { profilerCpuMicrosPerEvent: spread(profilerCpu) }
             : {}),

@@ -36,4 +36,23 @@ describe('the markdown report', () => {
       `with nothing else running (events/s, ${report.machine.cpus} × 10⁶ µs / median) | ${(report.machine.cpus * 8000).toLocaleString('en-US')} |`,
     );
   });
+
+  it("shows Redis's time per command and what the commits wrote, per drained event", () => {
+    const report = recorded('2026-12-06-live');
+    report.throughput['1']!.redisCommandsPerEvent = {
+      evalsha: { calls: 0.006, usec: 28.1 },
+      zadd: { calls: 0.19, usec: 10.8 },
+      hset: { calls: 0.13, usec: 2.3 },
+      info: { calls: 0, usec: 0.01 },
+    };
+    report.job = { ...report.job!, storeWrites: { profile: 500_000, timer: 1_000_000 } };
+    const markdown = renderMarkdown(report);
+    expect(markdown).toMatch(
+      /\| … Redis time per event by command, 1 profiler .*\| scripts 28\.1 \(0\.006 calls\); zadd 10\.8 \(0\.19 calls\), hset 2\.3 \(0\.13 calls\), info 0\.0 \(0\.00 calls\) \|/,
+    );
+    const perEvent = (count: number) => (count / report.workload.events).toFixed(2);
+    expect(markdown).toContain(
+      `What its commits wrote to Redis: 500,000 profiles (${perEvent(500_000)} per event) and 1,000,000 timers (${perEvent(1_000_000)} per event;`,
+    );
+  });
 });

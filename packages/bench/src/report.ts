@@ -39,6 +39,11 @@ export interface BenchReport {
       stopSeconds?: Spread;
       /** Redis CPU (INFO cpu, user + system, every data node) per drained event, µs. */
       redisCpuMicrosPerEvent?: Spread;
+      /**
+       * Per Redis command (INFO commandstats; a script's commands also count inside its
+       * evalsha): calls and µs per drained event, medians of the runs.
+       */
+      redisCommandsPerEvent?: Record<string, { calls: number; usec: number }>;
       /** The profilers' own CPU (/proc, user + system, all threads) per drained event, µs. */
       profilerCpuMicrosPerEvent?: Spread;
       /** The whole machine's busy CPU (/proc/stat, all cores) per drained event, µs. */
@@ -103,6 +108,17 @@ export function describeJobCounts(job: JobCounts): string {
   return parts.join('; ');
 }
 
+/** Profiles and timers written, in all and per drained event. */
+function storeWritesLine(writes: Record<string, number>, events: number): string {
+  const per = (count: number) => (count / Math.max(1, events)).toFixed(2);
+  const profiles = writes['profile'] ?? 0;
+  const timers = writes['timer'] ?? 0;
+  return (
+    `${int(profiles)} profiles (${per(profiles)} per event) and ${int(timers)} timers ` +
+    `(${per(timers)} per event; a customer waiting for a lapse has their timer moved at each weekly look)`
+  );
+}
+
 /** The short markdown table of a report: medians with (min–max) of the runs. */
 export function renderMarkdown(report: BenchReport): string {
   const w = report.workload;
@@ -116,6 +132,9 @@ export function renderMarkdown(report: BenchReport): string {
       `${int(w.meanEventBytes)} B per event on average, ${w.partitions} partitions, produced in order per partition ` +
       `(${w.produceOrdering}); median of ${w.runs} runs (min–max).`,
     ...(report.job ? [`What the drain did: ${describeJobCounts(report.job)}.`] : []),
+    ...(report.job?.storeWrites
+      ? [`What its commits wrote to Redis: ${storeWritesLine(report.job.storeWrites, w.events)}.`]
+      : []),
     '',
     '| figure | value |',
     '| --- | --- |',
@@ -134,6 +153,21 @@ export function renderMarkdown(report: BenchReport): string {
       lines.push(
         `| Redis CPU per event, ${instances} profiler${instances === '1' ? '' : 's'} (µs, INFO cpu user + system over the drain) | ${cell(figure.redisCpuMicrosPerEvent, (v) => v.toFixed(1))} |`,
       );
+    if (figure.redisCommandsPerEvent) {
+      const commands = figure.redisCommandsPerEvent;
+      const scripts = commands['evalsha'];
+      const inner = Object.entries(commands)
+        .filter(([command]) => command !== 'evalsha' && command !== 'eval')
+        .sort(([, a], [, b]) => b.usec - a.usec)
+        .slice(0, 6)
+        .map(
+          ([command, { calls, usec }]) =>
+            `${command} ${usec.toFixed(1)} (${calls.toFixed(2)} calls)`,
+        );
+      lines.push(
+        `| … Redis time per event by command, ${instances} profiler${instances === '1' ? '' : 's'} (µs, INFO commandstats; the scripts as a whole, then the most costly commands, those run inside the scripts included) | ${scripts ? `scripts ${scripts.usec.toFixed(1)} (${scripts.calls.toFixed(3)} calls); ` : ''}${inner.join(', ')} |`,
+      );
+    }
     if (figure.profilerCpuMicrosPerEvent)
       lines.push(
         `| profiler CPU per event, ${instances} profiler${instances === '1' ? '' : 's'} (µs, /proc user + system of the profiler processes, all threads) | ${cell(figure.profilerCpuMicrosPerEvent, (v) => v.toFixed(1))} |`,

@@ -51,6 +51,12 @@ export class ProfilerMetrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [this.registry],
   });
+  readonly storeWrites = new Counter({
+    name: 'pulse_store_writes_total',
+    help: 'Entries accepted commits wrote to Redis: profiles, and timers set or taken out of the due index (a timer a weekly look moves is rewritten)',
+    labelNames: ['entry'] as const,
+    registers: [this.registry],
+  });
   readonly casConflicts = new Counter({
     name: 'pulse_cas_conflicts_total',
     help: 'Commits refused because the partition state moved (retried)',

@@ -732,6 +732,9 @@ export class PartitionTask {
     );
     if (result.changed) {
       const commitStartedAt = process.hrtime.bigint();
+      // Not the due times the index already holds (about a quarter of a drain's): the cache
+      // knows them while it is good, and it is (the load said so, or it was dropped).
+      const due = [...result.due].filter(([id, dueMs]) => !this.cache.holdsDue(id, dueMs));
       version = await deps.store.commit({
         ownerToken: this.ownerToken,
         expectedVersion: meta.version,
@@ -759,13 +762,13 @@ export class PartitionTask {
         // wrote: the read side then says its figures are incomplete).
         ...(figuresText !== undefined ? { segmentFigures: figuresText } : {}),
         profiles: [...encoded],
-        // Not the due times the index already holds (about a quarter of a drain's): the cache
-        // knows them while it is good, and it is (the load said so, or it was dropped).
-        due: [...result.due].filter(([id, dueMs]) => !this.cache.holdsDue(id, dueMs)),
+        due,
         outbox: result.outbox.map((item) => encodeOutboxEntry(toOutboxEntry(item))),
         held: [...result.held].map(([id, entry]) => [id, entry && encodeHeld(entry)]),
       });
       deps.metrics.commitDuration.observe(Number(process.hrtime.bigint() - commitStartedAt) / 1e9);
+      deps.metrics.storeWrites.inc({ entry: 'profile' }, encoded.size);
+      deps.metrics.storeWrites.inc({ entry: 'timer' }, due.length);
     }
     this.meta = { ...meta, version };
     // What Redis now holds for every customer this step read or wrote, decoded: good for the
