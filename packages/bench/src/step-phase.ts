@@ -12,6 +12,7 @@ import {
   DAY_MS,
   type StepRecord,
 } from '@pulse/core';
+import { profilerDefaults } from '@pulse/profiler';
 import { partitionForKey } from '@pulse/stream';
 import type { Workload } from './workload.ts';
 
@@ -70,7 +71,7 @@ export function runStepPass(logs: StepLogs): { eventsPerSecond: number; signals:
       logs: topics,
       plan: roundRobinPlan(CHUNK_RECORDS),
       nowMs: logs.lastEventMs + DAY_MS,
-      maxDuePerSweep: 2_000,
+      maxDuePerSweep: profilerDefaults.maxDuePerSweep,
       // Decoded profiles between steps, as the profiler's cache holds them.
       roundTrip: false,
       // Chunks taken up to where the step cuts them, as the profiler takes them.
