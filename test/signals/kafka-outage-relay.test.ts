@@ -44,16 +44,28 @@ describe('Kafka unavailable during the signal relay', () => {
         deadLetter: uniqueName('dlq'),
       };
       const admin = await connectedAdmin(broker.kafka);
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [
-          { topic: topics.visits, numPartitions: PARTITIONS },
-          { topic: topics.purchases, numPartitions: PARTITIONS },
-          { topic: topics.traits, numPartitions: PARTITIONS },
-          { topic: topics.lapse, numPartitions: 2 },
-          { topic: topics.readyToBuy, numPartitions: 2 },
-          { topic: topics.deadLetter, numPartitions: 1 },
-        ],
+      const specs = [
+        { topic: topics.visits, numPartitions: PARTITIONS },
+        { topic: topics.purchases, numPartitions: PARTITIONS },
+        { topic: topics.traits, numPartitions: PARTITIONS },
+        { topic: topics.lapse, numPartitions: 2 },
+        { topic: topics.readyToBuy, numPartitions: 2 },
+        { topic: topics.deadLetter, numPartitions: 1 },
+      ];
+      // kafkajs's own waitForLeaders can give up on a fresh broker ("This server does not host
+      // this topic-partition"): wait for the leaders here instead.
+      await admin.createTopics({ waitForLeaders: false, topics: specs });
+      await waitFor('leaders for the private broker topics', async () => {
+        const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
+        return specs.every((spec) => {
+          const found = metadata.topics.find((topic) => topic.name === spec.topic);
+          return (
+            found?.partitions.length === spec.numPartitions &&
+            found.partitions.every((partition) => partition.leader >= 0)
+          );
+        })
+          ? true
+          : undefined;
       });
       const events: CustomerEvent[] = [
         ...generatePopulation({
