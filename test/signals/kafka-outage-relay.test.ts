@@ -23,6 +23,7 @@ import {
   readSignals,
   total,
   waitForSignalsSettled,
+  waitForTopicLeaders,
 } from '../support/signal-topics.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -55,18 +56,7 @@ describe('Kafka unavailable during the signal relay', () => {
       // kafkajs's own waitForLeaders can give up on a fresh broker ("This server does not host
       // this topic-partition"): wait for the leaders here instead.
       await admin.createTopics({ waitForLeaders: false, topics: specs });
-      await waitFor('leaders for the private broker topics', async () => {
-        const metadata = await admin.fetchTopicMetadata({ topics: specs.map((s) => s.topic) });
-        return specs.every((spec) => {
-          const found = metadata.topics.find((topic) => topic.name === spec.topic);
-          return (
-            found?.partitions.length === spec.numPartitions &&
-            found.partitions.every((partition) => partition.leader >= 0)
-          );
-        })
-          ? true
-          : undefined;
-      });
+      await waitForTopicLeaders(admin, specs);
       const events: CustomerEvent[] = [
         ...generatePopulation({
           customers: 150,

@@ -31,6 +31,17 @@ export async function createTopicsNamed(
   }));
   onCleanup(() => admin.deleteTopics({ topics: topics.map((each) => each.topic) }));
   await admin.createTopics({ topics, waitForLeaders: false });
+  await waitForTopicLeaders(admin, topics);
+}
+
+/**
+ * Waits until every partition of the topics just created has a leader (an "unknown topic"
+ * metadata answer meanwhile is waited out, not thrown).
+ */
+export async function waitForTopicLeaders(
+  admin: Admin,
+  topics: { topic: string; numPartitions: number }[],
+): Promise<void> {
   await waitFor(
     `leaders for ${topics.map((each) => each.topic).join(', ')}`,
     async () => {
