@@ -50,17 +50,43 @@ export function latencyOf(
   asOfDay: number,
   maxGaps: number,
 ): Latency | null {
-  const eligible = daysUpTo(ascendingDays, asOfDay);
-  const used = eligible.slice(Math.max(0, eligible.length - (maxGaps + 1)));
-  const gaps = gapsBetween(used);
-  if (gaps.length === 0) return null;
-  const centreDays = median(gaps);
+  // The days <= asOfDay are a prefix; the gaps are taken between its newest maxGaps + 1 days.
+  // Worked in a scratch array, not in slices and copies: this runs several times per event.
+  let end = ascendingDays.length;
+  while (end > 0 && ascendingDays[end - 1]! > asOfDay) end -= 1;
+  const start = Math.max(0, end - (maxGaps + 1));
+  const count = end - start - 1;
+  if (count <= 0) return null;
+  if (scratch.length < count) scratch = new Float64Array(count * 2);
+  const gaps = scratch;
+  for (let index = 0; index < count; index += 1) {
+    gaps[index] = ascendingDays[start + index + 1]! - ascendingDays[start + index]!;
+  }
+  const centreDays = medianInPlace(gaps, count);
   // The gaps are not read again: their absolute deviations from the centre overwrite them.
-  for (let index = 0; index < gaps.length; index += 1) {
+  for (let index = 0; index < count; index += 1) {
     gaps[index] = Math.abs(gaps[index]! - centreDays);
   }
-  const spreadDays = MAD_TO_SIGMA * median(gaps);
-  return { centreDays, spreadDays, gaps: gaps.length };
+  const spreadDays = MAD_TO_SIGMA * medianInPlace(gaps, count);
+  return { centreDays, spreadDays, gaps: count };
+}
+
+/** latencyOf's working space (one thread, no re-entry): grown when a list needs more. */
+let scratch = new Float64Array(64);
+
+/** The median of values[0..length), which it sorts in place (insertion: a few values). */
+function medianInPlace(values: Float64Array, length: number): number {
+  for (let index = 1; index < length; index += 1) {
+    const value = values[index]!;
+    let at = index;
+    while (at > 0 && values[at - 1]! > value) {
+      values[at] = values[at - 1]!;
+      at -= 1;
+    }
+    values[at] = value;
+  }
+  const middle = length >> 1;
+  return length % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
 }
 
 /** The prefix of an ascending list holding the values <= limit. */

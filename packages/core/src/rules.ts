@@ -284,47 +284,74 @@ export function lapsePlanAsOf(
 ): LapsePlan | null {
   const model = context.model ?? null;
   const inputs = lapseInputsOf(profile, anchorDay, config, model);
-  const { latency, personal, activeDaysSoFar, firstDay, modelSilentDays } = inputs;
   const population = context.population
-    ? populationHurdleFor(context.population, activeDaysSoFar)
+    ? populationHurdleFor(context.population, inputs.activeDaysSoFar)
     : null;
   const chosen = silentDaysWith(inputs, population, config);
   if (chosen === null) return null;
-  const { silentDays, populationWeight } = chosen;
-  const dueDay = lapseDueDay(anchorDay, silentDays);
-  // The evidence is read only when a lapse is decided or shown; a due time needs the day alone.
-  let evidence: Evidence | undefined;
-  return {
-    dueDay,
-    silentDays,
-    latency,
-    get evidence(): Evidence {
-      if (evidence !== undefined) return evidence;
-      const aliveAtDue =
-        model === null
-          ? null
-          : probabilityAlive(model.parameters, {
-              x: activeDaysSoFar - 1,
-              tx: anchorDay - firstDay,
-              T: dueDay - firstDay,
-            });
-      evidence = {
-        usualLatencyDays: latency === null ? null : round3(latency.centreDays),
-        latencySpreadDays: latency === null ? null : round3(latency.spreadDays),
-        latencyGaps: latency === null ? 0 : latency.gaps,
-        hurdleDays: round3(silentDays),
-        personalHurdleDays: personal === null ? null : round3(personal),
-        populationHurdleDays: population === null ? null : round3(population),
-        populationWeight: round3(populationWeight),
-        activeDaysSoFar,
-        lapseRule: config.lapseRule,
-        modelVersion: model === null ? null : model.version,
-        modelSilentDays: modelSilentDays === null ? null : round3(modelSilentDays),
-        pAlive: aliveAtDue === null ? null : round3(aliveAtDue),
-      };
-      return evidence;
-    },
-  };
+  return new PlannedLapse(
+    anchorDay,
+    chosen.silentDays,
+    chosen.populationWeight,
+    inputs,
+    population,
+    config,
+    model,
+  );
+}
+
+/**
+ * A lapse plan. Its evidence is read only when a lapse is decided or shown (a due time needs the
+ * day alone), so it is computed on the first read; a class rather than an object literal with a
+ * getter, which made a closure and its context for every plan (segments and timers ask for
+ * several plans per event).
+ */
+class PlannedLapse implements LapsePlan {
+  readonly dueDay: number;
+  readonly latency: Latency | null;
+  private computed: Evidence | undefined = undefined;
+
+  constructor(
+    private readonly anchorDay: number,
+    readonly silentDays: number,
+    private readonly populationWeight: number,
+    private readonly inputs: LapseInputs,
+    private readonly population: number | null,
+    private readonly config: RulesConfig,
+    private readonly model: FittedModel | null,
+  ) {
+    this.dueDay = lapseDueDay(anchorDay, silentDays);
+    this.latency = inputs.latency;
+  }
+
+  get evidence(): Evidence {
+    if (this.computed !== undefined) return this.computed;
+    const { latency, personal, activeDaysSoFar, firstDay, modelSilentDays } = this.inputs;
+    const { model, population, silentDays, dueDay, anchorDay } = this;
+    const aliveAtDue =
+      model === null
+        ? null
+        : probabilityAlive(model.parameters, {
+            x: activeDaysSoFar - 1,
+            tx: anchorDay - firstDay,
+            T: dueDay - firstDay,
+          });
+    this.computed = {
+      usualLatencyDays: latency === null ? null : round3(latency.centreDays),
+      latencySpreadDays: latency === null ? null : round3(latency.spreadDays),
+      latencyGaps: latency === null ? 0 : latency.gaps,
+      hurdleDays: round3(silentDays),
+      personalHurdleDays: personal === null ? null : round3(personal),
+      populationHurdleDays: population === null ? null : round3(population),
+      populationWeight: round3(this.populationWeight),
+      activeDaysSoFar,
+      lapseRule: this.config.lapseRule,
+      modelVersion: model === null ? null : model.version,
+      modelSilentDays: modelSilentDays === null ? null : round3(modelSilentDays),
+      pAlive: aliveAtDue === null ? null : round3(aliveAtDue),
+    };
+    return this.computed;
+  }
 }
 
 /**

@@ -339,6 +339,30 @@ describe('segment figure tables', () => {
     ).toBe('C3');
   });
 
+  it('spell a customer key as the JSON of its tuple, whatever the trait values hold', () => {
+    const base = runLog().profiles.values().next().value!;
+    const draft = new FigureTableDraft(emptyFigureTable());
+    const traits = { country: 'C"Ö\\', region: '\u2028née', plan: '[1,"x"]' };
+    const profile = withTraits(base, traits);
+    const key = customerKeyOf(profile, rules, draft.values, true)!;
+    const view = segmentView(profile, profile.clockMs!, rules);
+    const segment = segmentOf(profile, view, rules);
+    expect(JSON.parse(key)).toEqual([
+      segment.segment,
+      segment.latencyBand ?? 'none',
+      traits.country,
+      traits.region,
+      '(unknown)',
+      '(unknown)',
+      traits.plan,
+      parseCustomerKey(key).latencyBucket,
+    ]);
+    expect(key).toBe(JSON.stringify(JSON.parse(key)));
+    // The same traits record, asked again after a value was registered elsewhere: re-spelled.
+    customerKeyOf(withTraits(base, { country: 'other' }), rules, draft.values, true);
+    expect(customerKeyOf({ ...profile }, rules, draft.values, true)).toBe(key);
+  });
+
   it('group by any subset of the dimensions, with the median usual latency of each group', () => {
     const draft = new FigureTableDraft(emptyFigureTable());
     const key = (segment: string, band: string, country: string, bucket: number) =>

@@ -51,7 +51,13 @@ import {
 } from './segments.ts';
 import { DAY_MS, dayOf } from './time.ts';
 import { localDayOf, startOfLocalDayMs } from './zone.ts';
-import { dimensionsOf, TRAIT_NAMES, type TraitName, type TraitsView } from './traits.ts';
+import {
+  dimensionsOf,
+  TRAIT_NAMES,
+  type CustomerTraits,
+  type TraitName,
+  type TraitsView,
+} from './traits.ts';
 
 /** Every dimension a reader may group by, in key order. */
 export const SEGMENT_DIMENSIONS = ['segment', 'band', ...TRAIT_NAMES] as const;
@@ -120,6 +126,40 @@ function traitKey(
     if (register) values[name] = [...kept, value];
     return value;
   });
+}
+
+/** A traits record's values as a customer key spells them (JSON, no brackets), and with what. */
+interface TraitPart {
+  json: string;
+  /** The kept-value lists (TRAIT_NAMES order) after spelling: the same lists spell the same. */
+  lists: readonly (readonly string[])[];
+  registered: boolean;
+}
+
+/**
+ * The trait part of the customer keys, per traits record: a record is shared by every version of
+ * a customer's profile (a change of traits is a new record), so a key spelled after each event
+ * reuses it instead of spelling the five dimensions again.
+ */
+const traitParts = new WeakMap<CustomerTraits, TraitPart>();
+
+function traitPartOf(
+  traits: CustomerTraits,
+  values: Record<TraitName, readonly string[]>,
+  register: boolean,
+): TraitPart {
+  const known = traitParts.get(traits);
+  if (known !== undefined && (known.registered || !register) && sameLists(known.lists, values)) {
+    return known;
+  }
+  const spelled = JSON.stringify(traitKey(dimensionsOf(traits), values, register));
+  const part: TraitPart = {
+    json: spelled.slice(1, -1),
+    lists: TRAIT_NAMES.map((name) => values[name]),
+    registered: register,
+  };
+  traitParts.set(traits, part);
+  return part;
 }
 
 /**
@@ -263,14 +303,21 @@ export function customerKeyOf(
     return memo.key;
   }
   const evaluated = memo.evaluated;
-  const key = JSON.stringify([
-    evaluated.segment,
-    evaluated.band,
-    ...traitKey(dimensionsOf(profile.traits), values, register),
-    evaluated.latencyBucket,
-  ]);
+  const traits = traitPartOf(profile.traits, values, register);
+  // JSON.stringify([segment, band, ...trait values, bucket]), spelled by hand: the segment and
+  // band names need no escaping, the trait values come as JSON already.
+  const key =
+    '["' +
+    evaluated.segment +
+    '","' +
+    evaluated.band +
+    '",' +
+    traits.json +
+    ',' +
+    String(evaluated.latencyBucket) +
+    ']';
   memo.key = key;
-  memo.keyValues = TRAIT_NAMES.map((name) => values[name]);
+  memo.keyValues = traits.lists;
   memo.keyRegistered = register;
   return key;
 }
@@ -314,37 +361,43 @@ function nextChangeOf(
 ): number | null {
   const asOfMs = view.asOfMs;
   const settings = rules.segments;
-  const candidates: number[] = [];
+  const zone = profile.timeZone;
+  // The earliest candidate instant after asOfMs, kept as it goes (no list: this runs per event).
+  let next = Number.POSITIVE_INFINITY;
+  const consider = (instant: number): void => {
+    if (instant > asOfMs && instant < next) next = instant;
+  };
   const lastActiveDay = profile.activeDays.at(-1) ?? null;
-  const startOf = (day: number) => startOfLocalDayMs(day, profile.timeZone);
   if (segment === 'lapsed' || view.status !== 'active') {
     // lapsed ends with an event; unknown → active takes a sealed day or a new table (a timer).
   } else if (lastActiveDay !== null && view.hurdleDays !== null) {
-    candidates.push(startOf(lapseDueDay(lastActiveDay, view.hurdleDays)));
+    consider(startOfLocalDayMs(lapseDueDay(lastActiveDay, view.hurdleDays), zone));
     if (segment !== 'at_risk' && view.hurdleDays > 0) {
-      candidates.push(
-        startOf(lastActiveDay + 1 + Math.ceil(settings.atRiskHurdleFraction * view.hurdleDays)),
+      consider(
+        startOfLocalDayMs(
+          lastActiveDay + 1 + Math.ceil(settings.atRiskHurdleFraction * view.hurdleDays),
+          zone,
+        ),
       );
     }
   }
   if (segment === 'new' && view.lifetime.firstSeenMs !== null) {
-    candidates.push(view.lifetime.firstSeenMs + settings.newCustomerDays * DAY_MS);
+    consider(view.lifetime.firstSeenMs + settings.newCustomerDays * DAY_MS);
   }
   if (segment === 'reactivated') {
     const returnDay = returnDayOf(profile);
-    if (returnDay !== null) candidates.push(startOf(returnDay + settings.reactivatedDays));
+    if (returnDay !== null) consider(startOfLocalDayMs(returnDay + settings.reactivatedDays, zone));
   }
   if (segment === 'high_value') {
-    const asOfDay = localDayOf(asOfMs, profile.timeZone);
+    const asOfDay = localDayOf(asOfMs, zone);
     for (const bucket of profile.purchasesByDay) {
       if (bucket.day > asOfDay - 365 && bucket.day <= asOfDay) {
-        candidates.push(startOf(bucket.day + 365));
+        consider(startOfLocalDayMs(bucket.day + 365, zone));
         break; // ascending: the first in the window leaves it first
       }
     }
   }
-  const after = candidates.filter((instant) => instant > asOfMs);
-  return after.length === 0 ? null : Math.min(...after);
+  return next === Number.POSITIVE_INFINITY ? null : next;
 }
 
 /**
