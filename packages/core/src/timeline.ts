@@ -39,12 +39,12 @@ export type ApplyOutcome = 'applied' | 'duplicate' | 'late';
 export interface ApplyResult {
   profile: Profile;
   outcome: ApplyOutcome;
-  signals: Signal[];
+  signals: readonly Signal[];
 }
 
 export interface AdvanceResult {
   profile: Profile;
-  signals: Signal[];
+  signals: readonly Signal[];
   /**
    * True when nothing was judged between the profile's clock and the stream time: no day
    * sealed, no lapse, return or window opening came due. The new profile then differs from the
@@ -53,6 +53,9 @@ export interface AdvanceResult {
    */
   clockOnly: boolean;
 }
+
+/** The signals of a call that decided none: one shared list, never written to. */
+const NO_SIGNALS: readonly Signal[] = Object.freeze([]);
 
 /**
  * Apply one event at the partition's current stream time (newest event time seen on the
@@ -82,7 +85,9 @@ export function applyEvent(
     );
   }
   const idHash = eventIdHash(event.eventId);
-  if (isRemembered(current, idHash)) return { profile: current, outcome: 'duplicate', signals: [] };
+  if (isRemembered(current, idHash)) {
+    return { profile: current, outcome: 'duplicate', signals: NO_SIGNALS };
+  }
 
   const advanced = advance(current, streamTimeMs, config, context);
   // advance() made this list for this call: it is the event's own.
@@ -127,10 +132,11 @@ export function advance(
   context: DecisionContext = NO_CONTEXT,
 ): AdvanceResult {
   if (profile.clockMs !== null && streamTimeMs <= profile.clockMs)
-    return { profile, signals: [], clockOnly: true };
+    return { profile, signals: NO_SIGNALS, clockOnly: true };
   let current = copyProfile(profile);
   current.clockMs = streamTimeMs;
-  const signals: Signal[] = [];
+  // Made at the first signal: most advances decide none.
+  let signals: Signal[] | undefined;
   // Decisions are taken in event-time order; this is the instant of the last one (or the clock
   // the profile had): a repurchase window opening at or before it was judged already.
   let decidedUpToMs = profile.clockMs ?? Number.NEGATIVE_INFINITY;
@@ -156,7 +162,7 @@ export function advance(
       const signal = readyToBuyAtEndOf(current, openingDay!, config, context);
       if (signal !== null) {
         current = signal.profile;
-        signals.push(atDecision(signal.signal, current, config, context));
+        (signals ??= []).push(atDecision(signal.signal, current, config, context));
       }
       judged = true;
       continue;
@@ -177,7 +183,7 @@ export function advance(
       current.episodeCount = episode;
       current.openEpisodeSinceMs = dueMs;
       current.lapsedAnchorDay = anchorDay;
-      signals.push(atDecision(signal, current, config, context));
+      (signals ??= []).push(atDecision(signal, current, config, context));
       decidedUpToMs = Math.max(decidedUpToMs, dueMs);
       judged = true;
       continue;
@@ -193,7 +199,7 @@ export function advance(
         const signal = reactivatedSignal(current, nextDay, nextDayMs, config, context);
         current = copyProfile(current);
         current.openEpisodeSinceMs = null;
-        signals.push(atDecision(signal, current, config, context));
+        (signals ??= []).push(atDecision(signal, current, config, context));
         decidedUpToMs = Math.max(decidedUpToMs, nextDayMs);
         judged = true;
         continue;
@@ -208,13 +214,13 @@ export function advance(
         const signal = readyToBuyAtEndOf(current, nextDay, config, context);
         if (signal !== null) {
           current = signal.profile;
-          signals.push(atDecision(signal.signal, current, config, context));
+          (signals ??= []).push(atDecision(signal.signal, current, config, context));
         }
         judged = true;
         continue;
       }
     }
-    return { profile: current, signals, clockOnly: !judged };
+    return { profile: current, signals: signals ?? NO_SIGNALS, clockOnly: !judged };
   }
 }
 

@@ -1,6 +1,7 @@
 import type { Profile } from '@pulse/core';
 
 interface Entry {
+  customerId: string;
   profile: Profile;
   bytes: number;
   /** The due time the task last committed for the customer; null: none known. */
@@ -82,7 +83,7 @@ export class ProfileCache {
       ENTRY_OVERHEAD_BYTES + 2 * customerId.length + encodedBytes * DECODED_BYTES_PER_ENCODED_BYTE;
     const previous = this.entries.get(customerId);
     if (previous === undefined) {
-      this.entries.set(customerId, { profile, bytes, dueMs: null, used: false });
+      this.entries.set(customerId, { customerId, profile, bytes, dueMs: null, used: false });
       this.usedBytes += bytes;
     } else {
       this.usedBytes += bytes - previous.bytes;
@@ -91,11 +92,11 @@ export class ProfileCache {
       previous.used = true;
     }
     while (this.usedBytes > this.budgetBytes) {
-      const [oldest, entry] = this.entries.entries().next().value as [string, Entry];
-      this.entries.delete(oldest);
+      const entry = this.entries.values().next().value as Entry;
+      this.entries.delete(entry.customerId);
       if (entry.used) {
         entry.used = false;
-        this.entries.set(oldest, entry);
+        this.entries.set(entry.customerId, entry);
       } else {
         this.usedBytes -= entry.bytes;
       }
@@ -123,9 +124,12 @@ export class ProfileCache {
     const due: string[] = [];
     if (horizonMs < this.earliestDueMs) return due;
     let earliest = Infinity;
-    for (const [customerId, { dueMs }] of this.entries) {
+    // Over the entries alone: a [key, entry] pair per cached customer was most of what a load
+    // allocated (this scan runs at every load once a cached customer may be due).
+    for (const entry of this.entries.values()) {
+      const dueMs = entry.dueMs;
       if (dueMs === null) continue;
-      if (dueMs <= horizonMs) due.push(customerId);
+      if (dueMs <= horizonMs) due.push(entry.customerId);
       if (dueMs < earliest) earliest = dueMs;
     }
     this.earliestDueMs = earliest;

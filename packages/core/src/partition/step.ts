@@ -456,7 +456,11 @@ export function stepPartition(
     profiles.set(customerId, profile);
   };
   /** Advances a customer's timers to `toMs`; their signals, to be routed by the caller. */
-  const advanceCustomer = (customerId: string, profile: Profile, toMs: number): Signal[] => {
+  const advanceCustomer = (
+    customerId: string,
+    profile: Profile,
+    toMs: number,
+  ): readonly Signal[] => {
     const advanced = advance(profile, toMs, rules, context);
     if (advanced.profile === profile) return advanced.signals;
     if (
@@ -751,7 +755,7 @@ export function stepPartition(
   // customer in order, with the storm judged on the sweep as a whole.
   let storm: StepOutcome['storm'];
   if (streamTimeMs !== null) {
-    const swept: Signal[][] = [];
+    const swept: (readonly Signal[])[] = [];
     let lapses = 0;
     // A held lapse is judged on the customer as of the stream time: their profile is advanced
     // first, so a return already recorded is seen (and discards the hold) before the deadline
