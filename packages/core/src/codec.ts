@@ -58,13 +58,23 @@ function hasNoTraits(traits: CustomerTraits): boolean {
  * mutated (a change is a new object), so a profile written again after a visit reuses the bytes
  * its traits were decoded from or last encoded to instead of encoding them per event.
  */
-const traitsBytesOf = new WeakMap<CustomerTraits, Uint8Array>();
+const TRAITS_BYTES = Symbol('encoded traits');
+type WithBytes = CustomerTraits & { [TRAITS_BYTES]?: Uint8Array };
+/** Where a frozen record (no property can be added to it) keeps its bytes. */
+const frozenTraitsBytes = new WeakMap<CustomerTraits, Uint8Array>();
+
+/** Remembers a record's bytes, under a symbol that is not enumerable (a WeakMap get per write cost more). */
+function rememberTraitsBytes(traits: CustomerTraits, bytes: Uint8Array): void {
+  if (Object.isExtensible(traits)) {
+    Object.defineProperty(traits, TRAITS_BYTES, { value: bytes, writable: true });
+  } else frozenTraitsBytes.set(traits, bytes);
+}
 
 function encodedTraits(traits: CustomerTraits): Uint8Array {
-  let bytes = traitsBytesOf.get(traits);
+  let bytes = (traits as WithBytes)[TRAITS_BYTES] ?? frozenTraitsBytes.get(traits);
   if (bytes === undefined) {
     bytes = encodeTraits(traits);
-    traitsBytesOf.set(traits, bytes);
+    rememberTraitsBytes(traits, bytes);
   }
   return bytes;
 }
@@ -127,6 +137,20 @@ class ByteWriter {
   }
 
   unsigned(value: number): void {
+    // Most values (counts, day steps, lengths) fit 32 bits: shifts instead of double division.
+    if (value >>> 0 === value) {
+      this.ensure(5);
+      const buffer = this.buffer;
+      let length = this.length;
+      let rest = value;
+      while (rest >= 0x80) {
+        buffer[length++] = (rest & 0x7f) | 0x80;
+        rest >>>= 7;
+      }
+      buffer[length++] = rest;
+      this.length = length;
+      return;
+    }
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new RangeError(`cannot encode ${value} as an unsigned varint`);
     }
@@ -183,8 +207,14 @@ class ByteWriter {
     this.raw(bytes);
   }
 
+  /**
+   * The bytes written, copied out into a Buffer: a small one comes from node's shared pool, where
+   * a Uint8Array slice made a new backing store (allocated outside the heap) per profile.
+   */
   finish(): Uint8Array {
-    return this.buffer.slice(0, this.length);
+    const bytes = Buffer.allocUnsafe(this.length);
+    bytes.set(this.buffer.subarray(0, this.length));
+    return bytes;
   }
 }
 
@@ -515,7 +545,7 @@ export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions)
     const body = reader.take(reader.count(1));
     if (tag === SECTION_TRAITS) {
       traits = decodeTraits(body, options?.traitsPool);
-      traitsBytesOf.set(traits, body.slice());
+      rememberTraitsBytes(traits, body.slice());
     } else if (tag === SECTION_TIME_ZONE) {
       const zone = new ByteReader(body);
       timeZone = zone.text();

@@ -144,18 +144,22 @@ function lapseInputsOf(
   model: FittedModel | null,
 ): LapseInputs {
   const days: MemoizedDays = profile.activeDays;
+  // The list asked about last, first: an advance asks about the same one at every turn of its
+  // loop, and this is cheaper than the symbol lookup on lists of many shapes.
+  if (
+    lastDays === days &&
+    lastMemo !== undefined &&
+    memoMatches(lastMemo, profile, anchorDay, config, model)
+  ) {
+    return lastMemo.inputs;
+  }
   let memos = days[LAPSE_INPUTS];
   if (memos !== undefined) {
     for (let index = 0; index < memos.length; index += 1) {
       const memo = memos[index]!;
-      if (
-        memo.anchorDay === anchorDay &&
-        memo.lifetimeActiveDays === profile.lifetimeActiveDays &&
-        memo.firstSeenMs === profile.firstSeenMs &&
-        memo.timeZone === profile.timeZone &&
-        memo.config === config &&
-        memo.model === model
-      ) {
+      if (memoMatches(memo, profile, anchorDay, config, model)) {
+        lastDays = days;
+        lastMemo = memo;
         return memo.inputs;
       }
     }
@@ -194,7 +198,30 @@ function lapseInputsOf(
   // The newest first; the oldest goes when the list is full.
   memos.unshift(memo);
   if (memos.length > LAPSE_INPUTS_PER_LIST) memos.pop();
+  lastDays = days;
+  lastMemo = memo;
   return inputs;
+}
+
+/** The memo lapseInputsOf found or made last, and its list. */
+let lastDays: readonly number[] | undefined;
+let lastMemo: LapseInputsMemo | undefined;
+
+function memoMatches(
+  memo: LapseInputsMemo,
+  profile: Profile,
+  anchorDay: number,
+  config: RulesConfig,
+  model: FittedModel | null,
+): boolean {
+  return (
+    memo.anchorDay === anchorDay &&
+    memo.lifetimeActiveDays === profile.lifetimeActiveDays &&
+    memo.firstSeenMs === profile.firstSeenMs &&
+    memo.timeZone === profile.timeZone &&
+    memo.config === config &&
+    memo.model === model
+  );
 }
 
 /**

@@ -173,7 +173,9 @@ export function buildCommitArgs(
     const b = bucketOf(customerId);
     (profileBuckets[b] ??= []).push(
       customerId,
-      Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+      Buffer.isBuffer(bytes)
+        ? bytes
+        : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     );
   }
   const profileArgs: (string | Buffer)[] = [];
