@@ -75,9 +75,12 @@ export function personalHurdleDays(
   config: RulesConfig,
 ): number {
   const n = gaps.length;
-  const mean = gaps.reduce((sum, gap) => sum + gap, 0) / n;
-  const variance =
-    n > 1 ? gaps.reduce((sum, gap) => sum + (gap - mean) ** 2, 0) / (n - 1) : Number.NaN;
+  let total = 0;
+  for (let index = 0; index < n; index += 1) total += gaps[index]!;
+  const mean = total / n;
+  let squares = 0;
+  for (let index = 0; index < n; index += 1) squares += (gaps[index]! - mean) ** 2;
+  const variance = n > 1 ? squares / (n - 1) : Number.NaN;
   const ownShape = Number.isNaN(variance)
     ? MEMORYLESS_SHAPE
     : variance === 0
@@ -137,6 +140,16 @@ const LAPSE_INPUTS_PER_LIST = 3;
 const LAPSE_INPUTS = Symbol('lapse inputs');
 type MemoizedDays = readonly number[] & { [LAPSE_INPUTS]?: LapseInputsMemo[] };
 
+/** The gaps between the newest maxGaps + 1 of the ascending days <= asOfDay, in one list. */
+function keptGaps(days: readonly number[], asOfDay: number, maxGaps: number): number[] {
+  let end = days.length;
+  while (end > 0 && days[end - 1]! > asOfDay) end -= 1;
+  const start = Math.max(0, end - (maxGaps + 1));
+  const gaps: number[] = [];
+  for (let index = start + 1; index < end; index += 1) gaps.push(days[index]! - days[index - 1]!);
+  return gaps;
+}
+
 function lapseInputsOf(
   profile: Profile,
   anchorDay: number,
@@ -165,11 +178,10 @@ function lapseInputsOf(
     }
   }
   const latency = latencyOf(profile.activeDays, anchorDay, config.activityGapsKept);
-  const usedDays = daysUpTo(profile.activeDays, anchorDay);
-  const gaps = gapsBetween(
-    usedDays.slice(Math.max(0, usedDays.length - (config.activityGapsKept + 1))),
-  );
-  const personal = latency === null ? null : personalHurdleDays(latency, gaps, config);
+  const personal =
+    latency === null
+      ? null
+      : personalHurdleDays(latency, keptGaps(days, anchorDay, config.activityGapsKept), config);
   const activeDaysSoFar = activeDaysBefore(profile, anchorDay) + 1;
   const firstDay =
     profile.firstSeenMs === null ? anchorDay : localDayOf(profile.firstSeenMs, profile.timeZone);
