@@ -17,19 +17,8 @@ export interface Latency {
 export function median(sortedOrNot: readonly number[]): number {
   const length = sortedOrNot.length;
   if (length === 0) return Number.NaN;
-  // A copy sorted by insertion: the lists are a customer's few gaps, often sorted already.
-  const values = new Array<number>(length);
-  for (let index = 0; index < length; index += 1) {
-    const value = sortedOrNot[index]!;
-    let at = index;
-    while (at > 0 && values[at - 1]! > value) {
-      values[at] = values[at - 1]!;
-      at -= 1;
-    }
-    values[at] = value;
-  }
-  const middle = length >> 1;
-  return length % 2 === 1 ? values[middle]! : (values[middle - 1]! + values[middle]!) / 2;
+  // A copy, sorted by insertion: the lists are a customer's few gaps, often sorted already.
+  return medianInPlace(sortedOrNot.slice(), length);
 }
 
 /** Gaps between consecutive days of an ascending list of distinct day numbers. */
@@ -75,7 +64,7 @@ export function latencyOf(
 let scratch = new Float64Array(64);
 
 /** The median of values[0..length), which it sorts in place (insertion: a few values). */
-function medianInPlace(values: Float64Array, length: number): number {
+function medianInPlace(values: number[] | Float64Array, length: number): number {
   for (let index = 1; index < length; index += 1) {
     const value = values[index]!;
     let at = index;
