@@ -430,7 +430,17 @@ export class PartitionStore {
     const dueOrder = dueIds.map((_, index) => index);
     if (dueScores.length > 0) {
       const scores = dueScores.map((score) => Number(score.toString('latin1')));
-      dueOrder.sort((a, b) => scores[a]! - scores[b]! || Buffer.compare(dueIds[a]!, dueIds[b]!));
+      // Ties (a weekly look: thousands due at one instant) by the ids' bytes, as Redis orders
+      // members: as latin1 text, one char per byte, so JavaScript's string order is that order
+      // and a comparison makes no call into Buffer.compare.
+      const bytes = dueIds.map((id) => id.toString('latin1'));
+      dueOrder.sort((a, b) => {
+        const byScore = scores[a]! - scores[b]!;
+        if (byScore !== 0) return byScore;
+        const left = bytes[a]!;
+        const right = bytes[b]!;
+        return left < right ? -1 : left > right ? 1 : 0;
+      });
     }
     const ordered = [...uncached, ...cached];
     const held = new Map<string, string>();
