@@ -22,7 +22,7 @@ import { ProfileDecodeError } from './errors.ts';
 import { NO_TRAITS, type Profile, type RememberedEvent } from './profile.ts';
 import { dayOf } from './time.ts';
 import { decodeTraits, encodeTraits, type TraitStringPool } from './traits-codec.ts';
-import type { CustomerTraits } from './traits.ts';
+import { TraitsMemo, type CustomerTraits } from './traits.ts';
 
 /** Written by encodeProfile. */
 const FORMAT_VERSION = 2;
@@ -58,23 +58,13 @@ function hasNoTraits(traits: CustomerTraits): boolean {
  * mutated (a change is a new object), so a profile written again after a visit reuses the bytes
  * its traits were decoded from or last encoded to instead of encoding them per event.
  */
-const TRAITS_BYTES = Symbol('encoded traits');
-type WithBytes = CustomerTraits & { [TRAITS_BYTES]?: Uint8Array };
-/** Where a frozen record (no property can be added to it) keeps its bytes. */
-const frozenTraitsBytes = new WeakMap<CustomerTraits, Uint8Array>();
-
-/** Remembers a record's bytes, under a symbol that is not enumerable (a WeakMap get per write cost more). */
-function rememberTraitsBytes(traits: CustomerTraits, bytes: Uint8Array): void {
-  if (Object.isExtensible(traits)) {
-    Object.defineProperty(traits, TRAITS_BYTES, { value: bytes, writable: true });
-  } else frozenTraitsBytes.set(traits, bytes);
-}
+const traitsBytes = new TraitsMemo<Uint8Array>('encoded traits');
 
 function encodedTraits(traits: CustomerTraits): Uint8Array {
-  let bytes = (traits as WithBytes)[TRAITS_BYTES] ?? frozenTraitsBytes.get(traits);
+  let bytes = traitsBytes.get(traits);
   if (bytes === undefined) {
     bytes = encodeTraits(traits);
-    rememberTraitsBytes(traits, bytes);
+    traitsBytes.set(traits, bytes);
   }
   return bytes;
 }
@@ -545,7 +535,7 @@ export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions)
     const body = reader.take(reader.count(1));
     if (tag === SECTION_TRAITS) {
       traits = decodeTraits(body, options?.traitsPool);
-      rememberTraitsBytes(traits, body.slice());
+      traitsBytes.set(traits, body.slice());
     } else if (tag === SECTION_TIME_ZONE) {
       const zone = new ByteReader(body);
       timeZone = zone.text();

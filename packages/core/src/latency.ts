@@ -41,8 +41,7 @@ export function latencyOf(
 ): Latency | null {
   // The days <= asOfDay are a prefix; the gaps are taken between its newest maxGaps + 1 days.
   // Worked in a scratch array, not in slices and copies: this runs several times per event.
-  let end = ascendingDays.length;
-  while (end > 0 && ascendingDays[end - 1]! > asOfDay) end -= 1;
+  const end = countUpTo(ascendingDays, asOfDay);
   const start = Math.max(0, end - (maxGaps + 1));
   const count = end - start - 1;
   if (count <= 0) return null;
@@ -80,7 +79,13 @@ function medianInPlace(values: number[] | Float64Array, length: number): number 
 
 /** The prefix of an ascending list holding the values <= limit. */
 export function daysUpTo(ascendingDays: readonly number[], limit: number): readonly number[] {
+  const end = countUpTo(ascendingDays, limit);
+  return end === ascendingDays.length ? ascendingDays : ascendingDays.slice(0, end);
+}
+
+/** How many values of an ascending list are <= limit (the length of daysUpTo's prefix). */
+export function countUpTo(ascendingDays: readonly number[], limit: number): number {
   let end = ascendingDays.length;
   while (end > 0 && ascendingDays[end - 1]! > limit) end -= 1;
-  return end === ascendingDays.length ? ascendingDays : ascendingDays.slice(0, end);
+  return end;
 }

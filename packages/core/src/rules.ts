@@ -2,7 +2,7 @@
 // timeline.ts decides when a rule is asked and records the outcome.
 import type { RulesConfig } from './config.ts';
 import type { DecisionContext, FittedModel } from './context.ts';
-import { daysUpTo, gapsBetween, latencyOf, median, type Latency } from './latency.ts';
+import { countUpTo, daysUpTo, gapsBetween, latencyOf, median, type Latency } from './latency.ts';
 import {
   aliveDeadline,
   expectedPurchases,
@@ -142,8 +142,7 @@ type MemoizedDays = readonly number[] & { [LAPSE_INPUTS]?: LapseInputsMemo[] };
 
 /** The gaps between the newest maxGaps + 1 of the ascending days <= asOfDay, in one list. */
 function keptGaps(days: readonly number[], asOfDay: number, maxGaps: number): number[] {
-  let end = days.length;
-  while (end > 0 && days[end - 1]! > asOfDay) end -= 1;
+  const end = countUpTo(days, asOfDay);
   const start = Math.max(0, end - (maxGaps + 1));
   const gaps: number[] = [];
   for (let index = start + 1; index < end; index += 1) gaps.push(days[index]! - days[index - 1]!);

@@ -54,6 +54,7 @@ import { localDayOf, startOfLocalDayMs } from './zone.ts';
 import {
   dimensionsOf,
   TRAIT_NAMES,
+  TraitsMemo,
   type CustomerTraits,
   type TraitName,
   type TraitsView,
@@ -137,29 +138,18 @@ interface TraitPart {
 }
 
 /**
- * The trait part of the customer keys, per traits record: a record is shared by every version of
- * a customer's profile (a change of traits is a new record), so a key spelled after each event
- * reuses it instead of spelling the five dimensions again. Kept on the record under a symbol
- * that is not enumerable (a WeakMap's lookups were a per-event cost of their own); a frozen
- * record (the shared NO_TRAITS, or a caller's) keeps its part in `frozenParts`.
+ * The trait part of the customer keys, per traits record: shared by every version of a
+ * customer's profile, so a key spelled after each event reuses it instead of spelling the five
+ * dimensions again.
  */
-const TRAIT_PART = Symbol('customer key trait part');
-const frozenParts = new WeakMap<CustomerTraits, TraitPart>();
-/** The frozen record last spelled: nearly always NO_TRAITS. */
-let lastFrozen: { traits: CustomerTraits; part: TraitPart } | undefined;
+const traitParts = new TraitsMemo<TraitPart>('customer key trait part');
 
 function traitPartOf(
   traits: CustomerTraits,
   values: Record<TraitName, readonly string[]>,
   register: boolean,
 ): TraitPart {
-  const own = (traits as CustomerTraits & { [TRAIT_PART]?: TraitPart })[TRAIT_PART];
-  const known =
-    own !== undefined
-      ? own
-      : lastFrozen?.traits === traits
-        ? lastFrozen.part
-        : frozenParts.get(traits);
+  const known = traitParts.get(traits);
   if (known !== undefined && (known.registered || !register) && sameLists(known.lists, values)) {
     return known;
   }
@@ -169,12 +159,7 @@ function traitPartOf(
     lists: TRAIT_NAMES.map((name) => values[name]),
     registered: register,
   };
-  if (Object.isExtensible(traits)) {
-    Object.defineProperty(traits, TRAIT_PART, { value: part, writable: true });
-  } else {
-    frozenParts.set(traits, part);
-    lastFrozen = { traits, part };
-  }
+  traitParts.set(traits, part);
   return part;
 }
 

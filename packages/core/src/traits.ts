@@ -83,6 +83,40 @@ export interface TraitsEvent extends TraitsStatement {
   customerId: string;
 }
 
+/**
+ * A value derived from a traits record and kept with it (its encoded bytes, its part of a
+ * customer key). A record is never changed in place (a change is a new record) and is shared by
+ * every version of a customer's profile, so the value holds for the record's life. Kept on the
+ * record under a symbol that is not enumerable (the record still compares, copies and encodes as
+ * its fields alone; a WeakMap lookup per event cost more); a frozen record (the shared
+ * NO_TRAITS, or a caller's) keeps it in a WeakMap, the last one looked up first.
+ */
+export class TraitsMemo<V> {
+  private readonly symbol: symbol;
+  private readonly frozen = new WeakMap<CustomerTraits, V>();
+  private last: { traits: CustomerTraits; value: V } | undefined;
+
+  constructor(name: string) {
+    this.symbol = Symbol(name);
+  }
+
+  get(traits: CustomerTraits): V | undefined {
+    const own = (traits as unknown as Record<symbol, V | undefined>)[this.symbol];
+    if (own !== undefined) return own;
+    if (this.last?.traits === traits) return this.last.value;
+    return this.frozen.get(traits);
+  }
+
+  set(traits: CustomerTraits, value: V): void {
+    if (Object.isExtensible(traits)) {
+      Object.defineProperty(traits, this.symbol, { value, writable: true });
+    } else {
+      this.frozen.set(traits, value);
+      this.last = { traits, value };
+    }
+  }
+}
+
 export function emptyTraits(): CustomerTraits {
   return {
     country: null,
