@@ -63,6 +63,25 @@ describe('PartitionStore against a real Redis', () => {
     expect(await store.outboxLength()).toBe(0);
   });
 
+  it('sends its scripts as source to a Redis that does not hold them, bytes and UTF-8 intact', async () => {
+    const redis = testRedis();
+    const store = new PartitionStore(redis, 'v1', 4, uniqueName('t'));
+    const meta = await store.claim('owner-a');
+    // As a restarted Redis would: no script cached, every EVALSHA answered NOSCRIPT.
+    await redis.script('FLUSH');
+    const bytes = new Uint8Array([13, 10, 0, 36, 42, 255]);
+    const version = await store.commit({
+      ...emptyCommit('owner-a', meta.version),
+      profiles: [['ünïcødé-客户', bytes]],
+      due: [['ünïcødé-客户', 7_000]],
+    });
+    expect(version).toBe(meta.version + 1);
+    await redis.script('FLUSH');
+    const loaded = await store.load(['ünïcødé-客户'], 7_000, 10);
+    expect(loaded.profiles.get('ünïcødé-客户')).toEqual(Buffer.from(bytes));
+    expect(loaded.due).toEqual([{ customerId: 'ünïcødé-客户', profile: Buffer.from(bytes) }]);
+  });
+
   it('commits more customers of one bucket than one group carries, each in its own bucket key', async () => {
     const redis = testRedis();
     const prefix = uniqueName('t');

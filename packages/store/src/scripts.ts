@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { coalesceWrites, type RedisClient } from './client.ts';
+import { encodeCommand, PrebuiltCommand, type RespArg } from './resp.ts';
 
 /**
  * Lua scripts, one file per atomic operation, named `<operation>-<key count>.lua`. They are
@@ -48,15 +50,65 @@ export function defineScripts(client: RedisClient): void {
   defined.add(client);
 }
 
-type ScriptArg = string | Buffer | number;
+type ScriptArg = RespArg;
 
-/** Runs a script; `buffers` asks for binary replies (profiles are bytes). */
+const shas = new Map<ScriptName, string>();
+function shaOf(script: ScriptName): string {
+  let sha = shas.get(script);
+  if (sha === undefined) {
+    sha = createHash('sha1').update(source(script).lua).digest('hex');
+    shas.set(script, sha);
+  }
+  return sha;
+}
+
+/** A client that prefixes keys itself: its script calls go through ioredis's own encoding. */
+function prefixesKeys(client: RedisClient): boolean {
+  const options = client.options as { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } };
+  return Boolean(options.keyPrefix ?? options.redisOptions?.keyPrefix);
+}
+
+/**
+ * Runs a script; `buffers` asks for binary replies (profiles are bytes). EVALSHA, its bytes
+ * written by `encodeCommand`; a Redis that does not hold the script yet (a new or restarted
+ * server) answers NOSCRIPT, and the call is sent once more as EVAL with the source.
+ */
 export async function runScript(
   client: RedisClient,
   script: ScriptName,
   keys: string[],
   args: ScriptArg[],
   buffers = false,
+): Promise<unknown> {
+  if (prefixesKeys(client)) return runDefinedScript(client, script, keys, args, buffers);
+  const { lua, numberOfKeys } = source(script);
+  if (keys.length !== numberOfKeys) {
+    throw new Error(`script ${script} takes ${numberOfKeys} keys, given ${keys.length}`);
+  }
+  const encoding = buffers ? null : 'utf8';
+  const send = (name: 'evalsha' | 'eval', body: string): Promise<unknown> => {
+    const routing: RespArg[] = [body, numberOfKeys, ...keys];
+    const bytes = encodeCommand(name, routing, args);
+    coalesceWrites(client);
+    return client.sendCommand(
+      new PrebuiltCommand(name, routing, bytes, encoding),
+    ) as Promise<unknown>;
+  };
+  try {
+    return await send('evalsha', shaOf(script));
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
+    return send('eval', lua);
+  }
+}
+
+/** ioredis's scripting path: EVALSHA with a transparent EVAL fallback, its own encoding. */
+function runDefinedScript(
+  client: RedisClient,
+  script: ScriptName,
+  keys: string[],
+  args: ScriptArg[],
+  buffers: boolean,
 ): Promise<unknown> {
   defineScripts(client);
   const name = `${commandName(script)}${buffers ? 'Buffer' : ''}`;
