@@ -19,8 +19,11 @@ export class MinHeap<T> {
     let index = items.length - 1;
     while (index > 0) {
       const parent = (index - 1) >> 1;
-      if (!this.before(items[index]!, items[parent]!)) break;
-      [items[index], items[parent]] = [items[parent]!, items[index]!];
+      const above = items[parent]!;
+      if (!this.before(item, above)) break;
+      // A swap through a local, not a destructuring: no array per step.
+      items[index] = above;
+      items[parent] = item;
       index = parent;
     }
   }
@@ -39,7 +42,9 @@ export class MinHeap<T> {
       if (left < items.length && this.before(items[left]!, items[smallest]!)) smallest = left;
       if (right < items.length && this.before(items[right]!, items[smallest]!)) smallest = right;
       if (smallest === index) return top;
-      [items[index], items[smallest]] = [items[smallest]!, items[index]!];
+      const below = items[smallest]!;
+      items[smallest] = items[index]!;
+      items[index] = below;
       index = smallest;
     }
   }

@@ -354,6 +354,11 @@ export function nextSegmentChangeMs(profile: Profile, rules: RulesConfig): numbe
   return evaluate(profile, rules).nextChangeMs;
 }
 
+/** The earlier of next and instant, counting instant only when it is after asOfMs. */
+function earliestAfter(asOfMs: number, next: number, instant: number): number {
+  return instant > asOfMs && instant < next ? instant : next;
+}
+
 function nextChangeOf(
   profile: Profile,
   view: SegmentViewInputs,
@@ -363,18 +368,22 @@ function nextChangeOf(
   const asOfMs = view.asOfMs;
   const settings = rules.segments;
   const zone = profile.timeZone;
-  // The earliest candidate instant after asOfMs, kept as it goes (no list: this runs per event).
+  // The earliest candidate instant after asOfMs, kept as it goes (no list and no closure: this
+  // runs per event).
   let next = Number.POSITIVE_INFINITY;
-  const consider = (instant: number): void => {
-    if (instant > asOfMs && instant < next) next = instant;
-  };
   const lastActiveDay = profile.activeDays.at(-1) ?? null;
   if (segment === 'lapsed' || view.status !== 'active') {
     // lapsed ends with an event; unknown → active takes a sealed day or a new table (a timer).
   } else if (lastActiveDay !== null && view.hurdleDays !== null) {
-    consider(startOfLocalDayMs(lapseDueDay(lastActiveDay, view.hurdleDays), zone));
+    next = earliestAfter(
+      asOfMs,
+      next,
+      startOfLocalDayMs(lapseDueDay(lastActiveDay, view.hurdleDays), zone),
+    );
     if (segment !== 'at_risk' && view.hurdleDays > 0) {
-      consider(
+      next = earliestAfter(
+        asOfMs,
+        next,
         startOfLocalDayMs(
           lastActiveDay + 1 + Math.ceil(settings.atRiskHurdleFraction * view.hurdleDays),
           zone,
@@ -383,17 +392,26 @@ function nextChangeOf(
     }
   }
   if (segment === 'new' && view.lifetime.firstSeenMs !== null) {
-    consider(view.lifetime.firstSeenMs + settings.newCustomerDays * DAY_MS);
+    next = earliestAfter(
+      asOfMs,
+      next,
+      view.lifetime.firstSeenMs + settings.newCustomerDays * DAY_MS,
+    );
   }
   if (segment === 'reactivated') {
     const returnDay = returnDayOf(profile);
-    if (returnDay !== null) consider(startOfLocalDayMs(returnDay + settings.reactivatedDays, zone));
+    if (returnDay !== null)
+      next = earliestAfter(
+        asOfMs,
+        next,
+        startOfLocalDayMs(returnDay + settings.reactivatedDays, zone),
+      );
   }
   if (segment === 'high_value') {
     const asOfDay = localDayOf(asOfMs, zone);
     for (const bucket of profile.purchasesByDay) {
       if (bucket.day > asOfDay - 365 && bucket.day <= asOfDay) {
-        consider(startOfLocalDayMs(bucket.day + 365, zone));
+        next = earliestAfter(asOfMs, next, startOfLocalDayMs(bucket.day + 365, zone));
         break; // ascending: the first in the window leaves it first
       }
     }

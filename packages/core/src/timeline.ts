@@ -373,22 +373,26 @@ function makeSignal(
   };
 }
 
+/** An event the timeline cannot take (a module function: a closure here would be made per event). */
+function unusableEvent(event: CustomerEvent, message: string): never {
+  throw new PulseCoreError('INVALID_EVENT', message, {
+    eventId: event.eventId,
+    customerId: event.customerId,
+  });
+}
+
 function assertUsableEvent(event: CustomerEvent): void {
-  const problem = (message: string): never => {
-    throw new PulseCoreError('INVALID_EVENT', message, {
-      eventId: event.eventId,
-      customerId: event.customerId,
-    });
-  };
-  if (!Number.isSafeInteger(event.occurredAtMs)) problem('occurredAtMs must be a safe integer');
+  if (!Number.isSafeInteger(event.occurredAtMs)) {
+    unusableEvent(event, 'occurredAtMs must be a safe integer');
+  }
   if (event.timeZone !== undefined && !isKnownTimeZone(event.timeZone)) {
-    problem('timeZone must be an IANA time zone name this runtime knows');
+    unusableEvent(event, 'timeZone must be an IANA time zone name this runtime knows');
   }
   if (event.kind === 'purchase') {
     if (!Number.isSafeInteger(event.amountMinor) || event.amountMinor < 0) {
-      problem('amountMinor must be a non-negative safe integer');
+      unusableEvent(event, 'amountMinor must be a non-negative safe integer');
     }
   } else if (event.kind !== 'visit') {
-    problem(`unknown event kind ${String((event as { kind: unknown }).kind)}`);
+    unusableEvent(event, `unknown event kind ${String((event as { kind: unknown }).kind)}`);
   }
 }
