@@ -4,17 +4,20 @@
  * whatever starts the launcher as `node bin/pulse.mjs` (the supervisor's children, the demo, the
  * benchmark, the tests) passes them itself, with `pulseLaunchArgs` (or `withProfilerNodeFlags`).
  *
- * `--max-semi-space-size=128` (MB; Node 20's default is 16): every event makes a new profile
+ * `--max-semi-space-size=256` (MB; Node 20's default is 16): every event makes a new profile
  * version and a few small arrays, and the decoded profiles a task keeps across batches are the
  * ones those versions replace. With the default young generation the scavenger runs every few
  * milliseconds and promotes versions still in use, which the old generation's collector then
  * has to trace; with a larger one more versions die young. Measured on the benchmark's partition
  * step (4 partitions of the 100,000-customer log, one process per run, 9 runs of each size
  * interleaved on a machine whose speed drifts by a third within minutes): the median CPU per event
- * fell from 39.2 µs (16 MB) to 34.2 µs (128 MB; 64 MB: 35.7 over 6 runs), the young generation
- * allowed up to 256 MB more resident memory (it grows only as far as allocation drives it).
+ * fell from 39.2 µs (16 MB) to 34.2 µs (128 MB; 64 MB: 35.7 over 6 runs). On the benchmark's
+ * whole drain (one profiler, 500,000 events, 4 runs of each size interleaved, 2026-12-06) 256 MB
+ * took the profiler's CPU per event from 55.8 to 52.3 µs (median) and its scavenges from 2.2–2.8
+ * s to 1.8–1.9 s of the drain; 384 and 512 MB did no better. The young generation grows only as
+ * far as allocation drives it: allow up to 512 MB more resident memory for it.
  */
-export const PROFILER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=128'];
+export const PROFILER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=256'];
 
 /**
  * What follows node's own path to start the launcher as `npx pulse` starts it: the profiler's
