@@ -424,15 +424,21 @@ export function stepPartition(
   let context: DecisionContext = { population: populationHurdles, model };
 
   /**
-   * Customers a timer only moved the clock of (`AdvanceResult.clockOnly`) with their segment key
-   * unchanged: the step goes on from the advanced profile, but it is not written — the stored
-   * one is interchangeable with it. Most of them are the weekly looks before a refresh of the
-   * population table (see `dueOf`), which would otherwise rewrite every timed customer's profile
-   * each week of stream time.
+   * Every customer's newest profile of this step: those in `profiles` are written; the others
+   * are customers a timer only moved the clock of (`AdvanceResult.clockOnly`) with their segment
+   * key unchanged: the step goes on from the advanced profile, but it is not written — the
+   * stored one is interchangeable with it. Most of them are the weekly looks before a refresh of
+   * the population table (see `dueOf`), which would otherwise rewrite every timed customer's
+   * profile each week of stream time. One map, so that finding a customer's profile costs one
+   * lookup before the input's.
    */
-  const unwritten = new Map<string, Profile>();
+  const latest = new Map<string, Profile>();
   const profileOf = (customerId: string): Profile | undefined =>
-    profiles.get(customerId) ?? unwritten.get(customerId) ?? input.profiles.get(customerId);
+    latest.get(customerId) ?? input.profiles.get(customerId);
+  const writeProfile = (customerId: string, profile: Profile): void => {
+    profiles.set(customerId, profile);
+    latest.set(customerId, profile);
+  };
 
   // Segment figures: every signal the partition publishes (or would: suppressed ones count too,
   // so a replay's figures are the live run's; held lapses count once released) counted under
@@ -453,7 +459,7 @@ export function stepPartition(
   const setProfile = (customerId: string, profile: Profile): void => {
     const before = profileOf(customerId) ?? newProfile(customerId);
     if (profile.anchorDay !== before.anchorDay) uncounted.push(...consumedGaps(before, profile));
-    profiles.set(customerId, profile);
+    writeProfile(customerId, profile);
   };
   /** Advances a customer's timers to `toMs`; their signals, to be routed by the caller. */
   const advanceCustomer = (
@@ -468,7 +474,7 @@ export function stepPartition(
       !profiles.has(customerId) &&
       sameKeyAfterClockMove(profile, advanced.profile, rules, figures.values)
     ) {
-      unwritten.set(customerId, advanced.profile);
+      latest.set(customerId, advanced.profile);
     } else setProfile(customerId, advanced.profile);
     return advanced.signals;
   };
@@ -673,7 +679,7 @@ export function stepPartition(
       if (traits !== current.traits) {
         const next = copyProfile(current);
         next.traits = traits;
-        profiles.set(event.customerId, next);
+        writeProfile(event.customerId, next);
       }
       continue;
     }
@@ -814,7 +820,7 @@ export function stepPartition(
     const stored = input.profiles.get(customerId);
     const profile = profileOf(customerId);
     // An unwritten customer's key is their stored profile's (checked when it was advanced).
-    if (stored === profile || unwritten.get(customerId) === profile) return;
+    if (stored === profile || (latest.has(customerId) && !profiles.has(customerId))) return;
     figures.moveCustomer(
       stored === undefined ? null : customerKeyOf(stored, rules, figures.values),
       profile === undefined ? null : customerKeyOf(profile, rules, figures.values, true),
@@ -912,7 +918,7 @@ export function stepPartition(
  *   week it is taken in; and nobody is looked at weekly while no table could judge them yet.
  * - Anyone else: the core's due time (nothing else it waits for reads the table).
  *
- * A look that only moves a customer's clock writes nothing (see `unwritten`).
+ * A look that only moves a customer's clock writes nothing (see `latest`).
  */
 function dueOf(
   profile: Profile,
