@@ -4,9 +4,10 @@ import { coalesceWrites, type RedisClient } from './client.ts';
 import { encodeCommand, PrebuiltCommand, type RespArg } from './resp.ts';
 
 /**
- * Lua scripts, one file per atomic operation, named `<operation>-<key count>.lua`. They are
- * registered on each client under a versioned command name, so two Pulse versions can share a
- * Redis during a rolling deploy without calling each other's scripts.
+ * Lua scripts, one file per atomic operation, named `<operation>-<key count>.lua`, called by
+ * the SHA-1 of their text (`runScript`), so two Pulse versions can share a Redis during a
+ * rolling deploy without calling each other's scripts. A client that prefixes keys itself has
+ * them registered under a versioned command name instead (`defineScripts`).
  */
 export const SCRIPTS_VERSION = 6;
 
