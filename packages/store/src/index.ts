@@ -68,7 +68,6 @@ export {
   type ForgetResult,
   type ForgottenSet,
 } from './namespaces.ts';
-export { defineScripts, SCRIPTS_VERSION } from './scripts.ts';
 export {
   modelKey,
   parseModel,

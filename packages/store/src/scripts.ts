@@ -6,11 +6,8 @@ import { encodeCommand, PrebuiltCommand, type RespArg } from './resp.ts';
 /**
  * Lua scripts, one file per atomic operation, named `<operation>-<key count>.lua`, called by
  * the SHA-1 of their text (`runScript`), so two Pulse versions can share a Redis during a
- * rolling deploy without calling each other's scripts. A client that prefixes keys itself has
- * them registered under a versioned command name instead (`defineScripts`).
+ * rolling deploy without calling each other's scripts.
  */
-export const SCRIPTS_VERSION = 6;
-
 const SCRIPT_FILES = {
   claimPartition: 'claimPartition-1.lua',
   loadBatch: 'loadBatch-4.lua',
@@ -24,10 +21,6 @@ const SCRIPT_FILES = {
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
 
-function commandName(script: ScriptName): string {
-  return `pulse_v${SCRIPTS_VERSION}_${script}`;
-}
-
 const sources = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
 function source(script: ScriptName): { lua: string; numberOfKeys: number } {
   let entry = sources.get(script);
@@ -40,19 +33,6 @@ function source(script: ScriptName): { lua: string; numberOfKeys: number } {
   return entry;
 }
 
-const defined = new WeakSet<RedisClient>();
-
-/** Defines every script on the client once (EVALSHA with a transparent EVAL fallback). */
-export function defineScripts(client: RedisClient): void {
-  if (defined.has(client)) return;
-  for (const script of Object.keys(SCRIPT_FILES) as ScriptName[]) {
-    client.defineCommand(commandName(script), source(script));
-  }
-  defined.add(client);
-}
-
-type ScriptArg = RespArg;
-
 const shas = new Map<ScriptName, string>();
 function shaOf(script: ScriptName): string {
   let sha = shas.get(script);
@@ -63,7 +43,10 @@ function shaOf(script: ScriptName): string {
   return sha;
 }
 
-/** A client that prefixes keys itself: its script calls go through ioredis's own encoding. */
+/**
+ * A client that prefixes keys itself (ioredis's `keyPrefix`): refused, the store names every key
+ * in full (`keys.ts`). `createRedisClient` never makes one.
+ */
 function prefixesKeys(client: RedisClient): boolean {
   const options = client.options as { keyPrefix?: unknown; redisOptions?: { keyPrefix?: unknown } };
   return Boolean(options.keyPrefix ?? options.redisOptions?.keyPrefix);
@@ -78,10 +61,14 @@ export async function runScript(
   client: RedisClient,
   script: ScriptName,
   keys: string[],
-  args: ScriptArg[],
+  args: RespArg[],
   buffers = false,
 ): Promise<unknown> {
-  if (prefixesKeys(client)) return runDefinedScript(client, script, keys, args, buffers);
+  if (prefixesKeys(client)) {
+    throw new Error(
+      "the Redis client sets ioredis's keyPrefix: Pulse's store names its keys in full and takes no prefix",
+    );
+  }
   const { lua, numberOfKeys } = source(script);
   if (keys.length !== numberOfKeys) {
     throw new Error(`script ${script} takes ${numberOfKeys} keys, given ${keys.length}`);
@@ -101,22 +88,4 @@ export async function runScript(
     if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
     return send('eval', lua);
   }
-}
-
-/** ioredis's scripting path: EVALSHA with a transparent EVAL fallback, its own encoding. */
-function runDefinedScript(
-  client: RedisClient,
-  script: ScriptName,
-  keys: string[],
-  args: ScriptArg[],
-  buffers: boolean,
-): Promise<unknown> {
-  defineScripts(client);
-  const name = `${commandName(script)}${buffers ? 'Buffer' : ''}`;
-  const command = (client as unknown as Record<string, (...a: ScriptArg[]) => Promise<unknown>>)[
-    name
-  ];
-  if (!command) throw new Error(`script ${name} is not defined`);
-  coalesceWrites(client);
-  return command.call(client, ...keys, ...args);
 }
