@@ -42,7 +42,7 @@ export function latencyOf(
   // The days <= asOfDay are a prefix; the gaps are taken between its newest maxGaps + 1 days.
   // Worked in a scratch array, not in slices and copies: this runs several times per event.
   const end = countUpTo(ascendingDays, asOfDay);
-  const start = Math.max(0, end - (maxGaps + 1));
+  const start = keptStart(end, maxGaps);
   const count = end - start - 1;
   if (count <= 0) return null;
   if (scratch.length < count) scratch = new Float64Array(count * 2);
@@ -57,6 +57,25 @@ export function latencyOf(
   }
   const spreadDays = MAD_TO_SIGMA * medianInPlace(gaps, count);
   return { centreDays, spreadDays, gaps: count };
+}
+
+/** The index of the first of the newest maxGaps + 1 days of a prefix of `end` days. */
+function keptStart(end: number, maxGaps: number): number {
+  return Math.max(0, end - (maxGaps + 1));
+}
+
+/** The gaps latencyOf measures (between the newest maxGaps + 1 days <= asOfDay), as a list. */
+export function keptGaps(
+  ascendingDays: readonly number[],
+  asOfDay: number,
+  maxGaps: number,
+): number[] {
+  const end = countUpTo(ascendingDays, asOfDay);
+  const gaps: number[] = [];
+  for (let index = keptStart(end, maxGaps) + 1; index < end; index += 1) {
+    gaps.push(ascendingDays[index]! - ascendingDays[index - 1]!);
+  }
+  return gaps;
 }
 
 /** latencyOf's working space (one thread, no re-entry): grown when a list needs more. */
@@ -84,7 +103,7 @@ export function daysUpTo(ascendingDays: readonly number[], limit: number): reado
 }
 
 /** How many values of an ascending list are <= limit (the length of daysUpTo's prefix). */
-export function countUpTo(ascendingDays: readonly number[], limit: number): number {
+function countUpTo(ascendingDays: readonly number[], limit: number): number {
   let end = ascendingDays.length;
   while (end > 0 && ascendingDays[end - 1]! > limit) end -= 1;
   return end;

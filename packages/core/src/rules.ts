@@ -2,7 +2,7 @@
 // timeline.ts decides when a rule is asked and records the outcome.
 import type { RulesConfig } from './config.ts';
 import type { DecisionContext, FittedModel } from './context.ts';
-import { countUpTo, daysUpTo, gapsBetween, latencyOf, median, type Latency } from './latency.ts';
+import { daysUpTo, gapsBetween, keptGaps, latencyOf, median, type Latency } from './latency.ts';
 import {
   aliveDeadline,
   expectedPurchases,
@@ -139,15 +139,6 @@ const LAPSE_INPUTS_PER_LIST = 3;
  */
 const LAPSE_INPUTS = Symbol('lapse inputs');
 type MemoizedDays = readonly number[] & { [LAPSE_INPUTS]?: LapseInputsMemo[] };
-
-/** The gaps between the newest maxGaps + 1 of the ascending days <= asOfDay, in one list. */
-function keptGaps(days: readonly number[], asOfDay: number, maxGaps: number): number[] {
-  const end = countUpTo(days, asOfDay);
-  const start = Math.max(0, end - (maxGaps + 1));
-  const gaps: number[] = [];
-  for (let index = start + 1; index < end; index += 1) gaps.push(days[index]! - days[index - 1]!);
-  return gaps;
-}
 
 function lapseInputsOf(
   profile: Profile,
