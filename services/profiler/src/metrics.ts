@@ -105,6 +105,12 @@ export class ProfilerMetrics {
     help: 'Held lapses never sent (customer came back), with their reactivation',
     registers: [this.registry],
   });
+  readonly timerLooks = new Counter({
+    name: 'pulse_timer_looks_total',
+    help: 'Customers the timers advanced (due, or at a weekly refresh of the population table), by whether the look decided something or only moved their clock (clock_only)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly outboxPoison = new Counter({
     name: 'pulse_outbox_poison_total',
     help: 'Outbox entries that broke their contract and went to the dead-letter topic (a Pulse bug)',

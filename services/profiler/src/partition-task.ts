@@ -859,6 +859,9 @@ export class PartitionTask {
     for (const [reason, count] of counts.held) metrics.signalsHeld.inc({ reason }, count);
     if (counts.released > 0) metrics.signalsHeldReleased.inc(counts.released);
     if (counts.discarded > 0) metrics.signalsHeldDiscarded.inc(counts.discarded);
+    const { total, clockOnly } = counts.timerLooks;
+    if (total > clockOnly) metrics.timerLooks.inc({ outcome: 'decided' }, total - clockOnly);
+    if (clockOnly > 0) metrics.timerLooks.inc({ outcome: 'clock_only' }, clockOnly);
     if (result.storm) {
       logger.warn(
         { partition: this.partition, ...result.storm },

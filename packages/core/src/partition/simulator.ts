@@ -182,6 +182,7 @@ export function simulatePartition(options: SimulationOptions): SimulationResult 
     held: new Map(),
     released: 0,
     discarded: 0,
+    timerLooks: { total: 0, clockOnly: 0 },
   };
   let steps = 0;
 
@@ -349,4 +350,6 @@ function addCounts(total: StepCounts, step: StepCounts): void {
     total.held.set(reason, (total.held.get(reason) ?? 0) + count);
   total.released += step.released;
   total.discarded += step.discarded;
+  total.timerLooks.total += step.timerLooks.total;
+  total.timerLooks.clockOnly += step.timerLooks.clockOnly;
 }

@@ -80,6 +80,17 @@ describe('stepPartition', () => {
     ]);
   });
 
+  it('counts the customers its timers looked at, and those whose clock alone moved', () => {
+    // Daily for 30 days: the first look seals them (a decision); an hour later nothing is due.
+    const first = tick(new Map([['q', profileOf('q', 30)]]), START_MS + 31 * DAY_MS);
+    expect(first.counts.timerLooks).toEqual({ total: 1, clockOnly: 0 });
+    const sealed = first.profiles.get('q')!;
+    expect(sealed.anchorDay).not.toBeNull();
+    const again = tick(new Map([['q', sealed]]), START_MS + 31 * DAY_MS + 3_600_000);
+    expect(again.counts.timerLooks).toEqual({ total: 1, clockOnly: 1 });
+    expect(published(again)).toEqual([]);
+  });
+
   describe('the storm guard', () => {
     const stormSettings = {
       ...propertySettings,

@@ -238,6 +238,12 @@ export interface StepCounts {
   held: Map<HoldReason, number>;
   released: number;
   discarded: number;
+  /**
+   * Customers the timers looked at (advanced at a refresh of the population table, or swept as
+   * due), and how many of those looks only moved the customer's clock: nothing was decided.
+   * Most of those are the weekly looks before and after a refresh (see `dueOf`).
+   */
+  timerLooks: { total: number; clockOnly: number };
 }
 
 export interface StepOutcome {
@@ -406,6 +412,7 @@ export function stepPartition(
     held: new Map(),
     released: 0,
     discarded: 0,
+    timerLooks: { total: 0, clockOnly: 0 },
   };
   const outbox: OutboxItem[] = [];
   const profiles = new Map<string, Profile>();
@@ -468,6 +475,8 @@ export function stepPartition(
     toMs: number,
   ): readonly Signal[] => {
     const advanced = advance(profile, toMs, rules, context);
+    counts.timerLooks.total += 1;
+    if (advanced.clockOnly) counts.timerLooks.clockOnly += 1;
     if (advanced.profile === profile) return advanced.signals;
     if (
       advanced.clockOnly &&
