@@ -198,7 +198,15 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           const result = await drain(context, {
             instances,
             partitions: PARTITIONS,
-            settings: { namespace: 'v1', keyPrefix, groupId: keyPrefix, topics: main },
+            settings: {
+              namespace: 'v1',
+              keyPrefix,
+              groupId: keyPrefix,
+              topics: main,
+              ...(process.env.PULSE_BENCH_CPU_PROF
+                ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.PULSE_BENCH_CPU_PROF}`] }
+                : {}),
+            },
             onProgress: (done, wanted) => progress(`draining: ${done} / ${wanted} events`),
           });
           rates.push(result.eventsPerSecond);
@@ -324,16 +332,19 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
       runStepPass(logs);
       const rates: number[] = [];
       let signals = 0;
+      let timerLooks = { total: 0, clockOnly: 0 };
       for (const run of runs) {
         const pass = runStepPass(logs);
         rates.push(pass.eventsPerSecond);
         signals = pass.signals;
+        timerLooks = pass.timerLooks;
         log(`  run ${run}/${options.runs}: ${Math.round(pass.eventsPerSecond)} events/s`);
       }
       report.step = {
         partitions: measured,
         events: logs.events,
         signals,
+        timerLooks,
         eventsPerSecond: spread(rates),
       };
     }

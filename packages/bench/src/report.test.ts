@@ -55,4 +55,20 @@ describe('the markdown report', () => {
       `What its commits wrote to Redis: 500,000 profiles (${perEvent(500_000)} per event) and 1,000,000 timers (${perEvent(1_000_000)} per event;`,
     );
   });
+
+  it('shows how many customers the partition step looked at per event, and how many of those looks only moved a clock', () => {
+    const report = recorded('2026-12-06-resp');
+    const markdown = () => renderMarkdown(report);
+    expect(report.step).toBeDefined();
+    // A record made before the step counted its looks has no such row.
+    expect(markdown()).not.toContain('customers the timers advanced');
+    report.step = {
+      ...report.step!,
+      events: 80_000,
+      timerLooks: { total: 200_000, clockOnly: 150_000 },
+    };
+    expect(markdown()).toMatch(
+      /\| … customers the timers advanced, per event .*\| 2\.50; 75 % clock only \|/,
+    );
+  });
 });

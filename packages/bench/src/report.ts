@@ -60,7 +60,14 @@ export interface BenchReport {
   memory?: { bytesPerCustomer: Spread; breakdownBytesPerCustomer: Record<string, number> };
   replay?: { eventsPerSecond: Spread };
   /** The partition step alone on a few partitions of the log, in process (step-phase.ts). */
-  step?: { partitions: number[]; events: number; signals: number; eventsPerSecond: Spread };
+  step?: {
+    partitions: number[];
+    events: number;
+    signals: number;
+    /** Customers the timers advanced over the pass, and those whose clock alone moved (older records lack it). */
+    timerLooks?: { total: number; clockOnly: number };
+    eventsPerSecond: Spread;
+  };
   naive?: { eventsPerSecond: Spread; eventsPerRun: number[] };
   rawConsume: Partial<Record<RawConsumeResult['client'], Spread>>;
   latency: {
@@ -202,6 +209,12 @@ export function renderMarkdown(report: BenchReport): string {
     lines.push(
       `| partition step alone, in process: no Kafka, Redis or decoding (events/s over the ${int(step.events)} events of partitions ${step.partitions.join(' and ')}; µs per event) | ${cell(step.eventsPerSecond, int)}; ${(1e6 / step.eventsPerSecond.median).toFixed(1)} µs |`,
     );
+    if (step.timerLooks) {
+      const { total, clockOnly } = step.timerLooks;
+      lines.push(
+        `| … customers the timers advanced, per event (due, or before and after a weekly refresh of the population table; the share that only moved a clock) | ${(total / step.events).toFixed(2)}; ${total === 0 ? '–' : `${((100 * clockOnly) / total).toFixed(0)} %`} clock only |`,
+      );
+    }
   }
   if (report.replay)
     lines.push(

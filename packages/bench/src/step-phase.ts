@@ -61,9 +61,15 @@ export function stepLogsOf(
 }
 
 /** One pass of the step over the logs: events per second of step time, and signals decided. */
-export function runStepPass(logs: StepLogs): { eventsPerSecond: number; signals: number } {
+export function runStepPass(logs: StepLogs): {
+  eventsPerSecond: number;
+  signals: number;
+  /** Customers the timers advanced, and how many of those advances only moved a clock. */
+  timerLooks: { total: number; clockOnly: number };
+} {
   const startedAt = performance.now();
   let signals = 0;
+  const timerLooks = { total: 0, clockOnly: 0 };
   for (const [partition, topics] of logs.partitions) {
     const result = simulatePartition({
       rules: defaultRulesConfig,
@@ -78,7 +84,9 @@ export function runStepPass(logs: StepLogs): { eventsPerSecond: number; signals:
       takeReach: true,
     });
     for (const item of result.outbox) if (item.type === 'signal') signals += 1;
+    timerLooks.total += result.counts.timerLooks.total;
+    timerLooks.clockOnly += result.counts.timerLooks.clockOnly;
   }
   const seconds = (performance.now() - startedAt) / 1000;
-  return { eventsPerSecond: logs.events / Math.max(seconds, 1e-6), signals };
+  return { eventsPerSecond: logs.events / Math.max(seconds, 1e-6), signals, timerLooks };
 }
