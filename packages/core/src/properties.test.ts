@@ -10,7 +10,7 @@ import type { Profile } from './profile.ts';
 import { replay } from './replay.test-support.ts';
 import { earliestLapseDueDay, lapsePlanAsOf } from './rules.ts';
 import { DAY_MS, streamTimeFor } from './time.ts';
-import { advance, applyEvent, dueTimeMs } from './timeline.ts';
+import { advance, applyEvent, dueTimeMs, nextDecisionMs } from './timeline.ts';
 import { deriveView } from './view.ts';
 import { oracleLocalDay } from './zone.test-support.ts';
 
@@ -252,6 +252,32 @@ describe('properties', () => {
           expect(due).toBeGreaterThan(clockMs);
           clockMs = due + hoursAfter * 3_600_000;
           profile = advance(profile, clockMs, config).profile;
+        }
+      }),
+      RUNS,
+    );
+  });
+
+  it('advance decides nothing before nextDecisionMs, and something at it', () => {
+    // The partition step leaves a customer as they are when a look could only move their clock:
+    // exact only if nextDecisionMs is the first instant advance() decides anything at.
+    fc.assert(
+      fc.property(historyArbitrary, (events) => {
+        let { profile } = applyAll(events);
+        for (let step = 0; step < 50; step += 1) {
+          const decisionMs = nextDecisionMs(profile, config);
+          const clockMs = profile.clockMs ?? Number.NEGATIVE_INFINITY;
+          const before = decisionMs === null ? clockMs + 400 * DAY_MS : decisionMs - 1;
+          if (before > clockMs) {
+            const idle = advance(profile, before, config);
+            expect(idle.clockOnly).toBe(true);
+            expect(idle.signals).toEqual([]);
+            expect({ ...idle.profile, clockMs: profile.clockMs }).toEqual(profile);
+          }
+          if (decisionMs === null) break;
+          const decided = advance(profile, decisionMs, config);
+          expect(decided.clockOnly).toBe(false);
+          profile = decided.profile;
         }
       }),
       RUNS,

@@ -234,6 +234,26 @@ export function dueTimeMs(
   config: RulesConfig,
   context: DecisionContext = NO_CONTEXT,
 ): number | null {
+  const earliest = nextDecisionMs(profile, config, context);
+  if (earliest === null) return null;
+  const lastActivityMs = Math.max(
+    profile.lastVisitMs ?? -Infinity,
+    profile.lastPurchaseMs ?? -Infinity,
+  );
+  return Math.max(earliest, lastActivityMs);
+}
+
+/**
+ * The first instant at which advance() decides something for this profile (seals a day, opens
+ * or closes a lapse, judges a repurchase window); null: never, with no new event. advance() to
+ * any time before it only moves the profile's clock. (dueTimeMs defers it to the customer's
+ * last activity, so that a timer never comes before an event the stream has not reached.)
+ */
+export function nextDecisionMs(
+  profile: Profile,
+  config: RulesConfig,
+  context: DecisionContext = NO_CONTEXT,
+): number | null {
   const zone = profile.timeZone;
   const nextDay = nextUnconsumedDay(profile);
   let earliest = Number.POSITIVE_INFINITY;
@@ -247,12 +267,7 @@ export function dueTimeMs(
     const openingMs = startOfLocalDayMs(openingDay + 1, zone);
     if (openingMs > (profile.clockMs ?? -Infinity)) earliest = Math.min(earliest, openingMs);
   }
-  if (earliest === Number.POSITIVE_INFINITY) return null;
-  const lastActivityMs = Math.max(
-    profile.lastVisitMs ?? -Infinity,
-    profile.lastPurchaseMs ?? -Infinity,
-  );
-  return Math.max(earliest, lastActivityMs);
+  return earliest === Number.POSITIVE_INFINITY ? null : earliest;
 }
 
 /** The oldest recorded active day not yet consumed into the decision timeline. */

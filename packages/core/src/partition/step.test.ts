@@ -4,12 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { defaultRulesConfig as rules } from '../config.ts';
 import type { Profile } from '../profile.ts';
 import { DAY_MS } from '../time.ts';
-import { applyEvent } from '../timeline.ts';
+import { advance, applyEvent, nextDecisionMs } from '../timeline.ts';
 import { newInputView } from './clock.ts';
 import type { HeldSignal } from './guard.ts';
+import { nextSegmentChangeMs } from '../segment-figures.ts';
 import {
   chunkReach,
   emptyPartitionState,
+  nextPopulationRefreshMs,
   stepPartition,
   type RecordVerdict,
   type StepChunk,
@@ -89,6 +91,37 @@ describe('stepPartition', () => {
     const again = tick(new Map([['q', sealed]]), START_MS + 31 * DAY_MS + 3_600_000);
     expect(again.counts.timerLooks).toEqual({ total: 1, clockOnly: 1 });
     expect(published(again)).toEqual([]);
+  });
+
+  it('writes a customer a look at a refresh leaves undecided when their segment moves by then', () => {
+    // One visit 30 days (the `new` segment's span) before 2 h after a refresh of the population
+    // table: at the refresh nothing is to be decided for them, but at the sweep after it their
+    // segment has moved on with time alone, so the look must advance and write them.
+    const refreshMs = nextPopulationRefreshMs(START_MS + 60 * DAY_MS);
+    const changeMs = refreshMs + 2 * 3_600_000;
+    const firstSeenMs = changeMs - rules.segments.newCustomerDays * DAY_MS;
+    const [visit] = customerEventList({
+      customerId: 'n',
+      startMs: firstSeenMs,
+      seed: 5,
+      segments: [{ days: 1, visitEveryDays: 1 }],
+    });
+    const fresh = applyEvent(
+      undefined,
+      { ...visit!, occurredAtMs: firstSeenMs },
+      firstSeenMs,
+      rules,
+    );
+    const before = advance(fresh.profile, refreshMs - 3 * 3_600_000, rules).profile;
+    expect(nextSegmentChangeMs(before, rules)).toBe(changeMs);
+    expect(nextDecisionMs(before, rules)).toBeNull();
+    const result = tick(new Map([['n', before]]), refreshMs - 3 * 3_600_000, {
+      idleStreamTimeMs: changeMs,
+    });
+    expect(result.state.streamTimeMs).toBe(changeMs);
+    expect(result.counts.timerLooks).toEqual({ total: 2, clockOnly: 2 });
+    expect(result.profiles.get('n')?.clockMs).toBe(changeMs);
+    expect(result.figuresChanged).toBe(true);
   });
 
   describe('the storm guard', () => {

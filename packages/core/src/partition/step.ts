@@ -60,6 +60,7 @@ import {
   applyEvent,
   dueTimeMs,
   lapseAnchorOf,
+  nextDecisionMs,
   nextUnconsumedDay,
   type ApplyOutcome,
 } from '../timeline.ts';
@@ -468,14 +469,49 @@ export function stepPartition(
     if (profile.anchorDay !== before.anchorDay) uncounted.push(...consumedGaps(before, profile));
     writeProfile(customerId, profile);
   };
-  /** Advances a customer's timers to `toMs`; their signals, to be routed by the caller. */
+  /**
+   * Customers a look left as they were, and the time it looked up to: nothing was to be decided
+   * for them and their key stood, so only their clock would have moved. Their stored (or newest)
+   * profile goes on with its clock behind, which nothing reads but their due time (see dueOf);
+   * the next advance, from the earlier clock, decides what it would have decided from the later.
+   */
+  const lookedUpTo = new Map<string, number>();
+  /**
+   * Whether a look at an unwritten customer up to `toMs` could only move their clock, with their
+   * segment key unchanged (the checks advance() and sameKeyAfterClockMove make, without the copy
+   * of the profile and its memo they make to get there). Most looks around a refresh of the
+   * population table are such looks.
+   */
+  const onlyMovesClock = (customerId: string, profile: Profile, toMs: number): boolean => {
+    if (profiles.has(customerId)) return false;
+    const decisionMs = nextDecisionMs(profile, rules, context);
+    if (decisionMs !== null && decisionMs <= toMs) return false;
+    const changeMs = nextSegmentChangeMs(profile, rules);
+    return changeMs === null || changeMs > toMs;
+  };
+  /**
+   * Advances a customer's timers to `toMs`; their signals, to be routed by the caller.
+   * `mayBeIdle`: the look is likely to decide nothing (a weekly look); it is first checked for
+   * that, and the customer left as they are if so.
+   */
   const advanceCustomer = (
     customerId: string,
     profile: Profile,
     toMs: number,
+    mayBeIdle = false,
   ): readonly Signal[] => {
-    const advanced = advance(profile, toMs, rules, context);
     counts.timerLooks.total += 1;
+    if (
+      mayBeIdle &&
+      profile.clockMs !== null &&
+      profile.clockMs < toMs &&
+      onlyMovesClock(customerId, profile, toMs)
+    ) {
+      counts.timerLooks.clockOnly += 1;
+      lookedUpTo.set(customerId, Math.max(toMs, lookedUpTo.get(customerId) ?? toMs));
+      return NO_LOOK_SIGNALS;
+    }
+    const advanced = advance(profile, toMs, rules, context);
     if (advanced.clockOnly) counts.timerLooks.clockOnly += 1;
     if (advanced.profile === profile) return advanced.signals;
     if (
@@ -606,6 +642,8 @@ export function stepPartition(
         ? firstRefreshMs + POPULATION_REFRESH_MS - 1
         : firstRefreshMs - 1;
 
+  /** Customers a refresh of this step looked at: most have nothing due at the sweep after it. */
+  const refreshed = new Set<string>();
   // The table is refreshed at every multiple of POPULATION_REFRESH_MS the clock crosses: the
   // customers known to be due, and those of the chunk, are first advanced to just before it
   // (decisions before the instant read the old table), then their gaps are counted and frozen.
@@ -614,7 +652,8 @@ export function stepPartition(
       const profile = profileOf(customerId);
       if (!profile) continue;
       touched.add(customerId);
-      route(advanceCustomer(customerId, profile, refreshMs - 1), false);
+      refreshed.add(customerId);
+      route(advanceCustomer(customerId, profile, refreshMs - 1, true), false);
     }
     countGaps();
     populationHurdles = frozenPopulationHurdles(population, rules);
@@ -781,7 +820,7 @@ export function stepPartition(
       touched.add(customerId);
       const profile = profileOf(customerId);
       if (!profile) continue;
-      const signals = advanceCustomer(customerId, profile, streamTimeMs);
+      const signals = advanceCustomer(customerId, profile, streamTimeMs, refreshed.has(customerId));
       if (signals.length === 0) continue;
       swept.push(signals);
       for (const signal of signals) {
@@ -842,7 +881,9 @@ export function stepPartition(
   for (const customerId of touched) {
     const profile = profileOf(customerId);
     const entry = held.get(customerId);
-    const timerDue = profile ? dueOf(profile, rules, context, streamTimeMs) : null;
+    const timerDue = profile
+      ? dueOf(profile, rules, context, streamTimeMs, lookedUpTo.get(customerId))
+      : null;
     // Also when the customer's segment moves with time alone (segment-figures.ts).
     const segmentDue = profile ? nextSegmentChangeMs(profile, rules) : null;
     const profileDue =
@@ -927,15 +968,20 @@ export function stepPartition(
  *   week it is taken in; and nobody is looked at weekly while no table could judge them yet.
  * - Anyone else: the core's due time (nothing else it waits for reads the table).
  *
- * A look that only moves a customer's clock writes nothing (see `latest`).
+ * A look that only moves a customer's clock writes nothing (see `latest` and `lookedUpTo`).
  */
 function dueOf(
   profile: Profile,
   rules: RulesConfig,
   context: DecisionContext,
   streamTimeMs: number | null,
+  lookedUpToMs: number | undefined,
 ): number | null {
-  const clockMs = profile.clockMs ?? streamTimeMs;
+  // A look that left the profile as it was counts as an advance to the time it looked up to.
+  const clockMs =
+    lookedUpToMs === undefined
+      ? (profile.clockMs ?? streamTimeMs)
+      : Math.max(lookedUpToMs, profile.clockMs ?? lookedUpToMs);
   const dueMs = dueTimeMs(profile, rules, context);
   if (clockMs === null) return dueMs;
   // The customer was advanced to clockMs: the next refresh still ahead of them.
@@ -954,6 +1000,8 @@ function dueOf(
   }
   return dueMs === null ? capMs : Math.min(dueMs, capMs);
 }
+
+const NO_LOOK_SIGNALS: readonly Signal[] = Object.freeze([]);
 
 function signalTopicOf(routing: Routing, kind: SignalKind): string | null {
   if (routing.signalMode === 'suppress') return null;
