@@ -234,13 +234,17 @@ export function dueTimeMs(
   config: RulesConfig,
   context: DecisionContext = NO_CONTEXT,
 ): number | null {
-  const earliest = nextDecisionMs(profile, config, context);
-  if (earliest === null) return null;
+  return dueFromDecision(profile, nextDecisionMs(profile, config, context));
+}
+
+/** dueTimeMs from the profile's nextDecisionMs, when the caller has it already. */
+export function dueFromDecision(profile: Profile, decisionMs: number | null): number | null {
+  if (decisionMs === null) return null;
   const lastActivityMs = Math.max(
     profile.lastVisitMs ?? -Infinity,
     profile.lastPurchaseMs ?? -Infinity,
   );
-  return Math.max(earliest, lastActivityMs);
+  return Math.max(decisionMs, lastActivityMs);
 }
 
 /**

@@ -58,6 +58,7 @@ import { checkEventTime, DAY_MS } from '../time.ts';
 import {
   advance,
   applyEvent,
+  dueFromDecision,
   dueTimeMs,
   lapseAnchorOf,
   nextDecisionMs,
@@ -475,7 +476,19 @@ export function stepPartition(
    * profile goes on with its clock behind, which nothing reads but their due time (see dueOf);
    * the next advance, from the earlier clock, decides what it would have decided from the later.
    */
-  const lookedUpTo = new Map<string, number>();
+  const lookedUpTo = new Map<string, IdleLook>();
+  /** What dueOf takes from a customer's idle look: its time, and its decision while it holds. */
+  const idleLookAt = (look: IdleLook | undefined): DueLook | undefined =>
+    look === undefined
+      ? undefined
+      : {
+          toMs: look.toMs,
+          // The next decision the look found, while the profile and the table are the same.
+          decisionMs:
+            profileOf(look.profile.customerId) === look.profile && look.context === context
+              ? look.decisionMs
+              : undefined,
+        };
   /**
    * Whether a look at an unwritten customer up to `toMs` could only move their clock, with their
    * segment key unchanged (the checks advance() and sameKeyAfterClockMove make, without the copy
@@ -487,7 +500,10 @@ export function stepPartition(
     const decisionMs = nextDecisionMs(profile, rules, context);
     if (decisionMs !== null && decisionMs <= toMs) return false;
     const changeMs = nextSegmentChangeMs(profile, rules);
-    return changeMs === null || changeMs > toMs;
+    if (changeMs !== null && changeMs <= toMs) return false;
+    const earlier = lookedUpTo.get(customerId)?.toMs ?? toMs;
+    lookedUpTo.set(customerId, { toMs: Math.max(toMs, earlier), profile, context, decisionMs });
+    return true;
   };
   /**
    * Advances a customer's timers to `toMs`; their signals, to be routed by the caller.
@@ -508,7 +524,6 @@ export function stepPartition(
       onlyMovesClock(customerId, profile, toMs)
     ) {
       counts.timerLooks.clockOnly += 1;
-      lookedUpTo.set(customerId, Math.max(toMs, lookedUpTo.get(customerId) ?? toMs));
       return NO_LOOK_SIGNALS;
     }
     const advanced = advance(profile, toMs, rules, context);
@@ -882,7 +897,7 @@ export function stepPartition(
     const profile = profileOf(customerId);
     const entry = held.get(customerId);
     const timerDue = profile
-      ? dueOf(profile, rules, context, streamTimeMs, lookedUpTo.get(customerId))
+      ? dueOf(profile, rules, context, streamTimeMs, idleLookAt(lookedUpTo.get(customerId)))
       : null;
     // Also when the customer's segment moves with time alone (segment-figures.ts).
     const segmentDue = profile ? nextSegmentChangeMs(profile, rules) : null;
@@ -975,14 +990,17 @@ function dueOf(
   rules: RulesConfig,
   context: DecisionContext,
   streamTimeMs: number | null,
-  lookedUpToMs: number | undefined,
+  look: DueLook | undefined,
 ): number | null {
   // A look that left the profile as it was counts as an advance to the time it looked up to.
   const clockMs =
-    lookedUpToMs === undefined
+    look === undefined
       ? (profile.clockMs ?? streamTimeMs)
-      : Math.max(lookedUpToMs, profile.clockMs ?? lookedUpToMs);
-  const dueMs = dueTimeMs(profile, rules, context);
+      : Math.max(look.toMs, profile.clockMs ?? look.toMs);
+  const dueMs =
+    look?.decisionMs === undefined
+      ? dueTimeMs(profile, rules, context)
+      : dueFromDecision(profile, look.decisionMs);
   if (clockMs === null) return dueMs;
   // The customer was advanced to clockMs: the next refresh still ahead of them.
   const nextRefreshMs = nextPopulationRefreshMs(clockMs + 1);
@@ -1002,6 +1020,20 @@ function dueOf(
 }
 
 const NO_LOOK_SIGNALS: readonly Signal[] = Object.freeze([]);
+
+/** A look that left a customer's profile as it was (see `lookedUpTo` in stepPartition). */
+interface IdleLook {
+  toMs: number;
+  profile: Profile;
+  context: DecisionContext;
+  decisionMs: number | null;
+}
+
+/** What dueOf reads of an idle look: its time, and its next decision when still true. */
+interface DueLook {
+  toMs: number;
+  decisionMs: number | null | undefined;
+}
 
 function signalTopicOf(routing: Routing, kind: SignalKind): string | null {
   if (routing.signalMode === 'suppress') return null;
