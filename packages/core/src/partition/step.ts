@@ -492,8 +492,8 @@ export function stepPartition(
   /**
    * Whether a look at an unwritten customer up to `toMs` could only move their clock, with their
    * segment key unchanged (the checks advance() and sameKeyAfterClockMove make, without the copy
-   * of the profile and its memo they make to get there). Most looks around a refresh of the
-   * population table are such looks.
+   * of the profile and its memo they make to get there); if so, the look is kept in `lookedUpTo`.
+   * Most looks around a refresh of the population table are such looks.
    */
   const onlyMovesClock = (customerId: string, profile: Profile, toMs: number): boolean => {
     if (profiles.has(customerId)) return false;
