@@ -477,18 +477,6 @@ export function stepPartition(
    * the next advance, from the earlier clock, decides what it would have decided from the later.
    */
   const lookedUpTo = new Map<string, IdleLook>();
-  /** What dueOf takes from a customer's idle look: its time, and its decision while it holds. */
-  const idleLookAt = (look: IdleLook | undefined): DueLook | undefined =>
-    look === undefined
-      ? undefined
-      : {
-          toMs: look.toMs,
-          // The next decision the look found, while the profile and the table are the same.
-          decisionMs:
-            profileOf(look.profile.customerId) === look.profile && look.context === context
-              ? look.decisionMs
-              : undefined,
-        };
   /**
    * Whether a look at an unwritten customer up to `toMs` could only move their clock, with their
    * segment key unchanged (the checks advance() and sameKeyAfterClockMove make, without the copy
@@ -897,7 +885,7 @@ export function stepPartition(
     const profile = profileOf(customerId);
     const entry = held.get(customerId);
     const timerDue = profile
-      ? dueOf(profile, rules, context, streamTimeMs, idleLookAt(lookedUpTo.get(customerId)))
+      ? dueOf(profile, rules, context, streamTimeMs, lookedUpTo.get(customerId))
       : null;
     // Also when the customer's segment moves with time alone (segment-figures.ts).
     const segmentDue = profile ? nextSegmentChangeMs(profile, rules) : null;
@@ -990,17 +978,18 @@ function dueOf(
   rules: RulesConfig,
   context: DecisionContext,
   streamTimeMs: number | null,
-  look: DueLook | undefined,
+  look: IdleLook | undefined,
 ): number | null {
   // A look that left the profile as it was counts as an advance to the time it looked up to.
   const clockMs =
     look === undefined
       ? (profile.clockMs ?? streamTimeMs)
       : Math.max(look.toMs, profile.clockMs ?? look.toMs);
+  // The next decision the look found stands while the profile and the table are the ones it saw.
   const dueMs =
-    look?.decisionMs === undefined
-      ? dueTimeMs(profile, rules, context)
-      : dueFromDecision(profile, look.decisionMs);
+    look !== undefined && look.profile === profile && look.context === context
+      ? dueFromDecision(profile, look.decisionMs)
+      : dueTimeMs(profile, rules, context);
   if (clockMs === null) return dueMs;
   // The customer was advanced to clockMs: the next refresh still ahead of them.
   const nextRefreshMs = nextPopulationRefreshMs(clockMs + 1);
@@ -1027,12 +1016,6 @@ interface IdleLook {
   profile: Profile;
   context: DecisionContext;
   decisionMs: number | null;
-}
-
-/** What dueOf reads of an idle look: its time, and its next decision when still true. */
-interface DueLook {
-  toMs: number;
-  decisionMs: number | null | undefined;
 }
 
 function signalTopicOf(routing: Routing, kind: SignalKind): string | null {
