@@ -203,9 +203,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
               keyPrefix,
               groupId: keyPrefix,
               topics: main,
-              ...(process.env.PULSE_BENCH_CPU_PROF
-                ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.PULSE_BENCH_CPU_PROF}`] }
-                : {}),
+              ...cpuProfArgsFromEnv(),
             },
             onProgress: (done, wanted) => progress(`draining: ${done} / ${wanted} events`),
           });
@@ -428,9 +426,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
               keyPrefix,
               groupId: keyPrefix,
               topics,
-              ...(process.env.PULSE_BENCH_CPU_PROF
-                ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.PULSE_BENCH_CPU_PROF}`] }
-                : {}),
+              ...cpuProfArgsFromEnv(),
             },
             customers: 100_000,
             seed: options.seed + run,
@@ -580,4 +576,10 @@ async function memoryBreakdown(
     }
   }
   return totals;
+}
+
+/** With PULSE_BENCH_CPU_PROF=<dir>, the profilers it starts write `node --cpu-prof` profiles there. */
+function cpuProfArgsFromEnv(): { nodeArgs?: string[] } {
+  const dir = process.env.PULSE_BENCH_CPU_PROF;
+  return dir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] } : {};
 }
