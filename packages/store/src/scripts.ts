@@ -21,26 +21,24 @@ const SCRIPT_FILES = {
 
 export type ScriptName = keyof typeof SCRIPT_FILES;
 
-const sources = new Map<ScriptName, { lua: string; numberOfKeys: number }>();
-function source(script: ScriptName): { lua: string; numberOfKeys: number } {
+interface ScriptSource {
+  lua: string;
+  numberOfKeys: number;
+  /** The SHA-1 of the text: the name EVALSHA calls it by. */
+  sha: string;
+}
+
+const sources = new Map<ScriptName, ScriptSource>();
+function source(script: ScriptName): ScriptSource {
   let entry = sources.get(script);
   if (!entry) {
     const file = SCRIPT_FILES[script];
     const numberOfKeys = Number(/-(\d+)\.lua$/.exec(file)?.[1]);
-    entry = { lua: readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8'), numberOfKeys };
+    const lua = readFileSync(new URL(`./lua/${file}`, import.meta.url), 'utf8');
+    entry = { lua, numberOfKeys, sha: createHash('sha1').update(lua).digest('hex') };
     sources.set(script, entry);
   }
   return entry;
-}
-
-const shas = new Map<ScriptName, string>();
-function shaOf(script: ScriptName): string {
-  let sha = shas.get(script);
-  if (sha === undefined) {
-    sha = createHash('sha1').update(source(script).lua).digest('hex');
-    shas.set(script, sha);
-  }
-  return sha;
 }
 
 /**
@@ -69,7 +67,7 @@ export async function runScript(
       "the Redis client sets ioredis's keyPrefix: Pulse's store names its keys in full and takes no prefix",
     );
   }
-  const { lua, numberOfKeys } = source(script);
+  const { lua, numberOfKeys, sha } = source(script);
   if (keys.length !== numberOfKeys) {
     throw new Error(`script ${script} takes ${numberOfKeys} keys, given ${keys.length}`);
   }
@@ -83,7 +81,7 @@ export async function runScript(
     ) as Promise<unknown>;
   };
   try {
-    return await send('evalsha', shaOf(script));
+    return await send('evalsha', sha);
   } catch (error) {
     if (!(error instanceof Error) || !error.message.includes('NOSCRIPT')) throw error;
     return send('eval', lua);
