@@ -324,6 +324,48 @@ export function customerKeyOf(
 }
 
 /**
+ * Whether `later` is counted under the key `earlier` is counted under, known without spelling
+ * it: the same traits record, the same segment, band and latency bucket, and a key of `earlier`
+ * spelled with registration under the kept-value lists of now (registering `later`'s values
+ * again would keep nothing new: each is kept already or its list was full). `later` then takes
+ * that key. False: compare the keys themselves.
+ */
+export function keepsKeyOf(
+  earlier: Profile,
+  later: Profile,
+  rules: RulesConfig,
+  values: Record<TraitName, readonly string[]>,
+): boolean {
+  if (earlier.traits !== later.traits || earlier.firstSeenMs === null) return false;
+  if (later.firstSeenMs === null) return false;
+  const kept = memoOf(earlier);
+  if (
+    kept === undefined ||
+    kept.rules !== rules ||
+    kept.key === undefined ||
+    kept.keyRegistered !== true ||
+    !sameLists(kept.keyValues!, values)
+  ) {
+    return false;
+  }
+  const memo = evaluationOf(later, rules);
+  if (memo === kept) return true;
+  const before = kept.evaluated;
+  const after = memo.evaluated;
+  if (
+    before.segment !== after.segment ||
+    before.band !== after.band ||
+    before.latencyBucket !== after.latencyBucket
+  ) {
+    return false;
+  }
+  memo.key = kept.key;
+  memo.keyValues = kept.keyValues;
+  memo.keyRegistered = true;
+  return true;
+}
+
+/**
  * Whether `later` — `earlier` with its clock moved on and nothing else changed — is counted
  * under the same key. When no instant at which the segment can move lies up to the later clock
  * (`nextSegmentChangeMs`), it is, and `later` takes `earlier`'s evaluation as it stands;

@@ -49,6 +49,7 @@ import {
   customerKeyOf,
   emptyFigureTable,
   FigureTableDraft,
+  keepsKeyOf,
   nextSegmentChangeMs,
   sameKeyAfterClockMove,
   signalKeyOf,
@@ -872,6 +873,14 @@ export function stepPartition(
     const profile = profileOf(customerId);
     // An unwritten customer's key is their stored profile's (checked when it was advanced).
     if (stored === profile || (latest.has(customerId) && !profiles.has(customerId))) return;
+    // Most events leave a customer's key as it was: known from the evaluations, no key spelled.
+    if (
+      stored !== undefined &&
+      profile !== undefined &&
+      keepsKeyOf(stored, profile, rules, figures.values)
+    ) {
+      return;
+    }
     figures.moveCustomer(
       stored === undefined ? null : customerKeyOf(stored, rules, figures.values),
       profile === undefined ? null : customerKeyOf(profile, rules, figures.values, true),
