@@ -296,13 +296,7 @@ export function customerKeyOf(
 ): string | null {
   if (profile.firstSeenMs === null) return null;
   const memo = evaluationOf(profile, rules);
-  if (
-    memo.key !== undefined &&
-    (memo.keyRegistered || !register) &&
-    sameLists(memo.keyValues!, values)
-  ) {
-    return memo.key;
-  }
+  if (keyStands(memo, values, register)) return memo.key!;
   const evaluated = memo.evaluated;
   const traits = traitPartOf(profile.traits, values, register);
   // JSON.stringify([segment, band, ...trait values, bucket]), spelled by hand: the segment and
@@ -323,6 +317,19 @@ export function customerKeyOf(
   return key;
 }
 
+/** Whether the memo's key is the one the kept-value lists `values` spell (registered if asked). */
+function keyStands(
+  memo: EvaluationMemo,
+  values: Record<TraitName, readonly string[]>,
+  register: boolean,
+): boolean {
+  return (
+    memo.key !== undefined &&
+    (memo.keyRegistered === true || !register) &&
+    sameLists(memo.keyValues!, values)
+  );
+}
+
 /**
  * Whether `later` is counted under the key `earlier` is counted under, known without spelling
  * it: the same traits record, the same segment, band and latency bucket, and a key of `earlier`
@@ -336,18 +343,10 @@ export function keepsKeyOf(
   rules: RulesConfig,
   values: Record<TraitName, readonly string[]>,
 ): boolean {
-  if (earlier.traits !== later.traits || earlier.firstSeenMs === null) return false;
-  if (later.firstSeenMs === null) return false;
+  if (earlier.traits !== later.traits) return false;
+  if (earlier.firstSeenMs === null || later.firstSeenMs === null) return false;
   const kept = memoOf(earlier);
-  if (
-    kept === undefined ||
-    kept.rules !== rules ||
-    kept.key === undefined ||
-    kept.keyRegistered !== true ||
-    !sameLists(kept.keyValues!, values)
-  ) {
-    return false;
-  }
+  if (kept === undefined || kept.rules !== rules || !keyStands(kept, values, true)) return false;
   const memo = evaluationOf(later, rules);
   if (memo === kept) return true;
   const before = kept.evaluated;
