@@ -66,8 +66,11 @@ export interface PartitionTaskDeps {
   pause(topic: string): void;
   resume(topic: string): void;
   commitHint(positions: { topic: string; offset: string }[]): void;
-  /** Log start and end offsets of the input topics for this partition. */
-  fetchEndOffsets(): Promise<Map<string, { low: string; high: string }>>;
+  /**
+   * Log start and end offsets of the input topics for this partition: of `topics` only when
+   * given (each topic asked for costs the broker two lookups), of every input otherwise.
+   */
+  fetchEndOffsets(topics?: readonly string[]): Promise<Map<string, { low: string; high: string }>>;
   /** Called after a commit that wrote outbox entries. */
   onOutbox(): void;
   nowMs(): number;
@@ -379,11 +382,18 @@ export class PartitionTask {
       const parked = this.parked.get(topic);
       if (parked === undefined || this.state !== 'active') return;
       this.parked.delete(topic);
-      // The high watermark their fetch saw is old now: records produced since must count, or the
-      // last parked record would say the topic caught up and let the other input run past them
-      // (a fetch again, as before parking, would have brought a fresh one).
-      const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
-      const highWatermark = ends.get(topic)?.high ?? parked.highWatermark;
+      // The high watermark their fetch saw is old now: when the parked records reach it, records
+      // produced since must count, or the last parked record would say the topic caught up and
+      // let the other input run past them (a fetch again, as before parking, would have brought
+      // a fresh one); the end is asked again then. Parked records short of it (a backlog: the
+      // fetch stopped at its byte limit) say "not caught up" under any later high watermark
+      // too, since it only grows: no lookup (during a drain most parks are such).
+      let highWatermark = parked.highWatermark;
+      const lastParked = parked.messages.at(-1)?.offset ?? parked.decoded.at(-1)?.offset;
+      if (lastParked === undefined || BigInt(highWatermark) <= BigInt(lastParked) + 1n) {
+        const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets([topic]));
+        highWatermark = ends.get(topic)?.high ?? highWatermark;
+      }
       await this.consume(topic, { ...parked, highWatermark }, control);
       if (this.state === 'active' && !this.parked.has(topic)) this.deps.resume(topic);
     }).catch((error: unknown) => {
@@ -432,7 +442,9 @@ export class PartitionTask {
    * records waiting in Kafka and make them late.
    */
   private async inputsReallyCaughtUp(): Promise<boolean> {
-    const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
+    const ends = await this.retrying('end offsets', () =>
+      this.deps.fetchEndOffsets(this.clockTopics()),
+    );
     let caughtUp = true;
     // Traits waiting in Kafka do not hold the clock (core): only the clock's inputs count.
     for (const topic of this.clockTopics()) {
@@ -575,7 +587,7 @@ export class PartitionTask {
       this.deps.rules.allowedLatenessMs,
     );
     if (suspects.length === 0) return;
-    const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets());
+    const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets(suspects));
     let allCaughtUp = true;
     for (const other of suspects) {
       const end = ends.get(other);

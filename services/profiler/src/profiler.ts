@@ -159,9 +159,10 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
   let kafkaUp = false;
   let stopping = false;
 
-  const endOffsets = async (partition: number) => {
+  const inputTopics = [config.visitsTopic, config.purchasesTopic, config.traitsTopic];
+  const endOffsets = async (partition: number, topics: readonly string[] = inputTopics) => {
     const result = new Map<string, { low: string; high: string }>();
-    for (const topic of [config.visitsTopic, config.purchasesTopic, config.traitsTopic]) {
+    for (const topic of topics) {
       const entry = (await topicOffsets(admin, topic)).get(partition);
       if (entry) result.set(topic, entry);
     }
@@ -230,7 +231,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
         failpoints.reach('kill-after-commit');
         consumer.commitHint(positions.map((position) => ({ ...position, partition })));
       },
-      fetchEndOffsets: () => endOffsets(partition),
+      fetchEndOffsets: (topics) => endOffsets(partition, topics),
       onOutbox: () => relay.kick(),
       forgotten,
       model: () => purchaseModel.current(),
