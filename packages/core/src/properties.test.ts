@@ -8,7 +8,7 @@ import type { CustomerEvent } from './events.ts';
 import { POPULATION_STEPS, type PopulationHurdles } from './population.ts';
 import type { Profile } from './profile.ts';
 import { replay } from './replay.test-support.ts';
-import { earliestLapseDueDay, lapsePlanAsOf } from './rules.ts';
+import { earliestLapseDueDay, lapseDueDay, lapsePlanAsOf, lapseSilentDaysAsOf } from './rules.ts';
 import { DAY_MS, streamTimeFor } from './time.ts';
 import { advance, applyEvent, dueTimeMs, nextDecisionMs } from './timeline.ts';
 import { deriveView } from './view.ts';
@@ -131,6 +131,55 @@ describe('properties', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('a lapse plan read through the memo of its active-day list is the one computed afresh', () => {
+    // The inputs of a plan are memoized on the profile's active-day list, a few anchor days per
+    // list: asked for more anchors than that, in any order, with tables and without, every
+    // answer must be the fresh one (a copy of the list carries no memo), and the due day alone
+    // must be the plan's.
+    const tableArbitrary = fc.option(
+      fc.record({
+        hurdleDays: fc.array(
+          fc.option(fc.double({ min: 0.5, max: 90, noNaN: true }), { nil: null }),
+          {
+            minLength: POPULATION_STEPS,
+            maxLength: POPULATION_STEPS,
+          },
+        ),
+        pooledHurdleDays: fc.option(fc.double({ min: 0.5, max: 90, noNaN: true }), { nil: null }),
+        gaps: fc.constant(Array.from({ length: POPULATION_STEPS }, () => 0)),
+      }),
+      { nil: null },
+    );
+    fc.assert(
+      fc.property(
+        historyArbitrary,
+        fc.array(fc.nat(), { minLength: 1, maxLength: 12 }),
+        fc.array(tableArbitrary, { minLength: 1, maxLength: 3 }),
+        (events, picks, tables) => {
+          const { profile } = applyAll(events);
+          const days = profile.activeDays;
+          if (days.length === 0) return;
+          for (const pick of picks) {
+            const anchorDay = days[pick % days.length]!;
+            const population = tables[pick % tables.length]!;
+            const context = { population, model: null };
+            const fresh = { ...profile, activeDays: [...days] };
+            const expected = lapsePlanAsOf(fresh, anchorDay, config, context);
+            const plan = lapsePlanAsOf(profile, anchorDay, config, context);
+            expect(plan?.dueDay ?? null).toBe(expected?.dueDay ?? null);
+            expect(plan?.evidence ?? null).toEqual(expected?.evidence ?? null);
+            const silentDays = lapseSilentDaysAsOf(profile, anchorDay, config, context);
+            expect(silentDays).toBe(expected?.silentDays ?? null);
+            if (silentDays !== null) {
+              expect(lapseDueDay(anchorDay, silentDays)).toBe(expected!.dueDay);
+            }
+          }
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

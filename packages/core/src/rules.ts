@@ -116,15 +116,19 @@ interface LapseInputs {
   modelSilentDays: number | null;
 }
 
-/** One memoized LapseInputs and what it was computed from besides the active-day list. */
-interface LapseInputsMemo {
+/**
+ * One memoized LapseInputs and what it was computed from besides the active-day list, in one
+ * object (a hit reads the key and the inputs without a further pointer to follow).
+ */
+interface LapseInputsMemo extends LapseInputs {
   anchorDay: number;
   lifetimeActiveDays: number;
   firstSeenMs: number | null;
   timeZone: Profile['timeZone'];
   config: RulesConfig;
   model: FittedModel | null;
-  inputs: LapseInputs;
+  /** The memo of the same list made before this one (the chain holds LAPSE_INPUTS_PER_LIST). */
+  older: LapseInputsMemo | undefined;
 }
 
 /** Anchor days remembered per active-day list (the consumed day, the newest day, one more). */
@@ -138,7 +142,7 @@ const LAPSE_INPUTS_PER_LIST = 3;
  * behind them are computed once per list and anchor day instead.
  */
 const LAPSE_INPUTS = Symbol('lapse inputs');
-type MemoizedDays = readonly number[] & { [LAPSE_INPUTS]?: LapseInputsMemo[] };
+type MemoizedDays = readonly number[] & { [LAPSE_INPUTS]?: LapseInputsMemo };
 
 function lapseInputsOf(
   profile: Profile,
@@ -154,17 +158,15 @@ function lapseInputsOf(
     lastMemo !== undefined &&
     memoMatches(lastMemo, profile, anchorDay, config, model)
   ) {
-    return lastMemo.inputs;
+    return lastMemo;
   }
-  let memos = days[LAPSE_INPUTS];
-  if (memos !== undefined) {
-    for (let index = 0; index < memos.length; index += 1) {
-      const memo = memos[index]!;
-      if (memoMatches(memo, profile, anchorDay, config, model)) {
-        lastDays = days;
-        lastMemo = memo;
-        return memo.inputs;
-      }
+  // The list's memos, newest first, chained from the list itself (no array between).
+  const newest = days[LAPSE_INPUTS];
+  for (let memo = newest; memo !== undefined; memo = memo.older) {
+    if (memoMatches(memo, profile, anchorDay, config, model)) {
+      lastDays = days;
+      lastMemo = memo;
+      return memo;
     }
   }
   const latency = latencyOf(profile.activeDays, anchorDay, config.activityGapsKept);
@@ -182,27 +184,35 @@ function lapseInputsOf(
     const deadline = aliveDeadline(model.parameters, x, tx, config.aliveThreshold);
     if (Number.isFinite(deadline)) modelSilentDays = Math.max(0, deadline - tx);
   }
-  const inputs: LapseInputs = { latency, personal, activeDaysSoFar, firstDay, modelSilentDays };
   const memo: LapseInputsMemo = {
+    latency,
+    personal,
+    activeDaysSoFar,
+    firstDay,
+    modelSilentDays,
     anchorDay,
     lifetimeActiveDays: profile.lifetimeActiveDays,
     firstSeenMs: profile.firstSeenMs,
     timeZone: profile.timeZone,
     config,
     model,
-    inputs,
+    older: newest,
   };
-  if (memos === undefined) {
-    memos = [];
-    // Not enumerable: the list still compares, copies and encodes as the days alone.
-    if (Object.isExtensible(days)) Object.defineProperty(days, LAPSE_INPUTS, { value: memos });
+  // The newest first; the oldest goes when the chain is full.
+  let kept = 1;
+  for (let older = newest; older !== undefined; older = older.older) {
+    kept += 1;
+    if (kept === LAPSE_INPUTS_PER_LIST) older.older = undefined;
   }
-  // The newest first; the oldest goes when the list is full.
-  memos.unshift(memo);
-  if (memos.length > LAPSE_INPUTS_PER_LIST) memos.pop();
+  if (newest === undefined) {
+    // Not enumerable: the list still compares, copies and encodes as the days alone.
+    if (Object.isExtensible(days)) {
+      Object.defineProperty(days, LAPSE_INPUTS, { value: memo, writable: true });
+    }
+  } else days[LAPSE_INPUTS] = memo;
   lastDays = days;
   lastMemo = memo;
-  return inputs;
+  return memo;
 }
 
 /** The memo lapseInputsOf found or made last, and its list. */
@@ -227,50 +237,55 @@ function memoMatches(
 }
 
 /**
+ * The shrinkage weight the population's hurdle gets for a customer with these inputs (0 without
+ * a population hurdle; 1 for a customer with no rhythm of their own).
+ */
+function populationWeightOf(
+  inputs: LapseInputs,
+  population: number | null,
+  config: RulesConfig,
+): number {
+  if (population === null) return 0;
+  if (inputs.personal === null) return 1;
+  const n = inputs.latency?.gaps ?? 0;
+  return 1 - n / (n + config.populationPriorGaps || 1);
+}
+
+/**
  * The silent days the lapse rule waits given the population's hurdle for the customer's step
- * (null: the table has none), and the weight the population had; null: nothing to judge by.
- * Non-decreasing in the population's hurdle.
+ * (null: the table has none); null: nothing to judge by. Non-decreasing in the population's
+ * hurdle. A number, not an object: due times ask for it several times per event.
  */
 function silentDaysWith(
   inputs: LapseInputs,
   population: number | null,
   config: RulesConfig,
-): { silentDays: number; populationWeight: number } | null {
+): number | null {
   const { latency, personal, modelSilentDays } = inputs;
   let hurdle: number | null = null;
-  let populationWeight = 0;
   if (population !== null) {
     const n = latency?.gaps ?? 0;
     const ownWeight = n / (n + config.populationPriorGaps || 1);
-    populationWeight = personal === null ? 1 : 1 - ownWeight;
     hurdle = personal === null ? population : ownWeight * personal + (1 - ownWeight) * population;
   } else if (personal !== null && latency!.gaps + 1 >= config.minActiveDaysForRhythm) {
     hurdle = personal;
   }
   const hurdleSilent = hurdle === null ? null : clampHurdle(hurdle, config);
   const modelSilent = modelSilentDays === null ? null : clampHurdle(modelSilentDays, config);
-  let silentDays: number | null;
   switch (config.lapseRule) {
     case 'hurdle':
-      silentDays = hurdleSilent ?? modelSilent;
-      break;
+      return hurdleSilent ?? modelSilent;
     case 'model':
-      silentDays = modelSilent ?? hurdleSilent;
-      break;
+      return modelSilent ?? hurdleSilent;
     case 'earlier':
-      silentDays =
-        hurdleSilent === null || modelSilent === null
-          ? (hurdleSilent ?? modelSilent)
-          : Math.min(hurdleSilent, modelSilent);
-      break;
+      return hurdleSilent === null || modelSilent === null
+        ? (hurdleSilent ?? modelSilent)
+        : Math.min(hurdleSilent, modelSilent);
     case 'later':
-      silentDays =
-        hurdleSilent === null || modelSilent === null
-          ? (hurdleSilent ?? modelSilent)
-          : Math.max(hurdleSilent, modelSilent);
-      break;
+      return hurdleSilent === null || modelSilent === null
+        ? (hurdleSilent ?? modelSilent)
+        : Math.max(hurdleSilent, modelSilent);
   }
-  return silentDays === null ? null : { silentDays, populationWeight };
 }
 
 function clampHurdle(days: number, config: RulesConfig): number {
@@ -290,8 +305,8 @@ export function earliestLapseDueDay(
   model: FittedModel | null,
 ): number | null {
   const inputs = lapseInputsOf(profile, anchorDay, config, model);
-  const low = silentDaysWith(inputs, 0, config)?.silentDays ?? null;
-  const none = silentDaysWith(inputs, null, config)?.silentDays ?? null;
+  const low = silentDaysWith(inputs, 0, config);
+  const none = silentDaysWith(inputs, null, config);
   const silentDays = low === null || none === null ? (low ?? none) : Math.min(low, none);
   return silentDays === null ? null : lapseDueDay(anchorDay, silentDays);
 }
@@ -316,17 +331,34 @@ export function lapsePlanAsOf(
   const population = context.population
     ? populationHurdleFor(context.population, inputs.activeDaysSoFar)
     : null;
-  const chosen = silentDaysWith(inputs, population, config);
-  if (chosen === null) return null;
+  const silentDays = silentDaysWith(inputs, population, config);
+  if (silentDays === null) return null;
   return new PlannedLapse(
     anchorDay,
-    chosen.silentDays,
-    chosen.populationWeight,
+    silentDays,
+    populationWeightOf(inputs, population, config),
     inputs,
     population,
     config,
     model,
   );
+}
+
+/**
+ * The silent days of lapsePlanAsOf's plan, without the plan (its due day is lapseDueDay of them):
+ * what due times and segments need, asked for several times per event, with no object made.
+ */
+export function lapseSilentDaysAsOf(
+  profile: Profile,
+  anchorDay: number,
+  config: RulesConfig,
+  context: DecisionContext,
+): number | null {
+  const inputs = lapseInputsOf(profile, anchorDay, config, context.model ?? null);
+  const population = context.population
+    ? populationHurdleFor(context.population, inputs.activeDaysSoFar)
+    : null;
+  return silentDaysWith(inputs, population, config);
 }
 
 /**

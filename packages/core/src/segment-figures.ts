@@ -34,7 +34,7 @@ import { NO_CONTEXT, type DecisionContext } from './context.ts';
 import { PulseCoreError } from './errors.ts';
 import type { Signal, SignalKind } from './events.ts';
 import type { Profile } from './profile.ts';
-import { lapseDueDay, lapsePlanAsOf } from './rules.ts';
+import { lapseDueDay, lapseSilentDaysAsOf } from './rules.ts';
 import { latencyOf } from './latency.ts';
 import { daysSilent, purchaseYearOf } from './windows.ts';
 import {
@@ -174,15 +174,16 @@ export function segmentView(
 ): SegmentViewInputs {
   const lastActiveDay = profile.activeDays[profile.activeDays.length - 1] ?? null;
   const latency = latencyOf(profile.activeDays, Number.POSITIVE_INFINITY, rules.activityGapsKept);
-  const plan =
-    lastActiveDay === null ? null : lapsePlanAsOf(profile, lastActiveDay, rules, SEGMENT_CONTEXT);
-  const hurdleDays = plan === null ? null : plan.silentDays;
+  const hurdleDays =
+    lastActiveDay === null
+      ? null
+      : lapseSilentDaysAsOf(profile, lastActiveDay, rules, SEGMENT_CONTEXT);
   // The customer's own day (their time zone), as every other day of the profile.
   const asOfDay = localDayOf(asOfMs, profile.timeZone);
   let status: SegmentViewInputs['status'];
   if (profile.openEpisodeSinceMs !== null) status = 'lapsed';
   else if (hurdleDays === null || lastActiveDay === null) status = 'unknown';
-  else status = asOfDay >= plan!.dueDay ? 'lapsed' : 'active';
+  else status = asOfDay >= lapseDueDay(lastActiveDay, hurdleDays) ? 'lapsed' : 'active';
   return {
     customerId: profile.customerId,
     asOfMs,

@@ -26,7 +26,9 @@ import {
 import {
   assessReadyToBuy,
   contextEvidence,
+  lapseDueDay,
   lapsePlanAsOf,
+  lapseSilentDaysAsOf,
   repurchaseWindowOpeningDay,
   type Evidence,
 } from './rules.ts';
@@ -146,12 +148,12 @@ export function advance(
 
   for (;;) {
     const nextDay = nextUnconsumedDay(current);
-    const lapse = pendingLapse(current, nextDay, config, context);
+    const lapseDay = pendingLapseDueDay(current, nextDay, config, context);
     // The repurchase window opening on a day without activity: judged at that day's end, before
     // a lapse due later (a lapse due first closes the question).
     const openingDay = windowOpeningDay(current, nextDay, config);
     const openingMs = openingDay === null ? null : startOfLocalDayMs(openingDay + 1, zone);
-    const lapseDueMs = lapse === null ? null : startOfLocalDayMs(lapse.dueDay, zone);
+    const lapseDueMs = lapseDay === null ? null : startOfLocalDayMs(lapseDay, zone);
     if (
       openingMs !== null &&
       openingMs > decidedUpToMs &&
@@ -167,9 +169,11 @@ export function advance(
       judged = true;
       continue;
     }
-    if (lapse !== null && lapseDueMs! <= streamTimeMs) {
+    if (lapseDueMs !== null && lapseDueMs <= streamTimeMs) {
       const anchorDay = current.anchorDay!;
-      const dueMs = lapseDueMs!;
+      const dueMs = lapseDueMs;
+      // The plan behind the due day, for its evidence (the same inputs, memoized).
+      const lapse = lapsePlanAsOf(current, anchorDay, config, context)!;
       const episode = current.episodeCount + 1;
       const signal = makeSignal(current.customerId, 'lapsed', episode, dueMs, config, {
         episode,
@@ -264,8 +268,8 @@ export function nextDecisionMs(
   if (nextDay !== null) {
     earliest = startOfLocalDayMs(profile.openEpisodeSinceMs !== null ? nextDay : nextDay + 1, zone);
   }
-  const lapse = pendingLapse(profile, nextDay, config, context);
-  if (lapse !== null) earliest = Math.min(earliest, startOfLocalDayMs(lapse.dueDay, zone));
+  const lapseDay = pendingLapseDueDay(profile, nextDay, config, context);
+  if (lapseDay !== null) earliest = Math.min(earliest, startOfLocalDayMs(lapseDay, zone));
   const openingDay = windowOpeningDay(profile, nextDay, config);
   if (openingDay !== null) {
     const openingMs = startOfLocalDayMs(openingDay + 1, zone);
@@ -297,20 +301,24 @@ export function lapseAnchorOf(profile: Profile): number | null {
   return profile.lapsedAnchorDay === anchorDay ? null : anchorDay;
 }
 
-/** The lapse that will open if no activity lands before its due day; null if none can. */
-function pendingLapse(
+/**
+ * The due day of the lapse that will open if no activity lands before it; null if none can (no
+ * plan made: advance makes one for the lapse it decides).
+ */
+function pendingLapseDueDay(
   profile: Profile,
   nextDay: number | null,
   config: RulesConfig,
   context: DecisionContext,
-) {
+): number | null {
   const anchorDay = lapseAnchorOf(profile);
   if (anchorDay === null) return null;
-  const plan = lapsePlanAsOf(profile, anchorDay, config, context);
-  if (plan === null) return null;
+  const silentDays = lapseSilentDaysAsOf(profile, anchorDay, config, context);
+  if (silentDays === null) return null;
+  const dueDay = lapseDueDay(anchorDay, silentDays);
   // Activity before the due day (all such days are sealed by then) means no lapse from this anchor.
-  if (nextDay !== null && nextDay < plan.dueDay) return null;
-  return plan;
+  if (nextDay !== null && nextDay < dueDay) return null;
+  return dueDay;
 }
 
 /**
