@@ -243,6 +243,48 @@ describe('profile codec', () => {
     expect(() => decodeProfile(extended)).toThrow(/trailing bytes/);
   });
 
+  it('round-trips event hashes, times and amounts of every width the format takes', () => {
+    // The writer takes 32-bit values, wider varints and 53-bit hashes by separate paths: each
+    // must give back what it was given (the reader is the reference), and the hashes must keep
+    // their place in the newest-first dedup memory.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 50 }),
+        fc.array(
+          fc.record({
+            stepBackMs: fc.oneof(
+              fc.integer({ min: 0, max: 1000 }),
+              fc.integer({ min: 0, max: 2 ** 40 }),
+            ),
+            idHash: fc.oneof(
+              fc.integer({ min: 0, max: 255 }),
+              fc.integer({ min: 0, max: 2 ** 53 - 1 }),
+            ),
+          }),
+          { minLength: 1, maxLength: 12 },
+        ),
+        fc.oneof(
+          fc.integer({ min: 0, max: 2 ** 32 }),
+          fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        ),
+        (firstSeenMs, entries, spendMinor) => {
+          const profile = newProfile('c-wide');
+          profile.firstSeenMs = firstSeenMs;
+          profile.lastPurchaseMs = firstSeenMs;
+          profile.lifetimePurchases = 1;
+          profile.lifetimeSpend = [{ currency: 'EUR', purchases: 1, spendMinor }];
+          let occurredAtMs = firstSeenMs + 2 ** 41;
+          profile.recentEvents = entries.map(({ stepBackMs, idHash }) => {
+            occurredAtMs -= stepBackMs;
+            return { occurredAtMs, idHash };
+          });
+          expect(decodeProfile(encodeProfile(profile))).toEqual(profile);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
   it('never fails on garbage with anything but a ProfileDecodeError', () => {
     // Invariant: corrupt stored bytes surface as one typed error the profiler can count and
     // dead-letter, never as a RangeError or a runaway allocation.

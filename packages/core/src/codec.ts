@@ -144,13 +144,24 @@ class ByteWriter {
     if (!Number.isSafeInteger(value) || value < 0) {
       throw new RangeError(`cannot encode ${value} as an unsigned varint`);
     }
+    // Wider than 32 bits (a profile's base time): the low 28 bits as four 7-bit groups, then
+    // the rest (under 2^25) as above, all in integer arithmetic (% on a double is a libm call).
     this.ensure(8);
-    let rest = value;
-    while (rest >= 0x80) {
-      this.buffer[this.length++] = (rest % 0x80) | 0x80;
-      rest = Math.floor(rest / 0x80);
+    const high = Math.floor(value / 0x10000000);
+    let low = value - high * 0x10000000;
+    const buffer = this.buffer;
+    let length = this.length;
+    for (let group = 0; group < 4; group += 1) {
+      buffer[length++] = (low & 0x7f) | 0x80;
+      low >>>= 7;
     }
-    this.buffer[this.length++] = rest;
+    let rest = high;
+    while (rest >= 0x80) {
+      buffer[length++] = (rest & 0x7f) | 0x80;
+      rest >>>= 7;
+    }
+    buffer[length++] = rest;
+    this.length = length;
   }
 
   signed(value: number): void {
@@ -163,12 +174,20 @@ class ByteWriter {
   /** A 53-bit hash in 7 fixed bytes (varints would average 8). */
   hash53(value: number): void {
     this.ensure(7);
-    let rest = value;
-    for (let index = 6; index >= 0; index -= 1) {
-      this.buffer[this.length + index] = rest % 256;
-      rest = Math.floor(rest / 256);
-    }
-    this.length += 7;
+    // Big-endian: the top 21 bits in three bytes, the low 32 in four (integer shifts: % on a
+    // double is a libm call, and a profile writes one hash per remembered event).
+    const high = Math.floor(value / 0x100000000);
+    const low = value - high * 0x100000000;
+    const buffer = this.buffer;
+    const at = this.length;
+    buffer[at] = (high >>> 16) & 0xff;
+    buffer[at + 1] = (high >>> 8) & 0xff;
+    buffer[at + 2] = high & 0xff;
+    buffer[at + 3] = (low >>> 24) & 0xff;
+    buffer[at + 4] = (low >>> 16) & 0xff;
+    buffer[at + 5] = (low >>> 8) & 0xff;
+    buffer[at + 6] = low & 0xff;
+    this.length = at + 7;
   }
 
   raw(bytes: Uint8Array): void {
