@@ -499,43 +499,45 @@ export function decodeProfile(bytes: Uint8Array, options?: ProfileDecodeOptions)
   const currencyCount = reader.count(1);
   for (let index = 0; index < currencyCount; index += 1) currencies.push(reader.text());
 
-  const lifetimeSpend: Profile['lifetimeSpend'][number][] = [];
+  // Lists at their exact length (no room left by push): a decoded profile may stay in the
+  // profiler's cache for a long time (profile.ts says why that matters).
   const spendCount = reader.count(3);
+  const lifetimeSpend = new Array<Profile['lifetimeSpend'][number]>(spendCount);
   for (let index = 0; index < spendCount; index += 1) {
-    lifetimeSpend.push({
+    lifetimeSpend[index] = {
       currency: currencyAt(reader, currencies),
       purchases: reader.unsigned(),
       spendMinor: reader.unsigned(),
-    });
+    };
   }
 
   let previousDay = baseDay;
-  const visitsByDay: Profile['visitsByDay'][number][] = [];
   const visitCount = reader.count(2);
+  const visitsByDay = new Array<Profile['visitsByDay'][number]>(visitCount);
   for (let index = 0; index < visitCount; index += 1) {
     previousDay = index === 0 ? baseDay + reader.signed() : previousDay + reader.unsigned();
-    visitsByDay.push({ day: previousDay, visits: reader.unsigned() });
+    visitsByDay[index] = { day: previousDay, visits: reader.unsigned() };
   }
-  const purchasesByDay: Profile['purchasesByDay'][number][] = [];
   const purchaseCount = reader.count(4);
+  const purchasesByDay = new Array<Profile['purchasesByDay'][number]>(purchaseCount);
   for (let index = 0; index < purchaseCount; index += 1) {
     previousDay = index === 0 ? baseDay + reader.signed() : previousDay + reader.unsigned();
-    purchasesByDay.push({
+    purchasesByDay[index] = {
       day: previousDay,
       currency: currencyAt(reader, currencies),
       purchases: reader.unsigned(),
       spendMinor: reader.unsigned(),
-    });
+    };
   }
   const activeDays = readAscendingDays(reader, baseDay);
   const purchaseDays = readAscendingDays(reader, baseDay);
 
   let previousMs = baseMs;
-  const recentEvents: RememberedEvent[] = [];
   const recentCount = reader.count(8);
+  const recentEvents = new Array<RememberedEvent>(recentCount);
   for (let index = 0; index < recentCount; index += 1) {
     previousMs = index === 0 ? baseMs + reader.signed() : previousMs - reader.unsigned();
-    recentEvents.push({ occurredAtMs: previousMs, idHash: reader.hash53() });
+    recentEvents[index] = { occurredAtMs: previousMs, idHash: reader.hash53() };
   }
 
   // Sections (format version 2 only; version 1 ends here).
@@ -600,10 +602,10 @@ function currencyAt(reader: ByteReader, currencies: readonly string[]): string {
 }
 
 function readAscendingDays(reader: ByteReader, baseDay: number): number[] {
-  const days: number[] = [];
   const length = reader.count(1);
+  const days = new Array<number>(length);
   for (let index = 0; index < length; index += 1) {
-    days.push(index === 0 ? baseDay + reader.signed() : days[index - 1]! + reader.unsigned());
+    days[index] = index === 0 ? baseDay + reader.signed() : days[index - 1]! + reader.unsigned();
   }
   return days;
 }
