@@ -441,7 +441,7 @@ function nextChangeOf(
     );
   }
   if (segment === 'reactivated') {
-    const returnDay = returnDayOf(profile);
+    const returnDay = returnDayOf(profile, rules.activityGapsKept);
     if (returnDay !== null)
       next = earliestAfter(
         asOfMs,

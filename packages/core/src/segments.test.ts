@@ -17,6 +17,7 @@ import {
   latencyBandOf,
   mergeLatencySketches,
   mergeSegmentFigures,
+  returnDayOf,
   segmentMedians,
   segmentOf,
   sketchMedianDays,
@@ -79,6 +80,35 @@ describe('segmentOf', () => {
     expect(back.profile.episodeCount).toBe(1);
     expect(back.result.segment).toBe('reactivated');
     expect(customer(rhythm, 140).result.segment).toBe('active_regular');
+  });
+
+  it('reads the return day from the newest activityGapsKept + 1 active days only', () => {
+    // A profile keeps a few days more than the rules read (the retention margin), and how many of
+    // them a profile cut to a decision's days still has depends on the batching: the day the
+    // lapse was measured from counts only while it is among the days every batching keeps.
+    const rhythm = [
+      { days: 60, visitEveryDays: 1 },
+      { days: 30, visitEveryDays: null },
+      { days: 60, visitEveryDays: 1 },
+    ];
+    const { profile } = customer(rhythm, 95);
+    const read = config.activityGapsKept + 1;
+    const anchor = profile.lapsedAnchorDay!;
+    const returnDay = returnDayOf(profile, config.activityGapsKept)!;
+    expect(returnDay).toBeGreaterThan(anchor);
+    // The days after the return, up to the last one with the lapse's day among the read ones.
+    const after = (count: number) =>
+      Array.from({ length: count }, (_, index) => returnDay + 1 + index);
+    const heldAnchor = {
+      ...profile,
+      activeDays: [anchor - 2, anchor - 1, anchor, returnDay, ...after(read - 2)],
+    };
+    expect(heldAnchor.activeDays.length).toBeGreaterThan(read);
+    expect(returnDayOf(heldAnchor, config.activityGapsKept)).toBe(returnDay);
+    // One day more: the lapse's day is kept but not read, whatever the margin holds.
+    const pastAnchor = { ...heldAnchor, activeDays: [...heldAnchor.activeDays, returnDay + read] };
+    expect(pastAnchor.activeDays.includes(anchor)).toBe(true);
+    expect(returnDayOf(pastAnchor, config.activityGapsKept)).toBeNull();
   });
 
   it('new for newCustomerDays after the first event, then one_time or forming without a rhythm', () => {

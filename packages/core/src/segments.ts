@@ -59,17 +59,26 @@ export interface SegmentOfCustomer {
 
 /**
  * The day the customer came back from their latest lapse: the first active day after the day the
- * lapse was measured from. Null when no lapse has closed, or when the profile no longer holds
- * that day (it keeps the newest active days only: a customer with that many active days since
- * their return has a rhythm again, and is not "reactivated" any more).
+ * lapse was measured from. Null when no lapse has closed, or when the lapse's day is no longer
+ * among the newest `activityGapsKept + 1` active days (a customer with that many active days
+ * since their return has a rhythm again, and is not "reactivated" any more). Only those days
+ * count, not every day the profile keeps: it keeps a few more (the retention margin, profile.ts),
+ * and how many of them are left of a profile cut to a decision's days depends on how many later
+ * days were recorded before it, that is on the batching; reading them made a ready-to-buy signal
+ * "reactivated" in one batching and "active_regular" in another.
  */
-export function returnDayOf(profile: Profile): number | null {
+export function returnDayOf(profile: Profile, activityGapsKept: number): number | null {
   if (profile.episodeCount === 0 || profile.openEpisodeSinceMs !== null) return null;
   const anchor = profile.lapsedAnchorDay;
   if (anchor === null) return null;
-  const oldestKept = profile.activeDays[0];
-  if (oldestKept === undefined || oldestKept > anchor) return null;
-  return profile.activeDays.find((day) => day > anchor) ?? null;
+  const days = profile.activeDays;
+  const oldestRead = Math.max(0, days.length - (activityGapsKept + 1));
+  const oldest = days[oldestRead];
+  if (oldest === undefined || oldest > anchor) return null;
+  for (let index = oldestRead; index < days.length; index += 1) {
+    if (days[index]! > anchor) return days[index]!;
+  }
+  return null;
 }
 
 export function latencyBandOf(
@@ -108,7 +117,7 @@ export interface SegmentViewInputs extends Pick<
 export function segmentOf(
   profile: Profile,
   view: SegmentViewInputs,
-  config: Pick<RulesConfig, 'segments'>,
+  config: Pick<RulesConfig, 'segments' | 'activityGapsKept'>,
 ): SegmentOfCustomer {
   if (profile.customerId !== view.customerId) {
     throw new PulseCoreError('CUSTOMER_MISMATCH', 'segmentOf: the view is of another customer');
@@ -116,17 +125,22 @@ export function segmentOf(
   const settings = config.segments;
   const latencyBand = latencyBandOf(view, settings);
   const usualLatencyDays = latencyBand === null ? null : view.usualLatency!.centreDays;
-  return { segment: segmentNameOf(profile, view, settings), latencyBand, usualLatencyDays };
+  return {
+    segment: segmentNameOf(profile, view, settings, config.activityGapsKept),
+    latencyBand,
+    usualLatencyDays,
+  };
 }
 
 function segmentNameOf(
   profile: Profile,
   view: SegmentViewInputs,
   settings: SegmentSettings,
+  activityGapsKept: number,
 ): CustomerSegment {
   if (view.status === 'lapsed') return 'lapsed';
   const asOfDay = localDayOf(view.asOfMs, profile.timeZone);
-  const returnDay = returnDayOf(profile);
+  const returnDay = returnDayOf(profile, activityGapsKept);
   if (returnDay !== null && asOfDay - returnDay < settings.reactivatedDays) return 'reactivated';
   const firstSeenMs = view.lifetime.firstSeenMs;
   if (firstSeenMs !== null && view.asOfMs - firstSeenMs < settings.newCustomerDays * DAY_MS)
