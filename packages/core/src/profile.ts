@@ -347,16 +347,8 @@ function insertNewestDays(days: readonly number[], day: number, limit: number): 
   // Callers insert a day the list does not hold; it usually goes last.
   let at = days.length;
   while (at > 0 && days[at - 1]! > day) at -= 1;
-  const next =
-    at === days.length ? days.concat(day) : days.slice(0, at).concat(day, days.slice(at));
+  const next = insertedAt(days, at, day);
   return next.length > limit ? next.slice(next.length - limit) : next;
-}
-
-/** An ascending-by-day list from its first bucket on `oldestDay` or later (exact length). */
-function fromDay<T extends { day: number }>(buckets: T[], oldestDay: number): T[] {
-  let first = 0;
-  while (first < buckets.length && buckets[first]!.day < oldestDay) first += 1;
-  return buckets.slice(first);
 }
 
 /** `items` with `item` inserted at `index`, at its exact length. */
@@ -364,6 +356,13 @@ function insertedAt<T>(items: readonly T[], index: number, item: T): T[] {
   return index === items.length
     ? items.concat(item)
     : items.slice(0, index).concat(item, items.slice(index));
+}
+
+/** An ascending-by-day list from its first bucket on `oldestDay` or later (exact length). */
+function fromDay<T extends { day: number }>(buckets: T[], oldestDay: number): T[] {
+  let first = 0;
+  while (first < buckets.length && buckets[first]!.day < oldestDay) first += 1;
+  return buckets.slice(first);
 }
 
 function addVisit(buckets: readonly DayVisits[], day: number): DayVisits[] {

@@ -246,9 +246,20 @@ function populationWeightOf(
   config: RulesConfig,
 ): number {
   if (population === null) return 0;
-  if (inputs.personal === null) return 1;
+  return inputs.personal === null ? 1 : 1 - ownWeightOf(inputs, config);
+}
+
+/** The shrinkage weight of the customer's own gaps: n / (n + populationPriorGaps). */
+function ownWeightOf(inputs: LapseInputs, config: RulesConfig): number {
   const n = inputs.latency?.gaps ?? 0;
-  return 1 - n / (n + config.populationPriorGaps || 1);
+  return n / (n + config.populationPriorGaps || 1);
+}
+
+/** The population's hurdle for the customer's step under the context's table (null: none). */
+function populationHurdleOf(inputs: LapseInputs, context: DecisionContext): number | null {
+  return context.population
+    ? populationHurdleFor(context.population, inputs.activeDaysSoFar)
+    : null;
 }
 
 /**
@@ -264,8 +275,7 @@ function silentDaysWith(
   const { latency, personal, modelSilentDays } = inputs;
   let hurdle: number | null = null;
   if (population !== null) {
-    const n = latency?.gaps ?? 0;
-    const ownWeight = n / (n + config.populationPriorGaps || 1);
+    const ownWeight = ownWeightOf(inputs, config);
     hurdle = personal === null ? population : ownWeight * personal + (1 - ownWeight) * population;
   } else if (personal !== null && latency!.gaps + 1 >= config.minActiveDaysForRhythm) {
     hurdle = personal;
@@ -328,9 +338,7 @@ export function lapsePlanAsOf(
 ): LapsePlan | null {
   const model = context.model ?? null;
   const inputs = lapseInputsOf(profile, anchorDay, config, model);
-  const population = context.population
-    ? populationHurdleFor(context.population, inputs.activeDaysSoFar)
-    : null;
+  const population = populationHurdleOf(inputs, context);
   const silentDays = silentDaysWith(inputs, population, config);
   if (silentDays === null) return null;
   return new PlannedLapse(
@@ -355,9 +363,7 @@ export function lapseSilentDaysAsOf(
   context: DecisionContext,
 ): number | null {
   const inputs = lapseInputsOf(profile, anchorDay, config, context.model ?? null);
-  const population = context.population
-    ? populationHurdleFor(context.population, inputs.activeDaysSoFar)
-    : null;
+  const population = populationHurdleOf(inputs, context);
   return silentDaysWith(inputs, population, config);
 }
 

@@ -140,6 +140,11 @@ interface Pending {
   highWatermark: string;
 }
 
+/** The offset of the last record waiting (undecoded ones come after decoded ones). */
+function lastOffsetOf(pending: Pending): string | undefined {
+  return pending.messages.at(-1)?.offset ?? pending.decoded.at(-1)?.offset;
+}
+
 /**
  * One Kafka partition's unit of work and state: partition p of the visits and purchases topics,
  * and everything under the Redis hash tag {namespace:p}. The task does I/O only — decode, one
@@ -305,9 +310,7 @@ export class PartitionTask {
       const parked = this.parked.get(batch.topic);
       if (parked !== undefined) {
         // A fetch under way when the topic was cut: its records follow the parked ones.
-        const lastParked = BigInt(
-          parked.messages.at(-1)?.offset ?? parked.decoded.at(-1)?.offset ?? '-1',
-        );
+        const lastParked = BigInt(lastOffsetOf(parked) ?? '-1');
         for (const message of batch.messages)
           if (BigInt(message.offset) > lastParked) parked.messages.push(message);
         parked.highWatermark = batch.highWatermark;
@@ -389,7 +392,7 @@ export class PartitionTask {
       // fetch stopped at its byte limit) say "not caught up" under any later high watermark
       // too, since it only grows: no lookup (during a drain most parks are such).
       let highWatermark = parked.highWatermark;
-      const lastParked = parked.messages.at(-1)?.offset ?? parked.decoded.at(-1)?.offset;
+      const lastParked = lastOffsetOf(parked);
       if (lastParked === undefined || BigInt(highWatermark) <= BigInt(lastParked) + 1n) {
         const ends = await this.retrying('end offsets', () => this.deps.fetchEndOffsets([topic]));
         highWatermark = ends.get(topic)?.high ?? highWatermark;
