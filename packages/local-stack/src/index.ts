@@ -6,6 +6,7 @@ export { startRedis, waitForRedis, type RedisServer } from './redis.ts';
 export {
   nodeCommand,
   redisCli,
+  startClusterNode,
   startRedisCluster,
   waitForClusterOk,
   type RedisClusterNode,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
 import { startProcess, stopPid, type StartedProcess } from './process.ts';
-import { redisServerArgs, waitForRedis } from './redis.ts';
+import { logTail, redisServerArgs, waitForRedis } from './redis.ts';
 import { waitUntil } from './wait.ts';
 
 export interface RedisClusterNode {
@@ -49,18 +49,11 @@ export async function startRedisCluster(options: {
   const count = masters * (1 + replicasPerMaster);
   const members: RedisClusterNode[] = [];
   try {
+    const taken = new Set<number>();
     for (let index = 0; index < count; index += 1) {
-      members.push(await startClusterNode(options.workDir, options.detached));
+      members.push(await startClusterNode(options.workDir, options.detached, taken));
     }
     const addresses = members.map((member) => `${member.host}:${member.port}`);
-    await Promise.all(
-      addresses.map((address, index) =>
-        waitForRedis(`redis://${address}`, {
-          timeoutMs: 20_000,
-          abortIf: (members[index] as RedisClusterNode).process.exited,
-        }),
-      ),
-    );
     options.log?.(`creating a Redis Cluster of ${masters} masters × ${replicasPerMaster} replicas`);
     await redisCli([
       '--cluster',
@@ -78,10 +71,57 @@ export async function startRedisCluster(options: {
   }
 }
 
-async function startClusterNode(workDir: string, detached: boolean): Promise<RedisClusterNode> {
-  const port = await freePort();
-  let busPort = await freePort();
-  while (busPort === port) busPort = await freePort();
+/**
+ * Starts one node and waits until it answers. Its two ports come from freePort(), and either can
+ * be taken before redis-server binds it (by a JVM of the stack starting beside it, or an outgoing
+ * connection's ephemeral port): a node that exits or does not answer is stopped and started again
+ * on two other ports, up to three times; the last failure names the end of its log.
+ */
+export async function startClusterNode(
+  workDir: string,
+  detached: boolean,
+  taken: Set<number>,
+  choosePort: () => Promise<number> = freePort,
+): Promise<RedisClusterNode> {
+  for (let attempt = 1; ; attempt += 1) {
+    const port = await freePortOutside(taken, choosePort);
+    taken.add(port);
+    const busPort = await freePortOutside(taken, choosePort);
+    taken.add(busPort);
+    const node = spawnClusterNode(workDir, detached, port, busPort);
+    try {
+      await waitForRedis(`redis://${node.host}:${port}`, {
+        timeoutMs: 20_000,
+        abortIf: node.process.exited,
+      });
+      return node;
+    } catch (error) {
+      await stopPid(node.process.pid);
+      if (attempt >= 3) {
+        const tail = logTail(node.process.logFile);
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}${tail ? `; its log ends: ${tail}` : ''}`,
+        );
+      }
+    }
+  }
+}
+
+async function freePortOutside(
+  taken: Set<number>,
+  choosePort: () => Promise<number>,
+): Promise<number> {
+  let port = await choosePort();
+  while (taken.has(port)) port = await choosePort();
+  return port;
+}
+
+function spawnClusterNode(
+  workDir: string,
+  detached: boolean,
+  port: number,
+  busPort: number,
+): RedisClusterNode {
   const dataDir = join(workDir, `redis-cluster-${port}`);
   mkdirSync(dataDir, { recursive: true });
   const server = startProcess(

@@ -92,14 +92,19 @@ async function startRedisOnce(options: {
   } catch (error) {
     // Not tracked by any caller yet: stop it here, or it outlives the failed start.
     await stopPid(server.pid);
-    const log = existsSync(server.logFile)
-      ? readFileSync(server.logFile, 'utf8').trim().split('\n').slice(-3).join(' | ')
-      : '';
+    const log = logTail(server.logFile);
     throw new Error(
       `${error instanceof Error ? error.message : String(error)}${log ? `; its log ends: ${log}` : ''}`,
     );
   }
   return { url, port, process: server };
+}
+
+/** The last lines of a server's log on one line, or '' when it wrote none. */
+export function logTail(logFile: string, lines = 3): string {
+  return existsSync(logFile)
+    ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-lines).join(' | ')
+    : '';
 }
 
 export async function waitForRedis(
@@ -109,10 +114,15 @@ export async function waitForRedis(
   await waitUntil(
     `Redis at ${url}`,
     async () => {
+      // A probe that meets another program on the port (it was taken before the server bound
+      // it) may get no answer at all: each try gives up after a second, so the wait sees the
+      // server exit and the caller starts it elsewhere.
       const client = new Redis(url, {
         lazyConnect: true,
         maxRetriesPerRequest: 0,
         retryStrategy: () => null,
+        connectTimeout: 1_000,
+        commandTimeout: 1_000,
       });
       // The probe expects refusals while the server starts; the failed ping reports them.
       client.on('error', () => undefined);
