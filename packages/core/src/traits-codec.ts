@@ -31,6 +31,7 @@
 import { ProfileDecodeError } from './errors.ts';
 import {
   TRAIT_NAMES,
+  TraitsRecord,
   type CustomerTraits,
   type TraitAttribute,
   type TraitValue,
@@ -184,6 +185,12 @@ export function encodeTraits(traits: CustomerTraits): Uint8Array {
   return out.finish();
 }
 
+function stringAt(strings: readonly string[], index: number, input: Reader): string {
+  return index < strings.length
+    ? strings[index]!
+    : input.fail(`string index ${index} out of range`);
+}
+
 /** Throws ProfileDecodeError (CORRUPT_PROFILE, UNSUPPORTED_PROFILE_VERSION) on bad bytes. */
 export function decodeTraits(bytes: Uint8Array, pool?: TraitStringPool): CustomerTraits {
   const input = new Reader(bytes);
@@ -209,32 +216,39 @@ export function decodeTraits(bytes: Uint8Array, pool?: TraitStringPool): Custome
     }
     strings.push(pool ? pool.intern(text) : text);
   }
-  const stringAt = (index: number): string =>
-    index < strings.length ? strings[index]! : input.fail(`string index ${index} out of range`);
-  const instant = (back: number): number => baseMs - back;
-
+  // No closures here: tsx names every function it creates (a defineProperty per closure per
+  // call), and a live batch decodes every customer's traits afresh.
   const present = input.byte();
   if (present >> REGISTERS.length !== 0) input.fail('unknown register bits');
-  const traits = {} as Record<(typeof REGISTERS)[number], TraitValue | null>;
-  REGISTERS.forEach((name, bit) => {
+  const registers: (TraitValue | null)[] = new Array(REGISTERS.length);
+  for (let bit = 0; bit < REGISTERS.length; bit += 1) {
     if ((present & (1 << bit)) === 0) {
-      traits[name] = null;
-      return;
+      registers[bit] = null;
+      continue;
     }
-    const value = stringAt(input.varint());
-    traits[name] = { value, asOfMs: instant(input.varint()) };
-  });
+    const value = stringAt(strings, input.varint(), input);
+    registers[bit] = { value, asOfMs: baseMs - input.varint() };
+  }
   const attributeCount = input.varint();
   if (attributeCount > bytes.length) input.fail('attribute count larger than the record');
   const attributes: TraitAttribute[] = [];
   for (let index = 0; index < attributeCount; index += 1) {
-    const name = stringAt(input.varint());
-    const value = stringAt(input.varint());
-    const asOfMs = instant(input.varint());
+    const name = stringAt(strings, input.varint(), input);
+    const value = stringAt(strings, input.varint(), input);
+    const asOfMs = baseMs - input.varint();
     if (attributes.length > 0 && attributes[attributes.length - 1]!.name >= name)
       input.fail('attributes out of order');
     attributes.push({ name, value, asOfMs });
   }
   if (!input.done) input.fail('trailing bytes');
-  return { ...traits, attributes };
+  // REGISTERS order: the five dimensions (TRAIT_NAMES), then firstVisitSource.
+  return new TraitsRecord({
+    country: registers[0]!,
+    region: registers[1]!,
+    acquisitionSource: registers[2]!,
+    customerType: registers[3]!,
+    plan: registers[4]!,
+    attributes,
+    firstVisitSource: registers[5]!,
+  });
 }

@@ -14,6 +14,8 @@ import {
   mergeTraits,
   observeVisitSource,
   traitsView,
+  TraitsMemo,
+  TraitsRecord,
   type CustomerTraits,
   type TraitsStatement,
 } from './traits.ts';
@@ -276,5 +278,46 @@ describe('the codec', () => {
     expect(() => decodeTraits(bytes)).toThrow(
       expect.objectContaining({ code: 'UNSUPPORTED_PROFILE_VERSION' }),
     );
+  });
+});
+
+describe('memos kept with a traits record', () => {
+  const traits = observeVisitSource(
+    applyTraitsStatement(emptyTraits(), statement(0, { country: 'DE', plan: 'pro' })),
+    T0,
+    'newsletter',
+  );
+  const first = new TraitsMemo<string>('test: first');
+  const second = new TraitsMemo<number>('test: second');
+
+  it('are found again, one value per memo, and leave a decoded record as its fields alone', () => {
+    const decoded = decodeTraits(encodeTraits(traits));
+    expect(decoded).toBeInstanceOf(TraitsRecord);
+    const keys = Reflect.ownKeys(decoded);
+    first.set(decoded, 'spelled');
+    second.set(decoded, 42);
+    expect(first.get(decoded)).toBe('spelled');
+    expect(second.get(decoded)).toBe(42);
+    expect(first.get(decodeTraits(encodeTraits(traits)))).toBeUndefined();
+    // Nothing a comparison, a copy or the codec reads has changed.
+    expect(Reflect.ownKeys(decoded)).toEqual(keys);
+    expect(decoded).toEqual(traits);
+    expect({ ...decoded }).toEqual(traits);
+    expect(JSON.stringify(decoded)).toBe(JSON.stringify(decodeTraits(encodeTraits(traits))));
+    expect(encodeTraits(decoded)).toEqual(encodeTraits(traits));
+    // A copy is a new record: it carries no memo of the original.
+    expect(first.get({ ...decoded })).toBeUndefined();
+  });
+
+  it('are kept with plain and frozen records too, invisibly', () => {
+    const plain: CustomerTraits = { ...traits };
+    first.set(plain, 'plain');
+    expect(first.get(plain)).toBe('plain');
+    expect(Object.keys(plain)).toEqual(Object.keys(traits));
+    expect(plain).toEqual(traits);
+    const frozen = Object.freeze({ ...traits });
+    first.set(frozen, 'frozen');
+    expect(first.get(frozen)).toBe('frozen');
+    expect(first.get(plain)).toBe('plain');
   });
 });

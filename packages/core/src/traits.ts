@@ -44,20 +44,11 @@ export interface TraitAttribute extends TraitValue {
   name: string;
 }
 
-export interface CustomerTraits {
-  country: TraitValue | null;
-  region: TraitValue | null;
-  acquisitionSource: TraitValue | null;
-  customerType: TraitValue | null;
-  plan: TraitValue | null;
-  /** Ascending by name; at most MAX_TRAIT_ATTRIBUTES_KEPT, the newest by (asOfMs, name). */
-  attributes: TraitAttribute[];
-  /**
-   * The `source` of the customer's first visit (the earliest by event time; at the same instant
-   * the smaller value), which `acquisitionSource` falls back to when no statement set it.
-   */
-  firstVisitSource: TraitValue | null;
-}
+/**
+ * A customer's traits: the fields of a TraitsRecord (below), whether built as one or as a plain
+ * object.
+ */
+export type CustomerTraits = Pick<TraitsRecord, TraitName | 'attributes' | 'firstVisitSource'>;
 
 /**
  * What one traits record states, as the edge validated it (contracts' TraitsEvent has this
@@ -84,14 +75,56 @@ export interface TraitsEvent extends TraitsStatement {
 }
 
 /**
+ * A traits record as the codec and the visit-source merge build it: the fields in one fixed
+ * order (one object shape for every such record, whatever registers are set) and a private slot
+ * per TraitsMemo. A memo fills its slot without adding a property to the record: defining one per
+ * decoded record (every customer of a live batch is decoded afresh) turned each record into a
+ * slow dictionary-mode object and was the largest single cost of decoding a live batch. The slots
+ * are invisible to comparisons, copies (a spread makes a plain record) and the codec.
+ */
+export class TraitsRecord {
+  country: TraitValue | null;
+  region: TraitValue | null;
+  acquisitionSource: TraitValue | null;
+  customerType: TraitValue | null;
+  plan: TraitValue | null;
+  /** Ascending by name; at most MAX_TRAIT_ATTRIBUTES_KEPT, the newest by (asOfMs, name). */
+  attributes: TraitAttribute[];
+  /**
+   * The `source` of the customer's first visit (the earliest by event time; at the same instant
+   * the smaller value), which `acquisitionSource` falls back to when no statement set it.
+   */
+  firstVisitSource: TraitValue | null;
+  readonly #memos: unknown[] = [];
+
+  constructor(fields: CustomerTraits) {
+    this.country = fields.country;
+    this.region = fields.region;
+    this.acquisitionSource = fields.acquisitionSource;
+    this.customerType = fields.customerType;
+    this.plan = fields.plan;
+    this.attributes = fields.attributes;
+    this.firstVisitSource = fields.firstVisitSource;
+  }
+
+  /** The memo slots of a record built here; undefined for any other object. */
+  static memosOf(traits: CustomerTraits): unknown[] | undefined {
+    return #memos in traits ? (traits as TraitsRecord).#memos : undefined;
+  }
+}
+
+/**
  * A value derived from a traits record and kept with it (its encoded bytes, its part of a
  * customer key). A record is never changed in place (a change is a new record) and is shared by
- * every version of a customer's profile, so the value holds for the record's life. Kept on the
- * record under a symbol that is not enumerable (the record still compares, copies and encodes as
- * its fields alone; a WeakMap lookup per event cost more); a frozen record (the shared
- * NO_TRAITS, or a caller's) keeps it in a WeakMap, the last one looked up first.
+ * every version of a customer's profile, so the value holds for the record's life. A TraitsRecord
+ * keeps it in its own slot; any other record under a symbol that is not enumerable (the record
+ * still compares, copies and encodes as its fields alone; a WeakMap lookup per event cost more);
+ * a frozen record (the shared NO_TRAITS, or a caller's) keeps it in a WeakMap, the last one
+ * looked up first.
  */
 export class TraitsMemo<V> {
+  private static slots = 0;
+  private readonly slot = TraitsMemo.slots++;
   private readonly symbol: symbol;
   private readonly frozen = new WeakMap<CustomerTraits, V>();
   private last: { traits: CustomerTraits; value: V } | undefined;
@@ -101,6 +134,8 @@ export class TraitsMemo<V> {
   }
 
   get(traits: CustomerTraits): V | undefined {
+    const memos = TraitsRecord.memosOf(traits);
+    if (memos !== undefined) return memos[this.slot] as V | undefined;
     const own = (traits as unknown as Record<symbol, V | undefined>)[this.symbol];
     if (own !== undefined) return own;
     if (this.last?.traits === traits) return this.last.value;
@@ -108,7 +143,9 @@ export class TraitsMemo<V> {
   }
 
   set(traits: CustomerTraits, value: V): void {
-    if (Object.isExtensible(traits)) {
+    const memos = TraitsRecord.memosOf(traits);
+    if (memos !== undefined) memos[this.slot] = value;
+    else if (Object.isExtensible(traits)) {
       Object.defineProperty(traits, this.symbol, { value, writable: true });
     } else {
       this.frozen.set(traits, value);
@@ -240,7 +277,7 @@ export function observeVisitSource(
   const merged = earlierValue(first, { value: source, asOfMs: occurredAtMs });
   return sameValue(merged, traits.firstVisitSource)
     ? traits
-    : { ...traits, firstVisitSource: merged };
+    : new TraitsRecord({ ...traits, firstVisitSource: merged });
 }
 
 /** Several customers' (or one customer's partial) traits as one: the same registers' merge. */
