@@ -9,6 +9,7 @@ import {
 } from './drain.ts';
 import type { BenchContext } from './context.ts';
 import { latencySummary, type LatencySummary } from './stats.ts';
+import { processCpuSeconds } from './machine-cpu.ts';
 import type { CustomerEvent } from '@pulse/core';
 import { mulberry32, randomInt } from '@pulse/test-kit';
 import { DEFAULT_START_MS, wireJson, type WireRecord } from './workload.ts';
@@ -57,6 +58,12 @@ export interface LatencyResult extends LatencySummary {
   offeredRate: number;
   /** Events the producer managed to send per second (below the offered rate if it fell behind). */
   achievedRate: number;
+  /**
+   * CPU the profiler process spent (user + system, all its threads) per event sent in the
+   * measured window, µs: what a live event costs, batches of a few events each (undefined
+   * where /proc cannot be read).
+   */
+  profilerCpuUsPerEvent: number | undefined;
 }
 
 interface Pending {
@@ -188,6 +195,9 @@ export async function measureLatency(
 
   let sent = 0;
   let elapsedSeconds = 0;
+  // The profiler's CPU seconds when the measured window starts and once it has committed it.
+  let cpuAtWindowStart: number | undefined;
+  let cpuAtWindowEnd: number | undefined;
   try {
     // Warm-up: the profiler joins its group and claims its partitions on a first trickle.
     await send(take(Math.max(200, Math.ceil(options.rate / 10))), false);
@@ -208,6 +218,8 @@ export async function measureLatency(
       const sinceStart = (performance.now() - startedAt) / 1000;
       if (sinceStart >= windowSeconds) break;
       const warm = sinceStart < options.warmupSeconds;
+      if (!warm && cpuAtWindowStart === undefined)
+        cpuAtWindowStart = processCpuSeconds(profiler.pid) ?? Number.NaN;
       const due = Math.min(20_000, Math.floor(options.rate * sinceStart) - sent - warmSent);
       if (due > 0) {
         const batch = take(due);
@@ -222,6 +234,8 @@ export async function measureLatency(
     stoppedReadingAt = performance.now();
     reading = false;
     await reader;
+    // Everything sent is committed now: the window's events and nothing after them.
+    cpuAtWindowEnd = processCpuSeconds(profiler.pid);
   } finally {
     reading = false;
     await reader.catch(() => undefined);
@@ -233,6 +247,13 @@ export async function measureLatency(
     start: latencySummary(startLatencies),
     offeredRate: options.rate,
     achievedRate: sent / Math.max(elapsedSeconds, 0.001),
+    profilerCpuUsPerEvent:
+      cpuAtWindowStart === undefined ||
+      cpuAtWindowEnd === undefined ||
+      Number.isNaN(cpuAtWindowStart) ||
+      sent === 0
+        ? undefined
+        : ((cpuAtWindowEnd - cpuAtWindowStart) * 1e6) / sent,
     ...latencySummary(latencies),
   };
 }

@@ -80,6 +80,8 @@ export interface BenchReport {
     seconds?: number;
     /** The first seconds at the rate after the profiler started, measured apart. */
     start?: { seconds: number; p99Ms: Spread };
+    /** Profiler CPU per event in the measured window, µs (absent in earlier reports). */
+    profilerCpuUsPerEvent?: Spread;
   }[];
   signalDelay?: { signals: number[]; p50Ms: Spread; p99Ms: Spread; maxMs: Spread; rate: number };
   ceilings?: Partial<Ceilings>;
@@ -191,6 +193,10 @@ export function renderMarkdown(report: BenchReport): string {
     lines.push(
       `| produce → committed at ${int(figure.offeredRate)} events/s offered (achieved ${int(figure.achievedRate.median)}${figure.seconds ? ` over ${figure.seconds} s` : ''}): p50 / p99 / max ms | ${ms(figure.p50Ms.median)} / ${ms(figure.p99Ms.median)} / ${ms(figure.maxMs.median)} (p99 ${ms(figure.p99Ms.min)}–${ms(figure.p99Ms.max)}) |`,
     );
+    if (figure.profilerCpuUsPerEvent)
+      lines.push(
+        `| … profiler CPU per event at that rate (µs, /proc user + system of the profiler over the window; live batches of a few events, profiles read from Redis) | ${cell(figure.profilerCpuUsPerEvent, (v) => v.toFixed(1))} |`,
+      );
     if (figure.start)
       lines.push(
         `| … the first ${figure.start.seconds} s at that rate after the profiler started, before the window above (JIT, heap growth): p99 ms | ${cell(figure.start.p99Ms, ms)} |`,
