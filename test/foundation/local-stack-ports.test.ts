@@ -31,7 +31,7 @@ describe('the local stack’s Redis Cluster nodes', () => {
     const choosePort = async (): Promise<number> =>
       (handedOut += 1) === 1 ? takenPort : freePort();
 
-    const node = await startClusterNode(workDir, false, new Set(), choosePort);
+    const node = await startClusterNode(workDir, false, choosePort);
     cleanups.unshift(() => stopPid(node.process.pid));
 
     expect(handedOut).toBeGreaterThanOrEqual(4);

@@ -49,9 +49,8 @@ export async function startRedisCluster(options: {
   const count = masters * (1 + replicasPerMaster);
   const members: RedisClusterNode[] = [];
   try {
-    const taken = new Set<number>();
     for (let index = 0; index < count; index += 1) {
-      members.push(await startClusterNode(options.workDir, options.detached, taken));
+      members.push(await startClusterNode(options.workDir, options.detached));
     }
     const addresses = members.map((member) => `${member.host}:${member.port}`);
     options.log?.(`creating a Redis Cluster of ${masters} masters × ${replicasPerMaster} replicas`);
@@ -72,22 +71,20 @@ export async function startRedisCluster(options: {
 }
 
 /**
- * Starts one node and waits until it answers. Its two ports come from freePort(), and either can
- * be taken before redis-server binds it (by a JVM of the stack starting beside it, or an outgoing
- * connection's ephemeral port): a node that exits or does not answer is stopped and started again
- * on two other ports, up to three times; the last failure names the end of its log.
+ * Starts one node and waits until it answers. Its two ports come from `choosePort` (freePort()),
+ * and either can be taken by another program before redis-server binds it: a node that exits or
+ * does not answer is stopped and started again on two other ports, up to three times; the last
+ * failure names the end of its log.
  */
 export async function startClusterNode(
   workDir: string,
   detached: boolean,
-  taken: Set<number>,
   choosePort: () => Promise<number> = freePort,
 ): Promise<RedisClusterNode> {
   for (let attempt = 1; ; attempt += 1) {
-    const port = await freePortOutside(taken, choosePort);
-    taken.add(port);
-    const busPort = await freePortOutside(taken, choosePort);
-    taken.add(busPort);
+    const port = await choosePort();
+    let busPort = await choosePort();
+    while (busPort === port) busPort = await choosePort();
     const node = spawnClusterNode(workDir, detached, port, busPort);
     try {
       await waitForRedis(`redis://${node.host}:${port}`, {
@@ -105,15 +102,6 @@ export async function startClusterNode(
       }
     }
   }
-}
-
-async function freePortOutside(
-  taken: Set<number>,
-  choosePort: () => Promise<number>,
-): Promise<number> {
-  let port = await choosePort();
-  while (taken.has(port)) port = await choosePort();
-  return port;
 }
 
 function spawnClusterNode(
