@@ -195,7 +195,7 @@ export function renderMarkdown(report: BenchReport): string {
     );
     if (figure.profilerCpuUsPerEvent)
       lines.push(
-        `| … profiler CPU per event at that rate (µs, /proc user + system of the profiler over the window; live batches of a few events, profiles read from Redis) | ${cell(figure.profilerCpuUsPerEvent, (v) => v.toFixed(1))} |`,
+        `| … profiler CPU per event at that rate (µs, /proc user + system of the profiler over the window; caught up, it reads every batch's profiles from Redis) | ${cell(figure.profilerCpuUsPerEvent, (v) => v.toFixed(1))} |`,
       );
     if (figure.start)
       lines.push(
