@@ -144,23 +144,63 @@ interface TraitPart {
  */
 const traitParts = new TraitsMemo<TraitPart>('customer key trait part');
 
+/**
+ * The same parts by the five values they spell, per partition's kept-value lists (keyed by its
+ * first list; a list is replaced, never changed, when a value is kept): a caught-up profiler
+ * decodes its customers' traits afresh for every batch (a new record, no memo yet), and across a
+ * population the records spell few distinct parts. Bounded: a map is emptied when it reaches
+ * TRAIT_PARTS_BY_VALUES_MAX.
+ */
+const traitPartsByValues = new WeakMap<readonly string[], Map<string, TraitPart>>();
+const TRAIT_PARTS_BY_VALUES_MAX = 4_096;
+
 function traitPartOf(
   traits: CustomerTraits,
   values: Record<TraitName, readonly string[]>,
   register: boolean,
 ): TraitPart {
   const known = traitParts.get(traits);
-  if (known !== undefined && (known.registered || !register) && sameLists(known.lists, values)) {
-    return known;
+  if (known !== undefined && partStands(known, values, register)) return known;
+  const dimensions = dimensionsOf(traits);
+  const spelling = valuesKey(dimensions);
+  let part = traitPartsByValues.get(values[TRAIT_NAMES[0]])?.get(spelling);
+  if (part === undefined || !partStands(part, values, register)) {
+    const spelled = JSON.stringify(traitKey(dimensions, values, register));
+    part = {
+      json: spelled.slice(1, -1),
+      lists: TRAIT_NAMES.map((name) => values[name]),
+      registered: register,
+    };
+    // Under the lists it was spelled with (registering a value replaces its list).
+    const first = values[TRAIT_NAMES[0]];
+    let spelledParts = traitPartsByValues.get(first);
+    if (spelledParts === undefined || spelledParts.size >= TRAIT_PARTS_BY_VALUES_MAX) {
+      spelledParts = new Map();
+      traitPartsByValues.set(first, spelledParts);
+    }
+    spelledParts.set(spelling, part);
   }
-  const spelled = JSON.stringify(traitKey(dimensionsOf(traits), values, register));
-  const part: TraitPart = {
-    json: spelled.slice(1, -1),
-    lists: TRAIT_NAMES.map((name) => values[name]),
-    registered: register,
-  };
   traitParts.set(traits, part);
   return part;
+}
+
+/** Whether a part spelled earlier is the one these kept-value lists spell (registered if asked). */
+function partStands(
+  part: TraitPart,
+  values: Record<TraitName, readonly string[]>,
+  register: boolean,
+): boolean {
+  return (part.registered || !register) && sameLists(part.lists, values);
+}
+
+/** The five values as one string that tells any two tuples apart (null is not a string). */
+function valuesKey(dimensions: Pick<TraitsView, TraitName>): string {
+  let key = '';
+  for (const name of TRAIT_NAMES) {
+    const value = dimensions[name];
+    key += value === null ? '\u0001' : `\u0002${value.length}:${value}`;
+  }
+  return key;
 }
 
 /**
