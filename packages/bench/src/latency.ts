@@ -60,8 +60,8 @@ export interface LatencyResult extends LatencySummary {
   achievedRate: number;
   /**
    * CPU the profiler process spent (user + system, all its threads) per event sent in the
-   * measured window, µs: what a live event costs, batches of a few events each (undefined
-   * where /proc cannot be read).
+   * measured window, µs: what a live event costs when every batch's profiles are read from
+   * Redis (undefined where /proc cannot be read).
    */
   profilerCpuUsPerEvent: number | undefined;
 }

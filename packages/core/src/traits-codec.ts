@@ -243,12 +243,12 @@ export function decodeTraits(bytes: Uint8Array, pool?: TraitStringPool): Custome
   if (!input.done) input.fail('trailing bytes');
   // REGISTERS order: the five dimensions (TRAIT_NAMES), then firstVisitSource.
   return new TraitsRecord({
-    country: registers[0]!,
-    region: registers[1]!,
-    acquisitionSource: registers[2]!,
-    customerType: registers[3]!,
-    plan: registers[4]!,
+    country: registers[0] ?? null,
+    region: registers[1] ?? null,
+    acquisitionSource: registers[2] ?? null,
+    customerType: registers[3] ?? null,
+    plan: registers[4] ?? null,
     attributes,
-    firstVisitSource: registers[5]!,
+    firstVisitSource: registers[5] ?? null,
   });
 }
