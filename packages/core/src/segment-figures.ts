@@ -172,11 +172,10 @@ function traitPartOf(
       registered: register,
     };
     // Under the lists it was spelled with (registering a value replaces its list).
-    const first = values[TRAIT_NAMES[0]];
-    let spelledParts = traitPartsByValues.get(first);
+    let spelledParts = traitPartsByValues.get(part.lists[0]!);
     if (spelledParts === undefined || spelledParts.size >= TRAIT_PARTS_BY_VALUES_MAX) {
       spelledParts = new Map();
-      traitPartsByValues.set(first, spelledParts);
+      traitPartsByValues.set(part.lists[0]!, spelledParts);
     }
     spelledParts.set(spelling, part);
   }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './ports.ts';
 import { startProcess, stopPid, type StartedProcess } from './process.ts';
-import { logTail, redisServerArgs, waitForRedis } from './redis.ts';
+import { redisServerArgs, startAnswering } from './redis.ts';
 import { waitUntil } from './wait.ts';
 
 export interface RedisClusterNode {
@@ -71,37 +71,21 @@ export async function startRedisCluster(options: {
 }
 
 /**
- * Starts one node and waits until it answers. Its two ports come from `choosePort` (freePort()),
- * and either can be taken by another program before redis-server binds it: a node that exits or
- * does not answer is stopped and started again on two other ports, up to three times; the last
- * failure names the end of its log.
+ * Starts one node and waits until it answers, launched again on two other ports (from
+ * `choosePort`, freePort()) when one of its ports was taken before it bound it (startAnswering).
  */
-export async function startClusterNode(
+export function startClusterNode(
   workDir: string,
   detached: boolean,
   choosePort: () => Promise<number> = freePort,
 ): Promise<RedisClusterNode> {
-  for (let attempt = 1; ; attempt += 1) {
+  return startAnswering(async () => {
     const port = await choosePort();
     let busPort = await choosePort();
     while (busPort === port) busPort = await choosePort();
     const node = spawnClusterNode(workDir, detached, port, busPort);
-    try {
-      await waitForRedis(`redis://${node.host}:${port}`, {
-        timeoutMs: 20_000,
-        abortIf: node.process.exited,
-      });
-      return node;
-    } catch (error) {
-      await stopPid(node.process.pid);
-      if (attempt >= 3) {
-        const tail = logTail(node.process.logFile);
-        throw new Error(
-          `${error instanceof Error ? error.message : String(error)}${tail ? `; its log ends: ${tail}` : ''}`,
-        );
-      }
-    }
-  }
+    return { server: node, url: `redis://${node.host}:${port}` };
+  }, 3);
 }
 
 function spawnClusterNode(

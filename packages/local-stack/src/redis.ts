@@ -52,56 +52,62 @@ export function redisServerArgs(port: number, dataDir: string): string[] {
  * touches a Redis the machine already runs. Redis is Pulse's state store: no eviction, and
  * an append-only file so a restart keeps the data.
  */
-export async function startRedis(options: {
+export function startRedis(options: {
   workDir: string;
   detached: boolean;
   port?: number;
   extraArgs?: string[];
 }): Promise<RedisServer> {
-  // A port from freePort() can be taken by another program before redis-server binds it (on a
-  // busy machine the probe then meets that program, which closes the connection): a server
-  // that does not answer on a port we chose is stopped and started again on another one.
-  const attempts = options.port === undefined ? 3 : 1;
+  // A port of its own is not chosen again: one try.
+  return startAnswering(
+    async () => {
+      const port = options.port ?? (await freePort());
+      const dataDir = join(options.workDir, `redis-${port}`);
+      mkdirSync(dataDir, { recursive: true });
+      const server = startProcess(
+        'redis',
+        'redis-server',
+        [...redisServerArgs(port, dataDir), ...(options.extraArgs ?? [])],
+        { cwd: dataDir, logFile: join(dataDir, 'redis.log'), detached: options.detached },
+      );
+      const url = `redis://127.0.0.1:${port}`;
+      return { server: { url, port, process: server }, url };
+    },
+    options.port === undefined ? 3 : 1,
+  );
+}
+
+/**
+ * Launches a redis-server (`launch` chooses its ports and spawns it) and waits until it answers
+ * at the url it gives. A port from freePort() can be taken by another program before the server
+ * binds it: the server then exits, or the probe meets that program. A server that does not answer
+ * is stopped and launched again (on other ports) up to `attempts` times; the last failure names
+ * the end of its log.
+ */
+export async function startAnswering<T extends { process: StartedProcess }>(
+  launch: () => Promise<{ server: T; url: string }>,
+  attempts: number,
+): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
+    const { server, url } = await launch();
     try {
-      return await startRedisOnce(options);
+      await waitForRedis(url, { timeoutMs: 20_000, abortIf: server.process.exited });
+      return server;
     } catch (error) {
-      if (attempt >= attempts) throw error;
+      // Not tracked by any caller yet: stop it here, or it outlives the failed start.
+      await stopPid(server.process.pid);
+      if (attempt >= attempts) {
+        const log = logTail(server.process.logFile);
+        throw new Error(
+          `${error instanceof Error ? error.message : String(error)}${log ? `; its log ends: ${log}` : ''}`,
+        );
+      }
     }
   }
 }
 
-async function startRedisOnce(options: {
-  workDir: string;
-  detached: boolean;
-  port?: number;
-  extraArgs?: string[];
-}): Promise<RedisServer> {
-  const port = options.port ?? (await freePort());
-  const dataDir = join(options.workDir, `redis-${port}`);
-  mkdirSync(dataDir, { recursive: true });
-  const server = startProcess(
-    'redis',
-    'redis-server',
-    [...redisServerArgs(port, dataDir), ...(options.extraArgs ?? [])],
-    { cwd: dataDir, logFile: join(dataDir, 'redis.log'), detached: options.detached },
-  );
-  const url = `redis://127.0.0.1:${port}`;
-  try {
-    await waitForRedis(url, { timeoutMs: 20_000, abortIf: server.exited });
-  } catch (error) {
-    // Not tracked by any caller yet: stop it here, or it outlives the failed start.
-    await stopPid(server.pid);
-    const log = logTail(server.logFile);
-    throw new Error(
-      `${error instanceof Error ? error.message : String(error)}${log ? `; its log ends: ${log}` : ''}`,
-    );
-  }
-  return { url, port, process: server };
-}
-
 /** The last lines of a server's log on one line, or '' when it wrote none. */
-export function logTail(logFile: string, lines = 3): string {
+function logTail(logFile: string, lines = 3): string {
   return existsSync(logFile)
     ? readFileSync(logFile, 'utf8').trim().split('\n').slice(-lines).join(' | ')
     : '';
