@@ -531,44 +531,71 @@ export function signalKeyOf(
 
 /**
  * A working copy of a table for one step: counts move in place, then `freeze` gives the table
- * to store. The input table is not changed.
+ * to store. The input table is not changed: its maps are copied when the step first changes
+ * them (a live step moves a few customers and counts a signal now and then, so most signal days
+ * pass on as they were, and `encodeFigureTable` finds their text again).
  */
 export class FigureTableDraft {
   readonly values: Record<TraitName, readonly string[]>;
-  private readonly customers: Map<string, number>;
-  private readonly signals: Map<number, Map<string, number>>;
+  private customers: ReadonlyMap<string, number>;
+  private signals: ReadonlyMap<number, ReadonlyMap<string, number>>;
+  /** The maps this draft made (and may change), not the input table's. */
+  private readonly owned = new Set<ReadonlyMap<unknown, unknown>>();
   private complete: boolean;
   changed = false;
 
   constructor(table: SegmentFigureTable) {
     this.complete = table.complete;
     this.values = { ...table.values };
-    this.customers = new Map(table.customers);
-    this.signals = new Map([...table.signals].map(([day, counts]) => [day, new Map(counts)]));
+    this.customers = table.customers;
+    this.signals = table.signals;
+  }
+
+  /** `map` itself when this draft made it, else a copy it made (and now owns). */
+  private own<K, V>(map: ReadonlyMap<K, V>): Map<K, V> {
+    if (this.owned.has(map)) return map as Map<K, V>;
+    const copy = new Map(map);
+    this.owned.add(copy);
+    return copy;
   }
 
   moveCustomer(from: string | null, to: string | null): void {
     if (from === to) return;
+    const input = this.customers;
+    const customers = this.own(input);
+    if (customers !== input) {
+      // Same keys as the input until one comes or goes: their order goes with them.
+      const keys = sortedKeys.get(input);
+      if (keys !== undefined) sortedKeys.set(customers, keys);
+    }
+    this.customers = customers;
+    let keysMoved = false;
     if (from !== null) {
-      const left = (this.customers.get(from) ?? 0) - 1;
+      const left = (customers.get(from) ?? 0) - 1;
       if (left < 0) {
         // A customer counted nowhere: one from before the partition kept figures (the table
         // says so already), else a fault — never a crash: the table says it is incomplete.
         this.complete = false;
-      } else if (left === 0) this.customers.delete(from);
-      else this.customers.set(from, left);
+      } else if (left === 0) {
+        customers.delete(from);
+        keysMoved = true;
+      } else customers.set(from, left);
     }
-    if (to !== null) this.customers.set(to, (this.customers.get(to) ?? 0) + 1);
+    if (to !== null) {
+      const count = customers.get(to);
+      if (count === undefined) keysMoved = true;
+      customers.set(to, (count ?? 0) + 1);
+    }
+    if (keysMoved) sortedKeys.delete(customers);
     this.changed = true;
   }
 
   countSignal(day: number, key: string, streamTimeMs: number | null): void {
     if (streamTimeMs !== null && day <= dayOf(streamTimeMs) - SIGNAL_RETENTION_DAYS) return;
-    let counts = this.signals.get(day);
-    if (counts === undefined) {
-      counts = new Map();
-      this.signals.set(day, counts);
-    }
+    const signals = this.own(this.signals);
+    this.signals = signals;
+    const counts = this.own(signals.get(day) ?? EMPTY_COUNTS);
+    signals.set(day, counts);
     counts.set(key, (counts.get(key) ?? 0) + 1);
     this.changed = true;
   }
@@ -577,15 +604,19 @@ export class FigureTableDraft {
   retain(streamTimeMs: number | null): void {
     if (streamTimeMs === null) return;
     const oldestKept = dayOf(streamTimeMs) - SIGNAL_RETENTION_DAYS + 1;
-    for (const day of [...this.signals.keys()]) {
+    for (const day of this.signals.keys()) {
       if (day < oldestKept) {
-        this.signals.delete(day);
+        const signals = this.own(this.signals);
+        this.signals = signals;
+        signals.delete(day);
         this.changed = true;
       }
     }
   }
 
+  /** The table as it stands; a change after this copies again (the table keeps its maps). */
   freeze(): SegmentFigureTable {
+    this.owned.clear();
     return {
       values: this.values,
       customers: this.customers,
@@ -595,25 +626,82 @@ export class FigureTableDraft {
   }
 }
 
+const EMPTY_COUNTS: ReadonlyMap<string, number> = new Map();
+
 // ---------------------------------------------------------------------------------------------
 // Encoding (one meta field per partition) and merging.
 // ---------------------------------------------------------------------------------------------
 
 const FORMAT = 'sf1:';
 
+/**
+ * The table as one meta field: `sf1:` and the JSON of {incomplete?, v, c, s}, keys sorted.
+ * Written by every commit that changed the table (most live steps move a customer), so it is
+ * built from pieces kept between calls rather than by JSON.stringify of the whole: each key's
+ * JSON spelling, a signal day's whole text for as long as its map is the same (tables never
+ * change a map they were given; a draft copies what it changes), and the sorted keys of a
+ * customers map whose keys a draft left as they were (see `sortedKeysOf`). The text is byte for
+ * byte what JSON.stringify of that object gives (a test holds the two together).
+ */
 export function encodeFigureTable(table: SegmentFigureTable): string {
-  const sorted = <T>(entries: [string, T][]) => entries.sort(([a], [b]) => (a < b ? -1 : 1));
-  return (
-    FORMAT +
-    JSON.stringify({
-      ...(table.complete ? {} : { incomplete: true }),
-      v: table.values,
-      c: sorted([...table.customers]),
-      s: [...table.signals]
-        .sort(([a], [b]) => a - b)
-        .map(([day, counts]) => [day, sorted([...counts])]),
-    })
-  );
+  const parts: string[] = [FORMAT, table.complete ? '{' : '{"incomplete":true,', '"v":'];
+  parts.push(JSON.stringify(table.values), ',"c":');
+  countsJson(table.customers, parts);
+  parts.push(',"s":[');
+  const days = [...table.signals.keys()].sort((a, b) => a - b);
+  for (let index = 0; index < days.length; index += 1) {
+    const counts = table.signals.get(days[index]!)!;
+    let day = dayTexts.get(counts);
+    if (day === undefined) {
+      const dayParts: string[] = [];
+      countsJson(counts, dayParts);
+      day = dayParts.join('');
+      dayTexts.set(counts, day);
+    }
+    parts.push(index === 0 ? '[' : ',[', JSON.stringify(days[index]), ',', day, ']');
+  }
+  parts.push(']}');
+  return parts.join('');
+}
+
+/** A signal day's counts as encodeFigureTable writes them, per map (see there). */
+const dayTexts = new WeakMap<ReadonlyMap<string, number>, string>();
+
+/**
+ * The keys of a count map in order, per map: a draft that moved customers between keys the table
+ * had already hands the order of its input on (the long keys share their first characters, and
+ * sorting them was most of an encoding).
+ */
+const sortedKeys = new WeakMap<ReadonlyMap<string, number>, readonly string[]>();
+
+function sortedKeysOf(counts: ReadonlyMap<string, number>): readonly string[] {
+  let keys = sortedKeys.get(counts);
+  if (keys === undefined) {
+    keys = [...counts.keys()].sort((a, b) => (a < b ? -1 : 1));
+    sortedKeys.set(counts, keys);
+  }
+  return keys;
+}
+
+/** JSON spellings of count keys (the table's keys are few and come back every step). */
+const keyTexts = new Map<string, string>();
+const KEY_TEXTS_LIMIT = 4_096;
+
+/** `[[key, count], …]` in key order, as JSON.stringify spells it, onto `parts`. */
+function countsJson(counts: ReadonlyMap<string, number>, parts: string[]): void {
+  const keys = sortedKeysOf(counts);
+  parts.push('[');
+  for (let index = 0; index < keys.length; index += 1) {
+    const key = keys[index]!;
+    let spelled = keyTexts.get(key);
+    if (spelled === undefined) {
+      if (keyTexts.size >= KEY_TEXTS_LIMIT) keyTexts.clear();
+      spelled = JSON.stringify(key);
+      keyTexts.set(key, spelled);
+    }
+    parts.push(index === 0 ? '[' : ',[', spelled, ',', JSON.stringify(counts.get(key)), ']');
+  }
+  parts.push(']');
 }
 
 const isCount = (value: unknown): value is number =>
