@@ -646,15 +646,16 @@ const FORMAT = 'sf1:';
 export function encodeFigureTable(table: SegmentFigureTable): string {
   const parts: string[] = [FORMAT, table.complete ? '{' : '{"incomplete":true,', '"v":'];
   parts.push(JSON.stringify(table.values), ',"c":');
-  countsJson(table.customers, parts);
+  countsJson(table.customers, sortedKeysOf(table.customers), parts);
   parts.push(',"s":[');
   const days = [...table.signals.keys()].sort((a, b) => a - b);
   for (let index = 0; index < days.length; index += 1) {
     const counts = table.signals.get(days[index]!)!;
     let day = dayTexts.get(counts);
     if (day === undefined) {
+      // Kept whole (above), so its key order is not kept besides.
       const dayParts: string[] = [];
-      countsJson(counts, dayParts);
+      countsJson(counts, [...counts.keys()].sort(byKey), dayParts);
       day = dayParts.join('');
       dayTexts.set(counts, day);
     }
@@ -667,18 +668,20 @@ export function encodeFigureTable(table: SegmentFigureTable): string {
 /** A signal day's counts as encodeFigureTable writes them, per map (see there). */
 const dayTexts = new WeakMap<ReadonlyMap<string, number>, string>();
 
+const byKey = (a: string, b: string): number => (a < b ? -1 : 1);
+
 /**
- * The keys of a count map in order, per map: a draft that moved customers between keys the table
- * had already hands the order of its input on (the long keys share their first characters, and
- * sorting them was most of an encoding).
+ * The keys of a customers map in order, per map: a draft that moved customers between keys the
+ * table had already hands the order of its input on (the long keys share their first characters,
+ * and sorting them was most of an encoding).
  */
 const sortedKeys = new WeakMap<ReadonlyMap<string, number>, readonly string[]>();
 
-function sortedKeysOf(counts: ReadonlyMap<string, number>): readonly string[] {
-  let keys = sortedKeys.get(counts);
+function sortedKeysOf(customers: ReadonlyMap<string, number>): readonly string[] {
+  let keys = sortedKeys.get(customers);
   if (keys === undefined) {
-    keys = [...counts.keys()].sort((a, b) => (a < b ? -1 : 1));
-    sortedKeys.set(counts, keys);
+    keys = [...customers.keys()].sort(byKey);
+    sortedKeys.set(customers, keys);
   }
   return keys;
 }
@@ -687,9 +690,12 @@ function sortedKeysOf(counts: ReadonlyMap<string, number>): readonly string[] {
 const keyTexts = new Map<string, string>();
 const KEY_TEXTS_LIMIT = 4_096;
 
-/** `[[key, count], …]` in key order, as JSON.stringify spells it, onto `parts`. */
-function countsJson(counts: ReadonlyMap<string, number>, parts: string[]): void {
-  const keys = sortedKeysOf(counts);
+/** `[[key, count], …]` in the order of `keys` (sorted), as JSON.stringify spells it. */
+function countsJson(
+  counts: ReadonlyMap<string, number>,
+  keys: readonly string[],
+  parts: string[],
+): void {
   parts.push('[');
   for (let index = 0; index < keys.length; index += 1) {
     const key = keys[index]!;
