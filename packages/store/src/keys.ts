@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /**
  * Redis key layout. Every key a partition owns carries `{<namespace>:p<partition>}` as hash
@@ -36,8 +36,8 @@ export const BUCKETS = 64;
  * 64 buckets share the factor 4, and a partition would fill only a quarter of its buckets).
  */
 export function customerBucket(customerId: string, buckets = BUCKETS): number {
-  const digest = createHash('sha1').update(customerId, 'utf8').digest();
-  return digest.readUInt32BE(0) % buckets;
+  // The one-shot form: about half the CPU of createHash for an id this short, the same digest.
+  return hash('sha1', customerId, 'buffer').readUInt32BE(0) % buckets;
 }
 
 const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
