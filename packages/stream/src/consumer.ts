@@ -34,6 +34,8 @@ export interface PartitionedConsumerOptions {
   maxBytesPerPartition: number;
   /** How long the broker may hold a fetch with nothing to return (default 500 ms). */
   maxWaitTimeMs?: number;
+  /** Bytes the broker gathers (up to maxWaitTimeMs) before it answers a fetch (default 1). */
+  minBytes?: number;
   partitionsConsumedConcurrently: number;
   /** Where a partition with no committed position starts. Redis positions override it. */
   fromBeginning: boolean;
@@ -73,6 +75,7 @@ export class PartitionedConsumer {
       maxBytesPerPartition: options.maxBytesPerPartition,
       maxBytes: Math.max(10 * 1_048_576, 4 * options.maxBytesPerPartition),
       maxWaitTimeInMs: options.maxWaitTimeMs ?? 500,
+      minBytes: options.minBytes ?? 1,
       retry: { retries: 10 },
     });
   }

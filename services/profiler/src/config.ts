@@ -27,6 +27,8 @@ export const profilerDefaults = {
   /** How long the broker may hold a fetch that has nothing to return: bounds how long leaving
    * the group waits for the fetch in hand (a stop within a second). */
   fetchMaxWaitMs: 500,
+  /** Bytes a fetch waits for (up to fetchMaxWaitMs) before it returns. */
+  fetchMinBytes: 1,
   /** Every partition a member owns at once on a typical deployment: while one waits on Redis,
    * another applies its batch. */
   partitionsConsumedConcurrently: 12,
@@ -97,6 +99,7 @@ export const profilerConfigSchema = z
     heartbeatIntervalMs: z.number().int().min(100),
     maxBytesPerPartition: z.number().int().min(1024),
     fetchMaxWaitMs: z.number().int().min(10).max(30_000),
+    fetchMinBytes: z.number().int().min(1).max(67_108_864),
     partitionsConsumedConcurrently: z.number().int().min(1).max(64),
     maxEventsPerCommit: z.number().int().min(1).max(50_000),
     maxDuePerSweep: z.number().int().min(1).max(50_000),
@@ -187,6 +190,7 @@ const envNames: Record<string, keyof ProfilerConfig> = {
   PULSE_DLQ_TOPIC: 'deadLetterTopic',
   PULSE_PARTITIONS_CONCURRENTLY: 'partitionsConsumedConcurrently',
   PULSE_FETCH_MAX_WAIT_MS: 'fetchMaxWaitMs',
+  PULSE_FETCH_MIN_BYTES: 'fetchMinBytes',
   PULSE_MAX_EVENTS_PER_COMMIT: 'maxEventsPerCommit',
   PULSE_MAX_DUE_PER_SWEEP: 'maxDuePerSweep',
   PULSE_PROFILE_CACHE_BYTES_PER_PARTITION: 'profileCacheBytesPerPartition',

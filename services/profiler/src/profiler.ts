@@ -149,6 +149,7 @@ export async function startProfiler(options: ProfilerOptions): Promise<Profiler>
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBytesPerPartition: config.maxBytesPerPartition,
     maxWaitTimeMs: config.fetchMaxWaitMs,
+    minBytes: config.fetchMinBytes,
     partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
     fromBeginning: config.fromBeginning,
   });
