@@ -31,11 +31,9 @@ export const profilerDefaults = {
   fetchMinBytes: 1,
   /**
    * Batches applied at once: every batch of one fetch on a typical deployment (three inputs ×
-   * 12 partitions), so that while one task waits on Redis another applies its batch. With fewer,
-   * the batches past the first `partitionsConsumedConcurrently` of a fetch (a partition's
-   * purchases and traits) wait for a task to finish before they start, and the next fetch for
-   * them: at 10,000 events/s the produce → committed p99 was 114 ms (median of six interleaved
-   * runs) with 36 against 133 with 12, the drain the same (services/profiler/README.md).
+   * 12 partitions), so that while one task waits on Redis another applies its batch; with fewer,
+   * a partition's purchases and traits batches wait for another task to finish first (measured
+   * in services/profiler/README.md).
    */
   partitionsConsumedConcurrently: 36,
   /** Most events applied per Redis load/commit pair; bounds one script call's size. */
