@@ -409,6 +409,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
         const max: number[] = [];
         const startP99: number[] = [];
         const cpu: number[] = [];
+        const harnessCpu: number[] = [];
         for (const run of runs) {
           const topics = topicNames(context, `lat${rate}r${run}`);
           await createTopics(context, topics, PARTITIONS);
@@ -438,9 +439,11 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           max.push(result.maxMs);
           startP99.push(result.start.p99Ms);
           if (result.profilerCpuUsPerEvent !== undefined) cpu.push(result.profilerCpuUsPerEvent);
+          if (result.harnessCpuUsPerEvent !== undefined)
+            harnessCpu.push(result.harnessCpuUsPerEvent);
           await dropKeys(context.redis, keyPrefix);
           log(
-            `  ack p50 ${result.produceAck.p50Ms.toFixed(1)} p99 ${result.produceAck.p99Ms.toFixed(1)}; p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, max ${result.maxMs.toFixed(1)} ms; start p99 ${result.start.p99Ms.toFixed(1)} ms; profiler CPU ${result.profilerCpuUsPerEvent?.toFixed(1) ?? '–'} µs/event`,
+            `  ack p50 ${result.produceAck.p50Ms.toFixed(1)} p99 ${result.produceAck.p99Ms.toFixed(1)}; p50 ${result.p50Ms.toFixed(1)} ms, p99 ${result.p99Ms.toFixed(1)} ms, max ${result.maxMs.toFixed(1)} ms; start p99 ${result.start.p99Ms.toFixed(1)} ms; profiler CPU ${result.profilerCpuUsPerEvent?.toFixed(1) ?? '–'} µs/event, load generator ${result.harnessCpuUsPerEvent?.toFixed(1) ?? '–'} µs/event`,
           );
         }
         report.latency.push({
@@ -452,6 +455,7 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
           seconds: options.latencySeconds,
           start: { seconds: options.latencyWarmupSeconds, p99Ms: spread(startP99) },
           ...(cpu.length > 0 ? { profilerCpuUsPerEvent: spread(cpu) } : {}),
+          ...(harnessCpu.length > 0 ? { harnessCpuUsPerEvent: spread(harnessCpu) } : {}),
         });
       }
     }

@@ -1,3 +1,4 @@
+import { Producer as LightProducer } from '@platformatic/kafka';
 import { Partitioners } from 'kafkajs';
 import { partitionForKey } from '@pulse/stream';
 import {
@@ -59,12 +60,21 @@ export interface LatencyResult extends LatencySummary {
   /** Events the producer managed to send per second (below the offered rate if it fell behind). */
   achievedRate: number;
   /**
+   * CPU the benchmark's own process spent per event sent in the window, µs: the load generator
+   * (event JSON, produce requests) and the reader of committed positions, which share the cores
+   * with the profiler, the broker and Redis (undefined where /proc cannot be read).
+   */
+  harnessCpuUsPerEvent: number | undefined;
+  /**
    * CPU the profiler process spent (user + system, all its threads) per event sent in the
    * measured window, µs: what a live event costs when every batch's profiles are read from
    * Redis (undefined where /proc cannot be read).
    */
   profilerCpuUsPerEvent: number | undefined;
 }
+
+/** How often the load generator starts a produce request. */
+const SEND_INTERVAL_MS = 10;
 
 interface Pending {
   offset: number;
@@ -93,8 +103,7 @@ export async function measureLatency(
   const latencies: number[] = [];
   const startLatencies: number[] = [];
   const ackLatencies: number[] = [];
-  const producer = context.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-  await producer.connect();
+  const producer = await loadProducer(context);
   const profiler = spawnProfiler(context, settings);
 
   const send = async (
@@ -110,17 +119,16 @@ export async function measureLatency(
       if (list) list.push(record);
       else grouped.set(topic, [record]);
     }
-    const replies = await producer.sendBatch({
-      acks: -1,
-      topicMessages: [...grouped].map(([topic, records]) => ({
-        topic,
-        messages: records.map((record) => ({
-          key: record.key,
+    const replies = await producer.send(
+      [...grouped].flatMap(([topic, records]) =>
+        records.map((record) => ({
+          topic,
+          key: Buffer.from(record.key),
           value: record.value,
           partition: partitionForKey(record.key, partitions),
         })),
-      })),
-    });
+      ),
+    );
     if (!track) return;
     if (!warm) ackLatencies.push(performance.now() - sentAt);
     // Records of one partition in one request get consecutive offsets from its base offset.
@@ -131,11 +139,11 @@ export async function measureLatency(
         counts.set(partition, (counts.get(partition) ?? 0) + 1);
       }
       for (const [partition, count] of counts) {
-        const reply = replies.find((r) => r.topicName === topic && r.partition === partition);
-        if (!reply?.baseOffset) throw new Error(`no offset for ${topic}/${partition}`);
+        const baseOffset = replies.get(`${topic}/${partition}`);
+        if (baseOffset === undefined) throw new Error(`no offset for ${topic}/${partition}`);
         const list = pending.get(`${topic}/${partition}`) ?? [];
         for (let index = 0; index < count; index += 1) {
-          list.push({ offset: Number(reply.baseOffset) + index, sentAt, warm });
+          list.push({ offset: baseOffset + index, sentAt, warm });
         }
         pending.set(`${topic}/${partition}`, list);
       }
@@ -198,6 +206,9 @@ export async function measureLatency(
   // The profiler's CPU seconds when the measured window starts and once it has committed it.
   let cpuAtWindowStart: number | undefined;
   let cpuAtWindowEnd: number | undefined;
+  // The benchmark's own CPU over the same window (µs: user + system, all its threads).
+  let harnessCpuAtWindowStart: number | undefined;
+  let harnessCpuInWindow: number | undefined;
   try {
     // Warm-up: the profiler joins its group and claims its partitions on a first trickle.
     await send(take(Math.max(200, Math.ceil(options.rate / 10))), false);
@@ -210,6 +221,8 @@ export async function measureLatency(
     // One request at a time (each carries what the rate allowed since the previous one), so
     // offsets come back in send order and a slow broker shows as a lower achieved rate. The
     // rate runs on from the warm-up into the measured window, with no pause between them.
+    // Requests start every SEND_INTERVAL_MS (or as soon as the previous one was answered, if
+    // later): the log's record batches are the same size whatever the client's speed.
     const startedAt = performance.now();
     const windowSeconds = options.warmupSeconds + options.seconds;
     let warmSent = 0;
@@ -218,8 +231,10 @@ export async function measureLatency(
       const sinceStart = (performance.now() - startedAt) / 1000;
       if (sinceStart >= windowSeconds) break;
       const warm = sinceStart < options.warmupSeconds;
-      if (!warm && cpuAtWindowStart === undefined)
+      if (!warm && cpuAtWindowStart === undefined) {
         cpuAtWindowStart = processCpuSeconds(profiler.pid) ?? Number.NaN;
+        harnessCpuAtWindowStart = cpuMicros();
+      }
       const due = Math.min(20_000, Math.floor(options.rate * sinceStart) - sent - warmSent);
       if (due > 0) {
         const batch = take(due);
@@ -229,17 +244,20 @@ export async function measureLatency(
         await send(batch, true, warm);
       }
       elapsedSeconds = Math.max(0, sinceStart - options.warmupSeconds);
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      const nextAt = startedAt + sinceStart * 1000 + SEND_INTERVAL_MS;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, nextAt - performance.now())));
     }
     stoppedReadingAt = performance.now();
     reading = false;
     await reader;
     // Everything sent is committed now: the window's events and nothing after them.
     cpuAtWindowEnd = processCpuSeconds(profiler.pid);
+    if (harnessCpuAtWindowStart !== undefined)
+      harnessCpuInWindow = cpuMicros() - harnessCpuAtWindowStart;
   } finally {
     reading = false;
     await reader.catch(() => undefined);
-    await producer.disconnect();
+    await producer.close();
     await stopChild(profiler);
   }
   return {
@@ -247,6 +265,8 @@ export async function measureLatency(
     start: latencySummary(startLatencies),
     offeredRate: options.rate,
     achievedRate: sent / Math.max(elapsedSeconds, 0.001),
+    harnessCpuUsPerEvent:
+      harnessCpuInWindow === undefined || sent === 0 ? undefined : harnessCpuInWindow / sent,
     profilerCpuUsPerEvent:
       cpuAtWindowStart === undefined ||
       cpuAtWindowEnd === undefined ||
@@ -255,5 +275,73 @@ export async function measureLatency(
         ? undefined
         : ((cpuAtWindowEnd - cpuAtWindowStart) * 1e6) / sent,
     ...latencySummary(latencies),
+  };
+}
+
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+}
+
+/** Sends one request of records (each with its partition) and answers each partition's base offset. */
+interface LoadProducer {
+  send(
+    messages: { topic: string; key: Buffer; value: Buffer; partition: number }[],
+  ): Promise<Map<string, number>>;
+  close(): Promise<void>;
+}
+
+/**
+ * The load generator's producer (acks=all, one request at a time). It shares the two cores with
+ * what it measures, so it is the cheaper client where it can be: @platformatic/kafka spent about
+ * 20 µs of CPU per record here where kafkajs spent 46, which at 20,000 events/s is most of a
+ * core. kafkajs stays for brokers behind TLS or SASL (the light client is given brokers only).
+ */
+async function loadProducer(context: BenchContext): Promise<LoadProducer> {
+  const { connection } = context;
+  if (
+    !process.env.TMP_KJS &&
+    !connection.KAFKA_SSL &&
+    connection.KAFKA_SASL_MECHANISM === undefined
+  ) {
+    const producer = new LightProducer({
+      clientId: 'pulse-bench-load',
+      bootstrapBrokers: connection.KAFKA_BROKERS,
+      acks: -1,
+    });
+    return {
+      async send(messages) {
+        const { offsets } = await producer.send({ messages });
+        return new Map(
+          (offsets ?? []).map((entry) => [
+            `${entry.topic}/${entry.partition}`,
+            Number(entry.offset),
+          ]),
+        );
+      },
+      close: () => producer.close(),
+    };
+  }
+  const producer = context.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await producer.connect();
+  return {
+    async send(messages) {
+      const byTopic = new Map<string, { key: Buffer; value: Buffer; partition: number }[]>();
+      for (const { topic, ...message } of messages) {
+        const list = byTopic.get(topic);
+        if (list) list.push(message);
+        else byTopic.set(topic, [message]);
+      }
+      const replies = await producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, list]) => ({ topic, messages: list })),
+      });
+      return new Map(
+        replies
+          .filter((reply) => reply.baseOffset !== undefined)
+          .map((reply) => [`${reply.topicName}/${reply.partition}`, Number(reply.baseOffset)]),
+      );
+    },
+    close: () => producer.disconnect(),
   };
 }

@@ -82,6 +82,8 @@ export interface BenchReport {
     start?: { seconds: number; p99Ms: Spread };
     /** Profiler CPU per event in the measured window, µs (absent in earlier reports). */
     profilerCpuUsPerEvent?: Spread;
+    /** The benchmark's own CPU per event in the window (load generator and reader), µs. */
+    harnessCpuUsPerEvent?: Spread;
   }[];
   signalDelay?: { signals: number[]; p50Ms: Spread; p99Ms: Spread; maxMs: Spread; rate: number };
   ceilings?: Partial<Ceilings>;
@@ -196,6 +198,10 @@ export function renderMarkdown(report: BenchReport): string {
     if (figure.profilerCpuUsPerEvent)
       lines.push(
         `| … profiler CPU per event at that rate (µs, /proc user + system of the profiler over the window; caught up, it reads every batch's profiles from Redis) | ${cell(figure.profilerCpuUsPerEvent, (v) => v.toFixed(1))} |`,
+      );
+    if (figure.harnessCpuUsPerEvent)
+      lines.push(
+        `| … the benchmark's own CPU per event at that rate (µs: the load generator's event JSON and produce requests, the reader of committed positions; on the same cores) | ${cell(figure.harnessCpuUsPerEvent, (v) => v.toFixed(1))} |`,
       );
     if (figure.start)
       lines.push(
