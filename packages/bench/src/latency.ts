@@ -62,7 +62,7 @@ export interface LatencyResult extends LatencySummary {
   /**
    * CPU the benchmark's own process spent per event sent in the window, µs: the load generator
    * (event JSON, produce requests) and the reader of committed positions, which share the cores
-   * with the profiler, the broker and Redis (undefined where /proc cannot be read).
+   * with the profiler, the broker and Redis (undefined when no event was sent).
    */
   harnessCpuUsPerEvent: number | undefined;
   /**
