@@ -112,41 +112,29 @@ export async function measureLatency(
     warm: boolean = false,
   ): Promise<void> => {
     const sentAt = performance.now();
-    const grouped = new Map<string, WireRecord[]>();
-    for (const record of batch) {
-      const topic = topicOf(record);
-      const list = grouped.get(topic);
-      if (list) list.push(record);
-      else grouped.set(topic, [record]);
-    }
-    const replies = await producer.send(
-      [...grouped].flatMap(([topic, records]) =>
-        records.map((record) => ({
-          topic,
-          key: Buffer.from(record.key),
-          value: record.value,
-          partition: partitionForKey(record.key, partitions),
-        })),
-      ),
-    );
+    const messages = batch.map((record) => ({
+      topic: topicOf(record),
+      key: Buffer.from(record.key),
+      value: record.value,
+      partition: partitionForKey(record.key, partitions),
+    }));
+    const replies = await producer.send(messages);
     if (!track) return;
     if (!warm) ackLatencies.push(performance.now() - sentAt);
     // Records of one partition in one request get consecutive offsets from its base offset.
-    for (const [topic, records] of grouped) {
-      const counts = new Map<number, number>();
-      for (const record of records) {
-        const partition = partitionForKey(record.key, partitions);
-        counts.set(partition, (counts.get(partition) ?? 0) + 1);
+    const counts = new Map<string, number>();
+    for (const { topic, partition } of messages) {
+      const name = `${topic}/${partition}`;
+      counts.set(name, (counts.get(name) ?? 0) + 1);
+    }
+    for (const [name, count] of counts) {
+      const baseOffset = replies.get(name);
+      if (baseOffset === undefined) throw new Error(`no offset for ${name}`);
+      const list = pending.get(name) ?? [];
+      for (let index = 0; index < count; index += 1) {
+        list.push({ offset: baseOffset + index, sentAt, warm });
       }
-      for (const [partition, count] of counts) {
-        const baseOffset = replies.get(`${topic}/${partition}`);
-        if (baseOffset === undefined) throw new Error(`no offset for ${topic}/${partition}`);
-        const list = pending.get(`${topic}/${partition}`) ?? [];
-        for (let index = 0; index < count; index += 1) {
-          list.push({ offset: baseOffset + index, sentAt, warm });
-        }
-        pending.set(`${topic}/${partition}`, list);
-      }
+      pending.set(name, list);
     }
   };
 
@@ -299,11 +287,7 @@ interface LoadProducer {
  */
 async function loadProducer(context: BenchContext): Promise<LoadProducer> {
   const { connection } = context;
-  if (
-    !process.env.TMP_KJS &&
-    !connection.KAFKA_SSL &&
-    connection.KAFKA_SASL_MECHANISM === undefined
-  ) {
+  if (!connection.KAFKA_SSL && connection.KAFKA_SASL_MECHANISM === undefined) {
     const producer = new LightProducer({
       clientId: 'pulse-bench-load',
       bootstrapBrokers: connection.KAFKA_BROKERS,

@@ -77,11 +77,27 @@ export const DEFAULT_MIN_SPAN_DAYS = 60;
 const PAGES = ['catalog/shoes', 'catalog/outdoor/tents', 'product', 'basket', 'search', 'account'];
 const SOURCES = ['web', 'ios-app', 'android-app'];
 
+/** What a tracker adds to a visit: its session, page and source. */
+function visitExtras(event: CustomerEvent): { sessionId: string; page: string; source: string } {
+  const n = event.occurredAtMs % 9973;
+  return {
+    sessionId: `s-${event.customerId}-${Math.floor(event.occurredAtMs / 1_800_000)}`,
+    page: `https://shop.example.com/${PAGES[n % PAGES.length]}/${n}?utm_source=newsletter&utm_medium=email&utm_campaign=autumn-sale`,
+    source: SOURCES[n % SOURCES.length]!,
+  };
+}
+
+/** The object a tracker would send for an event (wireJson spells it as JSON). */
+export function trackerWire(event: CustomerEvent): object {
+  if (event.kind === 'purchase') return domainToWire(event);
+  return { ...domainToWire(event), ...visitExtras(event) };
+}
+
 /** The JSON a tracker would send for an event; visits carry session, page and source. */
 export function wireJson(event: CustomerEvent): Buffer {
   // Events without a time zone or a source of their own (all the benchmark makes) are spelt by
   // hand, in JSON.stringify's key order: the latency run makes them on the clock, on the cores
-  // it measures. The others go through domainToWire.
+  // it measures. The others are stringified whole.
   if (event.timeZone === undefined && (event.kind === 'purchase' || event.source === undefined)) {
     const head = `{"eventId":${JSON.stringify(event.eventId)},"customerId":${JSON.stringify(event.customerId)},"occurredAt":"${isoOf(event.occurredAtMs)}"`;
     if (event.kind === 'purchase') {
@@ -89,21 +105,12 @@ export function wireJson(event: CustomerEvent): Buffer {
         `${head},"orderId":${JSON.stringify(event.orderId)},"amountMinor":${JSON.stringify(event.amountMinor)},"currency":${JSON.stringify(event.currency)}}`,
       );
     }
-    const n = event.occurredAtMs % 9973;
+    const { sessionId, page, source } = visitExtras(event);
     return Buffer.from(
-      `${head},"sessionId":${JSON.stringify(`s-${event.customerId}-${Math.floor(event.occurredAtMs / 1_800_000)}`)},"page":"https://shop.example.com/${PAGES[n % PAGES.length]}/${n}?utm_source=newsletter&utm_medium=email&utm_campaign=autumn-sale","source":"${SOURCES[n % SOURCES.length]}"}`,
+      `${head},"sessionId":${JSON.stringify(sessionId)},"page":${JSON.stringify(page)},"source":${JSON.stringify(source)}}`,
     );
   }
-  if (event.kind === 'purchase') return Buffer.from(JSON.stringify(domainToWire(event)));
-  const n = event.occurredAtMs % 9973;
-  return Buffer.from(
-    JSON.stringify({
-      ...domainToWire(event),
-      sessionId: `s-${event.customerId}-${Math.floor(event.occurredAtMs / 1_800_000)}`,
-      page: `https://shop.example.com/${PAGES[n % PAGES.length]}/${n}?utm_source=newsletter&utm_medium=email&utm_campaign=autumn-sale`,
-      source: SOURCES[n % SOURCES.length],
-    }),
-  );
+  return Buffer.from(JSON.stringify(trackerWire(event)));
 }
 
 /** The ISO text of an instant, remembered for the last one (a live batch shares one). */
