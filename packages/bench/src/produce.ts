@@ -13,6 +13,35 @@ export interface ProducedLog {
   lastEventMs: number;
 }
 
+/** What a log holds, counted as its records go by (produced or not). */
+export class LogTally {
+  events = 0;
+  bytes = 0;
+  firstEventMs = Number.POSITIVE_INFINITY;
+  lastEventMs = Number.NEGATIVE_INFINITY;
+  private readonly customers = new Set<string>();
+
+  add(record: WireRecord): void {
+    this.events += 1;
+    this.bytes += record.value.length;
+    this.customers.add(record.key);
+    if (record.occurredAtMs < this.firstEventMs) this.firstEventMs = record.occurredAtMs;
+    if (record.occurredAtMs > this.lastEventMs) this.lastEventMs = record.occurredAtMs;
+  }
+
+  summary(seconds: number): ProducedLog {
+    const { events, bytes, firstEventMs, lastEventMs } = this;
+    return { events, bytes, seconds, customers: this.customers.size, firstEventMs, lastEventMs };
+  }
+}
+
+/** The figures of a log that is not produced (no phase of the run reads one). */
+export function describeLog(records: Iterable<WireRecord>): ProducedLog {
+  const tally = new LogTally();
+  for (const record of records) tally.add(record);
+  return tally.summary(0);
+}
+
 /**
  * The pre-producer keeps every partition in event-time order (a partition holding a later day
  * before an earlier one would turn events late and make false lapse / reactivation pairs): one
@@ -53,11 +82,7 @@ export async function preproduce(
   let inFlight: Promise<unknown> = Promise.resolve();
   let visits: { key: string; value: Buffer }[] = [];
   let purchases: { key: string; value: Buffer }[] = [];
-  let events = 0;
-  let bytes = 0;
-  let firstEventMs = Number.POSITIVE_INFINITY;
-  let lastEventMs = Number.NEGATIVE_INFINITY;
-  const customers = new Set<string>();
+  const tally = new LogTally();
   const flush = async (): Promise<void> => {
     const topicMessages = [
       { topic: topics.visits, messages: visits },
@@ -78,28 +103,17 @@ export async function preproduce(
   try {
     for (const record of records) {
       (record.kind === 'visit' ? visits : purchases).push({ key: record.key, value: record.value });
-      events += 1;
-      bytes += record.value.length;
-      customers.add(record.key);
-      if (record.occurredAtMs < firstEventMs) firstEventMs = record.occurredAtMs;
-      if (record.occurredAtMs > lastEventMs) lastEventMs = record.occurredAtMs;
+      tally.add(record);
       if (visits.length + purchases.length >= 4_000) {
         await flush();
-        onProgress?.(events);
+        onProgress?.(tally.events);
       }
     }
     await flush();
     await inFlight;
-    onProgress?.(events);
+    onProgress?.(tally.events);
   } finally {
     await producer.disconnect();
   }
-  return {
-    events,
-    bytes,
-    seconds: (performance.now() - startedAt) / 1000,
-    customers: customers.size,
-    firstEventMs,
-    lastEventMs,
-  };
+  return tally.summary((performance.now() - startedAt) / 1000);
 }

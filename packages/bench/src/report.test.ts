@@ -14,6 +14,15 @@ describe('the markdown report', () => {
     expect(markdown).toMatch(/\| Kafka Streams peer .*\| 0\.52× \|/);
   });
 
+  it('says when the log was built but not produced, and how it was produced otherwise', () => {
+    const report = recorded('2026-12-07-load');
+    expect(renderMarkdown(report)).toContain('produced in order per partition (idempotent)');
+    report.workload.logProduced = false;
+    const markdown = renderMarkdown(report);
+    expect(markdown).toContain('not produced (no phase of this run reads it)');
+    expect(markdown).not.toContain('produced in order per partition');
+  });
+
   it('leaves the comparison out when no phase gave it a row', () => {
     const report = recorded('2026-12-05-night');
     expect(report.peer).toBeUndefined();

@@ -27,7 +27,13 @@ export interface BenchReport {
     meanEventBytes: number;
     partitions: number;
     runs: number;
-    preproduceEventsPerSecond: number;
+    /**
+     * Whether the log went onto the input topics: not when no phase of the run reads it (the
+     * figures above are then the workload's as built). Absent in reports that predate it.
+     */
+    logProduced?: boolean;
+    /** How fast the log was produced (when it was). */
+    preproduceEventsPerSecond?: number;
   };
   /** What the job did on the drained log (the first drain's profiler counters). */
   job?: JobCounts;
@@ -140,8 +146,11 @@ export function renderMarkdown(report: BenchReport): string {
       `broker, ${report.redis ?? 'one Redis node'} and profilers on the same machine.`,
     `Workload: ${int(w.customers)} customers (${int(w.customersWithEvents)} with events), ${int(w.events)} events over ` +
       `${w.spanDays.toFixed(1)} days of event time (${w.firstEventAt.slice(0, 10)} to ${w.lastEventAt.slice(0, 10)}, seed ${w.seed}), ` +
-      `${int(w.meanEventBytes)} B per event on average, ${w.partitions} partitions, produced in order per partition ` +
-      `(${w.produceOrdering}); median of ${w.runs} runs (min–max).`,
+      `${int(w.meanEventBytes)} B per event on average, ${w.partitions} partitions, ` +
+      (w.logProduced === false
+        ? 'built for the partition step, not produced (no phase of this run reads it); '
+        : `produced in order per partition (${w.produceOrdering}); `) +
+      `median of ${w.runs} runs (min–max).`,
     ...(report.job ? [`What the drain did: ${describeJobCounts(report.job)}.`] : []),
     ...(report.job?.storeWrites
       ? [`What its commits wrote to Redis: ${storeWritesLine(report.job.storeWrites, w.events)}.`]

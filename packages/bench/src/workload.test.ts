@@ -9,6 +9,7 @@ import {
   WORKLOAD_KINDS,
   type WorkloadKind,
 } from './workload.ts';
+import { describeLog } from './produce.ts';
 
 const DAY_MS = 86_400_000;
 const RATES: Record<WorkloadKind, number> = {
@@ -68,6 +69,20 @@ describe('buildWorkload', () => {
     expect(buyers.size).toBe(workload.counts['accelerating-buyer']);
     expect(buyers.size).toBeGreaterThan(0);
     expect(Object.values(workload.counts).reduce((sum, count) => sum + count, 0)).toBe(1_000);
+  });
+
+  it('describes a log that is not produced as the pre-producer counts it: events, bytes, customers, event time', () => {
+    const workload = buildWorkload({ customers: 300, events: 3_000, seed: 7 });
+    const records = [...workload.records()];
+    const described = describeLog(records);
+    expect(described).toEqual({
+      events: 3_000,
+      bytes: records.reduce((sum, record) => sum + record.value.length, 0),
+      seconds: 0,
+      customers: new Set(records.map((record) => record.key)).size,
+      firstEventMs: Math.min(...records.map((record) => record.occurredAtMs)),
+      lastEventMs: Math.max(...records.map((record) => record.occurredAtMs)),
+    });
   });
 
   // The smoke run's size: a few regular customers more or less once left the log short.
