@@ -118,8 +118,6 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
   const cleanups: (() => Promise<unknown>)[] = [];
   try {
     const main = topicNames(context, 'main');
-    await createTopics(context, main, PARTITIONS);
-    cleanups.push(() => deleteTopics(context, main));
 
     log(`building the workload: ${options.customers} customers, ${options.events} events…`);
     const workload = buildWorkload({
@@ -133,6 +131,8 @@ export async function runBench(options: BenchOptions): Promise<BenchOutcome> {
     const logProduced = LOG_PHASES.some(wants);
     let produced: ProducedLog;
     if (logProduced) {
+      await createTopics(context, main, PARTITIONS);
+      cleanups.push(() => deleteTopics(context, main));
       log(
         `pre-producing ${options.events} events (about ${Math.round(workload.plan.expectedSpanDays)} days of event time)…`,
       );

@@ -14,7 +14,7 @@ export interface ProducedLog {
 }
 
 /** What a log holds, counted as its records go by (produced or not). */
-export class LogTally {
+class LogTally {
   events = 0;
   bytes = 0;
   firstEventMs = Number.POSITIVE_INFINITY;

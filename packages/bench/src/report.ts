@@ -148,7 +148,7 @@ export function renderMarkdown(report: BenchReport): string {
       `${w.spanDays.toFixed(1)} days of event time (${w.firstEventAt.slice(0, 10)} to ${w.lastEventAt.slice(0, 10)}, seed ${w.seed}), ` +
       `${int(w.meanEventBytes)} B per event on average, ${w.partitions} partitions, ` +
       (w.logProduced === false
-        ? 'built for the partition step, not produced (no phase of this run reads it); '
+        ? 'built, not produced (no phase of this run reads it); '
         : `produced in order per partition (${w.produceOrdering}); `) +
       `median of ${w.runs} runs (min–max).`,
     ...(report.job ? [`What the drain did: ${describeJobCounts(report.job)}.`] : []),
