@@ -205,6 +205,36 @@ describe('acceptance: ready to buy', () => {
     const state = replay(steady, config);
     expect(state.signals.filter((signal) => signal.kind === 'ready_to_buy')).toEqual([]);
   });
+
+  it("with readyToBuyRequires 'any', either reason alone fires", () => {
+    const any = { ...config, readyToBuyRequires: 'any' as const };
+    const steady = customerEventList(
+      script('steady', [{ days: 180, visitEveryDays: 3, purchaseEveryDays: 30 }]),
+    );
+    const windowOnly = replay(steady, any).signals.filter((s) => s.kind === 'ready_to_buy');
+    expect(windowOnly.length).toBeGreaterThan(0);
+    expect(windowOnly.map((signal) => signal.evidence.reasons)).toEqual(
+      windowOnly.map(() => 'repurchaseWindow'),
+    );
+
+    const browser = customerEventList(
+      script('browser', [
+        { days: 138, visitEveryDays: 3 },
+        { days: 20, visitEveryDays: 1 },
+      ]),
+    );
+    const state = replay(browser, any);
+    runClock(state, (lastActiveDayOf(browser) + 2) * DAY_MS, 6 * HOUR_MS, any);
+    const accelerating = state.signals.filter((signal) => signal.kind === 'ready_to_buy');
+    // Once, and once more after the cooldown: 20 days of daily visits.
+    expect(accelerating).toHaveLength(2);
+    expect(accelerating.map((signal) => signal.evidence.reasons)).toEqual([
+      'visitAcceleration',
+      'visitAcceleration',
+    ]);
+    // The default ('all') needs the window too: the same visits alone fire nothing.
+    expect(replay(browser, config).signals.filter((s) => s.kind === 'ready_to_buy')).toEqual([]);
+  });
 });
 
 describe('acceptance: order and duplicates', () => {

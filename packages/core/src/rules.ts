@@ -485,15 +485,6 @@ export function latencyEvidence(rhythm: Rhythm): Evidence {
   };
 }
 
-export interface ReadyToBuyAssessment {
-  fires: boolean;
-  visitAcceleration: boolean;
-  repurchaseWindow: boolean;
-  /** The purchase model expects at least readyToBuyExpectedPurchases soon. */
-  expectedPurchases: boolean;
-  evidence: Evidence;
-}
-
 /**
  * The day the repurchase window opens after the last purchase day up to `asOfDay`, from the
  * purchase gaps up to it; null without enough purchase gaps.
@@ -542,13 +533,30 @@ function expectedActiveDays(
  *   weekly rate over the (up to) 83 days before them;
  * - repurchaseWindow: days since the last purchase lie between the start and end fractions of
  *   the usual purchase gap.
+ * Returns the signal's evidence when it fires, null when it does not. The repurchase window is
+ * judged first: when the rule needs it (`readyToBuyRequires: 'all'`, the default) and it is
+ * closed, nothing else is computed — this runs at the end of every sealed active day.
  */
-export function assessReadyToBuy(
+export function readyToBuyEvidence(
   profile: Profile,
   day: number,
   config: RulesConfig,
   context: DecisionContext = {},
-): ReadyToBuyAssessment {
+): Evidence | null {
+  // Repurchase window.
+  const purchaseLatency = latencyOf(profile.purchaseDays, day, config.purchaseGapsKept);
+  const purchaseDaysSoFar = daysUpTo(profile.purchaseDays, day);
+  const lastPurchaseDay = purchaseDaysSoFar[purchaseDaysSoFar.length - 1] ?? null;
+  const daysSinceLastPurchase = lastPurchaseDay === null ? null : day - lastPurchaseDay;
+  const repurchaseWindow =
+    purchaseLatency !== null &&
+    daysSinceLastPurchase !== null &&
+    purchaseLatency.gaps >= config.minPurchaseGaps &&
+    daysSinceLastPurchase >= config.repurchaseWindowStartFraction * purchaseLatency.centreDays &&
+    daysSinceLastPurchase <= config.repurchaseWindowEndFraction * purchaseLatency.centreDays;
+  const needsWindow = config.readyToBuyRequires === 'all';
+  if (needsWindow && !repurchaseWindow) return null;
+
   // Acceleration by gap.
   const rhythm = rhythmAsOf(profile, day, config);
   const recentDays = daysUpTo(profile.activeDays, day);
@@ -576,18 +584,6 @@ export function assessReadyToBuy(
     activeDaysLast7 >= config.accelerationRateRatio * baselineWeeklyActiveDays;
   const visitAcceleration = acceleratingByGap || acceleratingByRate;
 
-  // Repurchase window.
-  const purchaseLatency = latencyOf(profile.purchaseDays, day, config.purchaseGapsKept);
-  const purchaseDaysSoFar = daysUpTo(profile.purchaseDays, day);
-  const lastPurchaseDay = purchaseDaysSoFar[purchaseDaysSoFar.length - 1] ?? null;
-  const daysSinceLastPurchase = lastPurchaseDay === null ? null : day - lastPurchaseDay;
-  const repurchaseWindow =
-    purchaseLatency !== null &&
-    daysSinceLastPurchase !== null &&
-    purchaseLatency.gaps >= config.minPurchaseGaps &&
-    daysSinceLastPurchase >= config.repurchaseWindowStartFraction * purchaseLatency.centreDays &&
-    daysSinceLastPurchase <= config.repurchaseWindowEndFraction * purchaseLatency.centreDays;
-
   // The purchase model's expectation: intent, as visit acceleration is.
   const expected = expectedActiveDays(profile, day, config.readyToBuyHorizonDays, context);
   const expectedPurchasesReason =
@@ -596,38 +592,32 @@ export function assessReadyToBuy(
   // Intent (visits speeding up, or the model expecting purchases soon) and timing (the
   // repurchase window): 'all' needs both, 'any' either.
   const intent = visitAcceleration || expectedPurchasesReason;
-  const fires =
-    config.readyToBuyRequires === 'all' ? intent && repurchaseWindow : intent || repurchaseWindow;
+  const fires = needsWindow ? intent && repurchaseWindow : intent || repurchaseWindow;
+  if (!fires) return null;
   const reasons = [
     ...(visitAcceleration ? ['visitAcceleration'] : []),
     ...(expectedPurchasesReason ? ['expectedPurchases'] : []),
     ...(repurchaseWindow ? ['repurchaseWindow'] : []),
   ];
   return {
-    fires,
+    reasons: reasons.join(','),
     visitAcceleration,
+    acceleratingByGap,
+    acceleratingByRate,
+    recentGapDays,
+    usualLatencyDays: rhythm === null ? null : round3(rhythm.latency.centreDays),
+    latencySpreadDays: rhythm === null ? null : round3(rhythm.latency.spreadDays),
+    latencyGaps: rhythm === null ? null : rhythm.latency.gaps,
+    activeDaysLast7,
+    baselineWeeklyActiveDays:
+      baselineWeeklyActiveDays === null ? null : round3(baselineWeeklyActiveDays),
     repurchaseWindow,
-    expectedPurchases: expectedPurchasesReason,
-    evidence: {
-      reasons: reasons.join(','),
-      visitAcceleration,
-      acceleratingByGap,
-      acceleratingByRate,
-      recentGapDays,
-      usualLatencyDays: rhythm === null ? null : round3(rhythm.latency.centreDays),
-      latencySpreadDays: rhythm === null ? null : round3(rhythm.latency.spreadDays),
-      latencyGaps: rhythm === null ? null : rhythm.latency.gaps,
-      activeDaysLast7,
-      baselineWeeklyActiveDays:
-        baselineWeeklyActiveDays === null ? null : round3(baselineWeeklyActiveDays),
-      repurchaseWindow,
-      daysSinceLastPurchase,
-      usualPurchaseGapDays: purchaseLatency === null ? null : round3(purchaseLatency.centreDays),
-      purchaseGapSpreadDays: purchaseLatency === null ? null : round3(purchaseLatency.spreadDays),
-      purchaseGaps: purchaseLatency === null ? 0 : purchaseLatency.gaps,
-      expectedPurchases: expected === null ? null : round3(expected),
-      expectedPurchasesHorizonDays: config.readyToBuyHorizonDays,
-      modelVersion: context.model?.version ?? null,
-    },
+    daysSinceLastPurchase,
+    usualPurchaseGapDays: purchaseLatency === null ? null : round3(purchaseLatency.centreDays),
+    purchaseGapSpreadDays: purchaseLatency === null ? null : round3(purchaseLatency.spreadDays),
+    purchaseGaps: purchaseLatency === null ? 0 : purchaseLatency.gaps,
+    expectedPurchases: expected === null ? null : round3(expected),
+    expectedPurchasesHorizonDays: config.readyToBuyHorizonDays,
+    modelVersion: context.model?.version ?? null,
   };
 }

@@ -24,11 +24,11 @@ import {
   type Profile,
 } from './profile.ts';
 import {
-  assessReadyToBuy,
   contextEvidence,
   lapseDueDay,
   lapsePlanAsOf,
   lapseSilentDaysAsOf,
+  readyToBuyEvidence,
   repurchaseWindowOpeningDay,
   type Evidence,
 } from './rules.ts';
@@ -96,10 +96,10 @@ export function applyEvent(
   const signals = advanced.signals;
   // Timers ran in the zone the profile had; the event's zone (if any) applies from here on.
   const timed = stateTimeZone(advanced.profile, event);
-  // The event's own copy. advance() hands back the profile it was given or a copy of its own;
-  // a copy on which nothing was judged (clockOnly) carries no memo and nobody else holds it, so
-  // the event is recorded into it, as into the copy a stated zone made; otherwise into a new one.
-  const owned = timed !== advanced.profile || (advanced.profile !== current && advanced.clockOnly);
+  // The event's own copy. advance() hands back the profile it was given or a copy of its own,
+  // which carries no memo and nobody else holds (whatever it judged), so the event is recorded
+  // into that copy, as into the copy a stated zone made; into a new one only when neither made one.
+  const owned = timed !== advanced.profile || advanced.profile !== current;
   let next: Profile = owned ? timed : copyProfile(timed);
   next.recentEvents = rememberEvent(
     timed.recentEvents,
@@ -135,7 +135,10 @@ export function advance(
 ): AdvanceResult {
   if (profile.clockMs !== null && streamTimeMs <= profile.clockMs)
     return { profile, signals: NO_SIGNALS, clockOnly: true };
-  let current = copyProfile(profile);
+  // advance's own copy, changed in place by every decision below: nothing it calls keeps a
+  // reference to it or hangs a memo on it (the segment memo is hung by the partition step, on
+  // the profile advance hands back), so one copy per call serves however many days it seals.
+  const current = copyProfile(profile);
   current.clockMs = streamTimeMs;
   // Made at the first signal: most advances decide none.
   let signals: Signal[] | undefined;
@@ -162,10 +165,7 @@ export function advance(
     ) {
       decidedUpToMs = openingMs;
       const signal = readyToBuyAtEndOf(current, openingDay!, config, context);
-      if (signal !== null) {
-        current = signal.profile;
-        (signals ??= []).push(atDecision(signal.signal, current, config, context));
-      }
+      if (signal !== null) (signals ??= []).push(atDecision(signal, current, config, context));
       judged = true;
       continue;
     }
@@ -183,7 +183,6 @@ export function advance(
         lastActiveDay: new Date(anchorDay * DAY_MS).toISOString().slice(0, 10),
         ...contextEvidence(current, lapse.dueDay - 1, anchorDay, dueMs),
       });
-      current = copyProfile(current);
       current.episodeCount = episode;
       current.openEpisodeSinceMs = dueMs;
       current.lapsedAnchorDay = anchorDay;
@@ -201,7 +200,6 @@ export function advance(
       const nextDayMs = startOfLocalDayMs(nextDay, zone);
       if (current.openEpisodeSinceMs !== null && nextDayMs <= streamTimeMs) {
         const signal = reactivatedSignal(current, nextDay, nextDayMs, config, context);
-        current = copyProfile(current);
         current.openEpisodeSinceMs = null;
         (signals ??= []).push(atDecision(signal, current, config, context));
         decidedUpToMs = Math.max(decidedUpToMs, nextDayMs);
@@ -212,14 +210,10 @@ export function advance(
       // The next active day is sealed at its end (the start of the day after it).
       const sealedMs = startOfLocalDayMs(nextDay + 1, zone);
       if (sealedMs <= streamTimeMs) {
-        current = copyProfile(current);
         current.anchorDay = nextDay;
         decidedUpToMs = Math.max(decidedUpToMs, sealedMs);
         const signal = readyToBuyAtEndOf(current, nextDay, config, context);
-        if (signal !== null) {
-          current = signal.profile;
-          (signals ??= []).push(atDecision(signal.signal, current, config, context));
-        }
+        if (signal !== null) (signals ??= []).push(atDecision(signal, current, config, context));
         judged = true;
         continue;
       }
@@ -338,6 +332,10 @@ function windowOpeningDay(
   return openingDay;
 }
 
+/**
+ * Ready to buy judged at the end of `day`: the signal, recorded into `profile` (the caller's own
+ * copy: its count and last day change in place), or null when it does not fire.
+ */
 function readyToBuyAtEndOf(
   profile: Profile,
   day: number,
@@ -346,22 +344,21 @@ function readyToBuyAtEndOf(
 ) {
   const last = profile.lastReadyToBuyDay;
   if (last !== null && day - last < config.readyToBuyCooldownDays) return null;
-  const assessment = assessReadyToBuy(profile, day, config, context);
-  if (!assessment.fires) return null;
+  const evidence = readyToBuyEvidence(profile, day, config, context);
+  if (evidence === null) return null;
   const sequence = profile.readyToBuyCount + 1;
   const detectedAtMs = startOfLocalDayMs(day + 1, profile.timeZone);
   const signal = makeSignal(profile.customerId, 'ready_to_buy', sequence, detectedAtMs, config, {
     sequence,
-    ...assessment.evidence,
+    ...evidence,
     cooldownDays: config.readyToBuyCooldownDays,
     // Judged at the end of an active day, or of the (silent) day the repurchase window opened.
     trigger: day === profile.anchorDay ? 'activeDay' : 'windowOpening',
     ...contextEvidence(profile, day, profile.anchorDay ?? day, detectedAtMs),
   });
-  const next = copyProfile(profile);
-  next.readyToBuyCount = sequence;
-  next.lastReadyToBuyDay = day;
-  return { signal, profile: next };
+  profile.readyToBuyCount = sequence;
+  profile.lastReadyToBuyDay = day;
+  return signal;
 }
 
 function reactivatedSignal(
