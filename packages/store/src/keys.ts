@@ -36,8 +36,13 @@ export const BUCKETS = 64;
  * 64 buckets share the factor 4, and a partition would fill only a quarter of its buckets).
  */
 export function customerBucket(customerId: string, buckets = BUCKETS): number {
-  // The one-shot form: about half the CPU of createHash for an id this short, the same digest.
-  return hash('sha1', customerId, 'buffer').readUInt32BE(0) % buckets;
+  // The one-shot form: about half the CPU of createHash for an id this short, the same digest;
+  // as a latin1 string (one character per byte), which costs less to make than a Buffer.
+  const digest = hash('sha1', customerId, 'latin1');
+  const first32 =
+    digest.charCodeAt(0) * 0x1000000 +
+    ((digest.charCodeAt(1) << 16) | (digest.charCodeAt(2) << 8) | digest.charCodeAt(3));
+  return first32 % buckets;
 }
 
 const NAMESPACE_PATTERN = /^[a-z0-9][a-z0-9_-]{0,31}$/;
