@@ -97,10 +97,9 @@ export function applyEvent(
   // Timers ran in the zone the profile had; the event's zone (if any) applies from here on.
   const timed = stateTimeZone(advanced.profile, event);
   // The event's own copy. advance() hands back the profile it was given or a copy of its own,
-  // which carries no memo and nobody else holds (whatever it judged), so the event is recorded
-  // into that copy, as into the copy a stated zone made; into a new one only when neither made one.
-  const owned = timed !== advanced.profile || advanced.profile !== current;
-  let next: Profile = owned ? timed : copyProfile(timed);
+  // which carries no memo and nobody else holds (whatever it judged), and a stated zone makes a
+  // copy too: the event is recorded into such a copy, into a new one only when neither made one.
+  let next: Profile = timed !== current ? timed : copyProfile(timed);
   next.recentEvents = rememberEvent(
     timed.recentEvents,
     { occurredAtMs: event.occurredAtMs, idHash },
