@@ -42,6 +42,7 @@ export {
   type ApplyResult,
 } from './timeline.ts';
 export { checkEventTime, dayOf, DAY_MS, streamTimeFor, type EventTimeCheck } from './time.ts';
+export { digestUInt32BE } from './hashing.ts';
 export {
   isKnownTimeZone,
   localDayOf,
