@@ -16,6 +16,10 @@
  * took the profiler's CPU per event from 55.8 to 52.3 µs (median) and its scavenges from 2.2–2.8
  * s to 1.8–1.9 s of the drain; 384 and 512 MB did no better. The young generation grows only as
  * far as allocation drives it: allow up to 512 MB more resident memory for it.
+ * `--single-threaded-gc` (no collector helper threads beside the broker and Redis on 2 shared
+ * cores) did not help: two interleaved pairs of drains on 2 Xeon cores (2026-12-07), 23,118 and
+ * 22,942 events/s with it against 23,927 and 24,728 without, profiler CPU 47.4 / 48.0 against
+ * 49.0 / 47.9 µs per event.
  */
 export const PROFILER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=256'];
 
