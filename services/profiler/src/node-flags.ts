@@ -19,7 +19,10 @@
  * `--single-threaded-gc` (no collector helper threads beside the broker and Redis on 2 shared
  * cores) did not help: two interleaved pairs of drains on 2 Xeon cores (2026-12-07), 23,118 and
  * 22,942 events/s with it against 23,927 and 24,728 without, profiler CPU 47.4 / 48.0 against
- * 49.0 / 47.9 µs per event.
+ * 49.0 / 47.9 µs per event. With two profilers on the machine, where the cores are full, it did
+ * worse still: on 2 EPYC cores (2026-12-07), two drains with it run between two without gave
+ * 12,169 and 12,806 events/s against 14,751 and 16,507, profiler CPU 115.7 / 109.9 against 94.0 /
+ * 87.3 µs per event.
  */
 export const PROFILER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=256'];
 
