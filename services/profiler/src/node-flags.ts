@@ -16,13 +16,8 @@
  * took the profiler's CPU per event from 55.8 to 52.3 µs (median) and its scavenges from 2.2–2.8
  * s to 1.8–1.9 s of the drain; 384 and 512 MB did no better. The young generation grows only as
  * far as allocation drives it: allow up to 512 MB more resident memory for it.
- * `--single-threaded-gc` (no collector helper threads beside the broker and Redis on 2 shared
- * cores) did not help: two interleaved pairs of drains on 2 Xeon cores (2026-12-07), 23,118 and
- * 22,942 events/s with it against 23,927 and 24,728 without, profiler CPU 47.4 / 48.0 against
- * 49.0 / 47.9 µs per event. With two profilers on the machine, where the cores are full, it did
- * worse still: on 2 EPYC cores (2026-12-07), two drains with it run between two without gave
- * 12,169 and 12,806 events/s against 14,751 and 16,507, profiler CPU 115.7 / 109.9 against 94.0 /
- * 87.3 µs per event.
+ * `--single-threaded-gc` is not set: with one profiler and with two it cost the drain more than it
+ * saved (measured in this package's README).
  */
 export const PROFILER_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=256'];
 
