@@ -22,10 +22,17 @@ describe('sumJobCounts', () => {
         'pulse_events_applied_total{topic="v"} 999',
         'pulse_store_writes_total{entry="profile"} 6',
         'pulse_store_writes_total{entry="timer"} 9',
+        'pulse_commit_duration_seconds_bucket{le="0.01"} 3',
+        'pulse_commit_duration_seconds_sum 0.2',
+        'pulse_commit_duration_seconds_count 4',
       ].join('\n'),
     );
     const second = parsePrometheus(
-      'pulse_signals_total{kind="lapsed",mode="outbox"} 7\npulse_store_writes_total{entry="timer"} 1\n',
+      [
+        'pulse_signals_total{kind="lapsed",mode="outbox"} 7',
+        'pulse_store_writes_total{entry="timer"} 1',
+        'pulse_commit_duration_seconds_count 2',
+      ].join('\n'),
     );
     expect(sumJobCounts([first, second])).toEqual({
       signals: { lapsed: 17, ready_to_buy: 2 },
@@ -33,6 +40,7 @@ describe('sumJobCounts', () => {
       deadLetters: { schema: 4 },
       heldLapses: { storm: 5 },
       storeWrites: { profile: 6, timer: 10 },
+      commits: 6,
     });
   });
 });

@@ -295,6 +295,8 @@ export interface JobCounts {
   heldLapses: Record<string, number>;
   /** Entries the profilers' commits wrote to Redis, by kind (profile, timer). */
   storeWrites?: Record<string, number>;
+  /** Commit script calls the profilers made (one per step that changed something). */
+  commits?: number;
 }
 
 export interface DrainResult {
@@ -468,6 +470,8 @@ export function sumJobCounts(samples: Map<string, number>[]): JobCounts {
         add(job.heldLapses, label(series, 'reason'), value);
       else if (series.startsWith('pulse_store_writes_total{'))
         add((job.storeWrites ??= {}), label(series, 'entry'), value);
+      else if (series === 'pulse_commit_duration_seconds_count')
+        job.commits = (job.commits ?? 0) + value;
     }
   }
   return job;

@@ -63,6 +63,11 @@ describe('the markdown report', () => {
     expect(markdown).toContain(
       `What its commits wrote to Redis: 500,000 profiles (${perEvent(500_000)} per event) and 1,000,000 timers (${perEvent(1_000_000)} per event;`,
     );
+    // With the commits counted, how many events each carried on average.
+    report.job = { ...report.job, commits: report.workload.events / 400 };
+    expect(renderMarkdown(report)).toContain(
+      `What its commits wrote to Redis: in ${(report.workload.events / 400).toLocaleString('en-US')} commits (400 events each), 500,000 profiles`,
+    );
   });
 
   it('shows how many customers the partition step looked at per event, and how many of those looks only moved a clock', () => {

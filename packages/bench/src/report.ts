@@ -125,13 +125,22 @@ export function describeJobCounts(job: JobCounts): string {
   return parts.join('; ');
 }
 
-/** Profiles and timers written, in all and per drained event. */
-function storeWritesLine(writes: Record<string, number>, events: number): string {
+/** Commits, and the profiles and timers they wrote, in all and per drained event. */
+function storeWritesLine(
+  writes: Record<string, number>,
+  commits: number | undefined,
+  events: number,
+): string {
   const per = (count: number) => (count / Math.max(1, events)).toFixed(2);
   const profiles = writes['profile'] ?? 0;
   const timers = writes['timer'] ?? 0;
+  // Records made before the commits were counted have none.
+  const inCommits =
+    commits === undefined || commits === 0
+      ? ''
+      : `in ${int(commits)} commits (${int(events / commits)} events each), `;
   return (
-    `${int(profiles)} profiles (${per(profiles)} per event) and ${int(timers)} timers ` +
+    `${inCommits}${int(profiles)} profiles (${per(profiles)} per event) and ${int(timers)} timers ` +
     `(${per(timers)} per event; a customer waiting for a lapse has their timer moved at each weekly look)`
   );
 }
@@ -153,7 +162,9 @@ export function renderMarkdown(report: BenchReport): string {
       `median of ${w.runs} runs (min–max).`,
     ...(report.job ? [`What the drain did: ${describeJobCounts(report.job)}.`] : []),
     ...(report.job?.storeWrites
-      ? [`What its commits wrote to Redis: ${storeWritesLine(report.job.storeWrites, w.events)}.`]
+      ? [
+          `What its commits wrote to Redis: ${storeWritesLine(report.job.storeWrites, report.job.commits, w.events)}.`,
+        ]
       : []),
     '',
     '| figure | value |',
