@@ -33,6 +33,7 @@ export function profilerEnv(config: ProfilerConfig): Record<string, string> {
     PULSE_HEARTBEAT_INTERVAL_MS: String(config.heartbeatIntervalMs),
     PULSE_TICK_INTERVAL_MS: String(config.tickIntervalMs),
     PULSE_MAX_EVENTS_PER_COMMIT: String(config.maxEventsPerCommit),
+    PULSE_PROFILE_CACHE_BYTES_PER_PARTITION: String(config.profileCacheBytesPerPartition),
     PULSE_PROFILE_CACHE_MIN_LAG: String(config.profileCacheMinLag),
     PULSE_PARTITIONS_CONCURRENTLY: String(config.partitionsConsumedConcurrently),
     PULSE_REDIS_COMMAND_TIMEOUT_MS: String(config.redisCommandTimeoutMs),

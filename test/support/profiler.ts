@@ -78,9 +78,11 @@ export function testProfilerConfig(
     sessionTimeoutMs: 10_000,
     heartbeatIntervalMs: 1_000,
     tickIntervalMs: 200,
-    // Test logs are small: a task would be caught up after its first batch and keep no profiles
-    // from there on (production's default). Kept throughout, every test runs its batches through
-    // the cache, fenced and dropped by the partition's version — the harder path.
+    // Production keeps no profiles between batches by default (and, with a budget, none once a
+    // task is caught up, which a small test log is after its first batch). Kept throughout, every
+    // test runs its batches through the cache, fenced and dropped by the partition's version —
+    // the harder path.
+    profileCacheBytesPerPartition: 32 * 1_048_576,
     profileCacheMinLag: 0,
     ...overrides,
   });

@@ -45,8 +45,13 @@ export const profilerDefaults = {
    * choosing was a quarter of Redis's CPU in the benchmark's drain.
    */
   maxDuePerSweep: 10_000,
-  /** Decoded profiles a partition task keeps between batches (estimated heap bytes); 0: none. */
-  profileCacheBytesPerPartition: 32 * 1_048_576,
+  /**
+   * Decoded profiles a partition task keeps between batches (estimated heap bytes); 0: none.
+   * None by default: on the benchmark's drain (2 cores shared with the broker and Redis) a
+   * cache of 32 MiB a partition cost more collector work than the loads and decodes it saved
+   * (services/profiler/README.md, "The profile cache").
+   */
+  profileCacheBytesPerPartition: 0,
   /**
    * Records behind its input from which a partition task keeps profiles between batches (a
    * backlog); it stops, and drops them, once back within a fifth of it. 0: always keeps them.

@@ -27,9 +27,11 @@ const DECODED_BYTES_PER_ENCODED_BYTE = 16;
  * first, unless it was read since eviction last came round to it (second chance: a read only
  * sets a flag).
  *
- * Kept only while the task drains a backlog (`keep`): there a customer comes back within a few
- * batches, and a decode on every look cost a drain a fifth of its rate. A task caught up with its
- * input keeps nothing: each batch is a few events of customers its one load fetches anyway, and
+ * Off by default (a budget of 0): on 2 cores shared with the broker and Redis, the collector's
+ * work on the cached versions costs today's drain more than the loads and decodes they save
+ * (on earlier code the cache saved a fifth of the rate). With a budget, it keeps profiles only
+ * while the task drains a backlog (`keep`), where a customer comes back within a few batches.
+ * A task caught up with its input keeps nothing: each batch is a few events of customers its one load fetches anyway, and
  * a cache of the whole live population (some forty small objects a profile) is what the old
  * generation's collector traces at every full collection — on a 2-core machine at 10,000
  * events/s, 100 to 300 ms of marking on the cores the broker and Redis share, the tail of the
