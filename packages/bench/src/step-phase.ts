@@ -1,7 +1,7 @@
 // The partition step alone: the same log's records of a few partitions run through the core's
 // in-memory partition (simulatePartition: the function the profiler runs per batch, with the
-// profiles kept decoded between steps as the profiler's cache keeps them), with no Kafka, no
-// Redis, no wire decoding. What the core costs per event, steadier than a drain (no broker or
+// profiles kept decoded between steps, as the profiler's optional cache keeps them), with no
+// Kafka, no Redis, no wire decoding (the profiler by default decodes every batch's profiles). What the core costs per event, steadier than a drain (no broker or
 // Redis shares the cores), so a change to the core can be judged before and after on its own.
 import { toDomainEvent, type PurchaseWire, type VisitWire } from '@pulse/contracts';
 import {
@@ -78,7 +78,7 @@ export function runStepPass(logs: StepLogs): {
       plan: roundRobinPlan(CHUNK_RECORDS),
       nowMs: logs.lastEventMs + DAY_MS,
       maxDuePerSweep: profilerDefaults.maxDuePerSweep,
-      // Decoded profiles between steps, as the profiler's cache holds them.
+      // Decoded profiles between steps: the core alone, no profile decoding.
       roundTrip: false,
       // Chunks taken up to where the step cuts them, as the profiler takes them.
       takeReach: true,
