@@ -1,8 +1,9 @@
 // The partition step alone: the same log's records of a few partitions run through the core's
 // in-memory partition (simulatePartition: the function the profiler runs per batch, with the
 // profiles kept decoded between steps, as the profiler's optional cache keeps them), with no
-// Kafka, no Redis, no wire decoding (the profiler by default decodes every batch's profiles). What the core costs per event, steadier than a drain (no broker or
-// Redis shares the cores), so a change to the core can be judged before and after on its own.
+// Kafka, no Redis, no wire decoding (the profiler by default decodes every batch's profiles).
+// What the core costs per event, steadier than a drain (no broker or Redis shares the cores),
+// so a change to the core can be judged before and after on its own.
 import { toDomainEvent, type PurchaseWire, type VisitWire } from '@pulse/contracts';
 import {
   defaultRulesConfig,

@@ -31,11 +31,11 @@ const DECODED_BYTES_PER_ENCODED_BYTE = 16;
  * work on the cached versions costs today's drain more than the loads and decodes they save
  * (on earlier code the cache saved a fifth of the rate). With a budget, it keeps profiles only
  * while the task drains a backlog (`keep`), where a customer comes back within a few batches.
- * A task caught up with its input keeps nothing: each batch is a few events of customers its one load fetches anyway, and
- * a cache of the whole live population (some forty small objects a profile) is what the old
- * generation's collector traces at every full collection — on a 2-core machine at 10,000
- * events/s, 100 to 300 ms of marking on the cores the broker and Redis share, the tail of the
- * produce → committed latency.
+ * A task caught up with its input keeps nothing: each batch is a few events of customers its
+ * one load fetches anyway, and a cache of the whole live population (some forty small objects
+ * a profile) is what the old generation's collector traces at every full collection — on a
+ * 2-core machine at 10,000 events/s, 100 to 300 ms of marking on the cores the broker and Redis
+ * share, the tail of the produce → committed latency.
  *
  * It also remembers the due time the task last committed for a cached customer (`setDue`), so
  * that a load can name the cached customers that may be due (`dueBy`) and get no bytes for
